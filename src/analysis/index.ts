@@ -1,0 +1,2 @@
+// Public surface of the analysis layer (see docs/ARCHITECTURE.md).
+export {};

@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import * as version from './version.js';
+
+/** One entry per command group; each registers its subcommands on the program. */
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version];

@@ -1,0 +1,54 @@
+/**
+ * The `rollwise` command line. Each command group lives in commands/<group>.ts and exports
+ * `register(program)`; this file only wires them and renders errors by code.
+ */
+import { Command, CommanderError } from 'commander';
+import { isRollwiseError } from '../../shared/errors.js';
+import { commandModules } from './commands/index.js';
+
+export function createProgram(): Command {
+  const program = new Command();
+  program
+    .name('rollwise')
+    .description(
+      'Plan, predict, deploy and roll back package changes across a fleet of Debian hosts.\n' +
+        'Start with `rollwise demo` (the example knowledge base and fleet), then `rollwise <command> --help`.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const mod of commandModules) mod.register(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit status (never calls process.exit itself). */
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isRollwiseError(e)) {
+      process.stderr.write(`rollwise: ${e.render()}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`rollwise: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,2 @@
+// Public surface of the deploy layer (see docs/ARCHITECTURE.md).
+export {};

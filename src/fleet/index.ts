@@ -1,0 +1,2 @@
+// Public surface of the fleet layer (see docs/ARCHITECTURE.md).
+export {};

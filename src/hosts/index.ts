@@ -1,0 +1,2 @@
+// Public surface of the hosts layer (see docs/ARCHITECTURE.md).
+export {};

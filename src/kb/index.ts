@@ -1,0 +1,2 @@
+// Public surface of the kb layer (see docs/ARCHITECTURE.md).
+export {};

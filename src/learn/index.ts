@@ -1,0 +1,2 @@
+// Public surface of the learn layer (see docs/ARCHITECTURE.md).
+export {};

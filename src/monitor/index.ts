@@ -1,0 +1,2 @@
+// Public surface of the monitor layer (see docs/ARCHITECTURE.md).
+export {};

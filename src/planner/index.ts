@@ -1,0 +1,2 @@
+// Public surface of the planner layer (see docs/ARCHITECTURE.md).
+export {};

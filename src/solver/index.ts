@@ -1,0 +1,2 @@
+// Public surface of the solver layer (see docs/ARCHITECTURE.md).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of the store layer (see docs/ARCHITECTURE.md).
+export {};

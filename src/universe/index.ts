@@ -1,0 +1,2 @@
+// Public surface of the universe layer (see docs/ARCHITECTURE.md).
+export {};

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // The lab (dpkg roots, network namespaces, PostgreSQL) is heavy: keep parallelism to the core count.
+    maxWorkers: 2,
+    reporters: ['default', './tools/summary-reporter.ts'],
+  },
+});
