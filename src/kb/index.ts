@@ -1,2 +1,2 @@
 // Public surface of the kb layer (see docs/ARCHITECTURE.md).
-export {};
+export * from './model.js';
