@@ -1,2 +1,10 @@
 // Public surface of the fleet layer (see docs/ARCHITECTURE.md).
-export {};
+export * from './facts.js';
+export * from './installed.js';
+export * from './conditions.js';
+export * from './host.js';
+export * from './inventory-yaml.js';
+export * from './local.js';
+export * from './ssh.js';
+export * from './group.js';
+export * from './collect.js';
