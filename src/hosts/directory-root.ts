@@ -1,0 +1,131 @@
+/**
+ * A host whose system lives in a directory (the staging host and the test host). Preparing one
+ * lays out an empty dpkg database, apt's directories and a per-host apt configuration file that
+ * points every path of apt and dpkg inside the root; the machine's own package database is
+ * never read or written.
+ */
+import { mkdir, writeFile, access } from 'node:fs/promises';
+import path from 'node:path';
+import { RollwiseError } from '../shared/errors.js';
+import { assertArchitecture } from './validate.js';
+
+/** Where the per-host apt configuration lives (loaded with APT_CONFIG, not from etc/apt). */
+export function aptConfigPath(root: string): string {
+  return `${root}/var/lib/rollwise/apt.conf`;
+}
+
+/** Where a directory root's facts (kernel, memory, CPUs, disk, ...) are recorded. */
+export function factsFilePath(root: string): string {
+  return `${root}/etc/rollwise/facts.json`;
+}
+
+/** dpkg's options for a directory root: every path inside it, maintainer scripts without chroot. */
+export function dpkgRootOptions(root: string): string[] {
+  return [
+    `--root=${root}`,
+    `--admindir=${root}/var/lib/dpkg`,
+    `--log=${root}/var/log/dpkg.log`,
+    '--force-script-chrootless',
+    '--force-confdef',
+    '--force-confold',
+  ];
+}
+
+function aptString(value: string): string {
+  if (/["\n\\]/.test(value)) throw new RollwiseError('RW_HOST', `path ${JSON.stringify(value)} cannot be written into an apt configuration`);
+  return `"${value}"`;
+}
+
+/** The text of the per-host apt configuration file. */
+export function renderAptConfig(root: string, architecture: string): string {
+  assertArchitecture(architecture);
+  const r = root.replace(/\/+$/, '');
+  const lines = [
+    '// Written by Rollwise: apt for the directory root ' + r,
+    `Dir ${aptString(r + '/')};`,
+    `Dir::State::status ${aptString(r + '/var/lib/dpkg/status')};`,
+    `Dir::Bin::dpkg "/usr/bin/dpkg";`,
+    `Debug::NoLocking "true";`,
+    `APT::Sandbox::User "root";`,
+    `APT::Architecture ${aptString(architecture)};`,
+    `APT::Architectures { ${aptString(architecture)}; };`,
+    `APT::Install-Recommends "false";`,
+    `APT::Install-Suggests "false";`,
+    `Acquire::Languages "none";`,
+    `Dpkg::Use-Pty "false";`,
+    `DPkg::Options { ${dpkgRootOptions(r).map(aptString).join('; ')}; };`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export interface DirectoryRootFacts {
+  os?: { id: string; versionId: string; prettyName?: string };
+  architecture?: string;
+  kernel?: string;
+  memoryBytes?: number;
+  cpus?: number;
+  diskBytes?: number;
+  diskFreeBytes?: number;
+  [key: string]: unknown;
+}
+
+export interface PrepareDirectoryRootOptions {
+  /** apt source lines, e.g. `deb [trusted=yes] file:/srv/repo ./`. */
+  sources?: string[];
+  /** dpkg architecture of the root (default amd64). */
+  architecture?: string;
+  /** os-release fields written to etc/os-release (default: Debian 12). */
+  osRelease?: Record<string, string>;
+  /** Facts recorded in etc/rollwise/facts.json. */
+  facts?: DirectoryRootFacts;
+}
+
+/** Lay out a fresh directory root (idempotent). Returns the path of its apt configuration. */
+export async function prepareDirectoryRoot(root: string, options: PrepareDirectoryRootOptions = {}): Promise<string> {
+  if (!path.isAbsolute(root)) throw new RollwiseError('RW_HOST', `a directory root must be an absolute path, got ${JSON.stringify(root)}`);
+  const arch = options.architecture ?? 'amd64';
+  const dirs = [
+    'var/lib/dpkg/info',
+    'var/lib/dpkg/updates',
+    'var/lib/dpkg/triggers',
+    'var/lib/dpkg/alternatives',
+    'var/lib/rollwise',
+    'var/lib/apt/lists/partial',
+    'var/cache/apt/archives/partial',
+    'var/log/apt',
+    'etc/apt/apt.conf.d',
+    'etc/apt/preferences.d',
+    'etc/apt/sources.list.d',
+    'etc/apt/trusted.gpg.d',
+    'etc/rollwise',
+    'tmp',
+  ];
+  for (const d of dirs) await mkdir(path.join(root, d), { recursive: true });
+  for (const f of ['var/lib/dpkg/status', 'var/lib/dpkg/available']) {
+    const p = path.join(root, f);
+    try {
+      await access(p);
+    } catch {
+      await writeFile(p, '');
+    }
+  }
+  await writeFile(path.join(root, 'etc/apt/sources.list'), (options.sources ?? []).map((s) => s + '\n').join(''));
+  const osRelease = options.osRelease ?? {
+    PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)',
+    NAME: 'Debian GNU/Linux',
+    VERSION_ID: '12',
+    VERSION_CODENAME: 'bookworm',
+    ID: 'debian',
+  };
+  await writeFile(
+    path.join(root, 'etc/os-release'),
+    Object.entries(osRelease)
+      .map(([k, v]) => `${k}="${v}"\n`)
+      .join(''),
+  );
+  await writeFile(factsFilePath(root), JSON.stringify({ architecture: arch, ...options.facts }, null, 2) + '\n');
+  const conf = aptConfigPath(root);
+  await writeFile(conf, renderAptConfig(root, arch));
+  return conf;
+}

@@ -1,0 +1,173 @@
+/**
+ * The command runner: the only place the hosts layer starts processes. Always an argument
+ * array, never a shell string. The result is data: the process exited (with its code and
+ * output), or the connection/process was lost (we cannot know what happened), or it could not
+ * be started at all.
+ */
+import { spawn } from 'node:child_process';
+
+export interface RunOptions {
+  /** Bytes or text written to the command's standard input (then closed). */
+  input?: string | Buffer;
+  /** Extra environment variables for the command. */
+  env?: Record<string, string>;
+  /** Kill the command after this many milliseconds; the result is then `lost`. */
+  timeoutMs?: number;
+  /** Working directory (local runners only). */
+  cwd?: string;
+}
+
+export type RunResult =
+  | { kind: 'exited'; exitCode: number; stdout: string; stderr: string; durationMs: number }
+  /** The process or the connection to the host went away: the command may or may not have run. */
+  | { kind: 'lost'; reason: string; stdout: string; stderr: string; durationMs: number }
+  /** The program could not be started (not installed, not executable): nothing ran. */
+  | { kind: 'not-started'; reason: string; durationMs: number };
+
+export interface CommandRunner {
+  /** Human name of where commands run ("local", "ssh root@10.0.0.2"). */
+  readonly where: string;
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+export interface LocalRunnerOptions {
+  /** Prepended to every command, e.g. ['ip', 'netns', 'exec', 'ns1']. Trusted, fixed data. */
+  prefix?: readonly string[];
+  /** Environment the commands start from (default: this process's). */
+  baseEnv?: NodeJS.ProcessEnv;
+}
+
+const MAX_OUTPUT = 32 * 1024 * 1024;
+
+/** Runs commands on this machine with child_process.spawn (argument arrays, no shell). */
+export function createLocalRunner(options: LocalRunnerOptions = {}): CommandRunner {
+  const prefix = options.prefix ?? [];
+  return {
+    where: prefix.length > 0 ? `local (${prefix.join(' ')})` : 'local',
+    run: (argv, runOptions = {}) => spawnCollect([...prefix, ...argv], runOptions, options.baseEnv ?? process.env),
+  };
+}
+
+/** Start a program and collect its output. Exported for the ssh runner, which also spawns locally. */
+export function spawnCollect(
+  argv: readonly string[],
+  options: RunOptions,
+  baseEnv: NodeJS.ProcessEnv,
+  classify?: (exitCode: number, stderr: string) => 'exited' | 'lost',
+): Promise<RunResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round((performance.now() - started) * 10) / 10;
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (file === undefined) {
+      resolve({ kind: 'not-started', reason: 'empty command', durationMs: 0 });
+      return;
+    }
+    let child;
+    try {
+      child = spawn(file, args, {
+        cwd: options.cwd,
+        env: { ...baseEnv, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        shell: false,
+      });
+    } catch (e) {
+      resolve({ kind: 'not-started', reason: (e as Error).message, durationMs: elapsed() });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let timedOut = false;
+    let settled = false;
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs)
+        : undefined;
+    child.stdout.on('data', (b: Buffer) => {
+      if (outLen < MAX_OUTPUT) out.push(b);
+      outLen += b.length;
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      if (errLen < MAX_OUTPUT) err.push(b);
+      errLen += b.length;
+    });
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      resolve({ kind: 'not-started', reason: `${file}: ${e.code ?? e.message}`, durationMs: elapsed() });
+    });
+    child.on('close', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) {
+        resolve({ kind: 'lost', reason: `timed out after ${options.timeoutMs} ms`, stdout, stderr, durationMs: elapsed() });
+      } else if (code === null) {
+        resolve({ kind: 'lost', reason: `killed by ${signal ?? 'a signal'}`, stdout, stderr, durationMs: elapsed() });
+      } else if (classify && classify(code, stderr) === 'lost') {
+        resolve({ kind: 'lost', reason: lastLine(stderr) || `exit status ${code}`, stdout, stderr, durationMs: elapsed() });
+      } else {
+        resolve({ kind: 'exited', exitCode: code, stdout, stderr, durationMs: elapsed() });
+      }
+    });
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+  });
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+export interface RecordedCall {
+  argv: string[];
+  options: RunOptions;
+}
+
+/**
+ * A runner for unit tests: records every call and answers with `respond` (default: exit 0, no
+ * output). Used to prove that hostile input is rejected before any process is started.
+ */
+export function createRecordingRunner(
+  respond: (argv: readonly string[], options: RunOptions) => RunResult | Promise<RunResult> = () => ({
+    kind: 'exited',
+    exitCode: 0,
+    stdout: '',
+    stderr: '',
+    durationMs: 0,
+  }),
+  where = 'recording',
+): CommandRunner & { calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  return {
+    where,
+    calls,
+    run: async (argv, options = {}) => {
+      calls.push({ argv: [...argv], options: { ...options } });
+      return respond(argv, options);
+    },
+  };
+}
+
+/** Wraps a runner so every call is also recorded (the calls still run). */
+export function createTracingRunner(inner: CommandRunner): CommandRunner & { calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  return {
+    where: inner.where,
+    calls,
+    run: (argv, options = {}) => {
+      calls.push({ argv: [...argv], options: { ...options } });
+      return inner.run(argv, options);
+    },
+  };
+}

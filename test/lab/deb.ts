@@ -1,0 +1,195 @@
+/**
+ * Builder for small synthetic .deb packages (dpkg-deb --root-owner-group -Zgzip). Maintainer
+ * scripts write only under $DPKG_ROOT and refuse to run without it, so installing one with
+ * chrootless scripts can never touch the machine itself. A script can be told to fail at build
+ * time (`fail`) or at run time (a marker file `$DPKG_ROOT/etc/lab-fail/<package>.<script>`).
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { requireTool, runChecked } from './process.js';
+
+export type MaintainerScript = 'preinst' | 'postinst' | 'prerm' | 'postrm';
+
+/** What a lab service does; chosen per package version, so an upgrade can really break it. */
+export interface ServiceBehaviour {
+  /** Fraction of synthetic requests answered with status 500 (0..1). */
+  errorRate?: number;
+  /** Latency of each synthetic request, milliseconds. */
+  latencyMs?: number;
+  /** Resident memory grows by this many MiB per second. */
+  memoryGrowthMiBPerSecond?: number;
+  /** The process exits with status 1 after this many seconds. */
+  crashAfterSeconds?: number;
+}
+
+export interface LabServiceSpec {
+  /** runit service name (also the name of the package's directory under /etc/sv). */
+  name: string;
+  behaviour?: ServiceBehaviour;
+  /** Restart the running service from postinst on upgrade (default true). */
+  restartOnUpgrade?: boolean;
+}
+
+export interface DebSpec {
+  name: string;
+  version: string;
+  architecture?: string;
+  depends?: string;
+  preDepends?: string;
+  conflicts?: string;
+  breaks?: string;
+  provides?: string;
+  replaces?: string;
+  description?: string;
+  /** Plain files: path inside the root (e.g. `/usr/share/foo/data`) → content. */
+  files?: Record<string, string>;
+  /** Conffiles: path (under /etc) → content. Listed in DEBIAN/conffiles. */
+  conffiles?: Record<string, string>;
+  /** Maintainer scripts that exit 1 (after logging). */
+  fail?: MaintainerScript[];
+  /** Extra shell lines appended to a maintainer script (trusted test data). */
+  scriptLines?: Partial<Record<MaintainerScript, string[]>>;
+  /** A service the package ships: a runit run script starting the lab's metrics server. */
+  service?: LabServiceSpec;
+}
+
+export interface BuiltDeb {
+  name: string;
+  version: string;
+  architecture: string;
+  /** Absolute path of the .deb. */
+  path: string;
+  /** The file name in the repository, `name_version_arch.deb` (epoch colon as %3a). */
+  fileName: string;
+  sha256: string;
+  size: number;
+}
+
+const SCRIPTS: MaintainerScript[] = ['preinst', 'postinst', 'prerm', 'postrm'];
+
+/** Path of the metrics server source shipped inside service packages. */
+export const METRICS_SERVER_SOURCE = new URL('./service/metrics-server.mjs', import.meta.url);
+
+function scriptText(spec: DebSpec, script: MaintainerScript): string {
+  const n = spec.name;
+  const lines = [
+    '#!/bin/sh',
+    'set -e',
+    '# Lab package: acts only under $DPKG_ROOT (chrootless maintainer scripts).',
+    '[ -n "$DPKG_ROOT" ] || { echo "lab package refuses to run outside a directory root" >&2; exit 1; }',
+    'mkdir -p "$DPKG_ROOT/var/lib/lab-scripts"',
+    `echo "${script} $*" >> "$DPKG_ROOT/var/lib/lab-scripts/${n}.log"`,
+  ];
+  if (spec.service) {
+    const s = spec.service.name;
+    if (script === 'postinst') {
+      lines.push(
+        'if [ "$1" = configure ]; then',
+        '  mkdir -p "$DPKG_ROOT/etc/service"',
+        `  [ -L "$DPKG_ROOT/etc/service/${s}" ] || ln -s "../sv/${s}" "$DPKG_ROOT/etc/service/${s}"`,
+      );
+      if (spec.service.restartOnUpgrade !== false) {
+        lines.push(
+          `  if [ -n "$2" ] && [ -e "$DPKG_ROOT/etc/service/${s}/supervise/ok" ]; then`,
+          `    sv -w 10 restart "$DPKG_ROOT/etc/service/${s}" >/dev/null 2>&1 || true`,
+          '  fi',
+        );
+      }
+      lines.push('fi');
+    }
+    if (script === 'prerm') {
+      lines.push(
+        'if [ "$1" = remove ]; then',
+        `  if [ -e "$DPKG_ROOT/etc/service/${s}/supervise/ok" ]; then sv -w 10 stop "$DPKG_ROOT/etc/service/${s}" >/dev/null 2>&1 || true; fi`,
+        `  rm -f "$DPKG_ROOT/etc/service/${s}"`,
+        'fi',
+      );
+    }
+  }
+  lines.push(...(spec.scriptLines?.[script] ?? []));
+  lines.push(`if [ -e "$DPKG_ROOT/etc/lab-fail/${n}.${script}" ]; then echo "${n} ${script}: told to fail" >&2; exit 1; fi`);
+  if (spec.fail?.includes(script)) lines.push(`echo "${n} ${script}: built to fail" >&2`, 'exit 1');
+  lines.push('exit 0', '');
+  return lines.join('\n');
+}
+
+function runScript(serviceName: string): string {
+  return [
+    '#!/bin/sh',
+    'exec 2>&1',
+    '# cwd is <root>/etc/sv/<name> (runsv changes into the service directory)',
+    'ROOT=$(cd ../../.. && pwd -P)',
+    `[ -r "$ROOT/etc/lab/${serviceName}.env" ] && . "$ROOT/etc/lab/${serviceName}.env"`,
+    `exec ${process.execPath} "$ROOT/usr/lib/lab-services/metrics-server.mjs" "$ROOT/usr/share/lab-services/${serviceName}.json" "\${PORT:-0}" "$ROOT"`,
+    '',
+  ].join('\n');
+}
+
+/** Build one .deb into outDir. */
+export async function buildDeb(spec: DebSpec, outDir: string): Promise<BuiltDeb> {
+  const dpkgDeb = requireTool('dpkg-deb');
+  const arch = spec.architecture ?? 'all';
+  const work = await mkdtemp(path.join(os.tmpdir(), 'rw-deb-'));
+  try {
+    const tree = path.join(work, 'tree');
+    const debian = path.join(tree, 'DEBIAN');
+    await mkdir(debian, { recursive: true });
+    const files: Record<string, string> = { ...spec.files };
+    const conffiles: Record<string, string> = { ...spec.conffiles };
+    if (spec.service) {
+      const s = spec.service.name;
+      files[`/etc/sv/${s}/run`] = runScript(s);
+      files[`/usr/share/lab-services/${s}.json`] = JSON.stringify({ name: s, package: spec.name, version: spec.version, ...spec.service.behaviour }, null, 2) + '\n';
+      files['/usr/lib/lab-services/metrics-server.mjs'] = await readFile(METRICS_SERVER_SOURCE, 'utf8');
+    }
+    for (const [p, content] of Object.entries({ ...files, ...conffiles })) {
+      const dest = path.join(tree, p);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await writeFile(dest, content);
+      await chmod(dest, p.endsWith('/run') ? 0o755 : 0o644);
+    }
+    const control = [
+      `Package: ${spec.name}`,
+      `Version: ${spec.version}`,
+      `Architecture: ${arch}`,
+      'Maintainer: Rollwise Lab <lab@rollwise.invalid>',
+      ...(spec.preDepends ? [`Pre-Depends: ${spec.preDepends}`] : []),
+      ...(spec.depends ? [`Depends: ${spec.depends}`] : []),
+      ...(spec.conflicts ? [`Conflicts: ${spec.conflicts}`] : []),
+      ...(spec.breaks ? [`Breaks: ${spec.breaks}`] : []),
+      ...(spec.provides ? [`Provides: ${spec.provides}`] : []),
+      ...(spec.replaces ? [`Replaces: ${spec.replaces}`] : []),
+      'Section: misc',
+      'Priority: optional',
+      `Description: ${spec.description ?? `synthetic lab package ${spec.name}`}`,
+      ' Built by the Rollwise lab for tests.',
+      '',
+    ].join('\n');
+    await writeFile(path.join(debian, 'control'), control);
+    const conffileList = Object.keys(conffiles);
+    if (conffileList.length > 0) await writeFile(path.join(debian, 'conffiles'), conffileList.map((c) => c + '\n').join(''));
+    for (const s of SCRIPTS) {
+      const p = path.join(debian, s);
+      await writeFile(p, scriptText(spec, s));
+      await chmod(p, 0o755);
+    }
+    await mkdir(outDir, { recursive: true });
+    const fileName = `${spec.name}_${spec.version.replace(/:/g, '%3a')}_${arch}.deb`;
+    const out = path.join(outDir, fileName);
+    await runChecked([dpkgDeb, '--root-owner-group', '-Zgzip', '--build', tree, out]);
+    const bytes = await readFile(out);
+    return {
+      name: spec.name,
+      version: spec.version,
+      architecture: arch,
+      path: out,
+      fileName,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size: bytes.length,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
