@@ -1,2 +1,6 @@
 // Public surface of the planner layer (see docs/ARCHITECTURE.md).
-export {};
+export * from './model.js';
+export * from './request.js';
+export * from './rules.js';
+export * from './plan.js';
+export * from './store-port.js';

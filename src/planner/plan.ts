@@ -1,0 +1,261 @@
+/**
+ * planDeployment: one pass over the fleet's host groups: solve each group once, cluster the
+ * conflicts that groups share, evaluate the environment rules, summarise. resolvePlan: apply the
+ * operator's chosen resolutions (edits to the request of the groups concerned) and re-solve those
+ * groups, giving the body of the next plan version. Pure: the solver is passed in, nothing is stored.
+ */
+import { RollwiseError } from '../shared/errors.js';
+import {
+  groupHosts, evaluateCondition,
+  type Fleet, type FleetFinding, type InstalledPackage, type HostFacts, type FactName, type Labels,
+} from '../fleet/index.js';
+import type { PlanRequest } from './request.js';
+import { factsReadByRules, type EnvironmentRules } from './rules.js';
+import type {
+  AppliedChoice, EnvFinding, Plan, PlanChange, PlanConflict, PlanGroup, PlanResolution, PlanSummary, PlanStatus,
+} from './model.js';
+
+export interface GroupSolveInput {
+  key: string;
+  installed: InstalledPackage[];
+  facts: Partial<Record<FactName, string | number>>;
+  request: PlanRequest;
+}
+
+export interface SolvedResolution {
+  description: string;
+  edit?: unknown;
+  /** The edited request (verified: solving it succeeded). */
+  request: PlanRequest;
+  changes: PlanChange[];
+}
+
+export type GroupSolveOutcome =
+  | { kind: 'solution'; changes: PlanChange[] }
+  | { kind: 'conflict'; explanation: string[]; resolutions: SolvedResolution[] };
+
+/** What the planner needs from the resolver (src/planner/solver-adapter.ts builds one over the real solver). */
+export interface GroupSolver {
+  /** Names in the request that no layer of the knowledge base knows. */
+  unknownPackages(request: PlanRequest): string[];
+  solveGroup(input: GroupSolveInput): GroupSolveOutcome;
+}
+
+export type PlanBody = Pick<Plan, 'summary' | 'groups' | 'conflicts' | 'fleetFindings'> & { status: PlanStatus };
+
+export interface PlanDeploymentInput {
+  fleet: Fleet;
+  request: PlanRequest;
+  solver: GroupSolver;
+  rules: EnvironmentRules;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function subjectOf(facts: Partial<Record<FactName, string | number>>): { facts: HostFacts; labels: Labels } {
+  const h: HostFacts = {};
+  const labels: Labels = {};
+  for (const [k, v] of Object.entries(facts) as Array<[FactName, string | number]>) {
+    if (k.startsWith('label.')) labels[k.slice(6)] = String(v);
+    else if (k === 'os.id') h.os = { ...(h.os ?? { id: String(v) }), id: String(v) };
+    else if (k === 'os.versionId' || k === 'os.codename') {
+      h.os = { ...(h.os ?? { id: '' }), [k.slice(3)]: String(v) };
+    } else if (k === 'architecture' || k === 'kernel') h[k] = String(v);
+    else h[k as 'memoryMiB' | 'diskTotalMiB' | 'diskFreeMiB' | 'cpus'] = Number(v);
+  }
+  return { facts: h, labels };
+}
+
+function afterState(installed: InstalledPackage[], changes: PlanChange[]): Map<string, InstalledPackage> {
+  const m = new Map(installed.map((p) => [p.name, p]));
+  for (const c of changes) {
+    if (c.action === 'remove') m.delete(c.name);
+    else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? m.get(c.name)?.architecture ?? 'all' });
+  }
+  return m;
+}
+
+/** Environment findings of one group: requirements of the versions it installs, known issues of the packages it changes. */
+export function evaluateGroupEnvironment(
+  group: { installed: InstalledPackage[]; facts: Partial<Record<FactName, string | number>> },
+  changes: PlanChange[],
+  rules: EnvironmentRules,
+): EnvFinding[] {
+  const findings: EnvFinding[] = [];
+  const subject = subjectOf(group.facts);
+  const touched = new Map(changes.filter((c) => c.action !== 'remove').map((c) => [c.name, c]));
+  for (const r of rules.requirements) {
+    const c = touched.get(r.package);
+    if (!c || (r.version !== undefined && c.to !== r.version)) continue;
+    const res = evaluateCondition(r.condition, subject);
+    if (res.truth === 'true') continue;
+    findings.push({
+      kind: res.truth === 'false' ? 'requirement-not-met' : 'requirement-unknown',
+      rule: `requirement:${r.package}=${c.to ?? ''}`,
+      severity: res.truth === 'false' ? 'high' : 'medium',
+      package: r.package,
+      message: res.truth === 'false'
+        ? `${r.package} ${c.to} requires ${r.text}; not met`
+        : `${r.package} ${c.to} requires ${r.text}; cannot tell`,
+      reason: res.reason,
+      source: r.source,
+    });
+  }
+  const changed = new Set(changes.map((c) => c.name));
+  if (rules.knownIssues.length > 0) {
+    const after = afterState(group.installed, changes);
+    for (const k of rules.knownIssues) {
+      if (k.packages.length > 0 && !k.packages.some((p) => changed.has(p))) continue;
+      const res = evaluateCondition(k.condition, { ...subject, installed: after });
+      if (res.truth !== 'true') continue;
+      findings.push({
+        kind: 'known-issue', rule: k.id, severity: k.severity, ...(k.packages[0] ? { package: k.packages[0] } : {}),
+        message: `${k.title}: ${k.description}`, reason: res.reason, source: k.source, ...(k.workaround ? { workaround: k.workaround } : {}),
+      });
+    }
+  }
+  return findings;
+}
+
+interface SolvedGroup {
+  key: string;
+  hosts: string[];
+  facts: Partial<Record<FactName, string | number>>;
+  installed: InstalledPackage[];
+  request: PlanRequest;
+  choices: AppliedChoice[];
+  outcome: GroupSolveOutcome;
+}
+
+/** Clusters identical conflicts, numbers them (c1, c2, ...), evaluates rules, summarises. */
+function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[]): PlanBody {
+  const conflicts: PlanConflict[] = [];
+  const bySignature = new Map<string, PlanConflict>();
+  const groups: PlanGroup[] = [];
+  for (const g of solved) {
+    let outcome: PlanGroup['outcome'];
+    let findings: EnvFinding[] = [];
+    if (g.outcome.kind === 'solution') {
+      outcome = { kind: 'transaction', changes: g.outcome.changes };
+      findings = evaluateGroupEnvironment(g, g.outcome.changes, rules);
+    } else {
+      const sig = JSON.stringify([g.outcome.explanation, g.outcome.resolutions.map((r) => r.description)]);
+      let c = bySignature.get(sig);
+      if (!c) {
+        c = {
+          id: `c${conflicts.length + 1}`, groups: [], hosts: 0, explanation: g.outcome.explanation,
+          resolutions: g.outcome.resolutions.map((r, i): PlanResolution => ({ id: `r${i + 1}`, description: r.description, ...(r.edit !== undefined ? { edit: r.edit } : {}), requests: {}, preview: r.changes })),
+        };
+        bySignature.set(sig, c);
+        conflicts.push(c);
+      }
+      c.groups.push(g.key);
+      c.hosts += g.hosts.length;
+      g.outcome.resolutions.forEach((r, i) => {
+        c.resolutions[i]!.requests[g.key] = r.request;
+      });
+      outcome = { kind: 'conflict', conflict: c.id };
+    }
+    groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: g.request, choices: g.choices, outcome, findings });
+  }
+  const summary = summarise(groups, conflicts, fleetFindings);
+  return { status: conflicts.length > 0 ? 'needs-review' : 'ready', summary, groups, conflicts, fleetFindings };
+}
+
+export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleetFindings: FleetFinding[]): PlanSummary {
+  const s: PlanSummary = {
+    hosts: 0, groups: groups.length, groupsReady: 0, groupsInConflict: 0, hostsReady: 0, hostsInConflict: 0,
+    changes: { install: 0, upgrade: 0, downgrade: 0, remove: 0 },
+    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
+  };
+  for (const g of groups) {
+    const n = g.hosts.length;
+    s.hosts += n;
+    if (g.outcome.kind === 'transaction') {
+      s.groupsReady++;
+      s.hostsReady += n;
+      for (const c of g.outcome.changes) s.changes[c.action] += n;
+    } else {
+      s.groupsInConflict++;
+      s.hostsInConflict += n;
+    }
+    for (const f of g.findings) {
+      if (f.kind === 'requirement-not-met') s.findings.requirementNotMet += n;
+      else if (f.kind === 'requirement-unknown') s.findings.requirementUnknown += n;
+      else s.findings.knownIssue += n;
+    }
+  }
+  return s;
+}
+
+/** Plans a request over a fleet: every group solved once, every conflict found in this one pass. */
+export function planDeployment(input: PlanDeploymentInput): PlanBody {
+  const unknown = input.solver.unknownPackages(input.request);
+  if (unknown.length > 0) {
+    throw new RollwiseError('RW_UNKNOWN_PACKAGE', `unknown package${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling' });
+  }
+  if (input.fleet.hosts.length === 0) throw new RollwiseError('RW_INVENTORY', 'the fleet has no reachable host', { hint: 'check the inventory and the SSH findings (rollwise fleet show)' });
+  const groups = groupHosts(input.fleet.hosts, factsReadByRules(input.rules));
+  const solved: SolvedGroup[] = [];
+  let done = 0;
+  for (const g of groups) {
+    const outcome = input.solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request: input.request });
+    solved.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: input.request, choices: [], outcome });
+    input.onProgress?.(++done, groups.length);
+  }
+  return assemble(solved, input.rules, input.fleet.findings);
+}
+
+export interface ResolutionChoice {
+  conflict: string;
+  resolution: string;
+}
+
+/** Parses `CONFLICT=RESOLUTION` (e.g. `c1=r2`). */
+export function parseChoice(text: string): ResolutionChoice {
+  const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*([A-Za-z0-9_-]+)\s*$/.exec(text);
+  if (!m) throw new RollwiseError('RW_USAGE', `cannot read choice '${text}'`, { hint: 'write CONFLICT=RESOLUTION, e.g. c1=r2 (see rollwise plan show)' });
+  return { conflict: m[1]!, resolution: m[2]! };
+}
+
+/**
+ * The next version's body: each chosen resolution's edited request replaces the request of the
+ * groups in that conflict, and those groups are solved again; other groups keep their outcome.
+ */
+export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], solver: GroupSolver, rules: EnvironmentRules, onProgress?: (done: number, total: number) => void): PlanBody {
+  if (choices.length === 0) throw new RollwiseError('RW_USAGE', 'no resolution chosen', { hint: 'give --choose CONFLICT=RESOLUTION or --file' });
+  const chosen = new Map<string, { conflict: PlanConflict; resolution: PlanResolution }>();
+  for (const ch of choices) {
+    const c = plan.conflicts.find((x) => x.id === ch.conflict);
+    if (!c) {
+      const ids = plan.conflicts.map((x) => x.id).join(', ') || 'none';
+      throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} has no conflict '${ch.conflict}'`, { hint: `its conflicts: ${ids}` });
+    }
+    const r = c.resolutions.find((x) => x.id === ch.resolution);
+    if (!r) {
+      throw new RollwiseError('RW_USAGE', `conflict ${c.id} has no resolution '${ch.resolution}'`, { hint: c.resolutions.length ? `choose one of ${c.resolutions.map((x) => x.id).join(', ')}` : 'this conflict has no verified resolution; change the request' });
+    }
+    if (chosen.has(c.id)) throw new RollwiseError('RW_USAGE', `conflict ${c.id} chosen twice`);
+    chosen.set(c.id, { conflict: c, resolution: r });
+  }
+  const conflictsById = new Map(plan.conflicts.map((c) => [c.id, c]));
+  const affected = plan.groups.filter((g) => g.outcome.kind === 'conflict' && chosen.has(g.outcome.conflict));
+  let done = 0;
+  const solved: SolvedGroup[] = plan.groups.map((g) => {
+    const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed };
+    if (g.outcome.kind === 'transaction') return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: g.outcome.changes } };
+    const c = conflictsById.get(g.outcome.conflict)!;
+    const pick = chosen.get(c.id);
+    if (!pick) {
+      return {
+        ...base, request: g.request, choices: g.choices,
+        outcome: { kind: 'conflict', explanation: c.explanation, resolutions: c.resolutions.filter((r) => r.requests[g.key]).map((r) => ({ description: r.description, ...(r.edit !== undefined ? { edit: r.edit } : {}), request: r.requests[g.key]!, changes: r.preview })) },
+      };
+    }
+    const request = pick.resolution.requests[g.key]!;
+    const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request });
+    onProgress?.(++done, affected.length);
+    const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, description: pick.resolution.description, fromVersion: plan.version };
+    return { ...base, request, choices: [...g.choices, choice], outcome };
+  });
+  return assemble(solved, rules, plan.fleetFindings);
+}
