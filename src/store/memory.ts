@@ -1,0 +1,37 @@
+/** An in-memory PlanStore for unit tests of pure code (copies in and out, like a real store). */
+import { RollwiseError } from '../shared/errors.js';
+import { formatRequest, type Plan, type PlanStore } from '../planner/index.js';
+
+export function createMemoryPlanStore(): PlanStore {
+  const plans = new Map<string, Plan[]>();
+  return {
+    async savePlan(plan, options = {}) {
+      const versions = plans.get(plan.id) ?? [];
+      const last = versions[versions.length - 1];
+      if (last && plan.version <= last.version) throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${last.version}`);
+      versions.push(structuredClone(plan));
+      plans.set(plan.id, versions);
+      if (options.supersede) {
+        const old = plans.get(options.supersede.id)?.find((p) => p.version === options.supersede!.version);
+        if (old) old.status = 'superseded';
+      }
+    },
+    async getPlan(id, version) {
+      const versions = plans.get(id);
+      const p = version === undefined ? versions?.[versions.length - 1] : versions?.find((x) => x.version === version);
+      return p ? structuredClone(p) : undefined;
+    },
+    async findPlanIds(prefix) {
+      return [...plans.keys()].filter((k) => k.startsWith(prefix)).sort();
+    },
+    async listPlans() {
+      return [...plans.values()].flat().map((p) => ({ id: p.id, version: p.version, status: p.status, createdAt: p.createdAt, request: formatRequest(p.inputs.request), hosts: p.summary.hosts, groups: p.summary.groups, conflicts: p.conflicts.length }));
+    },
+    async setStatus(id, version, status) {
+      const p = plans.get(id)?.find((x) => x.version === version);
+      if (!p) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`);
+      p.status = status;
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,80 @@
+/** Tables of the store (portable types only: text and integer; JSON is stored as text). */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export interface PlansTable {
+  id: string;
+  created_at: string;
+  latest_version: number;
+}
+
+export interface PlanVersionsTable {
+  plan_id: string;
+  version: number;
+  status: string;
+  created_at: string;
+  request_text: string;
+  origin: string;
+  inputs: string;
+  summary: string;
+  conflicts: string;
+  fleet_findings: string;
+  group_count: number;
+}
+
+export interface PlanGroupsTable {
+  plan_id: string;
+  version: number;
+  ordinal: number;
+  group_key: string;
+  body: string;
+}
+
+export interface StoreDatabase {
+  plans: PlansTable;
+  plan_versions: PlanVersionsTable;
+  plan_groups: PlanGroupsTable;
+}
+
+/** Versioned migrations, applied in name order by kysely's Migrator (SQLite and PostgreSQL alike). */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_plans': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('plans')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('latest_version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('plan_versions')
+        .addColumn('plan_id', 'text', (c) => c.notNull().references('plans.id'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('needs-review', 'ready', 'approved', 'superseded')`))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('request_text', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('inputs', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('conflicts', 'text', (c) => c.notNull())
+        .addColumn('fleet_findings', 'text', (c) => c.notNull())
+        .addColumn('group_count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('plan_versions_pk', ['plan_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('plan_groups')
+        .addColumn('plan_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('ordinal', 'integer', (c) => c.notNull())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('plan_groups_pk', ['plan_id', 'version', 'ordinal'])
+        .addForeignKeyConstraint('plan_groups_version_fk', ['plan_id', 'version'], 'plan_versions', ['plan_id', 'version'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('plan_groups').execute();
+      await db.schema.dropTable('plan_versions').execute();
+      await db.schema.dropTable('plans').execute();
+    },
+  },
+};
