@@ -1,2 +1,51 @@
-// Public surface of the universe layer (see docs/ARCHITECTURE.md).
-export {};
+/**
+ * # The universe: a compact, read-only package snapshot for the resolver
+ *
+ * Load, then index, then solve. Importers (src/kb/importers) or the fast Debian path
+ * (./debian.ts) feed a UniverseBuilder layer by layer; `build()` lays everything out once in
+ * flat typed arrays and returns a read-only Universe. Nothing is indexed while loading except
+ * interning.
+ *
+ * Ids. Names (real and virtual) are interned to `nameId` 0..nameCount-1; every package version
+ * ("pv") is an integer 0..pvCount-1; version strings to version ids; relation atoms
+ * `name[:arch] (op version)` are interned (deduplicated) to atom ids 0..atomCount-1.
+ *
+ * Layout (all public readonly typed arrays; the methods below are the documented way in):
+ * - per pv: pvName, pvVersion (version id), pvArch, pvFlags (PV_ESSENTIAL, PV_REQUIRED),
+ *   pvScheme (0 deb, 1 semver, 2 cudf), pvMultiArch, pvPriority, pvKeep (CUDF), pvLayer, pvLine;
+ * - relations in CSR: clauses of pv p and kind k (REL.depends, preDepends, recommends, suggests,
+ *   conflicts, breaks, provides, replaces, enhances) are clause ids
+ *   relStart[p*REL_KINDS+k] .. relStart[p*REL_KINDS+k+1]; the atoms of clause c (its `|`
+ *   alternatives) are clauseAtoms[clauseStart[c] .. clauseStart[c+1]]; atom a is atomName[a],
+ *   atomOp[a] (OP codes: 0 none, 1 <<, 2 <=, 3 =, 4 >=, 5 >>, 6 !=), atomVersion[a] (version id or
+ *   -1), atomArch[a] (ARCHQ: 0 none, 1 any, 2 native/host arch, ≥3 another architecture);
+ * - versionsOf(nameId): nameVersionPv CSR, newest first by the name's scheme;
+ * - who provides X: provPv/provVersion CSR by name id, built once in build().
+ *
+ * API for the resolver (see Universe in ./universe.ts):
+ *   nameId(name) → id or -1; nameOf(id); isReal(id); versionsOf(id) → pvs newest first;
+ *   nameOfPv(pv), versionOf(pv), archOf(pv), schemeOf(pv), isEssential(pv), isRequired(pv),
+ *   multiArchOf(pv), keepOf(pv), provenanceOf(pv), overriddenLayersOf(pv), describePv(pv), findPv(name, version, arch?);
+ *   clauseRange(pv, kind) / clauseAtomsOf(clause) / clausesOf(pv, kind) / atomsOf(pv, kind);
+ *   candidates(atom) → pvs satisfying it (Debian semantics; cached), candidatesFor(PackageAtom) for
+ *   request atoms; conflictsOf(pv) / breaksOf(pv) → pvs (expanded, self excluded, cached);
+ *   providersOf(nameId); essential() / required() → pvs; formatAtom(atom), atomToPackageAtom(atom).
+ *
+ * Semantics of candidates(atom): real versions of the name satisfying the constraint (newest
+ * first), then providers. An unversioned `Provides: x` satisfies only unversioned atoms on x;
+ * `Provides: x (= v)` satisfies a versioned atom on x when v satisfies it. For CUDF packages an
+ * unversioned provide provides every version (CUDF 2.0 §2.2.4). Architecture qualifiers, for a
+ * single-architecture universe (host arch + all): none and `:native` (and the host arch) accept
+ * every pv; `:any` accepts real packages with `Multi-Arch: allowed` and any provider; another
+ * architecture accepts only pvs of that architecture (so `Conflicts: foo:i386` hits nothing
+ * in an amd64 universe).
+ *
+ * Layers: addLayer() starts a layer; a later layer defining the same name+version+arch overrides
+ * the earlier facts (provenance of the winner kept in pvLayer/pvLine, the overridden layers in
+ * overriddenLayersOf). A layer in `fill` mode only adds missing package versions (a host's
+ * installed packages missing from the archive). createInstalledState() maps a dpkg status onto pvs.
+ */
+export * from './universe.js';
+export * from './builder.js';
+export * from './debian.js';
+export * from './installed.js';

@@ -1,0 +1,95 @@
+/**
+ * Reading possibly compressed index files as streams of bytes: plain, gzip (zlib) or xz
+ * (`xz -dc` spawned with an argument array, its stdout streamed). The format is detected from
+ * the file's first bytes, not its name.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { RollwiseError } from '../../shared/errors.js';
+
+export type Compression = 'none' | 'gzip' | 'xz';
+
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+
+function ioError(path: string, e: unknown): RollwiseError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : (err.message ?? String(e));
+  return new RollwiseError('RW_IO', `cannot read ${path}: ${why}`, { cause: e });
+}
+
+/** Detect the compression of a file from its magic bytes. */
+export async function detectCompression(path: string): Promise<Compression> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(head, 0, 6, 0);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (bytesRead >= 6 && XZ_MAGIC.every((b, i) => head[i] === b)) return 'xz';
+    return 'none';
+  } catch (e) {
+    throw ioError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The decompressed bytes of a file, chunk by chunk. */
+export async function* streamDecompressed(path: string): AsyncGenerator<Buffer> {
+  const kind = await detectCompression(path);
+  if (kind === 'xz') {
+    yield* streamXz(path);
+    return;
+  }
+  const raw = createReadStream(path);
+  const source = kind === 'gzip' ? raw.pipe(createGunzip()) : raw;
+  if (kind === 'gzip') raw.on('error', (e) => source.destroy(e));
+  try {
+    for await (const chunk of source) yield chunk as Buffer;
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('Z_')) {
+      throw new RollwiseError('RW_IO', `cannot decompress ${path}: ${(e as Error).message}`, { cause: e, hint: 'the file is not a valid gzip stream' });
+    }
+    throw ioError(path, e);
+  }
+}
+
+async function* streamXz(path: string): AsyncGenerator<Buffer> {
+  const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', (e) => { spawnError = e; resolve(null); });
+    child.on('close', (code) => resolve(code));
+  });
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+  } catch (e) {
+    if (!spawnError) throw ioError(path, e);
+  }
+  const code = await exited;
+  if (spawnError) {
+    if (spawnError.code === 'ENOENT') {
+      throw new RollwiseError('RW_IO', `cannot decompress ${path}: the xz program is not installed`, { hint: 'apt-get install xz-utils' });
+    }
+    throw ioError(path, spawnError);
+  }
+  if (code !== 0) {
+    const msg = Buffer.concat(stderr).toString('utf8').trim().split('\n')[0] ?? '';
+    throw new RollwiseError('RW_IO', `cannot decompress ${path}: xz exited with status ${code}${msg ? `: ${msg}` : ''}`, { hint: 'the file is not a valid xz stream' });
+  }
+}
+
+/** The whole decompressed content of a file. */
+export async function readDecompressed(path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of streamDecompressed(path)) chunks.push(c);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}

@@ -1,0 +1,442 @@
+/**
+ * Building a universe: layers of package versions are added (records, or the fast Debian path
+ * in ./debian.ts), names, versions and atoms are interned as they come, and `build()` lays the
+ * relations out as CSR arrays and builds the "who provides X" and per-name version indexes once.
+ */
+import type { PackageAtom, PackageRecord, Provenance, Provision, VersionScheme } from '../kb/model.js';
+import { RELATION_OPS, type RelationScratch } from '../kb/importers/relations.js';
+import { getScheme } from '../versions/scheme.js';
+import {
+  ARCHQ, KEEP, MA, PV_ESSENTIAL, PV_REQUIRED, REL, REL_KINDS, SCHEME_LIST, Universe,
+  type LayerInfo, type UniverseData,
+} from './universe.js';
+
+export interface LayerSpec {
+  name: string;
+  source?: string;
+  trust?: Provenance['trust'];
+  author?: string;
+  date?: string;
+  /**
+   * `override` (default): a package version already defined by an earlier layer (same name,
+   * version and architecture) takes this layer's facts. `fill`: this layer only adds package
+   * versions no earlier layer defined (e.g. a host's installed packages missing from the archive).
+   */
+  mode?: 'override' | 'fill';
+}
+
+/** Extra per-package facts that are not part of PackageRecord (CUDF keep). */
+export interface RecordExtras {
+  keep?: 'none' | 'version' | 'package' | 'feature';
+}
+
+class Grow32 {
+  a: Int32Array;
+  n = 0;
+  constructor(cap = 1024) { this.a = new Int32Array(cap); }
+  push(v: number): void {
+    if (this.n === this.a.length) { const b = new Int32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = v;
+  }
+  view(): Int32Array { return this.a.subarray(0, this.n); }
+}
+
+class Grow8 {
+  a: Uint8Array;
+  n = 0;
+  constructor(cap = 1024) { this.a = new Uint8Array(cap); }
+  push(v: number): void {
+    if (this.n === this.a.length) { const b = new Uint8Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = v;
+  }
+}
+
+const MA_CODES: Record<string, number> = { no: MA.no, same: MA.same, foreign: MA.foreign, allowed: MA.allowed };
+const KEEP_CODES: Record<string, number> = { none: KEEP.none, version: KEEP.version, package: KEEP.package, feature: KEEP.feature };
+const SCHEME_CODES: Record<VersionScheme, number> = { deb: 0, semver: 1, cudf: 2 };
+const OP_CODES: Record<string, number> = { '<<': 1, '<=': 2, '=': 3, '>=': 4, '>>': 5, '!=': 6 };
+const NAME_LIMIT = 1 << 20;
+const VERSION_LIMIT = 1 << 24;
+
+export class UniverseBuilder {
+  readonly hostArch: string;
+  private readonly nameIndex = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly versionIndex = new Map<string, number>();
+  private readonly versions: string[] = [];
+  private readonly archNames: string[] = ['', 'any', 'native'];
+  private readonly archIndex = new Map<string, number>();
+  private readonly priorities: string[] = [''];
+  private readonly layers: LayerInfo[] = [];
+  private layerMode: 'override' | 'fill' = 'override';
+
+  // package versions
+  private readonly pvKey = new Map<number, number>();
+  private readonly pvName = new Grow32(1 << 16);
+  private readonly pvVersion = new Grow32(1 << 16);
+  private readonly pvArch = new Grow32(1 << 16);
+  private readonly pvFlags = new Grow8(1 << 16);
+  private readonly pvScheme = new Grow8(1 << 16);
+  private readonly pvMultiArch = new Grow8(1 << 16);
+  private readonly pvPriority = new Grow8(1 << 16);
+  private readonly pvKeep = new Grow8(1 << 16);
+  private readonly pvLayer = new Grow32(1 << 16);
+  private readonly pvLine = new Grow32(1 << 16);
+  /** Clause block of each pv in the staging clause list: [blockStart, blockEnd). */
+  private readonly pvBlockStart = new Grow32(1 << 16);
+  private readonly pvBlockEnd = new Grow32(1 << 16);
+  private readonly overridden = new Map<number, number[]>();
+
+  // staging clauses (in arrival order) and atoms
+  private readonly clauseKind = new Grow8(1 << 18);
+  private readonly clauseFirst = new Grow32(1 << 18); // index into clauseAtomList
+  private readonly clauseAtomList = new Grow32(1 << 19);
+  private readonly atomKey = new Map<number, number>();
+  private readonly atomName = new Grow32(1 << 17);
+  private readonly atomOp = new Grow8(1 << 17);
+  private readonly atomVersion = new Grow32(1 << 17);
+  private readonly atomArch = new Grow32(1 << 17);
+
+  private current = -1;
+  private built = false;
+
+  constructor(options: { hostArch?: string } = {}) {
+    this.hostArch = options.hostArch ?? 'amd64';
+    this.archNames.forEach((a, i) => { if (i > 0) this.archIndex.set(a, i); });
+  }
+
+  /** Start a new layer; later layers override earlier ones (see LayerSpec.mode). Returns its index. */
+  addLayer(spec: LayerSpec): number {
+    const info: LayerInfo = { name: spec.name, source: spec.source ?? spec.name, index: this.layers.length };
+    if (spec.trust) info.trust = spec.trust;
+    if (spec.author) info.author = spec.author;
+    if (spec.date) info.date = spec.date;
+    this.layers.push(info);
+    this.layerMode = spec.mode ?? 'override';
+    if (this.layers.length > 0xffff) throw new Error('too many layers');
+    return info.index;
+  }
+
+  get packageCount(): number {
+    return this.pvName.n;
+  }
+
+  internName(name: string): number {
+    let id = this.nameIndex.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      if (id >= NAME_LIMIT) throw new Error('too many package names for one universe');
+      this.names.push(name);
+      this.nameIndex.set(name, id);
+    }
+    return id;
+  }
+
+  internVersion(v: string): number {
+    let id = this.versionIndex.get(v);
+    if (id === undefined) {
+      id = this.versions.length;
+      if (id >= VERSION_LIMIT) throw new Error('too many versions for one universe');
+      this.versions.push(v);
+      this.versionIndex.set(v, id);
+    }
+    return id;
+  }
+
+  private archCode(arch: string): number {
+    let id = this.archIndex.get(arch);
+    if (id === undefined) {
+      id = this.archNames.length;
+      if (id >= 64) throw new Error('too many architectures');
+      this.archNames.push(arch);
+      this.archIndex.set(arch, id);
+    }
+    return id;
+  }
+
+  private qualifierCode(q: string): number {
+    if (q === '') return ARCHQ.none;
+    if (q === 'any') return ARCHQ.any;
+    if (q === 'native' || q === this.hostArch) return ARCHQ.native;
+    return this.archCode(q);
+  }
+
+  private priorityCode(p: string | undefined): number {
+    if (p === undefined || p === '') return 0;
+    let i = this.priorities.indexOf(p);
+    if (i < 0) { i = this.priorities.length; this.priorities.push(p); }
+    return i;
+  }
+
+  internAtom(nameId: number, op: number, versionId: number, archq: number): number {
+    const key = ((nameId * VERSION_LIMIT + (versionId + 1)) * 8 + op) * 64 + archq;
+    let id = this.atomKey.get(key);
+    if (id === undefined) {
+      id = this.atomName.n;
+      this.atomKey.set(key, id);
+      this.atomName.push(nameId);
+      this.atomOp.push(op);
+      this.atomVersion.push(versionId);
+      this.atomArch.push(archq);
+    }
+    return id;
+  }
+
+  /**
+   * Begin a package version in the current layer. Returns its pv id, or -1 when the layer is in
+   * `fill` mode and the package version already exists (the relations that follow are then ignored).
+   */
+  beginPackage(p: {
+    name: string; version: string; architecture: string; scheme?: VersionScheme; essential?: boolean;
+    priority?: string; multiArch?: string; line?: number; keep?: string;
+  }): number {
+    if (this.built) throw new Error('universe already built');
+    if (this.layers.length === 0) this.addLayer({ name: 'default' });
+    const nameId = this.internName(p.name);
+    const vid = this.internVersion(p.version);
+    const arch = this.archCode(p.architecture);
+    const key = (nameId * VERSION_LIMIT + vid) * 64 + arch;
+    const layer = this.layers.length - 1;
+    let pv = this.pvKey.get(key);
+    if (pv !== undefined) {
+      if (this.layerMode === 'fill') { this.current = -1; return -1; }
+      const seen = this.overridden.get(pv) ?? [this.pvLayer.a[pv]!];
+      seen.push(layer);
+      this.overridden.set(pv, seen);
+    } else {
+      pv = this.pvName.n;
+      this.pvKey.set(key, pv);
+      this.pvName.push(nameId);
+      this.pvVersion.push(vid);
+      this.pvArch.push(arch);
+      this.pvFlags.push(0);
+      this.pvScheme.push(0);
+      this.pvMultiArch.push(0);
+      this.pvPriority.push(0);
+      this.pvKeep.push(0);
+      this.pvLayer.push(0);
+      this.pvLine.push(0);
+      this.pvBlockStart.push(0);
+      this.pvBlockEnd.push(0);
+    }
+    this.pvFlags.a[pv] = (p.essential ? PV_ESSENTIAL : 0) | (p.priority === 'required' ? PV_REQUIRED : 0);
+    this.pvScheme.a[pv] = SCHEME_CODES[p.scheme ?? 'deb'];
+    this.pvMultiArch.a[pv] = (p.multiArch && MA_CODES[p.multiArch]) || 0;
+    this.pvPriority.a[pv] = this.priorityCode(p.priority);
+    this.pvKeep.a[pv] = (p.keep && KEEP_CODES[p.keep]) || 0;
+    this.pvLayer.a[pv] = layer;
+    this.pvLine.a[pv] = p.line ?? 0;
+    this.pvBlockStart.a[pv] = this.clauseKind.n;
+    this.pvBlockEnd.a[pv] = this.clauseKind.n;
+    this.current = pv;
+    return pv;
+  }
+
+  /** Add the clauses held in a relation scratch (from the importers' parser) to the current package. */
+  addScratch(kind: number, s: RelationScratch): void {
+    const pv = this.current;
+    if (pv < 0 || s.atomCount === 0) return;
+    let k = 0;
+    for (let c = 0; c < s.clauseCount; c++) {
+      const end = s.clauseEnds[c]!;
+      this.clauseKind.push(kind);
+      this.clauseFirst.push(this.clauseAtomList.n);
+      for (; k < end; k++) {
+        const v = s.versions[k]!;
+        const atom = this.internAtom(this.internName(s.names[k]!), s.ops[k]!, v === '' ? -1 : this.internVersion(v), this.qualifierCode(s.archQualifiers[k]!));
+        this.clauseAtomList.push(atom);
+      }
+    }
+    this.pvBlockEnd.a[pv] = this.clauseKind.n;
+  }
+
+  private atomOf(a: PackageAtom | Provision, provision: boolean): number {
+    const nameId = this.internName(a.name);
+    if (provision) {
+      return this.internAtom(nameId, a.version === undefined ? 0 : 3, a.version === undefined ? -1 : this.internVersion(a.version), 0);
+    }
+    const atom = a as PackageAtom;
+    const op = atom.op === undefined ? 0 : OP_CODES[atom.op]!;
+    return this.internAtom(nameId, op, op === 0 ? -1 : this.internVersion(atom.version!), this.qualifierCode(atom.archQualifier ?? ''));
+  }
+
+  /** Add clauses (each a list of alternative atoms) of one kind to the current package. */
+  addClauses(kind: number, clauses: ReadonlyArray<ReadonlyArray<PackageAtom | Provision>>): void {
+    const pv = this.current;
+    if (pv < 0) return;
+    const provision = kind === REL.provides;
+    for (const clause of clauses) {
+      if (clause.length === 0) continue;
+      this.clauseKind.push(kind);
+      this.clauseFirst.push(this.clauseAtomList.n);
+      for (const a of clause) this.clauseAtomList.push(this.atomOf(a, provision));
+    }
+    this.pvBlockEnd.a[pv] = this.clauseKind.n;
+  }
+
+  /** Add one PackageRecord (in the current layer). Returns its pv id, or -1 if skipped (fill mode). */
+  addRecord(r: PackageRecord, extras: RecordExtras = {}): number {
+    const begin: Parameters<UniverseBuilder['beginPackage']>[0] = {
+      name: r.name, version: r.version, architecture: r.architecture, scheme: r.scheme, essential: r.essential,
+    };
+    if (r.priority !== undefined) begin.priority = r.priority;
+    if (r.multiArch !== undefined) begin.multiArch = r.multiArch;
+    if (r.provenance.line !== undefined) begin.line = r.provenance.line;
+    if (extras.keep !== undefined) begin.keep = extras.keep;
+    const pv = this.beginPackage(begin);
+    if (pv < 0) return -1;
+    this.addClauses(REL.depends, r.depends);
+    this.addClauses(REL.preDepends, r.preDepends);
+    this.addClauses(REL.recommends, r.recommends);
+    this.addClauses(REL.suggests, r.suggests);
+    this.addClauses(REL.conflicts, r.conflicts.map((a) => [a]));
+    this.addClauses(REL.breaks, r.breaks.map((a) => [a]));
+    this.addClauses(REL.provides, r.provides.map((a) => [a]));
+    this.addClauses(REL.replaces, r.replaces.map((a) => [a]));
+    return pv;
+  }
+
+  /** Add records as one layer. */
+  addRecords(layer: LayerSpec, records: Iterable<PackageRecord>): void {
+    this.addLayer(layer);
+    for (const r of records) this.addRecord(r);
+  }
+
+  /** Lay out the relations, build the indexes, and hand everything to a read-only Universe. */
+  build(): Universe {
+    if (this.built) throw new Error('universe already built');
+    this.built = true;
+    const n = this.pvName.n;
+    const nameCount = this.names.length;
+    const pvName = this.pvName.a.slice(0, n);
+    const pvVersion = this.pvVersion.a.slice(0, n);
+    const pvScheme = this.pvScheme.a.slice(0, n);
+
+    // relations: clauses ordered by (pv, kind)
+    const relStart = new Int32Array(n * REL_KINDS + 1);
+    const totalClauses = (() => {
+      let t = 0;
+      for (let pv = 0; pv < n; pv++) t += this.pvBlockEnd.a[pv]! - this.pvBlockStart.a[pv]!;
+      return t;
+    })();
+    const clauseStart = new Int32Array(totalClauses + 1);
+    let atomTotal = 0;
+    const kinds = this.clauseKind.a;
+    const first = this.clauseFirst.a;
+    const stagedClauses = this.clauseKind.n;
+    const lastAtom = this.clauseAtomList.n;
+    for (let pv = 0; pv < n; pv++) {
+      for (let c = this.pvBlockStart.a[pv]!, e = this.pvBlockEnd.a[pv]!; c < e; c++) {
+        atomTotal += (c + 1 < stagedClauses ? first[c + 1]! : lastAtom) - first[c]!;
+      }
+    }
+    const clauseAtoms = new Int32Array(atomTotal);
+    let ci = 0;
+    let ai = 0;
+    const list = this.clauseAtomList.a;
+    for (let pv = 0; pv < n; pv++) {
+      const bs = this.pvBlockStart.a[pv]!;
+      const be = this.pvBlockEnd.a[pv]!;
+      for (let k = 0; k < REL_KINDS; k++) {
+        relStart[pv * REL_KINDS + k] = ci;
+        for (let c = bs; c < be; c++) {
+          if (kinds[c] !== k) continue;
+          clauseStart[ci++] = ai;
+          const end = c + 1 < stagedClauses ? first[c + 1]! : lastAtom;
+          for (let x = first[c]!; x < end; x++) clauseAtoms[ai++] = list[x]!;
+        }
+      }
+    }
+    relStart[n * REL_KINDS] = ci;
+    clauseStart[ci] = ai;
+
+    // versions of each name, newest first
+    const nameVersionStart = new Int32Array(nameCount + 1);
+    for (let pv = 0; pv < n; pv++) nameVersionStart[pvName[pv]! + 1]!++;
+    for (let i = 0; i < nameCount; i++) nameVersionStart[i + 1]! += nameVersionStart[i]!;
+    const nameVersionPv = new Int32Array(n);
+    const fill = nameVersionStart.slice(0, nameCount);
+    for (let pv = 0; pv < n; pv++) nameVersionPv[fill[pvName[pv]!]!++] = pv;
+    const compare = SCHEME_LIST.map((s) => getScheme(s).compare);
+    const versions = this.versions;
+    for (let i = 0; i < nameCount; i++) {
+      const s = nameVersionStart[i]!;
+      const e = nameVersionStart[i + 1]!;
+      if (e - s > 1) {
+        const sorted = Array.from(nameVersionPv.subarray(s, e)).sort((a, b) => {
+          const c = pvScheme[a] === pvScheme[b] ? compare[pvScheme[a]!]!(versions[pvVersion[b]!]!, versions[pvVersion[a]!]!) : pvScheme[a]! - pvScheme[b]!;
+          return c !== 0 ? c : a - b;
+        });
+        nameVersionPv.set(sorted, s);
+      }
+    }
+
+    // who provides X
+    const provStart = new Int32Array(nameCount + 1);
+    const aName = this.atomName.a;
+    const aVersion = this.atomVersion.a;
+    for (let pv = 0; pv < n; pv++) {
+      const from = relStart[pv * REL_KINDS + REL.provides]!;
+      const to = relStart[pv * REL_KINDS + REL.provides + 1]!;
+      for (let x = clauseStart[from]!; x < clauseStart[to]!; x++) provStart[aName[clauseAtoms[x]!]! + 1]!++;
+    }
+    for (let i = 0; i < nameCount; i++) provStart[i + 1]! += provStart[i]!;
+    const provPv = new Int32Array(provStart[nameCount]!);
+    const provVersion = new Int32Array(provStart[nameCount]!);
+    const pfill = provStart.slice(0, nameCount);
+    for (let pv = 0; pv < n; pv++) {
+      const from = relStart[pv * REL_KINDS + REL.provides]!;
+      const to = relStart[pv * REL_KINDS + REL.provides + 1]!;
+      for (let x = clauseStart[from]!; x < clauseStart[to]!; x++) {
+        const atom = clauseAtoms[x]!;
+        const slot = pfill[aName[atom]!]!++;
+        provPv[slot] = pv;
+        provVersion[slot] = aVersion[atom]!;
+      }
+    }
+
+    const flags = this.pvFlags.a.slice(0, n);
+    const essential: number[] = [];
+    const required: number[] = [];
+    for (let pv = 0; pv < n; pv++) {
+      if (flags[pv]! & PV_ESSENTIAL) essential.push(pv);
+      if (flags[pv]! & PV_REQUIRED) required.push(pv);
+    }
+
+    const na = this.atomName.n;
+    const data: UniverseData = {
+      hostArch: this.hostArch,
+      names: this.names, nameIndex: this.nameIndex, versions: this.versions, archNames: this.archNames,
+      layers: this.layers, priorities: this.priorities,
+      pvCount: n, pvName, pvVersion, pvArch: this.pvArch.a.slice(0, n), pvFlags: flags, pvScheme,
+      pvMultiArch: this.pvMultiArch.a.slice(0, n), pvPriority: this.pvPriority.a.slice(0, n), pvKeep: this.pvKeep.a.slice(0, n),
+      pvLayer: Uint16Array.from(this.pvLayer.a.subarray(0, n)), pvLine: this.pvLine.a.slice(0, n),
+      overridden: this.overridden,
+      relStart, clauseStart, clauseAtoms,
+      atomCount: na, atomName: aName.slice(0, na), atomOp: this.atomOp.a.slice(0, na), atomVersion: aVersion.slice(0, na), atomArch: this.atomArch.a.slice(0, na),
+      nameVersionStart, nameVersionPv, provStart, provPv, provVersion,
+      essential: Int32Array.from(essential), required: Int32Array.from(required),
+    };
+    return new Universe(data);
+  }
+}
+
+export function createUniverseBuilder(options: { hostArch?: string } = {}): UniverseBuilder {
+  return new UniverseBuilder(options);
+}
+
+/** A universe from records in one layer (tests, small examples), or from several layers in order. */
+export function createUniverse(
+  input: PackageRecord[] | Array<{ layer: LayerSpec; records: PackageRecord[] }>,
+  options: { hostArch?: string } = {},
+): Universe {
+  const b = new UniverseBuilder(options);
+  if (input.length > 0 && 'layer' in input[0]!) {
+    for (const l of input as Array<{ layer: LayerSpec; records: PackageRecord[] }>) b.addRecords(l.layer, l.records);
+  } else {
+    b.addRecords({ name: 'records' }, input as PackageRecord[]);
+  }
+  return b.build();
+}
+
+export { RELATION_OPS };
