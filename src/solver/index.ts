@@ -1,2 +1,70 @@
-// Public surface of the solver layer (see docs/ARCHITECTURE.md).
-export {};
+/**
+ * Public surface of the solver layer (see docs/ARCHITECTURE.md). Everything else in
+ * src/solver/ is internal; src/solver/internal/ (the CDCL engine, the optimiser) is never
+ * imported from outside this folder.
+ *
+ * ## Building a problem
+ * - `createProblem(indexRecords, installedRecords?)` → `{ set, installed }`: the package set
+ *   (interned names, versions newest first, relations resolved lazily with Debian Provides
+ *   semantics) and the installed flags (`installed[pv] === 1`). Records come from the kb
+ *   importers (Debian Packages, dpkg status, CUDF).
+ *
+ * ## Solving a request
+ * - `solveRequest(problem, request, policy?, { mode: 'debian' | 'cudf' }?)` →
+ *   - `{ kind: 'solution', transaction, reasons, criteria, optimal, installedAfter, stats }`:
+ *     `transaction` is a list of `{ action: install|upgrade|downgrade|remove, name,
+ *     architecture, from?, to? }`; `reasons['name=version']` is the chain that brought each
+ *     added package in (request first); `criteria` the value of each criterion and whether it
+ *     was proven optimal; `optimal` false when the time budget stopped the optimisation.
+ *   - `{ kind: 'conflict', explanation, resolutions, stats }`: `explanation.facts` is a minimal
+ *     set of facts (taking any one away makes the request solvable), `explanation.text` reads
+ *     as a chain with a conclusion; `resolutions` are edited requests, each solved again
+ *     successfully, ranked by cost (removals, then changes).
+ *   - `{ kind: 'timeout', message, stats }` when no solution was found within the budget.
+ * - `request.items`: `install|remove|upgrade` of `{ name, op?, version? }`, `upgrade-all`,
+ *   `hold` (keep as installed), `pin` (`name op version` must hold for any installed version).
+ * - `policy`: `criteria` (parse with `parseCriteria('paranoid' | 'trendy' | '-removed,-changed')`),
+ *   `recommends` (default true), `isCandidate(pv, record) → true | { reason }` (environment
+ *   requirements), `timeBudgetMs` (default 10 s), `isCancelled`, `maxResolutions` (default 3).
+ *   Default criteria: `-removed,-unmet_recommends,-changed,-notuptodate` (without recommends:
+ *   `-removed,-changed,-notuptodate`), with requested upgrades honoured right after `-removed`.
+ * - `parsePackageSpec('name' | 'name=ver' | 'name (>= 1.2)')`.
+ *
+ * ## Whole-archive installability
+ * - `checkInstallable(set, options?)` → `{ broken: [{ pv, package, version, architecture,
+ *   explanation }], checked, solves, ms }` with dose-distcheck's meaning (Essential packages
+ *   installed together with each package checked, Breaks as Conflicts).
+ *
+ * ## CUDF
+ * - `solveCudf(problemText, criteria?)` → `{ kind: 'solution', text } | { kind: 'fail', text }`:
+ *   the CUDF solution document (every installed package stanza) or `FAIL` + explanation.
+ */
+export { createPackageSet, PackageSet, formatAtom, formatAlternatives } from './packages.js';
+export {
+  parseCriteria,
+  parsePackageSpec,
+  formatCriteria,
+  formatItem,
+  formatSpec,
+  PARANOID,
+  TRENDY,
+  DEFAULT_CRITERIA,
+  DEFAULT_CRITERIA_WITH_RECOMMENDS,
+  CRITERION_NAMES,
+} from './request.js';
+export type { Criterion, CriterionName, PackageSpec, RequestItem, SolveRequest, SolverPolicy, CandidateVerdict } from './request.js';
+export { solveRequest, createProblem, buildTransaction, effectiveCriteria } from './solve.js';
+export type {
+  Problem,
+  SolveOutcome,
+  SolutionOutcome,
+  ConflictOutcome,
+  TimeoutOutcome,
+  TransactionStep,
+  TransactionAction,
+  CriterionValue,
+  SolveStats,
+  SolveModeOptions,
+} from './solve.js';
+export type { Explanation, ExplanationFact } from './explain.js';
+export type { Resolution } from './repair.js';

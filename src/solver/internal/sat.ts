@@ -356,7 +356,7 @@ export class SatEngine {
    */
   private propagate(): number {
     const litValue = this.litValue;
-    let arena = this.arena;
+    const arena = this.arena;
     while (this.qhead < this.trailLen) {
       const p = this.trail[this.qhead++]!;
       const f = p ^ 1;
@@ -377,7 +377,6 @@ export class SatEngine {
       let i = 0;
       let j = 0;
       const n = ws.length;
-      arena = this.arena;
       while (i < n) {
         const cr = ws[i]!;
         const blk = ws[i + 1]!;
@@ -465,7 +464,7 @@ export class SatEngine {
     out.length = 0;
     out.push(-1);
     let pathC = 0;
-    let p = -1;
+    let p: number;
     let index = this.trailLen - 1;
     const tmp: number[] = [];
     let lits: number[];

@@ -1,0 +1,384 @@
+/**
+ * Encoding a request over a package set into the CDCL engine, touching only the part of the
+ * universe the request reaches.
+ *
+ * The closure starts from the installed versions and the versions the request names, and
+ * follows Depends, Pre-Depends (and Recommends when they count) to their candidates; every
+ * version of a reached name is included (so "newest" is meaningful). Conflicts need not be
+ * followed: a version outside the closure is simply never installed, so a conflict with it
+ * is satisfied.
+ *
+ * Variables are package versions (plus auxiliary variables for criteria and at-most-one
+ * ladders). Each hard clause belongs to a *fact* (a request item, one Depends clause of one
+ * version, one conflicting pair, one name's one-version rule, an installed Essential package,
+ * a version refused by the host's environment). With `selectors`, every clause of fact f gets
+ * `¬s_f`, and solving under the assumptions `s_f` makes the failed-assumption core a set of
+ * facts: the raw material of explanations (see explain.ts).
+ */
+import { createSatEngine, type SatEngine } from './internal/sat.js';
+import type { PackageSet } from './packages.js';
+import { satisfiesOp } from './packages.js';
+import type { Criterion, PackageSpec, RequestItem, SolveRequest, SolverPolicy } from './request.js';
+
+export type Fact =
+  | { kind: 'request'; index: number; item: RequestItem }
+  | { kind: 'depends'; pv: number; clause: number; field: 'depends' | 'pre-depends' }
+  | { kind: 'conflict'; a: number; b: number }
+  | { kind: 'one-version'; nameId: number }
+  | { kind: 'essential'; nameId: number }
+  | { kind: 'not-candidate'; pv: number; reason: string };
+
+export interface EncodeOptions {
+  /** One selector literal per fact (for explanations). */
+  selectors?: boolean;
+  /** Debian: at most one version of a name; CUDF: only explicit conflicts. */
+  oneVersionPerName?: boolean;
+  /** Keep installed Essential / Priority: required packages unless a remove item names them. */
+  keepEssential?: boolean;
+  /** Follow Recommends (so the unmet_recommends criterion can be counted). */
+  followRecommends?: boolean;
+  /** Which versions' Recommends count: all installed in the solution (CUDF) or only new/changed ones. */
+  recommendsScope?: 'all' | 'changed';
+  /** Facts to leave out (by fact key), for resolutions and MUS checks. */
+  skipFacts?: ReadonlySet<string>;
+}
+
+export function factKey(f: Fact): string {
+  switch (f.kind) {
+    case 'request':
+      return `request:${f.index}`;
+    case 'depends':
+      return `${f.field}:${f.pv}:${f.clause}`;
+    case 'conflict':
+      return `conflict:${Math.min(f.a, f.b)}:${Math.max(f.a, f.b)}`;
+    case 'one-version':
+      return `one-version:${f.nameId}`;
+    case 'essential':
+      return `essential:${f.nameId}`;
+    case 'not-candidate':
+      return `not-candidate:${f.pv}`;
+  }
+}
+
+/** Versions of the set matching a spec (name's own versions only). */
+export function matchingVersions(set: PackageSet, spec: PackageSpec): number[] {
+  return set.versionsOf(spec.name).filter((pv) => !spec.op || satisfiesOp(set.compare(set.versionOf(pv), spec.version!), spec.op));
+}
+
+/** Candidates of an install spec: the name's matching versions, else its providers. */
+export function installCandidates(set: PackageSet, spec: PackageSpec): number[] {
+  return Array.from(set.candidates({ name: spec.name, ...(spec.op ? { op: spec.op, version: spec.version! } : {}) }));
+}
+
+export class Encoding {
+  readonly engine: SatEngine = createSatEngine();
+  readonly varOfPv: Int32Array;
+  readonly pvOfVar: number[] = [];
+  readonly closure: number[] = [];
+  readonly facts: Fact[] = [];
+  readonly factSelector: number[] = [];
+  /** Upgrade-requested names whose newest allowed version is the target. */
+  readonly upgradeTargets: number[] = [];
+  private readonly inClosureName = new Set<number>();
+
+  constructor(
+    readonly set: PackageSet,
+    readonly installed: Uint8Array,
+    readonly request: SolveRequest,
+    readonly policy: SolverPolicy,
+    readonly options: EncodeOptions,
+  ) {
+    this.varOfPv = new Int32Array(set.size).fill(-1);
+    this.computeClosure();
+    for (const pv of this.closure) {
+      const v = this.engine.newVar(installed[pv] === 1);
+      this.varOfPv[pv] = v;
+      this.pvOfVar[v] = pv;
+    }
+    this.encodeRules();
+    this.encodeRequest();
+  }
+
+  private computeClosure(): void {
+    const { set, installed, options } = this;
+    const seen = new Uint8Array(set.size);
+    const queue: number[] = [];
+    const addName = (nameId: number) => {
+      if (this.inClosureName.has(nameId)) return;
+      this.inClosureName.add(nameId);
+      for (const pv of set.versionsOfNameId(nameId)) {
+        if (!seen[pv]) {
+          seen[pv] = 1;
+          queue.push(pv);
+        }
+      }
+    };
+    const add = (pv: number) => {
+      if (!seen[pv]) addName(set.nameIdOf[pv]!);
+    };
+    for (let pv = 0; pv < set.size; pv++) if (installed[pv]) add(pv);
+    for (const item of this.request.items) {
+      if (item.kind === 'install' || item.kind === 'upgrade') for (const pv of installCandidates(set, item)) add(pv);
+      if (item.kind === 'upgrade-all') for (let pv = 0; pv < set.size; pv++) if (installed[pv]) add(pv);
+    }
+    for (let i = 0; i < queue.length; i++) {
+      const pv = queue[i]!;
+      this.closure.push(pv);
+      for (const c of set.depends(pv)) for (const q of c) add(q);
+      for (const c of set.preDepends(pv)) for (const q of c) add(q);
+      if (options.followRecommends) for (const c of set.recommends(pv)) for (const q of c) add(q);
+    }
+  }
+
+  private currentSelector = -1;
+
+  /** Starts a fact; subsequent clauses belong to it. Returns false when the fact is skipped. */
+  private beginFact(f: Fact): boolean {
+    if (this.options.skipFacts?.has(factKey(f))) return false;
+    this.facts.push(f);
+    if (this.options.selectors) {
+      const s = this.engine.newVar(true);
+      this.factSelector.push(s);
+      this.currentSelector = s;
+    } else {
+      this.factSelector.push(-1);
+      this.currentSelector = -1;
+    }
+    return true;
+  }
+
+  private clause(lits: number[]): void {
+    if (this.currentSelector >= 0) lits.push((this.currentSelector << 1) | 1);
+    this.engine.addClause(lits);
+  }
+
+  /** Literal of pv (true = installed); pv must be in the closure. */
+  lit(pv: number, positive = true): number {
+    const v = this.varOfPv[pv]!;
+    if (v < 0) throw new Error(`package version ${pv} is outside the encoded closure`);
+    return positive ? v << 1 : (v << 1) | 1;
+  }
+
+  inClosure(pv: number): boolean {
+    return this.varOfPv[pv]! >= 0;
+  }
+
+  private encodeRules(): void {
+    const { set, policy, options } = this;
+    const pairSeen = new Set<number>();
+    for (const pv of this.closure) {
+      const p = this.lit(pv, false);
+      const rec = set.record(pv);
+      if (policy.isCandidate) {
+        const verdict = policy.isCandidate(pv, rec);
+        if (verdict !== true && this.beginFact({ kind: 'not-candidate', pv, reason: verdict.reason })) this.clause([p]);
+      }
+      set.depends(pv).forEach((cands, i) => {
+        if (!this.beginFact({ kind: 'depends', pv, clause: i, field: 'depends' })) return;
+        const lits = [p];
+        for (const q of cands) lits.push(this.lit(q));
+        this.clause(lits);
+      });
+      set.preDepends(pv).forEach((cands, i) => {
+        if (!this.beginFact({ kind: 'depends', pv, clause: i, field: 'pre-depends' })) return;
+        const lits = [p];
+        for (const q of cands) lits.push(this.lit(q));
+        this.clause(lits);
+      });
+      for (const q of set.conflicts(pv)) {
+        if (!this.inClosure(q)) continue;
+        if (options.oneVersionPerName && set.nameIdOf[q] === set.nameIdOf[pv]) continue;
+        const key = Math.min(pv, q) * set.size + Math.max(pv, q);
+        if (pairSeen.has(key)) continue;
+        pairSeen.add(key);
+        if (this.beginFact({ kind: 'conflict', a: pv, b: q })) this.clause([p, this.lit(q, false)]);
+      }
+    }
+    if (options.oneVersionPerName) {
+      for (const nameId of this.inClosureName) {
+        const versions = set.versionsOfNameId(nameId);
+        if (versions.length < 2) continue;
+        if (!this.beginFact({ kind: 'one-version', nameId })) continue;
+        this.atMostOne(versions.map((pv) => this.lit(pv)));
+      }
+    }
+    if (options.keepEssential) {
+      const removed = new Set(this.request.items.filter((i) => i.kind === 'remove').map((i) => (i as PackageSpec).name));
+      for (const pv of this.closure) {
+        if (!this.installed[pv]) continue;
+        const rec = set.record(pv);
+        if (!(rec.essential || rec.priority === 'required') || removed.has(rec.name)) continue;
+        if (!this.beginFact({ kind: 'essential', nameId: set.nameIdOf[pv]! })) continue;
+        this.clause(set.versionsOfNameId(set.nameIdOf[pv]!).map((q) => this.lit(q)));
+      }
+    }
+  }
+
+  /** At-most-one: pairwise for few literals, a sequential-counter ladder otherwise. */
+  private atMostOne(lits: number[]): void {
+    if (lits.length <= 6) {
+      for (let i = 0; i < lits.length; i++) for (let j = i + 1; j < lits.length; j++) this.clause([lits[i]! ^ 1, lits[j]! ^ 1]);
+      return;
+    }
+    // s_i: "one of lits[0..i] is true"
+    let prev = -1;
+    for (let i = 0; i < lits.length; i++) {
+      const x = lits[i]!;
+      if (i < lits.length - 1) {
+        const s = this.engine.newVar(false) << 1;
+        this.clause([x ^ 1, s]);
+        if (prev >= 0) {
+          this.clause([prev ^ 1, s]);
+          this.clause([prev ^ 1, x ^ 1]);
+        }
+        prev = s;
+      } else if (prev >= 0) this.clause([prev ^ 1, x ^ 1]);
+    }
+  }
+
+  private encodeRequest(): void {
+    const { set, installed } = this;
+    this.request.items.forEach((item, index) => {
+      if (!this.beginFact({ kind: 'request', index, item })) return;
+      switch (item.kind) {
+        case 'install': {
+          this.clause(installCandidates(set, item).filter((pv) => this.inClosure(pv)).map((pv) => this.lit(pv)));
+          break;
+        }
+        case 'remove': {
+          for (const pv of matchingVersions(set, item)) if (this.inClosure(pv)) this.clause([this.lit(pv, false)]);
+          break;
+        }
+        case 'hold': {
+          for (const pv of set.versionsOf(item.name)) if (this.inClosure(pv)) this.clause([this.lit(pv, installed[pv] === 1)]);
+          break;
+        }
+        case 'pin': {
+          const ok = new Set(matchingVersions(set, item));
+          for (const pv of set.versionsOf(item.name)) if (this.inClosure(pv) && !ok.has(pv)) this.clause([this.lit(pv, false)]);
+          break;
+        }
+        case 'upgrade':
+          this.encodeUpgrade(item.name, item);
+          break;
+        case 'upgrade-all': {
+          const names = new Set<number>();
+          for (let pv = 0; pv < set.size; pv++) if (installed[pv]) names.add(set.nameIdOf[pv]!);
+          for (const id of names) this.encodeUpgrade(set.names[id]!, { name: set.names[id]! });
+          break;
+        }
+      }
+    });
+  }
+
+  /** CUDF upgrade: some version installed, none older than the newest installed one. */
+  private encodeUpgrade(name: string, spec: PackageSpec): void {
+    const { set, installed } = this;
+    const versions = set.versionsOf(name);
+    let floor: string | undefined;
+    for (const pv of versions) if (installed[pv] && (floor === undefined || set.compare(set.versionOf(pv), floor) > 0)) floor = set.versionOf(pv);
+    const matching = new Set(spec.op ? matchingVersions(set, spec) : versions);
+    const allowed: number[] = [];
+    for (const pv of versions) {
+      if (!this.inClosure(pv)) continue;
+      const ok = matching.has(pv) && (floor === undefined || set.compare(set.versionOf(pv), floor) >= 0);
+      if (ok) allowed.push(pv);
+      else this.clause([this.lit(pv, false)]);
+    }
+    this.clause(allowed.map((pv) => this.lit(pv)));
+    if (allowed.length > 0) this.upgradeTargets.push(allowed[0]!);
+  }
+
+  // ------------------------------------------------------------------ objectives
+  private auxFor(lits: number[]): number {
+    // x <=> OR(lits)
+    if (lits.length === 1) return lits[0]!;
+    const x = this.engine.newVar(false) << 1;
+    for (const l of lits) this.engine.addClause([l ^ 1, x]);
+    this.engine.addClause([x ^ 1, ...lits]);
+    return x;
+  }
+
+  /** Literals whose number of true ones is the criterion's value (exact definitions). */
+  criterionLits(c: Criterion): number[] {
+    const { set, installed, engine } = this;
+    const out: number[] = [];
+    const byName = new Map<number, number[]>();
+    for (const pv of this.closure) {
+      const id = set.nameIdOf[pv]!;
+      let l = byName.get(id);
+      if (!l) byName.set(id, (l = []));
+      l.push(pv);
+    }
+    switch (c.name) {
+      case 'removed':
+      case 'new':
+      case 'changed':
+        for (const [, pvs] of byName) {
+          const wasInstalled = pvs.some((pv) => installed[pv]);
+          if (c.name === 'removed') {
+            if (wasInstalled) out.push(this.auxFor(pvs.map((pv) => this.lit(pv))) ^ 1);
+          } else if (c.name === 'new') {
+            if (!wasInstalled) out.push(this.auxFor(pvs.map((pv) => this.lit(pv))));
+          } else {
+            out.push(this.auxFor(pvs.map((pv) => this.lit(pv, !installed[pv]))));
+          }
+        }
+        break;
+      case 'notuptodate':
+        for (const [id, pvs] of byName) {
+          const newest = set.versionsOfNameId(id)[0]!;
+          const older = pvs.filter((pv) => pv !== newest && set.compare(set.versionOf(pv), set.versionOf(newest)) < 0);
+          if (older.length === 0) continue;
+          const any = this.auxFor(older.map((pv) => this.lit(pv)));
+          const nw = this.lit(newest);
+          // x <=> any ∧ ¬newest
+          const x = engine.newVar(false) << 1;
+          engine.addClause([any ^ 1, nw, x]);
+          engine.addClause([x ^ 1, nw ^ 1]);
+          engine.addClause([x ^ 1, any]);
+          out.push(x);
+        }
+        break;
+      case 'unmet_recommends':
+        if (!this.options.followRecommends) break;
+        for (const pv of this.closure) {
+          const recs = set.recommends(pv);
+          if (recs.length === 0) continue;
+          if (this.options.recommendsScope === 'changed' && installed[pv]) continue;
+          const p = this.lit(pv);
+          for (const cands of recs) {
+            const cl = Array.from(cands).filter((q) => this.inClosure(q)).map((q) => this.lit(q));
+            const x = engine.newVar(false) << 1;
+            engine.addClause([p ^ 1, ...cl, x]);
+            engine.addClause([x ^ 1, p]);
+            for (const l of cl) engine.addClause([x ^ 1, l ^ 1]);
+            out.push(x);
+          }
+        }
+        break;
+    }
+    return c.sign === '-' ? out : out.map((l) => l ^ 1);
+  }
+
+  /** Literals true when an upgrade-requested name is not at its newest allowed version. */
+  upgradeLits(): number[] {
+    return this.upgradeTargets.map((pv) => this.lit(pv, false));
+  }
+
+  /** Selector assumptions for every fact (all facts on). */
+  allSelectors(): number[] {
+    return this.factSelector.filter((s) => s >= 0).map((s) => s << 1);
+  }
+
+  /** Installed versions in the engine's last model. */
+  modelPvs(): number[] {
+    const out: number[] = [];
+    for (const pv of this.closure) if (this.engine.modelValue(this.lit(pv))) out.push(pv);
+    return out;
+  }
+}
+
+export function encodeRequest(set: PackageSet, installed: Uint8Array, request: SolveRequest, policy: SolverPolicy, options: EncodeOptions): Encoding {
+  return new Encoding(set, installed, request, policy, options);
+}

@@ -1,0 +1,233 @@
+/**
+ * The solver's indexed view of a set of package versions: integer ids, names interned, each
+ * name's versions ordered newest first, and relation atoms resolved to candidate ids on demand
+ * (cached), so a request only ever resolves the relations of the packages it reaches.
+ *
+ * Candidate semantics (Debian Policy 7.5 and dpkg): an atom `name (op v)` is satisfied by a
+ * version of `name` whose version satisfies the relation, and by a package that provides `name`:
+ * an unversioned Provides satisfies only unversioned atoms, a versioned Provides
+ * (`name (= pv)`) satisfies an atom whose relation holds for `pv`. Conflicts and Breaks use the
+ * same matching; a package never conflicts with itself (the "conflicts with a virtual package it
+ * provides" idiom). Architecture qualifiers (`:any`, `:native`) are accepted and ignored: an
+ * index is one architecture plus `all`.
+ */
+import type { PackageAtom, PackageRecord } from '../kb/model.js';
+import { compareDebian } from '../versions/debian.js';
+
+export type VersionCompare = (a: string, b: string) => number;
+
+function compareCudfVersions(a: string, b: string): number {
+  return Number(a) - Number(b);
+}
+
+export function compareVersionsOf(scheme: PackageRecord['scheme']): VersionCompare {
+  return scheme === 'cudf' ? compareCudfVersions : compareDebian;
+}
+
+export function satisfiesOp(cmp: number, op: string): boolean {
+  switch (op) {
+    case '<<':
+      return cmp < 0;
+    case '<=':
+      return cmp <= 0;
+    case '=':
+      return cmp === 0;
+    case '>=':
+      return cmp >= 0;
+    case '>>':
+      return cmp > 0;
+    case '!=':
+      return cmp !== 0;
+    default:
+      return false;
+  }
+}
+
+export function formatAtom(a: PackageAtom): string {
+  const q = a.archQualifier ? `:${a.archQualifier}` : '';
+  return a.op ? `${a.name}${q} (${a.op} ${a.version})` : `${a.name}${q}`;
+}
+
+export function formatAlternatives(alts: PackageAtom[]): string {
+  return alts.map(formatAtom).join(' | ');
+}
+
+const EMPTY = new Int32Array(0);
+
+export class PackageSet {
+  readonly records: readonly PackageRecord[];
+  /** pv → name id */
+  readonly nameIdOf: Int32Array;
+  readonly names: string[] = [];
+  private readonly nameIndex = new Map<string, number>();
+  /** name id → pv ids, newest first */
+  private readonly versionsByName: number[][] = [];
+  /** rank of pv among its name's versions (0 = newest) */
+  readonly rankOf: Int32Array;
+  /** provided name → [pv, provided version or undefined] */
+  private readonly providers = new Map<string, Array<{ pv: number; version: string | undefined }>>();
+  private readonly atomCache = new Map<string, Int32Array>();
+  private readonly dependsCache: Array<Int32Array[] | undefined>;
+  private readonly preDependsCache: Array<Int32Array[] | undefined>;
+  private readonly recommendsCache: Array<Int32Array[] | undefined>;
+  private readonly conflictsCache: Array<Int32Array | undefined>;
+  readonly compare: VersionCompare;
+
+  constructor(records: readonly PackageRecord[]) {
+    this.records = records;
+    const n = records.length;
+    this.nameIdOf = new Int32Array(n);
+    this.rankOf = new Int32Array(n);
+    this.compare = compareVersionsOf(records[0]?.scheme ?? 'deb');
+    for (let pv = 0; pv < n; pv++) {
+      const r = records[pv]!;
+      const id = this.internName(r.name);
+      this.nameIdOf[pv] = id;
+      this.versionsByName[id]!.push(pv);
+      for (const p of r.provides) {
+        let list = this.providers.get(p.name);
+        if (!list) this.providers.set(p.name, (list = []));
+        list.push({ pv, version: p.version });
+      }
+    }
+    const cmp = this.compare;
+    for (const list of this.versionsByName) {
+      if (list.length > 1) list.sort((a, b) => cmp(records[b]!.version, records[a]!.version) || a - b);
+      list.forEach((pv, i) => (this.rankOf[pv] = i));
+    }
+    this.dependsCache = new Array(n);
+    this.preDependsCache = new Array(n);
+    this.recommendsCache = new Array(n);
+    this.conflictsCache = new Array(n);
+  }
+
+  private internName(name: string): number {
+    let id = this.nameIndex.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIndex.set(name, id);
+      this.versionsByName.push([]);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  nameId(name: string): number | undefined {
+    return this.nameIndex.get(name);
+  }
+
+  /** Versions of a name, newest first (empty for unknown or purely virtual names). */
+  versionsOf(name: string): readonly number[] {
+    const id = this.nameIndex.get(name);
+    return id === undefined ? [] : this.versionsByName[id]!;
+  }
+
+  versionsOfNameId(id: number): readonly number[] {
+    return this.versionsByName[id] ?? [];
+  }
+
+  get numNames(): number {
+    return this.names.length;
+  }
+
+  isProvided(name: string): boolean {
+    return this.providers.has(name);
+  }
+
+  providersOf(name: string): ReadonlyArray<{ pv: number; version: string | undefined }> {
+    return this.providers.get(name) ?? [];
+  }
+
+  record(pv: number): PackageRecord {
+    return this.records[pv]!;
+  }
+
+  nameOf(pv: number): string {
+    return this.records[pv]!.name;
+  }
+
+  versionOf(pv: number): string {
+    return this.records[pv]!.version;
+  }
+
+  label(pv: number): string {
+    const r = this.records[pv]!;
+    return `${r.name} ${r.version}`;
+  }
+
+  /** Package versions satisfying an atom (real versions newest first, then providers). */
+  candidates(atom: PackageAtom): Int32Array {
+    const key = atom.op ? `${atom.name}\u0000${atom.op}\u0000${atom.version}` : atom.name;
+    let hit = this.atomCache.get(key);
+    if (hit) return hit;
+    const out: number[] = [];
+    const own = this.versionsOf(atom.name);
+    for (const pv of own) {
+      if (!atom.op || satisfiesOp(this.compare(this.records[pv]!.version, atom.version!), atom.op)) out.push(pv);
+    }
+    const provs = this.providers.get(atom.name);
+    if (provs) {
+      for (const p of provs) {
+        if (atom.op) {
+          if (p.version === undefined || !satisfiesOp(this.compare(p.version, atom.version!), atom.op)) continue;
+        }
+        if (!out.includes(p.pv)) out.push(p.pv);
+      }
+    }
+    hit = out.length === 0 ? EMPTY : Int32Array.from(out);
+    this.atomCache.set(key, hit);
+    return hit;
+  }
+
+  private resolveClauses(list: PackageAtom[][]): Int32Array[] {
+    return list.map((alts) => {
+      if (alts.length === 1) return this.candidates(alts[0]!);
+      const out: number[] = [];
+      for (const a of alts) for (const pv of this.candidates(a)) if (!out.includes(pv)) out.push(pv);
+      return Int32Array.from(out);
+    });
+  }
+
+  /** Each Depends clause as its candidate ids. */
+  depends(pv: number): Int32Array[] {
+    return (this.dependsCache[pv] ??= this.resolveClauses(this.records[pv]!.depends));
+  }
+
+  preDepends(pv: number): Int32Array[] {
+    return (this.preDependsCache[pv] ??= this.resolveClauses(this.records[pv]!.preDepends));
+  }
+
+  recommends(pv: number): Int32Array[] {
+    return (this.recommendsCache[pv] ??= this.resolveClauses(this.records[pv]!.recommends));
+  }
+
+  /** Versions that Conflicts or Breaks of pv exclude (never pv itself). */
+  conflicts(pv: number): Int32Array {
+    let c = this.conflictsCache[pv];
+    if (c) return c;
+    const r = this.records[pv]!;
+    const out = new Set<number>();
+    for (const a of r.conflicts) for (const q of this.candidates(a)) if (q !== pv) out.add(q);
+    for (const a of r.breaks) for (const q of this.candidates(a)) if (q !== pv) out.add(q);
+    c = out.size === 0 ? EMPTY : Int32Array.from(out);
+    this.conflictsCache[pv] = c;
+    return c;
+  }
+
+  /** The conflicting atom text of pv that matches q (for explanations). */
+  conflictAtomText(pv: number, q: number): string {
+    const r = this.records[pv]!;
+    for (const [field, list] of [['conflicts', r.conflicts], ['breaks', r.breaks]] as const) {
+      for (const a of list) if (this.candidates(a).includes(q)) return `${field} with ${formatAtom(a)}`;
+    }
+    return 'conflicts';
+  }
+}
+
+export function createPackageSet(records: readonly PackageRecord[]): PackageSet {
+  return new PackageSet(records);
+}

@@ -1,0 +1,106 @@
+/**
+ * Suggested resolutions for a request without a solution: edits to the request, derived from
+ * the facts of the minimal explanation, each solved again; only edits that produced a solution
+ * are returned, distinct by their transaction, ranked by cost (removals, then changes), the
+ * solutions themselves optimal for the request's criteria.
+ *
+ * Edits tried, for each fact of the explanation:
+ * - a request item to install/upgrade: choose each other candidate version or provider
+ *   (`name=version`), relax its version constraint, skip it;
+ * - a hold or pin: lift it (allows upgrading / downgrading that package);
+ * - an installed Essential package kept: allow its removal;
+ * - a dependency of an installed package that blocks: allow removal of that package;
+ * - a conflict with an installed package: allow its removal.
+ */
+import type { Explanation } from './explain.js';
+import { installCandidates } from './encode.js';
+import { formatItem, type RequestItem, type SolveRequest, type SolverPolicy } from './request.js';
+import { solveRequest, type Problem, type SolveModeOptions, type TransactionStep } from './solve.js';
+
+export interface Resolution {
+  /** What the edit does, in words. */
+  description: string;
+  /** The edited request, ready to be solved again (it was, and it succeeded). */
+  request: SolveRequest;
+  transaction: TransactionStep[];
+  cost: { removed: number; changed: number };
+}
+
+interface Edit {
+  description: string;
+  request: SolveRequest;
+}
+
+function replaceItem(request: SolveRequest, index: number, item: RequestItem | null): SolveRequest {
+  const items = request.items.slice();
+  if (item === null) items.splice(index, 1);
+  else items[index] = item;
+  return { items };
+}
+
+function proposeEdits(problem: Problem, request: SolveRequest, explanation: Explanation): Edit[] {
+  const { set } = problem;
+  const edits: Edit[] = [];
+  const removable = new Set<string>();
+  for (const f of explanation.facts) {
+    if (f.kind === 'request' && f.requestIndex !== undefined) {
+      const i = f.requestIndex;
+      const item = request.items[i]!;
+      if (item.kind === 'install' || item.kind === 'upgrade') {
+        for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
+          const name = set.nameOf(pv);
+          const version = set.versionOf(pv);
+          if (item.op && item.version === version && name === item.name) continue;
+          const alt = name === item.name ? 'choose another version' : 'choose an alternative provider';
+          edits.push({
+            description: `${alt}: install ${name}=${version} instead of ${formatItem(item).replace(/^\w+ /, '')}`,
+            request: replaceItem(request, i, { kind: 'install', name, op: '=', version }),
+          });
+        }
+        if (item.op) edits.push({ description: `relax ${formatItem(item)} to any version of ${item.name}`, request: replaceItem(request, i, { kind: item.kind, name: item.name }) });
+        if (item.kind === 'upgrade') edits.push({ description: `allow a downgrade of ${item.name}`, request: replaceItem(request, i, { kind: 'install', name: item.name }) });
+        edits.push({ description: `skip ${formatItem(item)}`, request: replaceItem(request, i, null) });
+      } else if (item.kind === 'hold' || item.kind === 'pin') {
+        edits.push({ description: `lift ${formatItem(item)} (allows changing ${item.name})`, request: replaceItem(request, i, null) });
+      } else {
+        edits.push({ description: `skip ${formatItem(item)}`, request: replaceItem(request, i, null) });
+      }
+    } else if (f.kind === 'essential') {
+      const name = /^(\S+)/.exec(f.text)?.[1];
+      if (name) removable.add(name);
+    } else if (f.package && (f.kind === 'depends' || f.kind === 'conflict')) {
+      for (const pv of set.versionsOf(f.package.name)) if (problem.installed[pv]) removable.add(f.package.name);
+    }
+  }
+  for (const name of removable) {
+    edits.push({ description: `allow removal of the installed package ${name}`, request: { items: [...request.items, { kind: 'remove', name }] } });
+  }
+  return edits;
+}
+
+export function findResolutions(
+  problem: Problem,
+  request: SolveRequest,
+  policy: SolverPolicy,
+  mode: SolveModeOptions,
+  explanation: Explanation,
+  deadline: number,
+): Resolution[] {
+  const max = policy.maxResolutions ?? 3;
+  if (max <= 0) return [];
+  const found: Resolution[] = [];
+  const seen = new Set<string>();
+  for (const edit of proposeEdits(problem, request, explanation)) {
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    const r = solveRequest(problem, edit.request, { ...policy, timeBudgetMs: Math.min(left, 5000) }, { ...mode, skipExplanation: true });
+    if (r.kind !== 'solution') continue;
+    const sig = JSON.stringify(r.transaction);
+    if (seen.has(sig)) continue;
+    seen.add(sig);
+    const removed = r.transaction.filter((s) => s.action === 'remove').length;
+    found.push({ description: edit.description, request: edit.request, transaction: r.transaction, cost: { removed, changed: r.transaction.length } });
+  }
+  found.sort((a, b) => a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
+  return found.slice(0, max);
+}

@@ -1,0 +1,294 @@
+/**
+ * solveRequest: encode (encode.ts), search and optimise lexicographically
+ * (internal/optimize.ts), then turn the model into a transaction with the reason chain of every
+ * package it adds; or, when there is no solution, explain (explain.ts) and repair (repair.ts).
+ */
+import type { PackageRecord } from '../kb/model.js';
+import { encodeRequest, type Encoding } from './encode.js';
+import { buildExplanation, computeMus, type Explanation } from './explain.js';
+import { minimizeLexicographic } from './internal/optimize.js';
+import { createPackageSet, formatAlternatives, type PackageSet } from './packages.js';
+import { findResolutions, type Resolution } from './repair.js';
+import {
+  DEFAULT_CRITERIA,
+  DEFAULT_CRITERIA_WITH_RECOMMENDS,
+  formatItem,
+  type Criterion,
+  type SolveRequest,
+  type SolverPolicy,
+} from './request.js';
+
+export type TransactionAction = 'install' | 'upgrade' | 'downgrade' | 'remove';
+
+export interface TransactionStep {
+  action: TransactionAction;
+  name: string;
+  architecture: string;
+  /** Installed version before (upgrade, downgrade, remove). */
+  from?: string;
+  /** Version after (install, upgrade, downgrade). */
+  to?: string;
+}
+
+export interface CriterionValue {
+  name: string;
+  sign: '-' | '+';
+  value: number;
+  optimal: boolean;
+}
+
+export interface SolutionOutcome {
+  kind: 'solution';
+  transaction: TransactionStep[];
+  /** For every package the transaction adds (install, upgrade, downgrade): the chain of reasons, request first. */
+  reasons: Record<string, string[]>;
+  criteria: CriterionValue[];
+  /** False when the time budget stopped the optimisation early. */
+  optimal: boolean;
+  /** Package versions installed after the transaction (ids in the package set). */
+  installedAfter: number[];
+  stats: SolveStats;
+}
+
+export interface ConflictOutcome {
+  kind: 'conflict';
+  explanation: Explanation;
+  resolutions: Resolution[];
+  stats: SolveStats;
+}
+
+export interface TimeoutOutcome {
+  kind: 'timeout';
+  message: string;
+  stats: SolveStats;
+}
+
+export type SolveOutcome = SolutionOutcome | ConflictOutcome | TimeoutOutcome;
+
+export interface SolveStats {
+  /** Package versions the request reached (the encoded closure). */
+  reached: number;
+  variables: number;
+  conflicts: number;
+  solves: number;
+  ms: number;
+}
+
+/** A package set with the installed state marked. */
+export interface Problem {
+  set: PackageSet;
+  /** installed[pv] = 1 when that version is installed now. */
+  installed: Uint8Array;
+}
+
+/**
+ * Builds a problem from index records and the installed records (from a dpkg status file):
+ * installed versions missing from the index are added with the relations the status file
+ * records (they can be kept, never reinstalled).
+ */
+export function createProblem(indexRecords: readonly PackageRecord[], installedRecords: readonly PackageRecord[] = []): Problem {
+  const key = (r: PackageRecord) => `${r.name}\u0000${r.version}\u0000${r.architecture}`;
+  const known = new Map<string, number>();
+  indexRecords.forEach((r, i) => known.set(key(r), i));
+  const all = indexRecords.slice();
+  const installedIdx: number[] = [];
+  for (const r of installedRecords) {
+    let i = known.get(key(r));
+    if (i === undefined) {
+      // architecture 'all' vs host architecture mismatches: match on name and version alone
+      i = indexRecords.findIndex((x) => x.name === r.name && x.version === r.version);
+      if (i < 0) {
+        i = all.length;
+        all.push(r);
+        known.set(key(r), i);
+      }
+    }
+    installedIdx.push(i);
+  }
+  const set = createPackageSet(all);
+  const installed = new Uint8Array(set.size);
+  for (const i of installedIdx) installed[i] = 1;
+  return { set, installed };
+}
+
+export interface SolveModeOptions {
+  /** 'debian' (default): one version per name, Essential kept, operator-friendly defaults. 'cudf': CUDF 2.0 semantics. */
+  mode?: 'debian' | 'cudf';
+  /** Skip explanation and resolutions when there is no solution (used by resolutions themselves). */
+  skipExplanation?: boolean;
+}
+
+export function effectiveCriteria(policy: SolverPolicy): Criterion[] {
+  if (policy.criteria) return policy.criteria;
+  return policy.recommends === false ? DEFAULT_CRITERIA : DEFAULT_CRITERIA_WITH_RECOMMENDS;
+}
+
+export function solveRequest(problem: Problem, request: SolveRequest, policy: SolverPolicy = {}, mode: SolveModeOptions = {}): SolveOutcome {
+  const t0 = performance.now();
+  const deadline = t0 + (policy.timeBudgetMs ?? 10_000);
+  const criteria = effectiveCriteria(policy);
+  const cudf = mode.mode === 'cudf';
+  const wantsRecommends = criteria.some((c) => c.name === 'unmet_recommends') && policy.recommends !== false;
+  const encodeOptions = {
+    oneVersionPerName: !cudf,
+    keepEssential: !cudf,
+    followRecommends: wantsRecommends,
+    recommendsScope: cudf ? ('all' as const) : ('changed' as const),
+  };
+  const enc = encodeRequest(problem.set, problem.installed, request, policy, encodeOptions);
+  const levels: Array<() => number[]> = [];
+  const names: Array<{ c: Criterion; internal: boolean }> = [];
+  const sizes: number[] = [];
+  criteria.forEach((c, i) => {
+    if (c.name === 'unmet_recommends' && !wantsRecommends) return;
+    const at = names.length;
+    levels.push(() => {
+      const lits = enc.criterionLits(c);
+      sizes[at] = lits.length;
+      return lits;
+    });
+    names.push({ c, internal: false });
+    // operator-friendly: right after "nothing removed", honour upgrade requests (newest allowed version)
+    if (!cudf && i === 0 && enc.upgradeTargets.length > 0) {
+      levels.push(() => enc.upgradeLits());
+      names.push({ c: { sign: '-', name: 'notuptodate' }, internal: true });
+    }
+  });
+  const r = minimizeLexicographic(enc.engine, levels, { deadline, ...(policy.isCancelled ? { isCancelled: policy.isCancelled } : {}) });
+  const stats = (): SolveStats => ({
+    reached: enc.closure.length,
+    variables: enc.engine.numVars,
+    conflicts: enc.engine.conflicts,
+    solves: enc.engine.solves,
+    ms: Math.round((performance.now() - t0) * 10) / 10,
+  });
+  if (r.status === 'unknown') return { kind: 'timeout', message: 'the time budget ran out before any solution was found', stats: stats() };
+  if (r.status === 'unsat') {
+    if (mode.skipExplanation) return { kind: 'conflict', explanation: { facts: [], text: 'no solution', minimal: false }, resolutions: [], stats: stats() };
+    const explanation = explainConflict(problem, request, policy, encodeOptions, deadline);
+    const resolutions = findResolutions(problem, request, policy, mode, explanation, deadline);
+    return { kind: 'conflict', explanation, resolutions, stats: stats() };
+  }
+  const model = r.model!;
+  const after: number[] = [];
+  for (const pv of enc.closure) if (model[enc.varOfPv[pv]!] === 1) after.push(pv);
+  const values: CriterionValue[] = [];
+  names.forEach(({ c, internal }, i) => {
+    if (internal) return;
+    const cost = r.costs[i]?.cost ?? 0;
+    // maximised criteria were minimised over their negations: report the positive count
+    values.push({ name: c.name, sign: c.sign, value: c.sign === '+' ? (sizes[i] ?? 0) - cost : cost, optimal: r.costs[i]?.optimal ?? false });
+  });
+  return {
+    kind: 'solution',
+    transaction: buildTransaction(problem, after),
+    reasons: buildReasons(enc, request, after),
+    criteria: values,
+    optimal: r.status === 'optimal',
+    installedAfter: after,
+    stats: stats(),
+  };
+}
+
+function explainConflict(problem: Problem, request: SolveRequest, policy: SolverPolicy, encodeOptions: object, deadline: number): Explanation {
+  const enc = encodeRequest(problem.set, problem.installed, request, policy, { ...encodeOptions, selectors: true, followRecommends: false });
+  const mus = computeMus(enc, deadline);
+  return buildExplanation(enc, mus.facts, mus.minimal);
+}
+
+export function buildTransaction(problem: Problem, after: readonly number[]): TransactionStep[] {
+  const { set, installed } = problem;
+  const before = new Map<number, number[]>();
+  for (let pv = 0; pv < set.size; pv++) {
+    if (!installed[pv]) continue;
+    const id = set.nameIdOf[pv]!;
+    const l = before.get(id);
+    if (l) l.push(pv);
+    else before.set(id, [pv]);
+  }
+  const afterBy = new Map<number, number[]>();
+  for (const pv of after) {
+    const id = set.nameIdOf[pv]!;
+    const l = afterBy.get(id);
+    if (l) l.push(pv);
+    else afterBy.set(id, [pv]);
+  }
+  const steps: TransactionStep[] = [];
+  const ids = new Set([...before.keys(), ...afterBy.keys()]);
+  for (const id of ids) {
+    const b = before.get(id) ?? [];
+    const a = afterBy.get(id) ?? [];
+    const removed = b.filter((pv) => !a.includes(pv));
+    const added = a.filter((pv) => !b.includes(pv));
+    const name = set.names[id]!;
+    if (removed.length === 1 && added.length === 1) {
+      const from = set.record(removed[0]!);
+      const to = set.record(added[0]!);
+      steps.push({ action: set.compare(to.version, from.version) > 0 ? 'upgrade' : 'downgrade', name, architecture: to.architecture, from: from.version, to: to.version });
+      continue;
+    }
+    for (const pv of removed) steps.push({ action: 'remove', name, architecture: set.record(pv).architecture, from: set.versionOf(pv) });
+    for (const pv of added) steps.push({ action: 'install', name, architecture: set.record(pv).architecture, to: set.versionOf(pv) });
+  }
+  const order: Record<TransactionAction, number> = { remove: 0, downgrade: 1, upgrade: 2, install: 3 };
+  steps.sort((x, y) => order[x.action] - order[y.action] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return steps;
+}
+
+/** Breadth-first over the solution's dependency graph from the request items, then from kept packages. */
+function buildReasons(enc: Encoding, request: SolveRequest, after: number[]): Record<string, string[]> {
+  const set = enc.set;
+  const inAfter = new Set(after);
+  const parent = new Map<number, { from: number | null; why: string }>();
+  const queue: number[] = [];
+  request.items.forEach((item) => {
+    if (!('name' in item)) return;
+    for (const pv of set.candidates({ name: item.name })) {
+      if (inAfter.has(pv) && !parent.has(pv)) {
+        parent.set(pv, { from: null, why: `requested: ${formatItem(item)}` });
+        queue.push(pv);
+      }
+    }
+  });
+  for (const pv of after) {
+    if (enc.installed[pv] && !parent.has(pv)) {
+      parent.set(pv, { from: null, why: `${set.label(pv)} is installed` });
+      queue.push(pv);
+    }
+  }
+  // request roots first, then installed: BFS keeps the request's chains shortest
+  for (let i = 0; i < queue.length; i++) {
+    const pv = queue[i]!;
+    const rec = set.record(pv);
+    const visit = (clauses: Int32Array[], alts: typeof rec.depends, verb: string) => {
+      clauses.forEach((cands, ci) => {
+        for (const q of cands) {
+          if (!inAfter.has(q) || parent.has(q)) continue;
+          parent.set(q, { from: pv, why: `${set.label(pv)} ${verb} ${formatAlternatives(alts[ci] ?? [])}` });
+          queue.push(q);
+        }
+      });
+    };
+    visit(set.preDepends(pv), rec.preDepends, 'pre-depends on');
+    visit(set.depends(pv), rec.depends, 'depends on');
+    if (enc.options.followRecommends) visit(set.recommends(pv), rec.recommends, 'recommends');
+  }
+  const out: Record<string, string[]> = {};
+  for (const pv of after) {
+    if (enc.installed[pv]) continue;
+    const chain: string[] = [];
+    let cur: number | null = pv;
+    let guard = 0;
+    while (cur !== null && guard++ < 10_000) {
+      const p = parent.get(cur);
+      if (!p) {
+        chain.push(`${set.label(cur)} chosen by the optimisation`);
+        break;
+      }
+      chain.push(p.why);
+      cur = p.from;
+    }
+    out[`${set.nameOf(pv)}=${set.versionOf(pv)}`] = chain.reverse();
+  }
+  return out;
+}
