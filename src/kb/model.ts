@@ -37,6 +37,8 @@ export interface Provenance {
   line?: number;
   author?: string;
   date?: string;
+  /** Where the layer says it comes from (repository, URL, incident), as declared in its header. */
+  origin?: string;
   trust?: 'distribution' | 'organisation' | 'learned' | 'observed';
 }
 

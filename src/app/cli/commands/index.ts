@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import * as version from './version.js';
+import * as kb from './kb.js';
+import * as demo from './demo.js';
 
 /** One entry per command group; each registers its subcommands on the program. */
-export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version];
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo];

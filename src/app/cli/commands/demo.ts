@@ -1,0 +1,99 @@
+/**
+ * `rollwise demo`: the main job on embedded defaults. For now it loads the example knowledge
+ * base and the Debian 12 index and prints what they hold; later it grows into
+ * plan → rehearse → deploy. It stays a thin composition of library calls.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { RollwiseError } from '../../../shared/errors.js';
+import {
+  computeStats, describePackage, effectiveKnownIssues, effectiveServices, formatProblem, hasErrors, loadKnowledgeBase,
+  type KbStats, type KnowledgeBase,
+} from '../../../kb/index.js';
+
+/** The repository root (same depth from src/app/cli/commands and dist/app/cli/commands). */
+export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** The embedded defaults: the example knowledge base and the Debian 12 main amd64 index. */
+export const DEFAULT_KB = path.join(repoRoot, 'examples', 'kb');
+export const DEFAULT_INDEX = path.resolve(repoRoot, '..', 'shared', 'data', 'debian', 'bookworm-main-amd64.Packages.xz');
+
+/** A path as the user should read it: relative to the working directory when shorter. */
+export function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && rel.length < p.length ? rel : p;
+}
+
+export function requireIndex(file: string): string {
+  if (!existsSync(file)) {
+    throw new RollwiseError('RW_IO', `Debian index not found: ${displayPath(file)}`, {
+      hint: 'the demo reads ../shared/data/debian/bookworm-main-amd64.Packages.xz beside the repository; pass --index FILE (a Packages, .gz or .xz file)',
+    });
+  }
+  return file;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function renderLayers(stats: KbStats): string[] {
+  const lines: string[] = [];
+  const w = Math.max(...stats.layers.map((l) => l.name.length), 5);
+  for (const l of stats.layers) {
+    const c = l.counts;
+    const parts = [`${c.packages} packages`, `${c.names} names`];
+    if (l.origin === 'yaml') parts.push(`${c.services} services`, `${c.functional} functional`, `${c.knownIssues} known issues`, `${c.migrations} migrations`, `${c.configFiles} config files`);
+    lines.push(`  ${pad(l.name, w)}  precedence ${pad(String(l.precedence), 4)} ${pad(l.trust, 12)}  ${parts.join(', ')}  (${l.files.length} file${l.files.length === 1 ? '' : 's'})`);
+  }
+  return lines;
+}
+
+function latest(kb: KnowledgeBase, name: string): string {
+  const v = describePackage(kb, name).versions.at(-1);
+  return v ? `${name} ${v.version}` : `${name} (not in any layer)`;
+}
+
+export function renderDemo(kb: KnowledgeBase): string {
+  const stats = computeStats(kb);
+  const out: string[] = [];
+  out.push('Rollwise demo: the example knowledge base over the Debian 12 index', '');
+  out.push('Layers (highest precedence wins):', ...renderLayers(stats), '');
+  const t = stats.total;
+  out.push(`In all: ${t.packages} packages (${t.names} names), ${t.services} services, ${t.functional} functional dependencies, ${t.knownIssues} known issue${t.knownIssues === 1 ? '' : 's'}, ${t.migrations} migrations, ${t.configFiles} config files`, '');
+  out.push('Services:');
+  const services = effectiveServices(kb);
+  const w = Math.max(...services.map((s) => s.value.name.length), 4);
+  for (const s of services) {
+    const deps = s.value.dependsOn?.length ? `  needs ${s.value.dependsOn.join(', ')}` : '';
+    const checks = (s.value.health?.http?.length ?? 0) + (s.value.health?.command?.length ?? 0);
+    out.push(`  ${pad(s.value.name, w)}  ${pad(s.value.criticality, 8)}  ${(s.value.packages ?? []).map((p) => latest(kb, p)).join(', ')}${deps}  [${checks} health check${checks === 1 ? '' : 's'}, ${s.value.metrics?.length ?? 0} metric${s.value.metrics?.length === 1 ? '' : 's'}; ${s.provenance.layer}]`);
+  }
+  out.push('', 'Known issues:');
+  for (const k of effectiveKnownIssues(kb)) {
+    const cond = [...(k.value.when.packages ?? []), ...(k.value.when.environment?.kernel ? [`kernel ${k.value.when.environment.kernel}`] : [])].join('; ');
+    out.push(`  ${k.value.id} [${k.value.severity}] ${k.value.title}`, `    when ${cond} → ${k.value.effect.impact} of ${(k.value.effect.services ?? []).join(', ') || 'the host'}`, `    source: ${k.value.source} (${k.provenance.source}:${k.provenance.line ?? 1})`);
+  }
+  const errors = kb.problems.filter((p) => p.severity === 'error');
+  out.push('');
+  if (errors.length) out.push(`The knowledge base has ${errors.length} problem${errors.length === 1 ? '' : 's'}:`, ...kb.problems.map((p) => `  ${formatProblem(p)}`));
+  else out.push('The knowledge base is valid. Next: `rollwise kb show shopfront`, `rollwise kb show libssl3`, `rollwise kb validate examples/kb`.');
+  return out.join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, and print what they hold')
+    .option('--index <file>', 'Debian Packages index (plain, .gz or .xz)', DEFAULT_INDEX)
+    .option('--kb <path>', 'knowledge-base file or directory (repeatable)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .action(async (opts: { index: string; kb?: string[] }) => {
+      const index = requireIndex(opts.index);
+      const kbPaths = opts.kb ?? [displayPath(DEFAULT_KB)];
+      const kb = await loadKnowledgeBase(kbPaths, { indexes: [displayPath(index)] });
+      process.stdout.write(renderDemo(kb));
+      if (hasErrors(kb.problems)) process.exitCode = 2;
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * A distribution index (Debian `Packages`, plain/.gz/.xz) as a knowledge-base layer, through the
+ * importer in importers/. Read errors become problems, not exceptions.
+ */
+import { isRollwiseError } from '../shared/errors.js';
+import type { PackageRecord } from './model.js';
+import { loadDebianIndex } from './importers/index.js';
+import { createProblem, type KbProblem } from './problems.js';
+
+export type IndexLoad = { ok: true; records: PackageRecord[] } | { ok: false; problem: KbProblem };
+
+export async function loadIndexRecords(file: string, layer?: string): Promise<IndexLoad> {
+  try {
+    const { records } = await loadDebianIndex(file, layer === undefined ? {} : { layer });
+    return { ok: true, records };
+  } catch (e) {
+    if (!isRollwiseError(e)) throw e;
+    const where = e.position ?? { file };
+    return { ok: false, problem: createProblem('RW_KB_INDEX', where, `${e.code}: ${e.message}`, e.hint ?? 'give a Debian Packages index (plain, .gz or .xz)') };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * A loaded knowledge base: layers (YAML files merged by layer name, distribution indexes), each
+ * fact with its provenance, plus every problem found while loading and validating.
+ */
+import type { SourcePosition } from '../shared/errors.js';
+import type { Alternatives, PackageRecord, Provenance } from './model.js';
+import type { KbPath } from './positions.js';
+import type { KbProblem } from './problems.js';
+import type { KbConfigFile, KbFunctionalImpact, KbKnownIssue, KbPackage, KbService } from './schema.js';
+
+export type Trust = NonNullable<Provenance['trust']>;
+
+/** A fact read from a YAML file, with where it was written and which layer it belongs to. */
+export interface Located<T> {
+  value: T;
+  file: string;
+  path: KbPath;
+  position: SourcePosition;
+  provenance: Provenance;
+}
+
+export interface KbRequirement {
+  /** The relation as written, e.g. `shopfront (>= 2.0.0)`. */
+  packageText: string;
+  requiresText: string;
+  package: Alternatives;
+  requires: Alternatives;
+  reason?: string;
+}
+
+export interface KbLayer {
+  name: string;
+  precedence: number;
+  trust: Trust;
+  /** yaml: organisation or learned files; index: a distribution Packages index. */
+  origin: 'yaml' | 'index';
+  source: string;
+  author?: string;
+  date?: string;
+  description?: string;
+  files: string[];
+  packages: Array<Located<KbPackage>>;
+  /** Every package version of the layer as a PackageRecord (a universe layer). */
+  records: PackageRecord[];
+  services: Array<Located<KbService>>;
+  requirements: Array<Located<KbRequirement>>;
+  impacts: Array<Located<KbFunctionalImpact>>;
+  knownIssues: Array<Located<KbKnownIssue>>;
+  configFiles: Array<Located<KbConfigFile>>;
+}
+
+export interface KnowledgeBase {
+  /** Highest precedence first. */
+  layers: KbLayer[];
+  problems: KbProblem[];
+}
+
+export function createLayer(init: Pick<KbLayer, 'name' | 'precedence' | 'trust' | 'origin' | 'source'> & Partial<KbLayer>): KbLayer {
+  return {
+    files: [], packages: [], records: [], services: [], requirements: [], impacts: [], knownIssues: [], configFiles: [],
+    ...init,
+  };
+}
