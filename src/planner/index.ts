@@ -4,3 +4,4 @@ export * from './request.js';
 export * from './rules.js';
 export * from './plan.js';
 export * from './store-port.js';
+export * from './solver-adapter.js';

@@ -7,9 +7,10 @@
 import { RollwiseError } from '../shared/errors.js';
 import {
   groupHosts, evaluateCondition,
-  type Fleet, type FleetFinding, type InstalledPackage, type HostFacts, type FactName, type Labels,
+  type Fleet, type FleetFinding, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
 import type { PlanRequest } from './request.js';
+import { subjectOfFacts } from './subject.js';
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import type {
   AppliedChoice, EnvFinding, Plan, PlanChange, PlanConflict, PlanGroup, PlanResolution, PlanSummary, PlanStatus,
@@ -51,19 +52,7 @@ export interface PlanDeploymentInput {
   onProgress?: (done: number, total: number) => void;
 }
 
-function subjectOf(facts: Partial<Record<FactName, string | number>>): { facts: HostFacts; labels: Labels } {
-  const h: HostFacts = {};
-  const labels: Labels = {};
-  for (const [k, v] of Object.entries(facts) as Array<[FactName, string | number]>) {
-    if (k.startsWith('label.')) labels[k.slice(6)] = String(v);
-    else if (k === 'os.id') h.os = { ...(h.os ?? { id: String(v) }), id: String(v) };
-    else if (k === 'os.versionId' || k === 'os.codename') {
-      h.os = { ...(h.os ?? { id: '' }), [k.slice(3)]: String(v) };
-    } else if (k === 'architecture' || k === 'kernel') h[k] = String(v);
-    else h[k as 'memoryMiB' | 'diskTotalMiB' | 'diskFreeMiB' | 'cpus'] = Number(v);
-  }
-  return { facts: h, labels };
-}
+const subjectOf = subjectOfFacts;
 
 function afterState(installed: InstalledPackage[], changes: PlanChange[]): Map<string, InstalledPackage> {
   const m = new Map(installed.map((p) => [p.name, p]));

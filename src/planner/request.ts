@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { RollwiseError, type SourcePosition } from '../shared/errors.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import { isValidPackageName, type CompareOp } from '../fleet/index.js';
+import { formatItem, type RequestItem as SolverRequestItem } from '../solver/index.js';
+
+export type { SolverRequestItem };
 
 export type RequestOp = Exclude<CompareOp, '!='>;
 
@@ -18,18 +21,16 @@ export interface RequestItem {
   version?: string;
 }
 
+/**
+ * The request: the solver's request items (install/remove/upgrade with constraints; resolutions
+ * may add `remove` items, pin a version, or drop an item), so an edited request solves as is.
+ */
 export interface PlanRequest {
-  install: RequestItem[];
-  remove: RequestItem[];
-  upgrade: RequestItem[];
-  /** Packages the solver may downgrade (a resolution can add them). */
-  allowDowngrade?: string[];
-  /** Virtual package → the provider chosen for it. */
-  providers?: Record<string, string>;
+  items: SolverRequestItem[];
 }
 
 export function createEmptyRequest(): PlanRequest {
-  return { install: [], remove: [], upgrade: [] };
+  return { items: [] };
 }
 
 const SPEC = /^\s*([^\s(<>=!]+)\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^\s)]+)\s*\)|(<<|<=|>=|>>|=|<|>)\s*(\S+))?\s*$/;
@@ -49,32 +50,21 @@ export function parseRequestSpec(spec: string, where = 'request'): RequestItem {
   return { name, op: op as RequestOp, version };
 }
 
-export function formatRequestItem(i: RequestItem): string {
-  return i.op && i.version ? `${i.name} (${i.op} ${i.version})` : i.name;
-}
-
 export function formatRequest(r: PlanRequest): string {
-  const parts: string[] = [];
-  if (r.install.length) parts.push(`install ${r.install.map(formatRequestItem).join(', ')}`);
-  if (r.upgrade.length) parts.push(`upgrade ${r.upgrade.map(formatRequestItem).join(', ')}`);
-  if (r.remove.length) parts.push(`remove ${r.remove.map(formatRequestItem).join(', ')}`);
-  if (r.allowDowngrade?.length) parts.push(`allow downgrade of ${r.allowDowngrade.join(', ')}`);
-  if (r.providers && Object.keys(r.providers).length) parts.push(`providers ${Object.entries(r.providers).map(([v, p]) => `${v}→${p}`).join(', ')}`);
-  return parts.join('; ') || '(empty request)';
+  return r.items.map(formatItem).join('; ') || '(empty request)';
 }
 
 export function buildRequest(specs: { install?: string[]; remove?: string[]; upgrade?: string[] }): PlanRequest {
-  const r: PlanRequest = {
-    install: (specs.install ?? []).map((s) => parseRequestSpec(s, '--install')),
-    remove: (specs.remove ?? []).map((s) => parseRequestSpec(s, '--remove')),
-    upgrade: (specs.upgrade ?? []).map((s) => parseRequestSpec(s, '--upgrade')),
-  };
+  const r = createEmptyRequest();
+  for (const kind of ['install', 'remove', 'upgrade'] as const) {
+    for (const spec of specs[kind] ?? []) r.items.push({ kind, ...parseRequestSpec(spec, `--${kind}`) });
+  }
   checkRequestNotEmpty(r);
   return r;
 }
 
 function checkRequestNotEmpty(r: PlanRequest): void {
-  if (r.install.length + r.remove.length + r.upgrade.length === 0) throw new RollwiseError('RW_REQUEST', 'the request is empty', { hint: 'give --install, --remove or --upgrade (or --request FILE)' });
+  if (r.items.length === 0) throw new RollwiseError('RW_REQUEST', 'the request is empty', { hint: 'give --install, --remove or --upgrade (or --request FILE)' });
 }
 
 const RequestFileSchema = z.strictObject({
@@ -109,7 +99,7 @@ export function loadRequestFile(file: string): PlanRequest {
   for (const kind of ['install', 'remove', 'upgrade'] as const) {
     (parsed.data[kind] ?? []).forEach((spec, i) => {
       try {
-        r[kind].push(parseRequestSpec(spec, kind));
+        r.items.push({ kind, ...parseRequestSpec(spec, kind) });
       } catch (e) {
         if (e instanceof RollwiseError) {
           const node = doc.getIn([kind, i], true) as { range?: [number, number, number] } | undefined;
@@ -125,5 +115,5 @@ export function loadRequestFile(file: string): PlanRequest {
 
 /** Every package name the request mentions (for "unknown package" checks before solving). */
 export function requestedNames(r: PlanRequest): string[] {
-  return [...new Set([...r.install, ...r.remove, ...r.upgrade].map((i) => i.name))];
+  return [...new Set(r.items.flatMap((i) => ('name' in i ? [i.name] : [])))];
 }

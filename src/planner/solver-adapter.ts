@@ -1,0 +1,145 @@
+/**
+ * The GroupSolver over the real resolver: one package set for the whole fleet (index and
+ * organisation records, plus installed versions no layer has), and per group only an
+ * installed-flags array, so relation lookups cached by the package set are shared by every group.
+ * Environment requirements are enforced through the solver's candidate check: a version whose
+ * requirement a group does not meet is not a candidate there, and the explanation says why.
+ */
+import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
+import { createPackageSet, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
+import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
+import type { PlanChange } from './model.js';
+import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
+import { subjectOfFacts } from './subject.js';
+import type { PlanRequest } from './request.js';
+import type { EnvironmentRules, RequirementRule } from './rules.js';
+
+export interface FleetSolverOptions {
+  /** Every package version of the knowledge base's layers (distribution index + organisation). */
+  records: readonly PackageRecord[];
+  /** Installed sets of the fleet: versions no layer knows are added (kept, never installed anew). */
+  installedSets?: Iterable<readonly InstalledPackage[]>;
+  rules?: EnvironmentRules;
+  /** Refuse candidates whose environment requirement a group does not meet (default true). */
+  enforceRequirements?: boolean;
+  policy?: SolverPolicy;
+}
+
+export interface FleetSolver extends GroupSolver {
+  readonly set: PackageSet;
+  /** Package versions added because some host has them installed but no layer does. */
+  readonly addedInstalled: number;
+}
+
+function key(name: string, version: string): string {
+  return `${name}\u0000${version}`;
+}
+
+function toChange(s: TransactionStep): PlanChange {
+  return { action: s.action, name: s.name, architecture: s.architecture, ...(s.from !== undefined ? { from: s.from } : {}), ...(s.to !== undefined ? { to: s.to } : {}) };
+}
+
+export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
+  const records = options.records.slice();
+  const byKey = new Map<string, number>();
+  records.forEach((r, i) => {
+    if (!byKey.has(key(r.name, r.version))) byKey.set(key(r.name, r.version), i);
+  });
+  const seenSets = new Set<readonly InstalledPackage[]>();
+  let added = 0;
+  for (const set of options.installedSets ?? []) {
+    if (seenSets.has(set)) continue;
+    seenSets.add(set);
+    for (const p of set) {
+      const k = key(p.name, p.version);
+      if (byKey.has(k)) continue;
+      byKey.set(k, records.length);
+      records.push(createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
+      added++;
+    }
+  }
+  const set = createPackageSet(records);
+  const requirements = new Map<string, RequirementRule[]>();
+  for (const r of options.rules?.requirements ?? []) {
+    const list = requirements.get(r.package) ?? [];
+    list.push(r);
+    requirements.set(r.package, list);
+  }
+  const enforce = (options.enforceRequirements ?? true) && requirements.size > 0;
+
+  const installedFlags = (installed: readonly InstalledPackage[]): Uint8Array => {
+    const flags = new Uint8Array(set.size);
+    for (const p of installed) {
+      const pv = byKey.get(key(p.name, p.version));
+      if (pv !== undefined) flags[pv] = 1;
+    }
+    return flags;
+  };
+
+  const policyFor = (facts: Partial<Record<FactName, string | number>>): SolverPolicy => {
+    const base = options.policy ?? {};
+    if (!enforce) return base;
+    const subject = subjectOfFacts(facts);
+    return {
+      ...base,
+      isCandidate: (pv, record) => {
+        const rules = requirements.get(record.name);
+        if (rules) {
+          for (const r of rules) {
+            if (r.version !== undefined && r.version !== record.version) continue;
+            const res = evaluateCondition(r.condition, subject);
+            if (res.truth === 'false') return { reason: `it requires ${r.text} (${res.reason.replace(/ is false$/, ' does not hold')})` };
+          }
+        }
+        return base.isCandidate ? base.isCandidate(pv, record) : true;
+      },
+    };
+  };
+
+  const conflictOf = (text: string, resolutions: readonly Resolution[], first?: SolvedResolution): GroupSolveOutcome => ({
+    kind: 'conflict',
+    explanation: text.split('\n').filter((l) => l.trim() !== ''),
+    resolutions: [
+      ...(first ? [first] : []),
+      ...resolutions.map((res) => ({ description: res.description, request: { items: res.request.items }, changes: res.transaction.map(toChange) })),
+    ],
+  });
+
+  return {
+    set,
+    addedInstalled: added,
+    unknownPackages(request: PlanRequest): string[] {
+      const out: string[] = [];
+      for (const item of request.items) {
+        if (!('name' in item)) continue;
+        if (set.versionsOf(item.name).length === 0 && !set.isProvided(item.name)) out.push(item.name);
+      }
+      return [...new Set(out)];
+    },
+    solveGroup(input: GroupSolveInput): GroupSolveOutcome {
+      const problem: Problem = { set, installed: installedFlags(input.installed) };
+      const policy = policyFor(input.facts);
+      const r = solveRequest(problem, { items: input.request.items }, policy);
+      if (r.kind === 'timeout') return { kind: 'conflict', explanation: [`no answer: ${r.message}`], resolutions: [] };
+      if (r.kind === 'conflict') return conflictOf(r.explanation.text, r.resolutions);
+      // A removal nobody asked for is a conflict to review, never a silent part of the plan
+      // (apt would remove the package quietly): explain it by solving with the package held.
+      const asked = new Set(input.request.items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
+      const unasked = [...new Set(r.transaction.filter((s) => s.action === 'remove' && !asked.has(s.name)).map((s) => s.name))];
+      if (unasked.length === 0) return { kind: 'solution', changes: r.transaction.map(toChange) };
+      const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'hold' as const, name }))] };
+      const r2 = solveRequest(problem, { items: held.items }, policy);
+      const allowRemoval = {
+        description: `allow removal of the installed package${unasked.length > 1 ? 's' : ''} ${unasked.join(', ')}`,
+        request: { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
+        changes: r.transaction.map(toChange),
+      };
+      if (r2.kind !== 'conflict') {
+        const text = `the request would remove ${unasked.join(', ')}, which nobody asked to remove`;
+        return { kind: 'conflict', explanation: [text], resolutions: [allowRemoval] };
+      }
+      const others = r2.resolutions.filter((res) => !res.transaction.some((s) => s.action === 'remove' && unasked.includes(s.name)));
+      return conflictOf(r2.explanation.text, others, allowRemoval);
+    },
+  };
+}
