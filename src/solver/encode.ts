@@ -62,7 +62,7 @@ export function factKey(f: Fact): string {
 
 /** Versions of the set matching a spec (name's own versions only). */
 export function matchingVersions(set: PackageSet, spec: PackageSpec): number[] {
-  return set.versionsOf(spec.name).filter((pv) => !spec.op || satisfiesOp(set.compare(set.versionOf(pv), spec.version!), spec.op));
+  return Array.from(set.versionsOf(spec.name)).filter((pv) => !spec.op || satisfiesOp(set.compare(set.versionOf(pv), spec.version!), spec.op));
 }
 
 /** Candidates of an install spec: the name's matching versions, else its providers. */
@@ -168,9 +168,8 @@ export class Encoding {
     const pairSeen = new Set<number>();
     for (const pv of this.closure) {
       const p = this.lit(pv, false);
-      const rec = set.record(pv);
       if (policy.isCandidate) {
-        const verdict = policy.isCandidate(pv, rec);
+        const verdict = policy.isCandidate(pv, set.record(pv));
         if (verdict !== true && this.beginFact({ kind: 'not-candidate', pv, reason: verdict.reason })) this.clause([p]);
       }
       set.depends(pv).forEach((cands, i) => {
@@ -199,17 +198,16 @@ export class Encoding {
         const versions = set.versionsOfNameId(nameId);
         if (versions.length < 2) continue;
         if (!this.beginFact({ kind: 'one-version', nameId })) continue;
-        this.atMostOne(versions.map((pv) => this.lit(pv)));
+        this.atMostOne(Array.from(versions, (pv) => this.lit(pv)));
       }
     }
     if (options.keepEssential) {
       const removed = new Set(this.request.items.filter((i) => i.kind === 'remove').map((i) => (i as PackageSpec).name));
       for (const pv of this.closure) {
         if (!this.installed[pv]) continue;
-        const rec = set.record(pv);
-        if (!(rec.essential || rec.priority === 'required') || removed.has(rec.name)) continue;
+        if (!set.isEssentialOrRequired(pv) || removed.has(set.nameOf(pv))) continue;
         if (!this.beginFact({ kind: 'essential', nameId: set.nameIdOf[pv]! })) continue;
-        this.clause(set.versionsOfNameId(set.nameIdOf[pv]!).map((q) => this.lit(q)));
+        this.clause(Array.from(set.versionsOfNameId(set.nameIdOf[pv]!), (q) => this.lit(q)));
       }
     }
   }

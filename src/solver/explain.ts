@@ -11,7 +11,6 @@
  * dependencies they pull in, and rendered in the request's and the packages' own terms.
  */
 import { factKey, type Encoding, type Fact } from './encode.js';
-import { formatAlternatives } from './packages.js';
 import { formatItem } from './request.js';
 
 export interface ExplanationFact {
@@ -40,12 +39,10 @@ export function describeFact(enc: Encoding, f: Fact): string {
     case 'request':
       return `the request asks to ${formatItem(f.item)}${describeRequestContext(enc, f)}`;
     case 'depends': {
-      const rec = set.record(f.pv);
-      const alts = (f.field === 'depends' ? rec.depends : rec.preDepends)[f.clause] ?? [];
       const cands = (f.field === 'depends' ? set.depends(f.pv) : set.preDepends(f.pv))[f.clause]!;
       const verb = f.field === 'depends' ? 'depends on' : 'pre-depends on';
       const tail = cands.length === 0 ? ', which no available package satisfies' : '';
-      return `${set.label(f.pv)} ${verb} ${formatAlternatives(alts)}${tail}`;
+      return `${set.label(f.pv)} ${verb} ${set.clauseText(f.pv, f.field, f.clause)}${tail}`;
     }
     case 'conflict':
       return `${set.label(f.a)} ${set.conflictAtomText(f.a, f.b).replace(/^breaks with/, 'breaks')}${conflictTarget(enc, f.a, f.b)}`;
@@ -65,7 +62,7 @@ function conflictTarget(enc: Encoding, _a: number, b: number): string {
 function describeRequestContext(enc: Encoding, f: Extract<Fact, { kind: 'request' }>): string {
   const set = enc.set;
   if (f.item.kind === 'hold') {
-    const inst = set.versionsOf(f.item.name).filter((pv) => enc.installed[pv]);
+    const inst = Array.from(set.versionsOf(f.item.name)).filter((pv) => enc.installed[pv]);
     return inst.length ? ` (installed: ${inst.map((pv) => set.versionOf(pv)).join(', ')})` : ' (not installed)';
   }
   return '';
@@ -144,7 +141,7 @@ export function buildExplanation(enc: Encoding, factIdx: number[], minimal: bool
         picked = f;
         break;
       }
-      if (f.kind === 'one-version' && set.versionsOfNameId(f.nameId).some((q) => reached.has(q))) {
+      if (f.kind === 'one-version' && Array.from(set.versionsOfNameId(f.nameId)).some((q) => reached.has(q))) {
         picked = f;
         break;
       }

@@ -9,6 +9,9 @@
  *   semantics) and the installed flags (`installed[pv] === 1`). Records come from the kb
  *   importers (Debian Packages, dpkg status, CUDF).
  *
+ * - `createUniverseProblem(universe, installedPvs?)`: the same over the universe layer (ids are
+ *   the universe's pvs; installed pvs from `createInstalledState(universe, entries).pvs`).
+ *
  * ## Solving a request
  * - `solveRequest(problem, request, policy?, { mode: 'debian' | 'cudf' }?)` →
  *   - `{ kind: 'solution', transaction, reasons, criteria, optimal, installedAfter, stats }`:
@@ -39,7 +42,8 @@
  * - `solveCudf(problemText, criteria?)` → `{ kind: 'solution', text } | { kind: 'fail', text }`:
  *   the CUDF solution document (every installed package stanza) or `FAIL` + explanation.
  */
-export { createPackageSet, PackageSet, formatAtom, formatAlternatives } from './packages.js';
+export { createPackageSet, RecordPackageSet, formatAtom, formatAlternatives } from './packages.js';
+export type { PackageSet, RelationField } from './packages.js';
 export {
   parseCriteria,
   parsePackageSpec,
@@ -53,7 +57,8 @@ export {
   CRITERION_NAMES,
 } from './request.js';
 export type { Criterion, CriterionName, PackageSpec, RequestItem, SolveRequest, SolverPolicy, CandidateVerdict } from './request.js';
-export { solveRequest, createProblem, buildTransaction, effectiveCriteria } from './solve.js';
+export { createUniverseView, UniverseView } from './universe-view.js';
+export { solveRequest, createProblem, createUniverseProblem, buildTransaction, effectiveCriteria } from './solve.js';
 export type {
   Problem,
   SolveOutcome,

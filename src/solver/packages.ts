@@ -54,7 +54,47 @@ export function formatAlternatives(alts: PackageAtom[]): string {
 
 const EMPTY = new Int32Array(0);
 
-export class PackageSet {
+export type RelationField = 'depends' | 'pre-depends' | 'recommends';
+
+/**
+ * What the solver reads from a package collection. Two implementations: RecordPackageSet (from
+ * PackageRecord[], for tests, CUDF and small universes) and UniverseView (over the universe
+ * layer's typed arrays, for archives).
+ */
+export interface PackageSet {
+  readonly size: number;
+  /** pv → name id */
+  readonly nameIdOf: Int32Array;
+  /** name id → name (may include virtual names) */
+  readonly names: readonly string[];
+  readonly compare: VersionCompare;
+  nameId(name: string): number | undefined;
+  /** Whether some package provides the name (a virtual package, or an alias). */
+  isProvided(name: string): boolean;
+  /** Versions of a name, newest first (empty for unknown or purely virtual names). */
+  versionsOf(name: string): ArrayLike<number> & Iterable<number>;
+  versionsOfNameId(id: number): ArrayLike<number> & Iterable<number>;
+  nameOf(pv: number): string;
+  versionOf(pv: number): string;
+  archOf(pv: number): string;
+  label(pv: number): string;
+  isEssentialOrRequired(pv: number): boolean;
+  isEssential(pv: number): boolean;
+  /** A PackageRecord view of pv (may be built on demand: not for hot loops). */
+  record(pv: number): PackageRecord;
+  candidates(atom: PackageAtom): Int32Array;
+  depends(pv: number): Int32Array[];
+  preDepends(pv: number): Int32Array[];
+  recommends(pv: number): Int32Array[];
+  /** Versions that Conflicts or Breaks of pv exclude (never pv itself). */
+  conflicts(pv: number): Int32Array;
+  /** Text of one relation clause, e.g. `libssl3 (>= 3.1) | libssl1.1`. */
+  clauseText(pv: number, field: RelationField, clause: number): string;
+  /** The conflicting relation of pv that matches q, e.g. `conflicts with mta`. */
+  conflictAtomText(pv: number, q: number): string;
+}
+
+export class RecordPackageSet implements PackageSet {
   readonly records: readonly PackageRecord[];
   /** pv → name id */
   readonly nameIdOf: Int32Array;
@@ -159,6 +199,25 @@ export class PackageSet {
     return `${r.name} ${r.version}`;
   }
 
+  archOf(pv: number): string {
+    return this.records[pv]!.architecture;
+  }
+
+  isEssential(pv: number): boolean {
+    return this.records[pv]!.essential;
+  }
+
+  isEssentialOrRequired(pv: number): boolean {
+    const r = this.records[pv]!;
+    return r.essential || r.priority === 'required';
+  }
+
+  clauseText(pv: number, field: RelationField, clause: number): string {
+    const r = this.records[pv]!;
+    const list = field === 'depends' ? r.depends : field === 'pre-depends' ? r.preDepends : r.recommends;
+    return formatAlternatives(list[clause] ?? []);
+  }
+
   /** Package versions satisfying an atom (real versions newest first, then providers). */
   candidates(atom: PackageAtom): Int32Array {
     const key = atom.op ? `${atom.name}\u0000${atom.op}\u0000${atom.version}` : atom.name;
@@ -229,5 +288,5 @@ export class PackageSet {
 }
 
 export function createPackageSet(records: readonly PackageRecord[]): PackageSet {
-  return new PackageSet(records);
+  return new RecordPackageSet(records);
 }

@@ -69,7 +69,7 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
       const name = /^(\S+)/.exec(f.text)?.[1];
       if (name) removable.add(name);
     } else if (f.package && (f.kind === 'depends' || f.kind === 'conflict')) {
-      for (const pv of set.versionsOf(f.package.name)) if (problem.installed[pv]) removable.add(f.package.name);
+      for (const pv of Array.from(set.versionsOf(f.package.name))) if (problem.installed[pv]) removable.add(f.package.name);
     }
   }
   for (const name of removable) {

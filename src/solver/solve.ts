@@ -7,7 +7,9 @@ import type { PackageRecord } from '../kb/model.js';
 import { encodeRequest, type Encoding } from './encode.js';
 import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
-import { createPackageSet, formatAlternatives, type PackageSet } from './packages.js';
+import type { Universe } from '../universe/index.js';
+import { createUniverseView } from './universe-view.js';
+import { createPackageSet, type PackageSet, type RelationField } from './packages.js';
 import { findResolutions, type Resolution } from './repair.js';
 import {
   DEFAULT_CRITERIA,
@@ -108,6 +110,14 @@ export function createProblem(indexRecords: readonly PackageRecord[], installedR
   const set = createPackageSet(all);
   const installed = new Uint8Array(set.size);
   for (const i of installedIdx) installed[i] = 1;
+  return { set, installed };
+}
+
+/** A problem over the universe layer: its pvs are the solver's ids; `installedPvs` from createInstalledState. */
+export function createUniverseProblem(universe: Universe, installedPvs: ArrayLike<number> = []): Problem {
+  const set = createUniverseView(universe);
+  const installed = new Uint8Array(set.size);
+  for (let i = 0; i < installedPvs.length; i++) installed[installedPvs[i]!] = 1;
   return { set, installed };
 }
 
@@ -222,13 +232,13 @@ export function buildTransaction(problem: Problem, after: readonly number[]): Tr
     const added = a.filter((pv) => !b.includes(pv));
     const name = set.names[id]!;
     if (removed.length === 1 && added.length === 1) {
-      const from = set.record(removed[0]!);
-      const to = set.record(added[0]!);
-      steps.push({ action: set.compare(to.version, from.version) > 0 ? 'upgrade' : 'downgrade', name, architecture: to.architecture, from: from.version, to: to.version });
+      const from = set.versionOf(removed[0]!);
+      const to = set.versionOf(added[0]!);
+      steps.push({ action: set.compare(to, from) > 0 ? 'upgrade' : 'downgrade', name, architecture: set.archOf(added[0]!), from, to });
       continue;
     }
-    for (const pv of removed) steps.push({ action: 'remove', name, architecture: set.record(pv).architecture, from: set.versionOf(pv) });
-    for (const pv of added) steps.push({ action: 'install', name, architecture: set.record(pv).architecture, to: set.versionOf(pv) });
+    for (const pv of removed) steps.push({ action: 'remove', name, architecture: set.archOf(pv), from: set.versionOf(pv) });
+    for (const pv of added) steps.push({ action: 'install', name, architecture: set.archOf(pv), to: set.versionOf(pv) });
   }
   const order: Record<TransactionAction, number> = { remove: 0, downgrade: 1, upgrade: 2, install: 3 };
   steps.sort((x, y) => order[x.action] - order[y.action] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -259,19 +269,18 @@ function buildReasons(enc: Encoding, request: SolveRequest, after: number[]): Re
   // request roots first, then installed: BFS keeps the request's chains shortest
   for (let i = 0; i < queue.length; i++) {
     const pv = queue[i]!;
-    const rec = set.record(pv);
-    const visit = (clauses: Int32Array[], alts: typeof rec.depends, verb: string) => {
+    const visit = (clauses: Int32Array[], field: RelationField, verb: string) => {
       clauses.forEach((cands, ci) => {
         for (const q of cands) {
           if (!inAfter.has(q) || parent.has(q)) continue;
-          parent.set(q, { from: pv, why: `${set.label(pv)} ${verb} ${formatAlternatives(alts[ci] ?? [])}` });
+          parent.set(q, { from: pv, why: `${set.label(pv)} ${verb} ${set.clauseText(pv, field, ci)}` });
           queue.push(q);
         }
       });
     };
-    visit(set.preDepends(pv), rec.preDepends, 'pre-depends on');
-    visit(set.depends(pv), rec.depends, 'depends on');
-    if (enc.options.followRecommends) visit(set.recommends(pv), rec.recommends, 'recommends');
+    visit(set.preDepends(pv), 'pre-depends', 'pre-depends on');
+    visit(set.depends(pv), 'depends', 'depends on');
+    if (enc.options.followRecommends) visit(set.recommends(pv), 'recommends', 'recommends');
   }
   const out: Record<string, string[]> = {};
   for (const pv of after) {
