@@ -6,6 +6,7 @@
 import type { PackageAtom, PackageRecord, Provenance, Provision, VersionScheme } from '../kb/model.js';
 import { RELATION_OPS, type RelationScratch } from '../kb/importers/relations.js';
 import { getScheme } from '../versions/scheme.js';
+import { StringTable } from './strings.js';
 import {
   ARCHQ, KEEP, MA, PV_ESSENTIAL, PV_REQUIRED, REL, REL_KINDS, SCHEME_LIST, Universe,
   type LayerInfo, type UniverseData,
@@ -60,10 +61,11 @@ const VERSION_LIMIT = 1 << 24;
 
 export class UniverseBuilder {
   readonly hostArch: string;
-  private readonly nameIndex = new Map<string, number>();
-  private readonly names: string[] = [];
-  private readonly versionIndex = new Map<string, number>();
-  private readonly versions: string[] = [];
+  /** Package names (real and virtual) and version strings, interned; probe-able by bytes (fast loaders). */
+  readonly nameTable = new StringTable();
+  readonly versionTable = new StringTable();
+  private readonly names: string[] = this.nameTable.texts;
+  private readonly versions: string[] = this.versionTable.texts;
   private readonly archNames: string[] = ['', 'any', 'native'];
   private readonly archIndex = new Map<string, number>();
   private readonly priorities: string[] = [''];
@@ -91,7 +93,7 @@ export class UniverseBuilder {
   private readonly clauseKind = new Grow8(1 << 18);
   private readonly clauseFirst = new Grow32(1 << 18); // index into clauseAtomList
   private readonly clauseAtomList = new Grow32(1 << 19);
-  private readonly atomKey = new Map<number, number>();
+  private atomSlots = new Int32Array(1 << 18); // open addressing: atom id + 1, 0 empty
   private readonly atomName = new Grow32(1 << 17);
   private readonly atomOp = new Grow8(1 << 17);
   private readonly atomVersion = new Grow32(1 << 17);
@@ -122,24 +124,14 @@ export class UniverseBuilder {
   }
 
   internName(name: string): number {
-    let id = this.nameIndex.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      if (id >= NAME_LIMIT) throw new Error('too many package names for one universe');
-      this.names.push(name);
-      this.nameIndex.set(name, id);
-    }
+    const id = this.nameTable.intern(name);
+    if (id >= NAME_LIMIT) throw new Error('too many package names for one universe');
     return id;
   }
 
   internVersion(v: string): number {
-    let id = this.versionIndex.get(v);
-    if (id === undefined) {
-      id = this.versions.length;
-      if (id >= VERSION_LIMIT) throw new Error('too many versions for one universe');
-      this.versions.push(v);
-      this.versionIndex.set(v, id);
-    }
+    const id = this.versionTable.intern(v);
+    if (id >= VERSION_LIMIT) throw new Error('too many versions for one universe');
     return id;
   }
 
@@ -168,18 +160,65 @@ export class UniverseBuilder {
     return i;
   }
 
+  /** Intern the atom (name, op, version id or -1, arch qualifier code). */
   internAtom(nameId: number, op: number, versionId: number, archq: number): number {
-    const key = ((nameId * VERSION_LIMIT + (versionId + 1)) * 8 + op) * 64 + archq;
-    let id = this.atomKey.get(key);
-    if (id === undefined) {
-      id = this.atomName.n;
-      this.atomKey.set(key, id);
-      this.atomName.push(nameId);
-      this.atomOp.push(op);
-      this.atomVersion.push(versionId);
-      this.atomArch.push(archq);
+    let slots = this.atomSlots;
+    let mask = slots.length - 1;
+    let h = Math.imul(nameId ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(versionId + 1, 0xc2b2ae35) ^ (op * 64 + archq) * 0x27d4eb2f;
+    h ^= h >>> 15;
+    let i = h & mask;
+    const an = this.atomName.a;
+    const av = this.atomVersion.a;
+    const ao = this.atomOp.a;
+    const aa = this.atomArch.a;
+    for (;;) {
+      const s = slots[i]!;
+      if (s === 0) break;
+      const id = s - 1;
+      if (an[id] === nameId && av[id] === versionId && ao[id] === op && aa[id] === archq) return id;
+      i = (i + 1) & mask;
+    }
+    const id = this.atomName.n;
+    this.atomName.push(nameId);
+    this.atomOp.push(op);
+    this.atomVersion.push(versionId);
+    this.atomArch.push(archq);
+    slots[i] = id + 1;
+    if ((id + 1) * 2 > slots.length) {
+      // grow and rehash
+      slots = new Int32Array(slots.length * 2);
+      mask = slots.length - 1;
+      for (let x = 0; x <= id; x++) {
+        let g = Math.imul(this.atomName.a[x]! ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(this.atomVersion.a[x]! + 1, 0xc2b2ae35) ^ (this.atomOp.a[x]! * 64 + this.atomArch.a[x]!) * 0x27d4eb2f;
+        g ^= g >>> 15;
+        let j = g & mask;
+        while (slots[j] !== 0) j = (j + 1) & mask;
+        slots[j] = x + 1;
+      }
+      this.atomSlots = slots;
     }
     return id;
+  }
+
+  /** Low-level (fast loaders): open a clause of `kind` for the current package. */
+  pushClause(kind: number): void {
+    this.clauseKind.push(kind);
+    this.clauseFirst.push(this.clauseAtomList.n);
+  }
+
+  /** Low-level: add an atom id to the clause opened last. */
+  pushAtom(atom: number): void {
+    this.clauseAtomList.push(atom);
+  }
+
+  /** Low-level: close the current package's relation block after pushClause/pushAtom calls. */
+  endRelations(): void {
+    if (this.current >= 0) this.pvBlockEnd.a[this.current] = this.clauseKind.n;
+  }
+
+  /** Architecture-qualifier code of a qualifier text ('' for none). */
+  archQualifierCode(q: string): number {
+    return this.qualifierCode(q);
   }
 
   /**
@@ -190,11 +229,18 @@ export class UniverseBuilder {
     name: string; version: string; architecture: string; scheme?: VersionScheme; essential?: boolean;
     priority?: string; multiArch?: string; line?: number; keep?: string;
   }): number {
+    const flags = (p.essential ? PV_ESSENTIAL : 0) | (p.priority === 'required' ? PV_REQUIRED : 0);
+    return this.beginPackageIds(
+      this.internName(p.name), this.internVersion(p.version), this.archCode(p.architecture), flags,
+      SCHEME_CODES[p.scheme ?? 'deb'], (p.multiArch && MA_CODES[p.multiArch]) || 0, this.priorityCode(p.priority),
+      p.line ?? 0, (p.keep && KEEP_CODES[p.keep]) || 0,
+    );
+  }
+
+  /** beginPackage over interned ids and codes (fast loaders). */
+  beginPackageIds(nameId: number, vid: number, arch: number, flags: number, scheme: number, multiArch: number, priority: number, line: number, keep: number): number {
     if (this.built) throw new Error('universe already built');
     if (this.layers.length === 0) this.addLayer({ name: 'default' });
-    const nameId = this.internName(p.name);
-    const vid = this.internVersion(p.version);
-    const arch = this.archCode(p.architecture);
     const key = (nameId * VERSION_LIMIT + vid) * 64 + arch;
     const layer = this.layers.length - 1;
     let pv = this.pvKey.get(key);
@@ -219,17 +265,59 @@ export class UniverseBuilder {
       this.pvBlockStart.push(0);
       this.pvBlockEnd.push(0);
     }
-    this.pvFlags.a[pv] = (p.essential ? PV_ESSENTIAL : 0) | (p.priority === 'required' ? PV_REQUIRED : 0);
-    this.pvScheme.a[pv] = SCHEME_CODES[p.scheme ?? 'deb'];
-    this.pvMultiArch.a[pv] = (p.multiArch && MA_CODES[p.multiArch]) || 0;
-    this.pvPriority.a[pv] = this.priorityCode(p.priority);
-    this.pvKeep.a[pv] = (p.keep && KEEP_CODES[p.keep]) || 0;
+    this.pvFlags.a[pv] = flags;
+    this.pvScheme.a[pv] = scheme;
+    this.pvMultiArch.a[pv] = multiArch;
+    this.pvPriority.a[pv] = priority;
+    this.pvKeep.a[pv] = keep;
     this.pvLayer.a[pv] = layer;
-    this.pvLine.a[pv] = p.line ?? 0;
+    this.pvLine.a[pv] = line;
     this.pvBlockStart.a[pv] = this.clauseKind.n;
     this.pvBlockEnd.a[pv] = this.clauseKind.n;
     this.current = pv;
     return pv;
+  }
+
+  /** Text of an interned name / version (fast loaders verify hash hits against these). */
+  nameText(id: number): string {
+    return this.names[id]!;
+  }
+
+  versionText(id: number): string {
+    return this.versions[id]!;
+  }
+
+  /** Code of an architecture name (interned). */
+  internArch(arch: string): number {
+    return this.archCode(arch);
+  }
+
+  archText(code: number): string {
+    return this.archNames[code]!;
+  }
+
+  /** Code of a Priority value (interned); 0 for none. */
+  internPriority(p: string): number {
+    return this.priorityCode(p);
+  }
+
+  priorityText(code: number): string {
+    return this.priorities[code]!;
+  }
+
+  /** Low-level: staging sizes, to roll a half-added field back with rollbackTo. */
+  markClauses(): number {
+    return this.clauseKind.n;
+  }
+
+  markAtoms(): number {
+    return this.clauseAtomList.n;
+  }
+
+  rollbackTo(clauses: number, atoms: number): void {
+    this.clauseKind.n = clauses;
+    this.clauseFirst.n = clauses;
+    this.clauseAtomList.n = atoms;
   }
 
   /** Add the clauses held in a relation scratch (from the importers' parser) to the current package. */
@@ -406,7 +494,7 @@ export class UniverseBuilder {
     const na = this.atomName.n;
     const data: UniverseData = {
       hostArch: this.hostArch,
-      names: this.names, nameIndex: this.nameIndex, versions: this.versions, archNames: this.archNames,
+      names: this.names, nameTable: this.nameTable, versionTable: this.versionTable, versions: this.versions, archNames: this.archNames,
       layers: this.layers, priorities: this.priorities,
       pvCount: n, pvName, pvVersion, pvArch: this.pvArch.a.slice(0, n), pvFlags: flags, pvScheme,
       pvMultiArch: this.pvMultiArch.a.slice(0, n), pvPriority: this.pvPriority.a.slice(0, n), pvKeep: this.pvKeep.a.slice(0, n),

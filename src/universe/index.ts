@@ -49,3 +49,4 @@ export * from './universe.js';
 export * from './builder.js';
 export * from './debian.js';
 export * from './installed.js';
+export * from './debian-fast.js';

@@ -3,6 +3,7 @@
  */
 import type { PackageAtom, Provenance, VersionScheme } from '../kb/model.js';
 import { getScheme } from '../versions/scheme.js';
+import type { StringTable } from './strings.js';
 
 /** Relation kinds, the second index of the relation table. */
 export const REL = {
@@ -47,7 +48,8 @@ export interface LayerInfo {
 export interface UniverseData {
   hostArch: string;
   names: string[];
-  nameIndex: Map<string, number>;
+  nameTable: StringTable;
+  versionTable: StringTable;
   versions: string[];
   archNames: string[];
   layers: LayerInfo[];
@@ -127,7 +129,8 @@ export class Universe {
   readonly provPv: Int32Array;
   readonly provVersion: Int32Array;
 
-  private readonly nameIndex: Map<string, number>;
+  private readonly nameTable: StringTable;
+  private readonly versionTable: StringTable;
   private readonly essentialPvs: Int32Array;
   private readonly requiredPvs: Int32Array;
   private readonly overridden: Map<number, number[]>;
@@ -136,12 +139,12 @@ export class Universe {
   private readonly breakCache: Array<Int32Array | undefined>;
   private readonly queryCache = new Map<string, Int32Array>();
   private readonly compareFns: Array<(a: string, b: string) => number>;
-  private readonly versionIndex = new Map<string, number>();
 
   constructor(d: UniverseData) {
     this.hostArch = d.hostArch;
     this.names = d.names;
-    this.nameIndex = d.nameIndex;
+    this.nameTable = d.nameTable;
+    this.versionTable = d.versionTable;
     this.nameCount = d.names.length;
     this.versions = d.versions;
     this.archNames = d.archNames;
@@ -185,7 +188,7 @@ export class Universe {
 
   /** Id of a package name (real or virtual), or -1 if the universe never mentions it. */
   nameId(name: string): number {
-    return this.nameIndex.get(name) ?? -1;
+    return this.nameTable.get(name);
   }
 
   nameOf(nameId: number): string {
@@ -470,8 +473,7 @@ export class Universe {
 
   /** Version id of a version text, or -1 if no package or atom uses it. */
   versionId(text: string): number {
-    if (this.versionIndex.size === 0) this.versions.forEach((v, i) => this.versionIndex.set(v, i));
-    return this.versionIndex.get(text) ?? -1;
+    return this.versionTable.get(text);
   }
 
   /** Figures for `kb stats` and the benchmark. */
