@@ -7,6 +7,7 @@
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { RollwiseError } from '../shared/errors.js';
+import type { HostFacts } from '../fleet/index.js';
 import { assertArchitecture } from './validate.js';
 
 /** Where the per-host apt configuration lives (loaded with APT_CONFIG, not from etc/apt). */
@@ -59,16 +60,8 @@ export function renderAptConfig(root: string, architecture: string): string {
   return lines.join('\n');
 }
 
-export interface DirectoryRootFacts {
-  os?: { id: string; versionId: string; prettyName?: string };
-  architecture?: string;
-  kernel?: string;
-  memoryBytes?: number;
-  cpus?: number;
-  diskBytes?: number;
-  diskFreeBytes?: number;
-  [key: string]: unknown;
-}
+/** Facts of a directory root, recorded in etc/rollwise/facts.json (the fleet layer's shape). */
+export type DirectoryRootFacts = HostFacts;
 
 export interface PrepareDirectoryRootOptions {
   /** apt source lines, e.g. `deb [trusted=yes] file:/srv/repo ./`. */
@@ -124,7 +117,7 @@ export async function prepareDirectoryRoot(root: string, options: PrepareDirecto
       .map(([k, v]) => `${k}="${v}"\n`)
       .join(''),
   );
-  await writeFile(factsFilePath(root), JSON.stringify({ architecture: arch, ...options.facts }, null, 2) + '\n');
+  await writeFile(factsFilePath(root), JSON.stringify({ ...options.facts, architecture: arch }, null, 2) + '\n');
   const conf = aptConfigPath(root);
   await writeFile(conf, renderAptConfig(root, arch));
   return conf;

@@ -1,22 +1,16 @@
 /**
  * Grammar checks for everything that ends up as an argument of dpkg, apt-get, sv or ssh.
  * They run before any command is built, on every driver: a hostile name or version never
- * reaches a process. (The kb layer has a similar name check in progress; this one is local to
- * the hosts layer so that it does not depend on unfinished work.)
+ * reaches a process. Package names and versions use the versions layer's grammar.
  */
 import { RollwiseError } from '../shared/errors.js';
-import { isValidDebianVersion } from '../versions/index.js';
+import { assertPackageName as assertName, isValidPackageName, parseDebianVersion } from '../versions/index.js';
 
-/** Debian package names (Policy 5.6.1): lowercase alphanumerics and `+ - .`, at least two, first alphanumeric. */
-const PACKAGE_NAME_RE = /^[a-z0-9][a-z0-9+.-]+$/;
+export { isValidPackageName };
 /** Architecture names as dpkg knows them (amd64, all, arm64, armhf, i386, ...). */
 const ARCH_RE = /^[a-z0-9][a-z0-9-]*$/;
 /** Service names: what runit and systemd accept without quoting surprises. */
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9_.@:-]*$/;
-
-export function isValidPackageName(name: string): boolean {
-  return typeof name === 'string' && name.length <= 200 && PACKAGE_NAME_RE.test(name);
-}
 
 export function isValidArchitecture(arch: string): boolean {
   return typeof arch === 'string' && arch.length <= 40 && ARCH_RE.test(arch);
@@ -39,19 +33,17 @@ function show(text: unknown): string {
 }
 
 export function assertPackageName(name: string): void {
-  if (!isValidPackageName(name)) {
-    throw new RollwiseError('RW_BAD_NAME', `${show(name)} is not a valid Debian package name`, {
-      hint: 'names use lowercase letters, digits and + - . (at least two characters, starting with a letter or digit)',
-    });
-  }
+  if (typeof name !== 'string') throw new RollwiseError('RW_BAD_NAME', `${show(name)} is not a valid Debian package name`);
+  assertName(name);
 }
 
 export function assertPackageVersion(version: string): void {
-  if (typeof version !== 'string' || !isValidDebianVersion(version)) {
+  if (typeof version !== 'string' || version.startsWith('-')) {
     throw new RollwiseError('RW_BAD_VERSION', `${show(version)} is not a valid Debian version`, {
       hint: 'expected [epoch:]upstream[-revision] using letters, digits and . + ~ - :',
     });
   }
+  parseDebianVersion(version);
 }
 
 export function assertArchitecture(arch: string): void {

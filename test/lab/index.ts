@@ -157,7 +157,7 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
         await prepareDirectoryRoot(h.root, {
           sources: [repository.sourceLine],
           architecture: options.architecture ?? 'amd64',
-          facts: { kernel: '6.1.0-lab', memoryBytes: 2 * 1024 ** 3, cpus: 2, diskBytes: 20 * 1024 ** 3, diskFreeBytes: 10 * 1024 ** 3, ...options.facts },
+          facts: { kernel: '6.1.0-lab', memoryMiB: 2048, cpus: 2, diskTotalMiB: 20480, diskFreeMiB: 10240, ...options.facts },
         });
         await mkdir(h.svdir, { recursive: true });
       }),

@@ -1,0 +1,176 @@
+/**
+ * A local cache of .deb files, kept by name + version + architecture + sha256, so that a
+ * rollback (a downgrade) never depends on the repository still holding the previous version.
+ * Files come from a repository (its Packages index gives Filename and SHA256; the copy is
+ * verified) or from a path. No dpkg-repack: the cache keeps the repository's own file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { RollwiseError } from '../shared/errors.js';
+import type { SnapshotPackage } from './snapshot.js';
+import type { PackageChange } from './steps.js';
+import { assertArchitecture, assertPackageName, assertPackageVersion } from './validate.js';
+
+export interface CachedDeb {
+  name: string;
+  version: string;
+  architecture: string;
+  sha256: string;
+  path: string;
+}
+
+/** A repository the cache can copy from: a flat repository's base (directory or URL). */
+export interface DebSource {
+  /** `file:/srv/repo`, `/srv/repo`, or `http(s)://host/path` of the directory holding Packages. */
+  baseUrl: string;
+  /** Index path relative to baseUrl (default `Packages`, `Packages.gz` tried next). */
+  packagesPath?: string;
+}
+
+export type KeepOutcome = { kind: 'kept'; deb: CachedDeb; alreadyCached: boolean } | { kind: 'not-found'; reason: string } | { kind: 'failed'; reason: string };
+
+export interface DebCache {
+  readonly dir: string;
+  find(name: string, version: string, architecture?: string): Promise<CachedDeb | undefined>;
+  keepFile(file: string, id: { name: string; version: string; architecture: string }, expectedSha256?: string): Promise<KeepOutcome>;
+  keepFromRepository(source: DebSource, name: string, version: string, architecture?: string): Promise<KeepOutcome>;
+  list(): Promise<CachedDeb[]>;
+}
+
+const enc = (v: string): string => v.replace(/:/g, '%3a');
+const dec = (v: string): string => v.replace(/%3a/g, ':');
+
+function fileNameOf(d: { version: string; architecture: string; sha256: string }): string {
+  return `${enc(d.version)}_${d.architecture}_${d.sha256}.deb`;
+}
+
+async function fetchBytes(base: string, rel: string): Promise<Buffer | undefined> {
+  if (/^https?:\/\//.test(base)) {
+    const url = new URL(rel, base.endsWith('/') ? base : `${base}/`);
+    const r = await fetch(url);
+    if (r.status === 404) return undefined;
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return Buffer.from(await r.arrayBuffer());
+  }
+  const dir = base.startsWith('file:') ? (base.startsWith('file://') ? fileURLToPath(base) : base.slice(5)) : base;
+  const target = path.resolve(dir, rel);
+  if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error(`${rel} leaves the repository`);
+  try {
+    return await readFile(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Stanzas of a Packages index: Package, Version, Architecture, Filename, SHA256. */
+export function parsePackagesIndex(text: string): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const rec: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (m) rec[m[1]!] = m[2]!.trim();
+    }
+    if (rec['Package']) out.push(rec);
+  }
+  return out;
+}
+
+export function createDebCache(dir: string): DebCache {
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  async function list(): Promise<CachedDeb[]> {
+    const out: CachedDeb[] = [];
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return out;
+    }
+    for (const name of names.sort()) {
+      for (const f of (await readdir(path.join(dir, name))).sort()) {
+        const m = /^(.+)_([a-z0-9-]+)_([0-9a-f]{64})\.deb$/.exec(f);
+        if (m) out.push({ name, version: dec(m[1]!), architecture: m[2]!, sha256: m[3]!, path: path.join(dir, name, f) });
+      }
+    }
+    return out;
+  }
+  async function store(bytes: Buffer, id: { name: string; version: string; architecture: string }): Promise<KeepOutcome> {
+    const digest = sha(bytes);
+    const existing = (await list()).find((d) => d.name === id.name && d.version === id.version && d.architecture === id.architecture && d.sha256 === digest);
+    if (existing) return { kind: 'kept', deb: existing, alreadyCached: true };
+    await mkdir(path.join(dir, id.name), { recursive: true });
+    const p = path.join(dir, id.name, fileNameOf({ ...id, sha256: digest }));
+    await writeFile(`${p}.tmp`, bytes);
+    await rename(`${p}.tmp`, p);
+    return { kind: 'kept', deb: { ...id, sha256: digest, path: p }, alreadyCached: false };
+  }
+  return {
+    dir,
+    list,
+    async find(name, version, architecture) {
+      return (await list()).find((d) => d.name === name && d.version === version && (architecture === undefined || d.architecture === architecture || d.architecture === 'all'));
+    },
+    async keepFile(file, id, expectedSha256) {
+      try {
+        assertPackageName(id.name);
+        assertPackageVersion(id.version);
+        assertArchitecture(id.architecture);
+        const bytes = await readFile(file);
+        if (expectedSha256 !== undefined && sha(bytes) !== expectedSha256) return { kind: 'failed', reason: `${file}: sha256 does not match` };
+        return await store(bytes, id);
+      } catch (e) {
+        return { kind: 'failed', reason: e instanceof RollwiseError ? e.render() : (e as Error).message };
+      }
+    },
+    async keepFromRepository(source, name, version, architecture) {
+      try {
+        assertPackageName(name);
+        assertPackageVersion(version);
+        if (architecture !== undefined) assertArchitecture(architecture);
+        let index = await fetchBytes(source.baseUrl, source.packagesPath ?? 'Packages');
+        if (!index && source.packagesPath === undefined) {
+          const gz = await fetchBytes(source.baseUrl, 'Packages.gz');
+          if (gz) index = gunzipSync(gz);
+        }
+        if (!index) return { kind: 'failed', reason: `${source.baseUrl}: no Packages index` };
+        const stanza = parsePackagesIndex(index.toString('utf8')).find(
+          (r) => r['Package'] === name && r['Version'] === version && (architecture === undefined || r['Architecture'] === architecture || r['Architecture'] === 'all'),
+        );
+        if (!stanza) return { kind: 'not-found', reason: `${name} ${version} is not in ${source.baseUrl}` };
+        const filename = stanza['Filename'];
+        const expected = stanza['SHA256'];
+        if (!filename || !expected) return { kind: 'failed', reason: `${name} ${version}: index entry lacks Filename or SHA256` };
+        const bytes = await fetchBytes(source.baseUrl, filename);
+        if (!bytes) return { kind: 'not-found', reason: `${filename} is listed but missing from ${source.baseUrl}` };
+        if (sha(bytes) !== expected) return { kind: 'failed', reason: `${filename}: sha256 does not match the index` };
+        return await store(bytes, { name, version, architecture: stanza['Architecture'] ?? architecture ?? 'all' });
+      } catch (e) {
+        return { kind: 'failed', reason: e instanceof RollwiseError ? e.render() : (e as Error).message };
+      }
+    },
+  };
+}
+
+/**
+ * Keep the currently installed .deb of every package a step will change (upgrade, downgrade,
+ * remove, purge), so that undoing it never depends on the repository.
+ */
+export async function cachePreviousVersions(
+  cache: DebCache,
+  source: DebSource,
+  installed: readonly SnapshotPackage[],
+  changes: readonly PackageChange[],
+): Promise<Array<{ name: string; version: string; outcome: KeepOutcome }>> {
+  const out: Array<{ name: string; version: string; outcome: KeepOutcome }> = [];
+  for (const c of changes) {
+    if (c.action === 'install') continue;
+    const cur = installed.find((p) => p.name === c.name && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n');
+    if (!cur) continue;
+    out.push({ name: cur.name, version: cur.version, outcome: await cache.keepFromRepository(source, cur.name, cur.version, cur.architecture) });
+  }
+  return out;
+}

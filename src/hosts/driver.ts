@@ -1,0 +1,528 @@
+/**
+ * The host driver: one port, three ways to reach a host.
+ * - directory root: the real dpkg and apt-get pointed at a directory (dpkg --root/--admindir
+ *   with chrootless maintainer scripts; apt with APT_CONFIG naming a per-host file, plus the
+ *   guards `-o Dir=R/ -o DPkg::Options::=--root=R`). Never the machine's own database.
+ * - local: this machine through apt/dpkg (and systemd).
+ * - ssh: the same commands run remotely (see ssh.ts); over SSH a host may be a system or a
+ *   directory root on the remote machine.
+ * Every step is checked against the grammar first (a rejected step runs nothing), then run as
+ * argument arrays through the driver's command runner, and reported as a StepOutcome value.
+ */
+import { createHash } from 'node:crypto';
+import { isRollwiseError, type ErrorCode } from '../shared/errors.js';
+import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
+import { aptConfigPath, factsFilePath } from './directory-root.js';
+import { createLocalRunner, type CommandRunner, type RunOptions, type RunResult } from './runner.js';
+import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl, type ServiceState } from './services.js';
+import type { Snapshot, SnapshotDatabase, SnapshotFile, SnapshotPackage, SnapshotSpec } from './snapshot.js';
+import type { DatabaseRef, FileState, PackageChange, PackageDelta, Step, StepFailure, StepOutcome } from './steps.js';
+import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName } from './validate.js';
+import { RollwiseError } from '../shared/errors.js';
+
+export type HostTarget = { kind: 'system' } | { kind: 'root'; root: string };
+
+/** A read that can fail or be cut off, as data. */
+export type HostRead<T> = { kind: 'ok'; value: T } | { kind: 'failed'; message: string } | { kind: 'unknown'; reason: string };
+
+export interface HostDriver {
+  readonly name: string;
+  readonly target: HostTarget;
+  readonly where: string;
+  readFacts(): Promise<HostRead<HostFacts>>;
+  readInstalled(): Promise<HostRead<SnapshotPackage[]>>;
+  readServiceState(service: string): Promise<ServiceState>;
+  takeSnapshot(spec?: SnapshotSpec): Promise<HostRead<Snapshot>>;
+  /** Apply one step; never throws for anything the host or the input can cause. */
+  apply(step: Step): Promise<StepOutcome>;
+}
+
+export interface HostDriverOptions {
+  name: string;
+  runner: CommandRunner;
+  target: HostTarget;
+  services: ServiceControl;
+  /** Per-command timeout (default 15 minutes); a timed-out command makes the outcome `unknown`. */
+  commandTimeoutMs?: number;
+}
+
+const OUTPUT_LIMIT = 16 * 1024;
+const QUERY_FORMAT = '${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\t${db:Status-Status}\n';
+const CONFFILES_FORMAT = '${Package}\t${db:Status-Abbrev}\n${Conffiles}\n';
+
+function tail(text: string): string {
+  return text.length > OUTPUT_LIMIT ? `...${text.slice(-OUTPUT_LIMIT)}` : text;
+}
+
+function combined(r: RunResult): string {
+  if (r.kind === 'not-started') return r.reason;
+  return tail([r.stdout.trim(), r.stderr.trim()].filter((s) => s.length > 0).join('\n'));
+}
+
+/** Check a step against the grammar; throws RollwiseError (RW_BAD_NAME / RW_BAD_VERSION / RW_HOST). */
+export function validateStep(step: Step): void {
+  switch (step.kind) {
+    case 'refresh-index':
+      return;
+    case 'packages': {
+      if (!Array.isArray(step.changes) || step.changes.length === 0) throw new RollwiseError('RW_HOST', 'a packages step needs at least one change');
+      for (const c of step.changes) {
+        assertPackageName(c.name);
+        if (c.architecture !== undefined) assertArchitecture(c.architecture);
+        if (!['install', 'upgrade', 'downgrade', 'remove', 'purge'].includes(c.action)) throw new RollwiseError('RW_HOST', `unknown package action ${JSON.stringify(c.action)}`);
+        if (c.action === 'install' || c.action === 'upgrade' || c.action === 'downgrade') {
+          if (c.version === undefined) throw new RollwiseError('RW_BAD_VERSION', `${c.action} ${c.name} needs an exact version`);
+          assertPackageVersion(c.version);
+          if (c.debPath !== undefined) {
+            assertHostPath(c.debPath);
+            if (!c.debPath.endsWith('.deb')) throw new RollwiseError('RW_BAD_NAME', `${JSON.stringify(c.debPath)} is not a .deb file`);
+          }
+        }
+      }
+      return;
+    }
+    case 'migrate':
+      validateDatabase(step.database);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(step.migration.version)) throw new RollwiseError('RW_BAD_VERSION', `migration version ${JSON.stringify(step.migration.version)} must use letters, digits and . _ -`);
+      if (step.migration.direction !== 'up' && step.migration.direction !== 'down') throw new RollwiseError('RW_HOST', 'migration direction is up or down');
+      if (typeof step.migration.sql !== 'string') throw new RollwiseError('RW_HOST', 'migration sql must be text');
+      return;
+    case 'write-config':
+      assertHostPath(step.path);
+      if (step.mode !== undefined && !(Number.isInteger(step.mode) && step.mode >= 0 && step.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.mode}`);
+      return;
+    case 'restore-config':
+      assertHostPath(step.path);
+      if (step.state.kind === 'present' && !(Number.isInteger(step.state.mode) && step.state.mode >= 0 && step.state.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.state.mode}`);
+      return;
+    case 'service':
+      assertServiceName(step.service);
+      if (!['start', 'stop', 'restart'].includes(step.action)) throw new RollwiseError('RW_HOST', `unknown service action ${JSON.stringify(step.action)}`);
+      return;
+    default:
+      throw new RollwiseError('RW_HOST', `unknown step kind ${JSON.stringify((step as { kind?: unknown }).kind)}`);
+  }
+}
+
+function validateDatabase(db: DatabaseRef): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(db.host) && !(db.host.startsWith('/') && !/[\s\0]/.test(db.host))) throw new RollwiseError('RW_HOST', `bad database host ${JSON.stringify(db.host)}`);
+  if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) throw new RollwiseError('RW_HOST', `bad database port ${db.port}`);
+  for (const [what, v] of [['user', db.user], ['database', db.database], ['table', db.table ?? 'schema_migrations']] as const) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new RollwiseError('RW_BAD_NAME', `bad database ${what} ${JSON.stringify(v)}`, { hint: 'letters, digits and _' });
+  }
+}
+
+export function createHostDriver(options: HostDriverOptions): HostDriver {
+  const { runner, target, services, name } = options;
+  const timeoutMs = options.commandTimeoutMs ?? 15 * 60_000;
+  if (target.kind === 'root') assertHostPath(target.root);
+  const root = target.kind === 'root' ? target.root.replace(/\/+$/, '') : '';
+  /** A host path as seen by commands (prefixed with the root for a directory root). */
+  const onHost = (p: string): string => (target.kind === 'root' ? `${root}${p}` : p);
+  const run = (argv: string[], o: RunOptions = {}): Promise<RunResult> =>
+    runner.run(argv, { timeoutMs, ...o, env: { LC_ALL: 'C', ...o.env } });
+
+  const dpkgQueryArgs = (): string[] => (target.kind === 'root' ? ['dpkg-query', `--admindir=${root}/var/lib/dpkg`] : ['dpkg-query']);
+
+  function aptArgs(): { argv: string[]; env: Record<string, string> } {
+    if (target.kind === 'root') {
+      return {
+        argv: ['apt-get', '-q', '-y', '-o', `Dir=${root}/`, '-o', `Dir::State::status=${root}/var/lib/dpkg/status`, '-o', `DPkg::Options::=--root=${root}`, '-o', 'Dpkg::Use-Pty=false'],
+        env: { APT_CONFIG: aptConfigPath(root), DEBIAN_FRONTEND: 'noninteractive' },
+      };
+    }
+    return {
+      argv: ['apt-get', '-q', '-y', '-o', 'Dpkg::Use-Pty=false', '-o', 'DPkg::Options::=--force-confdef', '-o', 'DPkg::Options::=--force-confold'],
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+    };
+  }
+
+  /** For a directory root: the apt configuration must exist, or apt would fall back to the machine's own. */
+  async function checkAptGuard(): Promise<Body | undefined> {
+    if (target.kind !== 'root') return undefined;
+    const argv = ['test', '-f', aptConfigPath(root), '-a', '-f', `${root}/var/lib/dpkg/status`];
+    const r = await run(argv);
+    if (r.kind === 'exited' && r.exitCode !== 0) {
+      return { ok: false, failure: { kind: 'precondition', message: `${aptConfigPath(root)} or ${root}/var/lib/dpkg/status is missing: prepare the directory root first` } };
+    }
+    return fromRun(argv, r);
+  }
+
+  async function readInstalled(): Promise<HostRead<SnapshotPackage[]>> {
+    const r = await run([...dpkgQueryArgs(), '-W', `-f=${QUERY_FORMAT}`]);
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    // dpkg-query exits 1 with "no packages found" on an empty database.
+    if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stdout.trim() === '')) return { kind: 'failed', message: combined(r) };
+    const packages: SnapshotPackage[] = [];
+    for (const line of r.stdout.split('\n')) {
+      if (!line) continue;
+      const [pkg, version, arch, abbrev, state] = line.split('\t');
+      if (!pkg || state === undefined || state === 'not-installed') continue;
+      packages.push({ name: pkg, version: version ?? '', architecture: arch ?? '', status: (abbrev ?? '').trim(), state });
+    }
+    packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.architecture < b.architecture ? -1 : a.architecture > b.architecture ? 1 : 0));
+    return { kind: 'ok', value: packages };
+  }
+
+  async function readConffiles(): Promise<HostRead<Array<{ path: string; owner: string }>>> {
+    const r = await run([...dpkgQueryArgs(), '-W', `-f=${CONFFILES_FORMAT}`]);
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stdout.trim() === '')) return { kind: 'failed', message: combined(r) };
+    const out: Array<{ path: string; owner: string }> = [];
+    let owner = '';
+    let ownerInstalled = false;
+    for (const line of r.stdout.split('\n')) {
+      if (!line) continue;
+      if (!line.startsWith(' ')) {
+        const [pkg, abbrev] = line.split('\t');
+        owner = pkg ?? '';
+        // conffiles of packages that are only 'config-files' still belong to the host's state.
+        ownerInstalled = (abbrev ?? '').charAt(1) !== 'n';
+        continue;
+      }
+      const parts = line.trim().split(' ');
+      const p = parts[0];
+      if (p && ownerInstalled && !parts.includes('obsolete') && p.startsWith('/')) out.push({ path: p, owner });
+    }
+    return { kind: 'ok', value: out };
+  }
+
+  async function readFileState(hostPath: string): Promise<HostRead<FileState>> {
+    const phys = onHost(hostPath);
+    const st = await run(['stat', '-c', '%a %F', '--', phys]);
+    if (st.kind === 'lost') return { kind: 'unknown', reason: st.reason };
+    if (st.kind === 'not-started') return { kind: 'failed', message: st.reason };
+    if (st.exitCode !== 0) {
+      if (/No such file or directory/.test(st.stderr)) return { kind: 'ok', value: { kind: 'absent' } };
+      return { kind: 'failed', message: combined(st) };
+    }
+    const [modeText, ...typeWords] = st.stdout.trim().split(' ');
+    if (!typeWords.join(' ').startsWith('regular')) return { kind: 'failed', message: `${hostPath} is not a regular file (${typeWords.join(' ')})` };
+    const content = await run(['base64', '-w', '0', '--', phys]);
+    if (content.kind === 'lost') return { kind: 'unknown', reason: content.reason };
+    if (content.kind === 'not-started') return { kind: 'failed', message: content.reason };
+    if (content.exitCode !== 0) return { kind: 'failed', message: combined(content) };
+    const contentBase64 = content.stdout.trim();
+    const sha256 = createHash('sha256').update(Buffer.from(contentBase64, 'base64')).digest('hex');
+    return { kind: 'ok', value: { kind: 'present', sha256, mode: parseInt(modeText ?? '0', 8), contentBase64 } };
+  }
+
+  function psqlBase(db: DatabaseRef): string[] {
+    return ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', db.host, '-p', String(db.port), '-U', db.user, '-d', db.database];
+  }
+
+  async function readDatabase(db: DatabaseRef): Promise<SnapshotDatabase> {
+    const table = db.table ?? 'schema_migrations';
+    const unreachable = (error: string): SnapshotDatabase => ({ name: db.name, state: 'unreachable', schemaVersion: null, applied: [], error });
+    const exists = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT to_regclass('${table}') IS NOT NULL`]);
+    if (exists.kind !== 'exited') return unreachable(exists.reason);
+    if (exists.exitCode !== 0) return unreachable(combined(exists));
+    if (exists.stdout.trim() !== 't') return { name: db.name, state: 'no-table', schemaVersion: null, applied: [] };
+    const r = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT version FROM ${table} ORDER BY version`]);
+    if (r.kind !== 'exited') return unreachable(r.reason);
+    if (r.exitCode !== 0) return unreachable(combined(r));
+    const applied = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).sort();
+    return { name: db.name, state: 'ok', schemaVersion: applied[applied.length - 1] ?? null, applied };
+  }
+
+  async function readServiceState(service: string): Promise<ServiceState> {
+    try {
+      assertServiceName(service);
+    } catch {
+      return 'unknown';
+    }
+    return services.parseStatus(await run(services.statusCommand(service)));
+  }
+
+  async function readFacts(): Promise<HostRead<HostFacts>> {
+    const facts: HostFacts = {};
+    const osr = await run(['cat', '--', onHost('/etc/os-release')]);
+    if (osr.kind === 'lost') return { kind: 'unknown', reason: osr.reason };
+    if (osr.kind === 'exited' && osr.exitCode === 0) {
+      const os = osFactsFromRelease(parseOsRelease(osr.stdout));
+      if (os) facts.os = os;
+    }
+    if (target.kind === 'root') {
+      const f = await run(['cat', '--', factsFilePath(root)]);
+      if (f.kind === 'lost') return { kind: 'unknown', reason: f.reason };
+      if (f.kind === 'exited' && f.exitCode === 0) {
+        try {
+          const recorded = JSON.parse(f.stdout) as Record<string, unknown>;
+          for (const k of ['architecture', 'kernel'] as const) if (typeof recorded[k] === 'string') facts[k] = recorded[k] as string;
+          for (const k of ['memoryMiB', 'diskTotalMiB', 'diskFreeMiB', 'cpus'] as const) if (typeof recorded[k] === 'number') facts[k] = recorded[k] as number;
+        } catch (e) {
+          return { kind: 'failed', message: `${factsFilePath(root)}: ${(e as Error).message}` };
+        }
+      }
+      return { kind: 'ok', value: facts };
+    }
+    const reads = await Promise.all([
+      run(['dpkg', '--print-architecture']),
+      run(['uname', '-r']),
+      run(['cat', '/proc/meminfo']),
+      run(['nproc']),
+      run(['df', '-Pk', '/']),
+    ]);
+    const lost = reads.find((r) => r.kind === 'lost');
+    if (lost && lost.kind === 'lost') return { kind: 'unknown', reason: lost.reason };
+    const text = (i: number): string | undefined => {
+      const r = reads[i];
+      return r && r.kind === 'exited' && r.exitCode === 0 ? r.stdout.trim() : undefined;
+    };
+    const arch = text(0);
+    if (arch) facts.architecture = arch;
+    const kernel = text(1);
+    if (kernel) facts.kernel = kernel;
+    const mem = text(2);
+    const memMiB = mem ? parseMeminfoMiB(mem) : undefined;
+    if (memMiB !== undefined) facts.memoryMiB = memMiB;
+    const cpus = Number(text(3));
+    if (Number.isInteger(cpus) && cpus > 0) facts.cpus = cpus;
+    const df = text(4)?.split('\n')[1]?.trim().split(/\s+/);
+    if (df && df.length >= 4) {
+      facts.diskTotalMiB = Math.floor(Number(df[1]) / 1024);
+      facts.diskFreeMiB = Math.floor(Number(df[3]) / 1024);
+    }
+    return { kind: 'ok', value: facts };
+  }
+
+  async function takeSnapshot(spec: SnapshotSpec = {}): Promise<HostRead<Snapshot>> {
+    try {
+      for (const p of spec.configFiles ?? []) assertHostPath(p);
+      for (const s of spec.services ?? []) assertServiceName(s);
+      for (const d of spec.databases ?? []) validateDatabase(d);
+    } catch (e) {
+      return { kind: 'failed', message: isRollwiseError(e) ? e.render() : String(e) };
+    }
+    const installed = await readInstalled();
+    if (installed.kind !== 'ok') return installed;
+    const wanted = new Map<string, { source: 'config' | 'conffile'; owner?: string }>();
+    for (const p of spec.configFiles ?? []) wanted.set(p, { source: 'config' });
+    if (spec.conffiles !== false) {
+      const cf = await readConffiles();
+      if (cf.kind !== 'ok') return cf;
+      for (const c of cf.value) if (!wanted.has(c.path)) wanted.set(c.path, { source: 'conffile', owner: c.owner });
+    }
+    const files: SnapshotFile[] = [];
+    for (const p of [...wanted.keys()].sort()) {
+      if (!/^\/[^\0\n]*$/.test(p)) continue;
+      const st = await readFileState(p);
+      if (st.kind !== 'ok') return st;
+      const info = wanted.get(p)!;
+      files.push({ path: p, source: info.source, ...(info.owner ? { owner: info.owner } : {}), state: st.value });
+    }
+    const databases: SnapshotDatabase[] = [];
+    for (const d of spec.databases ?? []) databases.push(await readDatabase(d));
+    const svc = [];
+    for (const s of [...(spec.services ?? [])].sort()) svc.push({ name: s, state: await readServiceState(s) });
+    return {
+      kind: 'ok',
+      value: { host: name, takenAt: new Date().toISOString(), packages: installed.value, files, databases, services: svc },
+    };
+  }
+
+  function packageArg(c: PackageChange): string {
+    const qualified = c.architecture ? `${c.name}:${c.architecture}` : c.name;
+    if (c.action === 'remove') return `${qualified}-`;
+    if (c.action === 'purge') return `${qualified}_`;
+    if (c.debPath) return c.debPath;
+    return `${qualified}=${c.version!}`;
+  }
+
+  function deltas(before: SnapshotPackage[], after: SnapshotPackage[]): PackageDelta[] {
+    const b = new Map(before.map((p) => [`${p.name}:${p.architecture}`, p]));
+    const a = new Map(after.map((p) => [`${p.name}:${p.architecture}`, p]));
+    const out: PackageDelta[] = [];
+    for (const k of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+      const x = b.get(k);
+      const y = a.get(k);
+      if (x && y && x.version === y.version && x.status === y.status) continue;
+      const p = (x ?? y)!;
+      out.push({
+        name: p.name,
+        architecture: p.architecture,
+        ...(x ? { before: { version: x.version, status: x.status } } : {}),
+        ...(y ? { after: { version: y.version, status: y.status } } : {}),
+      });
+    }
+    return out;
+  }
+
+  type Body = { ok: true; output: string; packages?: PackageDelta[] } | { ok: false; failure: StepFailure; packages?: PackageDelta[] } | { lost: string; output: string };
+
+  function fromRun(argv: string[], r: RunResult): Body | undefined {
+    if (r.kind === 'lost') return { lost: r.reason, output: combined(r) };
+    if (r.kind === 'not-started') return { ok: false, failure: { kind: 'not-started', command: argv, reason: r.reason } };
+    if (r.exitCode !== 0) return { ok: false, failure: { kind: 'command', command: argv, exitCode: r.exitCode, output: combined(r) } };
+    return undefined;
+  }
+
+  async function applyPackages(changes: PackageChange[]): Promise<Body> {
+    const guard = await checkAptGuard();
+    if (guard) return guard;
+    const before = await readInstalled();
+    if (before.kind === 'unknown') return { lost: before.reason, output: '' };
+    if (before.kind === 'failed') return { ok: false, failure: { kind: 'precondition', message: `cannot read the installed set: ${before.message}` } };
+    const apt = aptArgs();
+    const flags = ['--no-install-recommends'];
+    if (!changes.some((c) => c.action === 'remove' || c.action === 'purge')) flags.push('--no-remove');
+    if (changes.some((c) => c.action === 'downgrade')) flags.push('--allow-downgrades');
+    const argv = [...apt.argv, ...flags, 'install', ...changes.map(packageArg)];
+    const r = await run(argv, { env: apt.env });
+    const after = await readInstalled();
+    const packages = after.kind === 'ok' ? deltas(before.value, after.value) : undefined;
+    const failed = fromRun(argv, r);
+    if (failed) return { ...failed, ...(packages ? { packages } : {}) } as Body;
+    if (after.kind !== 'ok') return { ok: false, failure: { kind: 'precondition', message: 'apt-get succeeded but the installed set cannot be read' } };
+    // Verify: every change is now true.
+    const now = new Map(after.value.map((p) => [p.name, p]));
+    const wrong: string[] = [];
+    for (const c of changes) {
+      const p = now.get(c.name);
+      if (c.action === 'remove' || c.action === 'purge') {
+        if (p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n') wrong.push(`${c.name} is still ${p.status} ${p.version}`);
+        if (c.action === 'purge' && p && p.status.charAt(1) === 'c') wrong.push(`${c.name} still has config files`);
+      } else if (!p || p.version !== c.version || p.status !== 'ii') {
+        wrong.push(`${c.name} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.version}`);
+      }
+    }
+    if (wrong.length > 0) return { ok: false, failure: { kind: 'precondition', message: `after apt-get: ${wrong.join('; ')}` }, packages: packages ?? [] };
+    return { ok: true, output: combined(r), packages: packages ?? [] };
+  }
+
+  async function applyMigration(db: DatabaseRef, m: { version: string; direction: 'up' | 'down'; sql: string }): Promise<Body> {
+    const table = db.table ?? 'schema_migrations';
+    const state = await readDatabase(db);
+    if (state.state === 'unreachable') return { ok: false, failure: { kind: 'precondition', message: `database ${db.name} unreachable: ${state.error ?? ''}` } };
+    const applied = state.applied.includes(m.version);
+    if (m.direction === 'up' && applied) return { ok: false, failure: { kind: 'precondition', message: `migration ${m.version} is already applied to ${db.name}` } };
+    if (m.direction === 'down' && !applied) return { ok: false, failure: { kind: 'precondition', message: `migration ${m.version} is not applied to ${db.name}` } };
+    const script = [
+      `CREATE TABLE IF NOT EXISTS ${table} (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());`,
+      m.sql,
+      ';',
+      m.direction === 'up' ? `INSERT INTO ${table} (version) VALUES (:'rw_version');` : `DELETE FROM ${table} WHERE version = :'rw_version';`,
+      '',
+    ].join('\n');
+    const argv = [...psqlBase(db), '--single-transaction', '-v', `rw_version=${m.version}`, '-f', '-'];
+    const r = await run(argv, { input: script });
+    return fromRun(argv, r) ?? { ok: true, output: combined(r) };
+  }
+
+  const WRITE_SCRIPT = 'set -e; umask 077; d=$(dirname -- "$1"); mkdir -p -- "$d"; t="$1.rollwise-new"; cat > "$t"; chmod "$2" "$t"; mv -f -- "$t" "$1"';
+
+  async function writeFileOnHost(hostPath: string, content: Buffer, mode: number): Promise<Body> {
+    const argv = ['sh', '-c', WRITE_SCRIPT, 'rollwise-write', onHost(hostPath), mode.toString(8).padStart(4, '0')];
+    const r = await run(argv, { input: content });
+    return fromRun(argv, r) ?? { ok: true, output: '' };
+  }
+
+  async function body(step: Step): Promise<Body> {
+    switch (step.kind) {
+      case 'refresh-index': {
+        const guard = await checkAptGuard();
+        if (guard) return guard;
+        const apt = aptArgs();
+        const argv = [...apt.argv, 'update'];
+        const r = await run(argv, { env: apt.env });
+        return fromRun(argv, r) ?? { ok: true, output: combined(r) };
+      }
+      case 'packages':
+        return applyPackages(step.changes);
+      case 'migrate':
+        return applyMigration(step.database, step.migration);
+      case 'write-config': {
+        let mode = step.mode;
+        if (mode === undefined) {
+          const cur = await readFileState(step.path);
+          if (cur.kind === 'unknown') return { lost: cur.reason, output: '' };
+          mode = cur.kind === 'ok' && cur.value.kind === 'present' ? cur.value.mode : 0o644;
+        }
+        return writeFileOnHost(step.path, Buffer.from(step.content, 'utf8'), mode);
+      }
+      case 'restore-config': {
+        if (step.state.kind === 'absent') {
+          const argv = ['rm', '-f', '--', onHost(step.path)];
+          const r = await run(argv);
+          return fromRun(argv, r) ?? { ok: true, output: '' };
+        }
+        const content = Buffer.from(step.state.contentBase64, 'base64');
+        const sha = createHash('sha256').update(content).digest('hex');
+        if (sha !== step.state.sha256) return { ok: false, failure: { kind: 'precondition', message: `recorded content of ${step.path} does not match its sha256` } };
+        return writeFileOnHost(step.path, content, step.state.mode);
+      }
+      case 'service': {
+        const argv = services.actionCommand(step.action, step.service);
+        const r = await run(argv);
+        return fromRun(argv, r) ?? { ok: true, output: combined(r) };
+      }
+    }
+  }
+
+  async function apply(step: Step): Promise<StepOutcome> {
+    const started = performance.now();
+    const ms = (): number => Math.round(performance.now() - started);
+    try {
+      validateStep(step);
+    } catch (e) {
+      if (isRollwiseError(e)) {
+        return { status: 'failed', step, host: name, durationMs: ms(), failure: { kind: 'rejected', code: e.code as ErrorCode, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+      }
+      return { status: 'failed', step, host: name, durationMs: ms(), failure: { kind: 'rejected', code: 'RW_HOST', message: String(e) } };
+    }
+    let b: Body;
+    try {
+      b = await body(step);
+    } catch (e) {
+      const message = isRollwiseError(e) ? e.render() : (e as Error).message;
+      return { status: 'failed', step, host: name, durationMs: ms(), failure: { kind: 'precondition', message } };
+    }
+    if ('lost' in b) return { status: 'unknown', step, host: name, durationMs: ms(), reason: b.lost, output: b.output };
+    if (b.ok) return { status: 'succeeded', step, host: name, durationMs: ms(), output: b.output, ...(b.packages ? { packages: b.packages } : {}) };
+    return { status: 'failed', step, host: name, durationMs: ms(), failure: b.failure, ...(b.packages ? { packages: b.packages } : {}) };
+  }
+
+  return { name, target, where: runner.where, readFacts, readInstalled, readServiceState, takeSnapshot, apply };
+}
+
+export interface DirectoryRootDriverOptions {
+  root: string;
+  name?: string;
+  runner?: CommandRunner;
+  /** runit service directory (default `<root>/etc/service`). */
+  svdir?: string;
+  commandTimeoutMs?: number;
+}
+
+/** A host whose system lives in a directory, on this machine (or the runner's machine). */
+export function createDirectoryRootDriver(options: DirectoryRootDriverOptions): HostDriver {
+  const root = options.root.replace(/\/+$/, '');
+  return createHostDriver({
+    name: options.name ?? root,
+    runner: options.runner ?? createLocalRunner(),
+    target: { kind: 'root', root },
+    services: createRunitServiceControl({ svdir: options.svdir ?? `${root}/etc/service` }),
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+  });
+}
+
+export interface LocalDriverOptions {
+  name?: string;
+  runner?: CommandRunner;
+  services?: ServiceControl;
+  commandTimeoutMs?: number;
+}
+
+/** This machine through apt/dpkg and systemd. Tests only check its command construction. */
+export function createLocalDriver(options: LocalDriverOptions = {}): HostDriver {
+  return createHostDriver({
+    name: options.name ?? 'localhost',
+    runner: options.runner ?? createLocalRunner(),
+    target: { kind: 'system' },
+    services: options.services ?? createSystemdServiceControl(),
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+  });
+}
+
