@@ -34,6 +34,8 @@ export interface BookwormVersions {
   versions: string[];
   /** Versions grouped by source package (binary versions and the source version). */
   bySource: Map<string, string[]>;
+  /** Distinct package names (`Package:` fields). */
+  names: string[];
   stanzas: number;
 }
 
@@ -45,6 +47,7 @@ export function loadBookwormVersions(): BookwormVersions {
   if (r.status !== 0) throw new Error(`xz -dc failed: ${r.stderr}`);
   const all = new Set<string>();
   const bySource = new Map<string, Set<string>>();
+  const names = new Set<string>();
   let stanzas = 0;
   for (const stanza of r.stdout.split('\n\n')) {
     let pkg: string | undefined;
@@ -64,6 +67,7 @@ export function loadBookwormVersions(): BookwormVersions {
     }
     if (pkg === undefined || version === undefined) continue;
     stanzas++;
+    names.add(pkg);
     const src = source ?? pkg;
     let group = bySource.get(src);
     if (!group) bySource.set(src, (group = new Set()));
@@ -75,7 +79,7 @@ export function loadBookwormVersions(): BookwormVersions {
   }
   const groups = new Map<string, string[]>();
   for (const [k, s] of bySource) groups.set(k, [...s]);
-  return { versions: [...all], bySource: groups, stanzas };
+  return { versions: [...all], bySource: groups, names: [...names], stanzas };
 }
 
 /** Hand-written edge cases: tildes, epochs, zero padding, letters against `+`, revisions. */

@@ -29,6 +29,9 @@ import {
 const SEED = 20260527;
 const MIN_APT_PAIRS = 200_000;
 const DPKG_PAIRS = 3000;
+// One dpkg process per pair: ~1.3 ms each on a quiet machine, but forking from node can take
+// 30-70 ms on a loaded 2-core one, so these tests get a generous timeout (no timing is asserted).
+const DPKG_TIMEOUT_MS = 600_000;
 
 let data: BookwormVersions;
 let bulk: Pair[];
@@ -104,7 +107,7 @@ describe('compareDebian against dpkg --compare-versions', () => {
     if (bad.length > 0) throw new Error(describeDisagreements(bad, pairs.length, 'dpkg --compare-versions'));
     expect(outcomes).toEqual(new Set([-1, 0, 1]));
     console.log(`dpkg oracle: ${pairs.length} pairs compared, 0 disagreements`);
-  });
+  }, DPKG_TIMEOUT_MS);
 
   it('satisfiesDebian answers each relation like dpkg on edge cases', () => {
     const rnd = createPrng(SEED + 2);
@@ -120,7 +123,7 @@ describe('compareDebian against dpkg --compare-versions', () => {
       if (r.status !== (ours ? 0 : 1)) bad.push(`'${a}' ${op} '${b}': ours ${ours}, dpkg exit ${r.status} ${r.stderr.trim()}`);
     }
     expect(bad).toEqual([]);
-  });
+  }, DPKG_TIMEOUT_MS);
 });
 
 describe('compareDebian is a consistent order', () => {
@@ -235,5 +238,5 @@ describe('Debian version grammar', () => {
       }
     }
     expect(bad).toEqual([]);
-  });
+  }, DPKG_TIMEOUT_MS);
 });
