@@ -206,11 +206,8 @@ export function parseChoice(text: string): ResolutionChoice {
   return { conflict: m[1]!, resolution: m[2]! };
 }
 
-/**
- * The next version's body: each chosen resolution's edited request replaces the request of the
- * groups in that conflict, and those groups are solved again; other groups keep their outcome.
- */
-export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], solver: GroupSolver, rules: EnvironmentRules, onProgress?: (done: number, total: number) => void): PlanBody {
+/** Checks the choices against the plan's conflicts (every problem is bad input, RW_USAGE). */
+export function validateChoices(plan: Plan, choices: readonly ResolutionChoice[]): Map<string, { conflict: PlanConflict; resolution: PlanResolution }> {
   if (choices.length === 0) throw new RollwiseError('RW_USAGE', 'no resolution chosen', { hint: 'give --choose CONFLICT=RESOLUTION or --file' });
   const chosen = new Map<string, { conflict: PlanConflict; resolution: PlanResolution }>();
   for (const ch of choices) {
@@ -226,6 +223,15 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
     if (chosen.has(c.id)) throw new RollwiseError('RW_USAGE', `conflict ${c.id} chosen twice`);
     chosen.set(c.id, { conflict: c, resolution: r });
   }
+  return chosen;
+}
+
+/**
+ * The next version's body: each chosen resolution's edited request replaces the request of the
+ * groups in that conflict, and those groups are solved again; other groups keep their outcome.
+ */
+export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], solver: GroupSolver, rules: EnvironmentRules, onProgress?: (done: number, total: number) => void): PlanBody {
+  const chosen = validateChoices(plan, choices);
   const conflictsById = new Map(plan.conflicts.map((c) => [c.id, c]));
   const affected = plan.groups.filter((g) => g.outcome.kind === 'conflict' && chosen.has(g.outcome.conflict));
   let done = 0;

@@ -19,6 +19,8 @@ export interface FleetSolverOptions {
   records: readonly PackageRecord[];
   /** Installed sets of the fleet: versions no layer knows are added (kept, never installed anew). */
   installedSets?: Iterable<readonly InstalledPackage[]>;
+  /** Records of installed versions as dpkg status files describe them (their relations), used for versions no layer has. */
+  installedRecords?: readonly PackageRecord[];
   rules?: EnvironmentRules;
   /** Refuse candidates whose environment requirement a group does not meet (default true). */
   enforceRequirements?: boolean;
@@ -45,6 +47,8 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
   records.forEach((r, i) => {
     if (!byKey.has(key(r.name, r.version))) byKey.set(key(r.name, r.version), i);
   });
+  const fromStatus = new Map<string, PackageRecord>();
+  for (const r of options.installedRecords ?? []) fromStatus.set(key(r.name, r.version), r);
   const seenSets = new Set<readonly InstalledPackage[]>();
   let added = 0;
   for (const set of options.installedSets ?? []) {
@@ -54,7 +58,7 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
       const k = key(p.name, p.version);
       if (byKey.has(k)) continue;
       byKey.set(k, records.length);
-      records.push(createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
+      records.push(fromStatus.get(k) ?? createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
       added++;
     }
   }

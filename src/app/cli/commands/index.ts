@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import * as version from './version.js';
 import * as kb from './kb.js';
 import * as demo from './demo.js';
+import * as fleet from './fleet.js';
+import * as plan from './plan.js';
 
 /** One entry per command group; each registers its subcommands on the program. */
-export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo];
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan];

@@ -1,0 +1,113 @@
+/**
+ * Plans rendered for people: grouped, summarised, colours through an injected palette (the CLI
+ * passes real colours only on terminals). Pure: plan in, text out.
+ */
+import type { FactName } from '../fleet/index.js';
+import type { EnvFinding, Plan, PlanChange, PlanGroup } from './model.js';
+import { formatRequest } from './request.js';
+
+export interface Palette {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const id = (s: string): string => s;
+export const PLAIN: Palette = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** `web-01, web-02, web-03 and 9 more` */
+export function listHosts(hosts: string[], max = 4): string {
+  if (hosts.length <= max) return hosts.join(', ');
+  return `${hosts.slice(0, max).join(', ')} and ${hosts.length - max} more`;
+}
+
+export function describeGroupFacts(facts: Partial<Record<FactName, string | number>>): string {
+  const parts: string[] = [];
+  const os = [facts['os.id'], facts['os.versionId']].filter((x) => x !== undefined).join(' ');
+  if (os) parts.push(os);
+  if (facts.architecture !== undefined) parts.push(String(facts.architecture));
+  if (facts.kernel !== undefined) parts.push(`kernel ${facts.kernel}`);
+  if (facts.memoryMiB !== undefined) parts.push(`${facts.memoryMiB} MiB`);
+  if (facts.cpus !== undefined) parts.push(`${facts.cpus} cpus`);
+  for (const [k, v] of Object.entries(facts)) if (k.startsWith('label.')) parts.push(`${k.slice(6)}=${v}`);
+  return parts.join(', ');
+}
+
+export function formatChange(c: PlanChange): string {
+  switch (c.action) {
+    case 'install': return `install ${c.name} ${c.to}`;
+    case 'remove': return `remove ${c.name} ${c.from}`;
+    default: return `${c.action} ${c.name} ${c.from} → ${c.to}`;
+  }
+}
+
+function changeLine(changes: PlanChange[], max = 6): string {
+  if (changes.length === 0) return 'nothing to change';
+  const shown = changes.slice(0, max).map(formatChange).join('; ');
+  return changes.length > max ? `${shown}; and ${changes.length - max} more` : shown;
+}
+
+function findingLine(f: EnvFinding, p: Palette): string {
+  const sev = f.severity === 'critical' || f.severity === 'high' ? p.red(f.severity) : p.yellow(f.severity);
+  const tag = f.kind === 'known-issue' ? `known issue ${f.rule}` : f.kind === 'requirement-not-met' ? 'requirement not met' : 'requirement unknown';
+  const wa = f.workaround ? `\n        workaround: ${f.workaround}` : '';
+  return `      ! ${tag} [${sev}] ${f.message}\n        because ${f.reason}; source: ${f.source}${wa}`;
+}
+
+function groupHeader(g: PlanGroup, index: number, p: Palette): string {
+  const state = g.outcome.kind === 'transaction' ? p.green('ready') : p.red(`conflict ${g.outcome.conflict}`);
+  return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}`;
+}
+
+export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number } = {}): string {
+  const s = plan.summary;
+  const out: string[] = [];
+  const status = plan.status === 'ready' || plan.status === 'approved' ? p.green(plan.status) : plan.status === 'needs-review' ? p.yellow(plan.status) : p.dim(plan.status);
+  out.push(`${p.bold(`Plan ${plan.id}`)} version ${plan.version}  ${status}  (${plan.createdAt})`);
+  out.push(`Request: ${formatRequest(plan.inputs.request)}`);
+  if (plan.origin.kind === 'resolution') {
+    out.push(`Made from version ${plan.origin.parentVersion} by choosing: ${plan.origin.choices.map((c) => `${c.conflict}=${c.resolution} (${c.description})`).join('; ')}`);
+  }
+  out.push(`Fleet: ${plural(s.hosts, 'host')} in ${plural(s.groups, 'group')} (hosts in the same state are solved once)`);
+  out.push(`  ready: ${plural(s.hostsReady, 'host')} in ${plural(s.groupsReady, 'group')}; in conflict: ${s.hostsInConflict ? p.red(plural(s.hostsInConflict, 'host')) : '0 hosts'} in ${plural(s.groupsInConflict, 'group')}`);
+  const ch = s.changes;
+  out.push(`  changes over all hosts: ${ch.install} installs, ${ch.upgrade} upgrades, ${ch.downgrade} downgrades, ${ch.remove} removals`);
+  const f = s.findings;
+  const fl = [`${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
+  out.push(`  findings: ${fl.join(', ')}`);
+  for (const ff of plan.fleetFindings) out.push(`  ${ff.kind === 'unreachable' ? p.red('unreachable') : p.yellow(ff.kind)} ${ff.host}: ${ff.message}`);
+  out.push('', p.bold('Host groups:'));
+  plan.groups.forEach((g, i) => {
+    out.push(groupHeader(g, i, p));
+    if (g.choices.length) out.push(`      chosen: ${g.choices.map((c) => `${c.description} (v${c.fromVersion} ${c.conflict}=${c.resolution})`).join('; ')}`);
+    if (g.outcome.kind === 'transaction') out.push(`      ${changeLine(g.outcome.changes, options.maxChanges)}`);
+    for (const fi of g.findings) out.push(findingLine(fi, p));
+  });
+  if (plan.conflicts.length) {
+    out.push('', p.bold('Conflicts to review:'));
+    for (const c of plan.conflicts) {
+      const hosts = plan.groups.filter((g) => c.groups.includes(g.key)).flatMap((g) => g.hosts);
+      out.push(`  ${p.red(p.bold(c.id))}: ${plural(c.hosts, 'host')} in ${plural(c.groups.length, 'group')} (${listHosts(hosts)})`);
+      for (const line of c.explanation) out.push(`      ${line}`);
+      if (c.resolutions.length === 0) out.push(`      ${p.yellow('no verified resolution: change the request')}`);
+      for (const r of c.resolutions) out.push(`    ${p.cyan(r.id)}  ${r.description}\n          → ${changeLine(r.preview, 4)}`);
+    }
+    const example = plan.conflicts.filter((c) => c.resolutions.length).map((c) => `--choose ${c.id}=${c.resolutions[0]!.id}`).join(' ');
+    if (example) out.push('', `Choose with: rollwise plan resolve ${plan.id} ${example}   (or run it on a terminal without --choose)`);
+  } else if (plan.status === 'ready') {
+    out.push('', `No conflicts. Approve with: rollwise plan approve ${plan.id}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The plan for programs: everything but the installed sets (their size instead). */
+export function planToJson(plan: Plan): unknown {
+  return { ...plan, groups: plan.groups.map(({ installed, ...g }) => ({ ...g, installedCount: installed.length })) };
+}
