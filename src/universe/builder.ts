@@ -354,7 +354,7 @@ export class UniverseBuilder {
     if (pv < 0) return;
     const provision = kind === REL.provides;
     for (const clause of clauses) {
-      if (clause.length === 0) continue;
+      // An empty clause is kept: it can never be satisfied (CUDF `depends: false!`).
       this.clauseKind.push(kind);
       this.clauseFirst.push(this.clauseAtomList.n);
       for (const a of clause) this.clauseAtomList.push(this.atomOf(a, provision));

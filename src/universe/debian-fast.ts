@@ -377,7 +377,7 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     } else {
       let h = FNV_OFFSET;
       let k = pos;
-      let ch = 0;
+      let ch: number;
       while (k < eol && (ch = b[k]!) !== 58) {
         if (ch <= 32 || ch >= 127) bailStructure(line);
         h = Math.imul(h ^ ch, FNV_PRIME);

@@ -5,9 +5,13 @@
  */
 import { F, scanControl, scanControlStream, type ControlStanza } from '../kb/importers/control.js';
 import { StanzaReader } from '../kb/importers/debian.js';
-import { streamDecompressed } from '../kb/importers/io.js';
+import { readDecompressed, streamDecompressed } from '../kb/importers/io.js';
+import { isInstalledStatus, loadDpkgStatus } from '../kb/importers/dpkg-status.js';
 import type { ErrorCode } from '../shared/errors.js';
-import type { LayerSpec, UniverseBuilder } from './builder.js';
+import { UniverseBuilder, type LayerSpec } from './builder.js';
+import { addDebianPackagesFast } from './debian-fast.js';
+import { addInstalledLayer, createInstalledState, type InstalledState } from './installed.js';
+import type { Universe } from './universe.js';
 import { REL } from './universe.js';
 
 const RELATION_FIELDS: Array<[number, number, 'clauses' | 'atoms' | 'provides']> = [
@@ -24,8 +28,7 @@ export interface DebianLoadOptions {
 
 /** Statuses under which dpkg considers a package present on the host (all but not-installed / config-files). */
 export function isPresentStatus(status: string): boolean {
-  const word = status.slice(status.lastIndexOf(' ') + 1);
-  return word !== 'not-installed' && word !== 'config-files' && word !== '';
+  return status.trim() !== '' && isInstalledStatus(status);
 }
 
 function createStanzaSink(builder: UniverseBuilder, options: DebianLoadOptions): (st: ControlStanza) => void {
@@ -64,4 +67,37 @@ export function addDebianPackages(builder: UniverseBuilder, bytes: Buffer, file:
 export async function addDebianIndex(builder: UniverseBuilder, path: string, layer: LayerSpec, options: DebianLoadOptions = {}): Promise<{ bytes: number; lines: number }> {
   builder.addLayer({ trust: 'distribution', source: path, ...layer });
   return scanControlStream(streamDecompressed(path), path, createStanzaSink(builder, options), { errorCode: options.errorCode ?? 'RW_INDEX_PARSE' });
+}
+
+/** Read a whole (plain, .gz or .xz) index and add it by the byte fast path as a new layer. */
+export async function addDebianIndexFast(builder: UniverseBuilder, path: string, layer: LayerSpec): Promise<{ bytes: number; lines: number; packages: number }> {
+  const bytes = await readDecompressed(path);
+  const r = addDebianPackagesFast(builder, bytes, path, layer);
+  return { bytes: bytes.length, ...r };
+}
+
+export interface LoadDebianUniverseOptions {
+  hostArch?: string;
+  /** A host's dpkg status file: its installed packages missing from the indexes are added (fill layer). */
+  status?: { path: string; host?: string };
+}
+
+/**
+ * The usual way in: Debian indexes (one layer each, later ones override), plus optionally a
+ * host's dpkg status, into a built universe and that host's installed state.
+ */
+export async function loadDebianUniverse(indexes: string[], options: LoadDebianUniverseOptions = {}): Promise<{ universe: Universe; installed: InstalledState | undefined }> {
+  const builder = new UniverseBuilder(options.hostArch ? { hostArch: options.hostArch } : {});
+  for (const path of indexes) {
+    await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
+  }
+  let entries;
+  if (options.status) {
+    const host = options.status.host ?? 'localhost';
+    entries = await loadDpkgStatus(options.status.path, { host, ...(options.hostArch ? { hostArch: options.hostArch } : {}) });
+    addInstalledLayer(builder, host, entries, options.status.path);
+  }
+  const universe = builder.build();
+  const installed = entries ? createInstalledState(universe, entries, options.status?.host ?? 'localhost') : undefined;
+  return { universe, installed };
 }

@@ -50,3 +50,5 @@ export * from './builder.js';
 export * from './debian.js';
 export * from './installed.js';
 export * from './debian-fast.js';
+export * from './cudf.js';
+export { StringTable } from './strings.js';

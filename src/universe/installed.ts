@@ -5,7 +5,7 @@
  */
 import type { InstalledRecord } from '../kb/model.js';
 import type { UniverseBuilder } from './builder.js';
-import { isPresentStatus } from './debian.js';
+import { isInstalledStatus } from '../kb/importers/dpkg-status.js';
 import type { Universe } from './universe.js';
 
 export interface InstalledEntry {
@@ -33,7 +33,7 @@ export interface InstalledState {
 export function addInstalledLayer(builder: UniverseBuilder, host: string, installed: readonly InstalledRecord[], source?: string): void {
   builder.addLayer({ name: `installed:${host}`, source: source ?? `installed:${host}`, trust: 'observed', mode: 'fill' });
   for (const r of installed) {
-    if (isPresentStatus(r.status)) builder.addRecord(r.record);
+    if (isInstalledStatus(r.status)) builder.addRecord(r.record);
   }
 }
 
@@ -43,7 +43,7 @@ export function createInstalledState(u: Universe, entries: readonly InstalledEnt
   const status = new Map<number, string>();
   const unmatched: InstalledEntry[] = [];
   for (const e of entries) {
-    if (e.status !== undefined && !isPresentStatus(e.status)) continue;
+    if (e.status !== undefined && !isInstalledStatus(e.status)) continue;
     const pv = u.findPv(e.name, e.version, e.architecture);
     const pvAny = pv >= 0 || e.architecture === undefined ? pv : u.findPv(e.name, e.version);
     if (pvAny < 0) { unmatched.push(e); continue; }
