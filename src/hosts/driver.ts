@@ -325,8 +325,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
 
   function packageArg(c: PackageChange): string {
     const qualified = c.architecture ? `${c.name}:${c.architecture}` : c.name;
-    if (c.action === 'remove') return `${qualified}-`;
-    if (c.action === 'purge') return `${qualified}_`;
+    if (c.action === 'remove' || c.action === 'purge') return `${qualified}-`;
     if (c.debPath) return c.debPath;
     return `${qualified}=${c.version!}`;
   }
@@ -367,13 +366,23 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     if (before.kind === 'failed') return { ok: false, failure: { kind: 'precondition', message: `cannot read the installed set: ${before.message}` } };
     const apt = aptArgs();
     const flags = ['--no-install-recommends'];
-    if (!changes.some((c) => c.action === 'remove' || c.action === 'purge')) flags.push('--no-remove');
+    const removes = changes.some((c) => c.action === 'remove');
+    const purges = changes.some((c) => c.action === 'purge');
+    if (!removes && !purges) flags.push('--no-remove');
+    if (purges && !removes) flags.push('--purge');
     if (changes.some((c) => c.action === 'downgrade')) flags.push('--allow-downgrades');
     const argv = [...apt.argv, ...flags, 'install', ...changes.map(packageArg)];
-    const r = await run(argv, { env: apt.env });
+    let r = await run(argv, { env: apt.env });
+    let lastArgv = argv;
+    if (purges && removes && r.kind === 'exited' && r.exitCode === 0) {
+      // one transaction cannot both keep and purge configuration files: purge what is left of those
+      lastArgv = [...apt.argv, 'purge', ...changes.filter((c) => c.action === 'purge').map((c) => (c.architecture ? `${c.name}:${c.architecture}` : c.name))];
+      const second = await run(lastArgv, { env: apt.env });
+      r = second.kind === 'exited' ? { ...second, stdout: `${r.stdout}\n${second.stdout}`, stderr: `${r.stderr}\n${second.stderr}` } : second;
+    }
     const after = await readInstalled();
     const packages = after.kind === 'ok' ? deltas(before.value, after.value) : undefined;
-    const failed = fromRun(argv, r);
+    const failed = fromRun(lastArgv, r);
     if (failed) return { ...failed, ...(packages ? { packages } : {}) } as Body;
     if (after.kind !== 'ok') return { ok: false, failure: { kind: 'precondition', message: 'apt-get succeeded but the installed set cannot be read' } };
     // Verify: every change is now true.
