@@ -47,6 +47,13 @@ interface PendingRef {
   what: string;
 }
 
+/** Names written in YAML, even in entries that failed the schema, so one mistake is reported once. */
+interface Declared {
+  packages: Map<string, VersionScheme>;
+  virtual: Set<string>;
+  services: Set<string>;
+}
+
 interface FileResult {
   src: SourceDoc;
   header?: KbLayerHeader;
@@ -67,16 +74,19 @@ async function looksLikeIndex(file: string): Promise<boolean> {
   }
 }
 
-async function listYamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/** A file in a directory that is a Packages index: `Packages`, `Packages.xz`, `bookworm-main-amd64.Packages.gz`, ... */
+const INDEX_NAME = /(^|[._-])Packages(\.(xz|gz))?$/;
+
+/** YAML files (and Packages indexes) under a directory, recursively, in name order. */
+async function listKbFiles(dir: string, out: { yaml: string[]; indexes: string[] }): Promise<void> {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listYamlFiles(full)));
-    else if (e.isFile() && YAML_EXT.test(e.name)) out.push(full);
+    if (e.isDirectory()) await listKbFiles(full, out);
+    else if (e.isFile() && YAML_EXT.test(e.name)) out.yaml.push(full);
+    else if (e.isFile() && INDEX_NAME.test(e.name)) out.indexes.push(full);
   }
-  return out;
 }
 
 /** Split paths into YAML files and index files; unreadable paths become problems. */
@@ -92,9 +102,11 @@ async function expandPaths(paths: readonly string[], problems: KbProblem[]): Pro
       continue;
     }
     if (st.isDirectory()) {
-      const files = await listYamlFiles(p);
-      if (files.length === 0) problems.push(createProblem('RW_KB_IO', { file: p }, 'the directory holds no .yaml or .yml file', 'knowledge-base files end in .yaml or .yml'));
-      yaml.push(...files);
+      const found = { yaml: [] as string[], indexes: [] as string[] };
+      await listKbFiles(p, found);
+      if (found.yaml.length + found.indexes.length === 0) problems.push(createProblem('RW_KB_IO', { file: p }, 'the directory holds no .yaml or .yml file', 'knowledge-base files end in .yaml or .yml'));
+      yaml.push(...found.yaml);
+      indexes.push(...found.indexes);
     } else if (await looksLikeIndex(p)) {
       indexes.push(p);
     } else {
@@ -116,6 +128,7 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
   const layerHeaderFile = new Map<string, FileResult>();
   const refs: PendingRef[] = [];
   const sources = new Map<string, SourceDoc>();
+  const declared: Declared = { packages: new Map(), virtual: new Set(), services: new Set() };
 
   for (const idx of indexes) {
     const name = indexLayerName(idx);
@@ -163,11 +176,11 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     if (!header.success) continue; // already reported; without a layer its facts have nowhere to go
     const layer = attachLayer(layers, layerHeaderFile, header.data, src, problems);
     if (!layer) continue;
-    collectFile(layer, src, doc, problems, refs);
+    collectFile(layer, src, doc, problems, refs, declared);
   }
 
   const ordered = [...layers.values()].sort((a, b) => b.precedence - a.precedence || (a.name < b.name ? -1 : 1));
-  checkReferences(ordered, refs, problems);
+  checkReferences(ordered, refs, declared, problems);
   checkEntities(ordered, sources, problems);
   return { layers: ordered, problems: sortProblems(problems) };
 }
@@ -228,7 +241,7 @@ const CLAUSE_FIELDS = ['depends', 'preDepends', 'recommends', 'suggests'] as con
 const ATOM_FIELDS = ['conflicts', 'breaks', 'replaces'] as const;
 
 /** Check one file's facts beyond the schema and add the valid ones to its layer. */
-function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProblem[], refs: PendingRef[]): void {
+function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProblem[], refs: PendingRef[], declared: Declared): void {
   const dir = path.dirname(src.file);
   const ref = (kind: PendingRef['kind'], name: string, p: KbPath, offset: number, what: string, version?: PendingRef['version']): void => {
     const r: PendingRef = { kind, name, src, path: p, offset, what };
@@ -258,6 +271,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     if (!pkg) return;
     const name = asString(pkg.name) ?? '?';
     const scheme: VersionScheme = pkg.scheme === 'semver' ? 'semver' : 'deb';
+    if (typeof pkg.name === 'string' && !declared.packages.has(pkg.name)) declared.packages.set(pkg.name, scheme);
     const relationsOk: boolean[] = [];
     asArray(pkg.versions).forEach((rawVer, j) => {
       const ver = asRecord(rawVer);
@@ -275,7 +289,8 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
       asArray(ver.provides).forEach((t, k) => {
         if (typeof t !== 'string') return;
         const r = parseProvision(t);
-        if (!r.ok) {
+        if (r.ok) declared.virtual.add(r.value.name);
+        else {
           problems.push(createProblem('RW_KB_BAD_RELATION', at([...vp, 'provides', k], r.problem.offset), `provides of ${label}: ${r.problem.message} in '${t}'`, r.problem.hint));
           ok = false;
         }
@@ -336,6 +351,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     if (!svc) return;
     const sp: KbPath = ['services', i];
     const name = asString(svc.name) ?? '?';
+    if (typeof svc.name === 'string') declared.services.add(svc.name);
     asArray(svc.packages).forEach((p, k) => { if (typeof p === 'string') ref('package', p, [...sp, 'packages', k], 0, `packages of service ${name}`); });
     asArray(svc.dependsOn).forEach((s, k) => { if (typeof s === 'string') ref('service', s, [...sp, 'dependsOn', k], 0, `dependsOn of service ${name}`); });
     const restart = asRecord(svc.restart);
@@ -427,10 +443,10 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
 }
 
 /** Names defined by all layers: package names, virtual names they provide, services. */
-function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[], problems: KbProblem[]): void {
+function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[], declared: Declared, problems: KbProblem[]): void {
   const schemeOf = new Map<string, VersionScheme>();
-  const virtual = new Set<string>();
-  const services = new Set<string>();
+  const virtual = new Set<string>(declared.virtual);
+  const services = new Set<string>(declared.services);
   for (const l of layers) {
     for (const r of l.records) {
       if (!schemeOf.has(r.name)) schemeOf.set(r.name, r.scheme);
@@ -439,6 +455,7 @@ function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[]
     for (const s of l.services) services.add(s.value.name);
   }
   // Names written in YAML whose entry failed the schema still count as defined, so one mistake is reported once.
+  for (const [name, scheme] of declared.packages) if (!schemeOf.has(name)) schemeOf.set(name, scheme);
   for (const ref of refs) {
     if (ref.kind === 'service') {
       if (!services.has(ref.name)) {

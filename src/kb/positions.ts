@@ -54,7 +54,7 @@ export function locatePath(src: SourceDoc, path: KbPath, options: { key?: boolea
       return positionAt(src, at);
     }
   }
-  if (options.offset !== undefined && options.offset > 0 && isScalar(node)) {
+  if (options.offset !== undefined && isScalar(node)) {
     const inner = scalarContentStart(src, node);
     if (inner !== undefined) return positionAt(src, inner + options.offset);
   }

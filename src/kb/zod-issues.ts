@@ -119,7 +119,20 @@ function expectedName(e: string): string {
 /** Map zod issues to positioned problems (one per issue; unknown keys: one per key). */
 export function problemsFromZodIssues(src: SourceDoc, root: AnySchema, data: unknown, issues: readonly z.core.$ZodIssue[]): KbProblem[] {
   const out: KbProblem[] = [];
+  // A misspelt required key shows up twice (unknown key + missing key): keep the unknown key only.
+  const typoTargets = new Set<string>();
   for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const allowed = allowedKeys(root, path);
+    for (const key of issue.keys) {
+      const near = suggestName(key, allowed);
+      if (near) typoTargets.add(JSON.stringify([...path, near]));
+    }
+  }
+  for (const issue of issues) {
+    const issuePath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code !== 'unrecognized_keys' && valueAt(data, issuePath) === undefined && typoTargets.has(JSON.stringify(issuePath))) continue;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const keyName = [...path].reverse().find((p): p is string => typeof p === 'string');
     const described = schemaAt(root, path);
@@ -143,12 +156,16 @@ export function problemsFromZodIssues(src: SourceDoc, root: AnySchema, data: unk
           if (issue.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) {
             hint = `quote it: '${String(actual)}' as written may not be what YAML reads (e.g. 2.10 becomes 2.1, 0640 becomes 640)` + (desc ? `; ${desc}` : '');
           }
-          out.push(createProblem('RW_KB_TYPE', locatePath(src, path), `'${String(keyName ?? 'value')}' must be ${expectedName(issue.expected)}, not ${typeName(actual)}`, hint));
+          out.push(createProblem('RW_KB_TYPE', locatePath(src, path), `'${String(keyName ?? 'value')}' must be ${expectedName(issue.expected)}, not ${typeName(actual)}`, hint ?? `write ${expectedName(issue.expected)} here (see docs/knowledge-base.md)`));
         }
         break;
       }
       case 'invalid_value': {
         const actual = valueAt(data, path);
+        if (actual === undefined) {
+          out.push(createProblem('RW_KB_MISSING_KEY', locatePath(src, path.slice(0, -1)), `missing required key '${String(keyName ?? path.at(-1))}'`, `one of: ${issue.values.map(String).join(', ')}`));
+          break;
+        }
         const values = issue.values.map(String);
         const near = typeof actual === 'string' ? suggestName(actual, values) : undefined;
         out.push(createProblem('RW_KB_INVALID_VALUE', locatePath(src, path), `'${String(keyName ?? 'value')}' is ${typeName(actual)}, expected one of: ${values.join(', ')}`, near ? `did you mean '${near}'?` : desc));

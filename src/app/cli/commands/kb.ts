@@ -101,9 +101,9 @@ function renderService(defs: Array<Fact<KbService>>): string[] {
   return out;
 }
 
-async function loadFor(paths: string[], opts: IndexOptions): Promise<KnowledgeBase> {
+async function loadFor(paths: string[], opts: IndexOptions, quiet = true): Promise<KnowledgeBase> {
   const { indexes, note } = chooseIndexes(paths, opts);
-  if (note) process.stderr.write(`rollwise: ${note}\n`);
+  if (note && !quiet) process.stderr.write(`rollwise: ${note}\n`);
   return loadKnowledgeBase(paths, { indexes });
 }
 
@@ -118,7 +118,7 @@ export function register(program: Command): void {
     .option('--json', 'print the problems as JSON')
     .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean }) => {
       const io = normaliseIndexOpts(opts);
-      const loaded = await loadFor(paths, io);
+      const loaded = await loadFor(paths, io, opts.json === true);
       const errors = hasErrors(loaded.problems);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ valid: !errors, problems: loaded.problems }, null, 2) + '\n');
