@@ -72,4 +72,6 @@ export type {
   SolveModeOptions,
 } from './solve.js';
 export type { Explanation, ExplanationFact } from './explain.js';
+export { checkInstallable } from './installable.js';
+export type { BrokenPackage, InstallabilityReport, CheckInstallableOptions } from './installable.js';
 export type { Resolution } from './repair.js';

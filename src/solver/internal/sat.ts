@@ -44,6 +44,14 @@ export interface SolveOptions {
   assumptions?: ArrayLike<number>;
   /** performance.now() value after which the solve stops with 'unknown'. */
   deadline?: number;
+  /**
+   * Decision scope: only these variables are decided; the others stay unassigned unless
+   * propagation assigns them (the model then reports them false). Sound for the caller only when
+   * every clause that could be left unsatisfied by "unassigned means false" is checked by it
+   * (see installable.ts); used to check one package of a whole archive without deciding the
+   * archive's other 60,000 variables.
+   */
+  scope?: ArrayLike<number>;
   /** Maximum number of conflicts for this call. */
   conflictLimit?: number;
 }
@@ -115,6 +123,29 @@ export class SatEngine {
   propagations = 0;
   solves = 0;
 
+  private scopeMark: Uint8Array | null = null;
+  /** The heap holds only scope variables (true) or every unassigned variable (false). */
+  private heapScoped = false;
+
+  private rebuildHeap(scope: ArrayLike<number> | undefined): void {
+    for (let i = 0; i < this.heapSize; i++) this.heapIdx[this.heap[i]!] = -1;
+    this.heapSize = 0;
+    if (scope) {
+      const mark = new Uint8Array(this.nVars);
+      for (let i = 0; i < scope.length; i++) mark[scope[i]!] = 1;
+      this.scopeMark = mark;
+      for (let i = 0; i < scope.length; i++) {
+        const v = scope[i]!;
+        if (this.litValue[v << 1] === 0 && this.heapIdx[v]! < 0) this.heapInsert(v);
+      }
+      this.heapScoped = true;
+    } else {
+      this.scopeMark = null;
+      for (let v = 0; v < this.nVars; v++) if (this.litValue[v << 1] === 0) this.heapInsert(v);
+      this.heapScoped = false;
+    }
+  }
+
   private nextReduce = 2000;
   private reduceInc = 300;
 
@@ -175,7 +206,7 @@ export class SatEngine {
     this.heapIdx[v] = -1;
     this.watches.push([], []);
     this.binImp.push([], []);
-    this.heapInsert(v);
+    if (!this.heapScoped) this.heapInsert(v);
     return v;
   }
 
@@ -438,7 +469,7 @@ export class SatEngine {
       this.reason[v] = NO_REASON;
       this.level[v] = -1;
       this.phase[v] = (l & 1) === 0 ? 1 : -1;
-      if (this.heapIdx[v]! < 0) this.heapInsert(v);
+      if (this.heapIdx[v]! < 0 && (this.scopeMark === null || this.scopeMark[v] === 1)) this.heapInsert(v);
     }
     this.trailLen = stop;
     this.qhead = stop;
@@ -632,6 +663,8 @@ export class SatEngine {
       if (a < 0 || (a >> 1) >= this.nVars) throw new Error(`assumption ${a} out of range`);
     }
     const deadline = options.deadline ?? Infinity;
+    if (options.scope) this.rebuildHeap(options.scope);
+    else if (this.heapScoped) this.rebuildHeap(undefined);
     const conflictLimit = options.conflictLimit ?? Infinity;
     const startConflicts = this.conflicts;
     let restartNo = 0;
