@@ -139,6 +139,19 @@ function order(c: number): number {
 
 /** dpkg's verrevcmp over a[ia, ea) and b[ib, eb). Returns negative, zero or positive. */
 function verrevcmpRange(a: string, ia: number, ea: number, b: string, ib: number, eb: number): number {
+  // Skip the common prefix (most compared pairs share a long one), then back up to the start of
+  // a digit run so that runs are still compared whole: "10" vs "1" must not become "0" vs "".
+  const start = ia;
+  while (ia < ea && ib < eb && a.charCodeAt(ia) === b.charCodeAt(ib)) {
+    ia++;
+    ib++;
+  }
+  while (ia > start) {
+    const c = a.charCodeAt(ia - 1);
+    if (c < C_0 || c > C_9) break;
+    ia--;
+    ib--;
+  }
   while (ia < ea || ib < eb) {
     let firstDiff = 0;
     for (;;) {
@@ -194,6 +207,21 @@ export function compareParsedDebian(a: DebianVersion, b: DebianVersion): number 
   return s < 0 ? -1 : s > 0 ? 1 : 0;
 }
 
+/**
+ * Position of the epoch's colon, or -1. In a valid version the epoch is the leading digits, so
+ * only those are scanned (not the whole string, as indexOf would).
+ */
+function epochColon(v: string): number {
+  const n = v.length;
+  let i = 0;
+  while (i < n) {
+    const c = v.charCodeAt(i);
+    if (c < C_0 || c > C_9) return c === C_COLON && i > 0 ? i : -1;
+    i++;
+  }
+  return -1;
+}
+
 function epochOf(v: string, colon: number): number {
   let e = 0;
   for (let i = 0; i < colon; i++) e = e * 10 + (v.charCodeAt(i) - C_0);
@@ -207,8 +235,8 @@ function epochOf(v: string, colon: number): number {
  */
 export function compareDebian(a: string, b: string): number {
   if (a === b) return 0;
-  const ca = a.indexOf(':');
-  const cb = b.indexOf(':');
+  const ca = epochColon(a);
+  const cb = epochColon(b);
   if (ca > 0 || cb > 0) {
     const ea = ca > 0 ? epochOf(a, ca) : 0;
     const eb = cb > 0 ? epochOf(b, cb) : 0;
