@@ -95,6 +95,8 @@ export interface Lab {
   ssh?: LabSsh;
   timings: LabTimings;
   sshOptionsFor(host: LabHost): LabSshOptions;
+  /** Stop a host's sshd (to test a lost connection). */
+  stopSshd(host: LabHost): Promise<void>;
   /** Start runit for a host (`runsvdir -P <root>/etc/service`); stopped by destroy(). */
   startSupervisor(host: LabHost): Supervisor;
   /** Write the port a lab service of this host listens on (read by its run script). */
@@ -126,6 +128,7 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `${id}-`));
   const supervisors: Supervisor[] = [];
   const sshds: SshdInstance[] = [];
+  const sshdByHost = new Map<string, SshdInstance>();
   let network: Network | undefined;
   const destroySync = (): void => {
     for (const s of supervisors) s.stopSync();
@@ -202,7 +205,9 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
           await runChecked([keygen, '-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hostKey]);
           const pub = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
           knownHosts[i] = `${nh.address} ${pub}`;
-          sshds.push(await startSshd({ namespace: nh.namespace, address: nh.address, port: 22, dir: hdir, hostKey, authorizedKeys }));
+          const sshd = await startSshd({ namespace: nh.namespace, address: nh.address, port: 22, dir: hdir, hostKey, authorizedKeys });
+          sshds.push(sshd);
+          sshdByHost.set(h.name, sshd);
           h.namespace = nh.namespace;
           h.address = nh.address;
           h.sshPort = 22;
@@ -252,6 +257,16 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
           proxyCommand: ssh.proxyCommand,
           controlPath: path.join(ssh.controlDir, `${host.name}.sock`),
         };
+      },
+      async stopSshd(host) {
+        const sshd = sshdByHost.get(host.name);
+        if (!sshd || sshd.process.exitCode !== null || sshd.process.signalCode !== null) return;
+        const gone = new Promise<void>((r) => sshd.process.once('exit', () => r()));
+        // the listener is sshd itself (exec'd by the wrapper); killing it closes the port
+        const pid = Number((await readFile(sshd.pidFile, 'utf8')).trim());
+        process.kill(pid, 'SIGKILL');
+        await gone;
+        if (ssh) await runChecked(['ssh', '-o', `ControlPath=${path.join(ssh.controlDir, `${host.name}.sock`)}`, '-O', 'exit', 'x']).catch(() => undefined);
       },
       startSupervisor(host) {
         const s = startSupervisor(host.svdir);

@@ -1,0 +1,117 @@
+// The SSH driver against lab hosts: sshd in a network namespace, the host a directory root.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDirectoryRootDriver, createSshDriver, snapshotContent, type HostDriver, type Step } from '../../src/hosts/index.js';
+import { createLab, type Lab } from '../lab/index.js';
+import { recordMachineDpkg, type MachineDpkgRecord } from './machine-guard.js';
+
+let lab: Lab;
+let machine: MachineDpkgRecord;
+let ssh0: HostDriver;
+
+beforeAll(async () => {
+  machine = recordMachineDpkg();
+  lab = await createLab({
+    hosts: 3,
+    ssh: true,
+    packages: [
+      { name: 'demo', version: '1.0', conffiles: { '/etc/demo.conf': 'level=1\n' } },
+      { name: 'demo', version: '2.0', conffiles: { '/etc/demo.conf': 'level=2\n' } },
+      { name: 'flaky', version: '2.0', fail: ['postinst'] },
+    ],
+  });
+  const h = lab.hosts[0]!;
+  ssh0 = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root });
+});
+
+afterAll(async () => {
+  await lab?.destroy();
+});
+
+const pkg = (name: string, action: 'install' | 'upgrade' | 'downgrade', version: string): Step => ({ kind: 'packages', changes: [{ name, action, version }] });
+
+async function installed(d: HostDriver): Promise<Record<string, string>> {
+  const r = await d.readInstalled();
+  if (r.kind !== 'ok') throw new Error(JSON.stringify(r));
+  return Object.fromEntries(r.value.map((p) => [p.name, `${p.status} ${p.version}`]));
+}
+
+describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
+  it('the lab ssh_config works for plain ssh from the machine (for inventory tests)', () => {
+    const r = spawnSync('ssh', ['-F', lab.ssh!.configFile, 'host-1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(lab.hosts[1]!.address);
+    // the machine's own namespace has no route to the lab subnet: only the hub reaches it
+    const route = spawnSync('ip', ['route', 'get', lab.hosts[1]!.address!], { encoding: 'utf8' });
+    expect(route.stdout).not.toContain('br0');
+  });
+
+  it('reads facts and the installed set remotely', async () => {
+    const f = await ssh0.readFacts();
+    expect(f).toEqual({ kind: 'ok', value: expect.objectContaining({ architecture: 'amd64', os: expect.objectContaining({ id: 'debian' }) }) });
+    expect(await installed(ssh0)).toEqual({});
+  });
+
+  it('installs, upgrades, downgrades and removes over ssh, seen identically by the local directory-root driver', async () => {
+    expect((await ssh0.apply(pkg('demo', 'install', '1.0'))).status).toBe('succeeded');
+    const up = await ssh0.apply(pkg('demo', 'upgrade', '2.0'));
+    expect(up.status === 'succeeded' && up.packages).toEqual([{ name: 'demo', architecture: 'all', before: { version: '1.0', status: 'ii' }, after: { version: '2.0', status: 'ii' } }]);
+    expect((await ssh0.apply(pkg('demo', 'downgrade', '1.0'))).status).toBe('succeeded');
+    expect(await installed(ssh0)).toEqual({ demo: 'ii 1.0' });
+    const local = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'host-0' });
+    const a = await ssh0.takeSnapshot({ configFiles: ['/etc/os-release'] });
+    const b = await local.takeSnapshot({ configFiles: ['/etc/os-release'] });
+    if (a.kind !== 'ok' || b.kind !== 'ok') throw new Error('snapshot');
+    expect(snapshotContent(a.value)).toEqual(snapshotContent(b.value));
+    expect((await ssh0.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'remove' }] })).status).toBe('succeeded');
+    expect(await installed(ssh0)).toEqual({ demo: 'rc 1.0' });
+  });
+
+  it('reports a failing maintainer script over ssh as failed with the remote output', async () => {
+    const o = await ssh0.apply(pkg('flaky', 'install', '2.0'));
+    expect(o.status === 'failed' && o.failure.kind === 'command' && o.failure.exitCode).toBe(100);
+    expect(o.status === 'failed' && o.failure.kind === 'command' && o.failure.output).toContain('flaky postinst: built to fail');
+  });
+
+  it('passes hostile-looking content and paths through the remote shell byte for byte, running nothing', async () => {
+    const marker = path.join(lab.dir, 'pwned');
+    const content = `a='b'; $(touch ${marker}) \`touch ${marker}\` "x" \\ ; | & \n\ttab\n`;
+    const p = "/etc/app/it's a \"file\" $(x).conf";
+    const o = await ssh0.apply({ kind: 'write-config', path: p, content, mode: 0o600 });
+    expect(o.status, JSON.stringify(o)).toBe('succeeded');
+    expect(readFileSync(`${lab.hosts[0]!.root}${p}`, 'utf8')).toBe(content);
+    expect(existsSync(marker)).toBe(false);
+    const snap = await ssh0.takeSnapshot({ configFiles: [p], conffiles: false });
+    expect(snap.kind === 'ok' && snap.value.files[0]?.state.kind === 'present' && snap.value.files[0].state.mode).toBe(0o600);
+  });
+
+  it('refuses a host whose key does not match known_hosts (strict checking): outcome unknown, nothing done', async () => {
+    const h = lab.hosts[2]!;
+    const wrongKnownHosts = path.join(lab.dir, 'wrong_known_hosts');
+    const other = readFileSync(lab.ssh!.knownHostsFile, 'utf8').split('\n').find((l) => l.startsWith(`${lab.hosts[0]!.address} `))!;
+    await writeFile(wrongKnownHosts, `${h.address} ${other.split(' ').slice(1).join(' ')}\n`);
+    const d = createSshDriver({ name: h.name, ssh: { ...lab.sshOptionsFor(h), knownHostsFile: wrongKnownHosts, controlPath: path.join(lab.ssh!.controlDir, 'wrongkey.sock') }, root: h.root });
+    const o = await d.apply(pkg('demo', 'install', '1.0'));
+    expect(o.status).toBe('unknown');
+    expect(o.status === 'unknown' && o.reason).toMatch(/host key/i);
+    expect(await installed(createDirectoryRootDriver({ root: h.root }))).toEqual({});
+  });
+
+  it('a host whose connection is gone gives unknown outcomes, not exceptions', async () => {
+    const h = lab.hosts[1]!;
+    const d = createSshDriver({ name: h.name, ssh: { ...lab.sshOptionsFor(h), connectTimeoutSeconds: 3 }, root: h.root });
+    expect((await d.apply({ kind: 'refresh-index' })).status).toBe('succeeded');
+    await lab.stopSshd(h);
+    const o = await d.apply(pkg('demo', 'install', '1.0'));
+    expect(o.status).toBe('unknown');
+    expect(await d.readInstalled()).toMatchObject({ kind: 'unknown' });
+    expect(await d.readFacts()).toMatchObject({ kind: 'unknown' });
+  });
+
+  it("left the machine's own dpkg database and log untouched", () => {
+    expect(recordMachineDpkg()).toEqual(machine);
+  });
+});
