@@ -80,13 +80,15 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
     return flags;
   };
 
-  const policyFor = (facts: Partial<Record<FactName, string | number>>): SolverPolicy => {
+  const policyFor = (facts: Partial<Record<FactName, string | number>>, installed: Uint8Array): SolverPolicy => {
     const base = options.policy ?? {};
     if (!enforce) return base;
     const subject = subjectOfFacts(facts);
     return {
       ...base,
       isCandidate: (pv, record) => {
+        // What a host already runs may stay: requirements gate new installs, not keeping.
+        if (installed[pv] === 1) return base.isCandidate ? base.isCandidate(pv, record) : true;
         const rules = requirements.get(record.name);
         if (rules) {
           for (const r of rules) {
@@ -122,7 +124,7 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
     },
     solveGroup(input: GroupSolveInput): GroupSolveOutcome {
       const problem: Problem = { set, installed: installedFlags(input.installed) };
-      const policy = policyFor(input.facts);
+      const policy = policyFor(input.facts, problem.installed);
       const r = solveRequest(problem, { items: input.request.items }, policy);
       if (r.kind === 'timeout') return { kind: 'conflict', explanation: [`no answer: ${r.message}`], resolutions: [] };
       if (r.kind === 'conflict') return conflictOf(r.explanation.text, r.resolutions);
