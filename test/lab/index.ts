@@ -37,7 +37,7 @@ export { buildDeb, type BuiltDeb, type DebSpec, type ServiceBehaviour, type LabS
 export { createRepository, type LabRepository } from './repo.js';
 export { createPostgresCluster, freePort, type PostgresCluster } from './postgres.js';
 export { startSupervisor, type Supervisor } from './runit.js';
-export { requireTool } from './process.js';
+export { requireTool, runTool as runLabTool } from './process.js';
 
 export interface LabHost {
   name: string;

@@ -1,0 +1,146 @@
+// Lab services under runit on a directory-root host: metrics whose behaviour follows the version.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDirectoryRootDriver, type HostDriver, type ServiceState } from '../../src/hosts/index.js';
+import { createLab, freePort, type Lab } from '../lab/index.js';
+
+let lab: Lab;
+let d: HostDriver;
+let port: number;
+
+beforeAll(async () => {
+  lab = await createLab({
+    hosts: 1,
+    packages: [
+      { name: 'web', version: '1.0', service: { name: 'web', behaviour: { errorRate: 0, latencyMs: 5 } } },
+      { name: 'web', version: '2.0', service: { name: 'web', behaviour: { errorRate: 0.5, latencyMs: 300 } } },
+      { name: 'web', version: '3.0', service: { name: 'web', behaviour: { memoryGrowthMiBPerSecond: 24, crashAfterSeconds: 2 } } },
+    ],
+  });
+  const h = lab.hosts[0]!;
+  port = await freePort();
+  await lab.setServicePort(h, 'web', port);
+  lab.startSupervisor(h);
+  d = createDirectoryRootDriver({ root: h.root, name: h.name });
+});
+
+afterAll(async () => {
+  await lab?.destroy();
+});
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+interface Scrape {
+  version: string;
+  ok: number;
+  errors: number;
+  rss: number;
+  startedAt: number;
+  sum: number;
+  count: number;
+}
+
+async function scrape(): Promise<Scrape> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    version: /lab_build_info\{service="web",version="([^"]+)"\} 1/.exec(text)?.[1] ?? '',
+    ok: num(/lab_requests_total\{[^}]*code="200"\} (\d+)/),
+    errors: num(/lab_requests_total\{[^}]*code="500"\} (\d+)/),
+    rss: num(/process_resident_memory_bytes (\d+)/),
+    startedAt: num(/process_start_time_seconds ([\d.]+)/),
+    sum: num(/lab_request_duration_seconds_sum\{[^}]*\} ([\d.e+-]+)/),
+    count: num(/lab_request_duration_seconds_count\{[^}]*\} (\d+)/),
+  };
+}
+
+const waitState = (want: ServiceState): Promise<ServiceState> => waitFor(`web ${want}`, async () => ((await d.readServiceState('web')) === want ? want : undefined));
+const waitVersion = (v: string): Promise<Scrape> => waitFor(`web ${v} metrics`, async () => {
+  const s = await scrape();
+  return s.version === v ? s : undefined;
+});
+const pidOf = (): number => Number(readFileSync(`${lab.hosts[0]!.root}/etc/service/web/supervise/pid`, 'utf8').trim());
+
+describe('a lab service under runit, its behaviour chosen by the installed version', () => {
+  it('is absent before its package is installed, and runs once it is', async () => {
+    expect(await d.readServiceState('web')).toBe('absent');
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'install', version: '1.0' }] })).status).toBe('succeeded');
+    await waitState('running');
+    const s = await waitVersion('1.0');
+    await new Promise((r) => setTimeout(r, 300));
+    const s2 = await scrape();
+    expect(s2.ok).toBeGreaterThan(s.ok);
+    expect(s2.errors).toBe(0);
+  });
+
+  it('restarts through the driver (runit sv restart): a new process', async () => {
+    const before = pidOf();
+    const o = await d.apply({ kind: 'service', action: 'restart', service: 'web' });
+    expect(o.status, JSON.stringify(o)).toBe('succeeded');
+    expect(pidOf()).not.toBe(before);
+    await waitVersion('1.0');
+  });
+
+  it('stops and starts, and a snapshot records the state', async () => {
+    expect((await d.apply({ kind: 'service', action: 'stop', service: 'web' })).status).toBe('succeeded');
+    expect(await d.readServiceState('web')).toBe('stopped');
+    const snap = await d.takeSnapshot({ services: ['web'] });
+    expect(snap.kind === 'ok' && snap.value.services).toEqual([{ name: 'web', state: 'stopped' }]);
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+    expect((await d.apply({ kind: 'service', action: 'start', service: 'web' })).status).toBe('succeeded');
+    await waitState('running');
+  });
+
+  it('an upgrade to a bad version really breaks it: errors and latency in its metrics', async () => {
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', version: '2.0' }] })).status).toBe('succeeded');
+    const a = await waitVersion('2.0');
+    await new Promise((r) => setTimeout(r, 500));
+    const b = await scrape();
+    const ok = b.ok - a.ok;
+    const errors = b.errors - a.errors;
+    expect(ok + errors).toBeGreaterThan(5);
+    expect(Math.abs(errors - ok)).toBeLessThanOrEqual(1); // half of the requests fail
+    expect((b.sum - a.sum) / (b.count - a.count)).toBeGreaterThan(0.2); // ~300 ms each
+  });
+
+  it('a version that leaks memory and crashes is restarted by runit', async () => {
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', version: '3.0' }] })).status).toBe('succeeded');
+    const first = await waitVersion('3.0');
+    const grown = await waitFor('memory growth', async () => {
+      const s = await scrape();
+      return s.startedAt === first.startedAt && s.rss > first.rss + 16 * 1024 * 1024 ? s : undefined;
+    });
+    expect(grown.rss).toBeGreaterThan(first.rss);
+    const restarted = await waitFor('a crash and restart', async () => {
+      const s = await scrape();
+      return s.startedAt > first.startedAt ? s : undefined;
+    });
+    expect(restarted.version).toBe('3.0');
+  });
+
+  it('is gone after the package is removed', async () => {
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'remove' }] })).status).toBe('succeeded');
+    expect(await d.readServiceState('web')).toBe('absent');
+    await waitFor('the port to close', async () => {
+      try {
+        await fetch(`http://127.0.0.1:${port}/metrics`);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+});
