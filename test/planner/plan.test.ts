@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectFleet, type Fleet } from '../../src/fleet/index.js';
+import {
+  buildRequest, createFleetSolver, planDeployment, resolvePlan, parseChoice, validateChoices, renderPlan, type PlanBody, type Plan,
+} from '../../src/planner/index.js';
+import { loadPlanningContext, readStatusRecords, assemblePlan, askChoices, type PlanningContext } from '../../src/app/cli/commands/plan.js';
+import { createWorld, type World } from './fixture.js';
+
+let world: World;
+let ctx: PlanningContext;
+let fleet: Fleet;
+
+function solverFor(f: Fleet) {
+  return createFleetSolver({ records: ctx.records, installedSets: f.hosts.map((h) => h.installed), installedRecords: readStatusRecords(f.hosts), rules: ctx.rules });
+}
+
+function plan(request = buildRequest({ install: ['app-a=2.0-1'] })): PlanBody {
+  return planDeployment({ fleet, request, solver: solverFor(fleet), rules: ctx.rules });
+}
+
+function asPlan(body: PlanBody): Plan {
+  return assemblePlan('abcd1234', 1, body, { kind: 'initial' }, { kb: [], indexes: [], inventories: [], local: false, sshHosts: [], request: buildRequest({ install: ['app-a=2.0-1'] }) });
+}
+
+beforeAll(async () => {
+  world = createWorld();
+  ctx = await loadPlanningContext([world.kb], [world.index]);
+  fleet = await collectFleet({ inventories: [world.inventory] });
+});
+afterAll(() => world?.cleanup());
+
+describe('planDeployment', () => {
+  it('groups hosts by installed set and relevant facts and solves each group once', () => {
+    let solves = 0;
+    const solver = solverFor(fleet);
+    const counting = { ...solver, solveGroup: (i: Parameters<typeof solver.solveGroup>[0]) => (solves++, solver.solveGroup(i)) };
+    const body = planDeployment({ fleet, request: buildRequest({ install: ['app-a=2.0-1'] }), solver: counting, rules: ctx.rules });
+    // ok-1..3 + inline-1 share a state (inline set equals the status file's); kernel and release split the rest.
+    const byHosts = body.groups.map((g) => g.hosts.join(','));
+    expect(byHosts).toContain('ok-1,ok-2,ok-3,inline-1');
+    expect(byHosts).toContain('old-1,old-2');
+    expect(byHosts).toContain('legacy-1');
+    expect(byHosts).toContain('deb11-1');
+    expect(body.groups).toHaveLength(4);
+    expect(solves).toBe(4);
+    expect(body.summary.hosts).toBe(8);
+  });
+
+  it('gives the transaction of ready groups and the known issue only where its condition holds', () => {
+    const body = plan();
+    const ok = body.groups.find((g) => g.hosts.includes('ok-1'))!;
+    expect(ok.outcome).toEqual({
+      kind: 'transaction',
+      changes: [
+        { action: 'upgrade', name: 'app-a', architecture: 'amd64', from: '1.0-1', to: '2.0-1' },
+        { action: 'upgrade', name: 'libfoo1', architecture: 'amd64', from: '1.0-1', to: '2.0-1' },
+      ],
+    });
+    expect(ok.findings.map((f) => [f.kind, f.rule])).toEqual([['known-issue', 'KI-T1']]);
+    expect(ok.findings[0]!.workaround).toBe('restart weekly');
+    const deb11 = body.groups.find((g) => g.hosts.includes('deb11-1'))!;
+    expect(deb11.outcome.kind).toBe('transaction');
+    expect(deb11.findings).toEqual([]);
+    expect(body.summary.findings.knownIssue).toBe(4);
+  });
+
+  it('finds every conflict in one pass, with explanations and verified resolutions', () => {
+    const body = plan();
+    expect(body.status).toBe('needs-review');
+    expect(body.conflicts.map((c) => c.id)).toEqual(['c1', 'c2']);
+    const kernel = body.conflicts.find((c) => c.explanation.join(' ').includes('kernel'))!;
+    expect(kernel.hosts).toBe(2);
+    expect(kernel.explanation.join('\n')).toMatch(/kernel 5\.10\.0-28-amd64 >= 6\.1 does not hold/);
+    expect(kernel.resolutions.map((r) => r.description).join('\n')).toMatch(/app-a=1\.0-1/);
+    const removal = body.conflicts.find((c) => c !== kernel)!;
+    expect(removal.explanation.join('\n')).toMatch(/legacy-tool/);
+    expect(removal.resolutions[0]!.description).toBe('allow removal of the installed package legacy-tool');
+    expect(removal.resolutions[0]!.preview).toContainEqual({ action: 'remove', name: 'legacy-tool', architecture: 'amd64', from: '1.0-1' });
+    // every resolution carries an edited request for every group of its conflict
+    for (const c of body.conflicts) for (const r of c.resolutions) expect(Object.keys(r.requests).sort()).toEqual([...c.groups].sort());
+  });
+
+  it('is ready when nothing conflicts', () => {
+    const body = plan(buildRequest({ install: ['helper'] }));
+    expect(body.status).toBe('ready');
+    expect(body.conflicts).toEqual([]);
+    expect(body.summary.changes.install).toBe(8);
+  });
+
+  it('refuses unknown packages before solving', () => {
+    expect(() => plan(buildRequest({ install: ['no-such-package'] }))).toThrow(/unknown package: no-such-package/);
+  });
+});
+
+describe('conflict review', () => {
+  it('applies a chosen resolution to the groups of that conflict and re-solves them', () => {
+    const v1 = asPlan(plan());
+    const removal = v1.conflicts.find((c) => c.explanation.join(' ').includes('legacy-tool'))!;
+    const body = resolvePlan(v1, [{ conflict: removal.id, resolution: 'r1' }], solverFor(fleet), ctx.rules);
+    const legacy = body.groups.find((g) => g.hosts.includes('legacy-1'))!;
+    expect(legacy.outcome.kind).toBe('transaction');
+    expect(legacy.choices).toEqual([{ conflict: removal.id, resolution: 'r1', description: 'allow removal of the installed package legacy-tool', fromVersion: 1 }]);
+    expect(legacy.request.items).toContainEqual({ kind: 'remove', name: 'legacy-tool' });
+    // the other conflict is still there, renumbered from c1
+    expect(body.conflicts).toHaveLength(1);
+    expect(body.conflicts[0]!.id).toBe('c1');
+    expect(body.conflicts[0]!.explanation.join(' ')).toMatch(/kernel/);
+    // untouched groups keep their outcome
+    expect(body.groups.find((g) => g.hosts.includes('ok-1'))!.outcome).toEqual(v1.groups.find((g) => g.hosts.includes('ok-1'))!.outcome);
+  });
+
+  it('rejects unknown conflicts and resolutions with the valid ids in the hint', () => {
+    const v1 = asPlan(plan());
+    expect(() => validateChoices(v1, [parseChoice('c9=r1')])).toThrow(/no conflict 'c9'/);
+    expect(() => validateChoices(v1, [parseChoice('c1=r42')])).toThrow(/no resolution 'r42'/);
+    expect(() => parseChoice('c1:r1')).toThrow(/cannot read choice/);
+  });
+
+  it('asks one question per conflict and collects the answers (the interactive flow)', async () => {
+    const v1 = asPlan(plan());
+    const asked: string[] = [];
+    const choices = await askChoices(v1, async (q) => {
+      asked.push(q.message);
+      expect(q.choices.at(-1)).toEqual({ name: 'decide later', value: null });
+      return q.message.startsWith('c1') ? q.choices[0]!.value : null;
+    });
+    expect(asked).toHaveLength(2);
+    expect(choices).toEqual([{ conflict: 'c1', resolution: 'r1' }]);
+  });
+
+  it('renders groups, findings and conflicts for people', () => {
+    const text = renderPlan(asPlan(plan()));
+    expect(text).toMatch(/Plan abcd1234 version 1 {2}needs-review/);
+    expect(text).toMatch(/known issue KI-T1 \[medium\]/);
+    expect(text).toMatch(/Choose with: rollwise plan resolve abcd1234 --choose c1=r1 --choose c2=r1/);
+  });
+});
+
+describe('installed versions no layer knows', () => {
+  it('are kept with the relations their status file records', async () => {
+    const w = createWorld({ inventory: 'hosts:\n  - name: local-1\n    status: status/local\n    facts: { architecture: amd64, kernel: 6.1.0-18-amd64 }\n' });
+    try {
+      const f = await collectFleet({ inventories: [w.inventory] });
+      expect(f.hosts[0]!.installed.map((p) => p.name).sort()).toEqual(['app-a', 'libc6', 'libfoo1', 'site-local']);
+      const c = await loadPlanningContext([w.kb], [w.index]);
+      const solver = createFleetSolver({ records: c.records, installedSets: f.hosts.map((h) => h.installed), installedRecords: readStatusRecords(f.hosts), rules: c.rules });
+      expect(solver.addedInstalled).toBe(1);
+      const rec = solver.set.record(solver.set.versionsOf('site-local')[0]!);
+      expect(rec.depends).toEqual([[{ name: 'libc6' }]]);
+      const body = planDeployment({ fleet: f, request: buildRequest({ remove: ['libc6'] }), solver, rules: c.rules });
+      // libc6 is Priority: required and site-local depends on it: removal must be reviewed, not silent
+      expect(body.status).toBe('needs-review');
+    } finally {
+      w.cleanup();
+    }
+  });
+});
