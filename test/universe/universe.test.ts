@@ -174,11 +174,12 @@ describe('layers', () => {
     const fast = fixtureUniverse();
     const { records } = parseDebianPackages(readFileSync(FIXTURE), FIXTURE);
     const slow = createUniverse(records);
-    // (the fast path may intern the name of an alternative it then drops for another architecture)
-    expect({ ...fast.stats(), names: 0 }).toEqual({ ...slow.stats(), names: 0 });
+    // The fast path may intern the name of an alternative it then drops for another architecture,
+    // and it keeps Enhances, which PackageRecord has no field for (mutt's one clause).
+    expect({ ...fast.stats(), names: 0, clauses: fast.stats().clauses - 1 }).toEqual({ ...slow.stats(), names: 0 });
     for (let pv = 0; pv < fast.pvCount; pv++) {
       expect(fast.describePv(pv)).toBe(slow.describePv(pv));
-      for (let k = 0; k < 9; k++) {
+      for (let k = 0; k < REL.enhances; k++) {
         const f = fast.clausesOf(pv, k).map((c) => [...c].map((a) => fast.formatAtom(a)));
         const s = slow.clausesOf(pv, k).map((c) => [...c].map((a) => slow.formatAtom(a)));
         expect(f).toEqual(s);
