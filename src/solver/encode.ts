@@ -39,6 +39,8 @@ export interface EncodeOptions {
   followRecommends?: boolean;
   /** Which versions' Recommends count: all installed in the solution (CUDF) or only new/changed ones. */
   recommendsScope?: 'all' | 'changed';
+  /** CUDF request semantics: remove and install match features (provides); upgrade installs exactly one version. */
+  cudf?: boolean;
   /** Facts to leave out (by fact key), for resolutions and MUS checks. */
   skipFacts?: ReadonlySet<string>;
 }
@@ -244,7 +246,21 @@ export class Encoding {
           break;
         }
         case 'remove': {
-          for (const pv of matchingVersions(set, item)) if (this.inClosure(pv)) this.clause([this.lit(pv, false)]);
+          const pvs = this.options.cudf ? installCandidates(set, item) : matchingVersions(set, item);
+          for (const pv of pvs) if (this.inClosure(pv)) this.clause([this.lit(pv, false)]);
+          break;
+        }
+        case 'keep': {
+          const pv = Array.from(set.versionsOf(item.name)).find((q) => set.versionOf(q) === item.version);
+          if (pv === undefined || !this.inClosure(pv)) break;
+          if (item.keep === 'version') this.clause([this.lit(pv)]);
+          else if (item.keep === 'package') this.clause(Array.from(set.versionsOf(item.name), (q) => this.lit(q)));
+          else {
+            for (const p of set.record(pv).provides) {
+              const cands = installCandidates(set, p.version !== undefined ? { name: p.name, op: '=', version: p.version } : { name: p.name });
+              this.clause(cands.filter((q) => this.inClosure(q)).map((q) => this.lit(q)));
+            }
+          }
           break;
         }
         case 'hold': {
@@ -284,6 +300,7 @@ export class Encoding {
       else this.clause([this.lit(pv, false)]);
     }
     this.clause(allowed.map((pv) => this.lit(pv)));
+    if (this.options.cudf && !this.options.oneVersionPerName) this.atMostOne(allowed.map((pv) => this.lit(pv)));
     if (allowed.length > 0) this.upgradeTargets.push(allowed[0]!);
   }
 

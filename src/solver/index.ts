@@ -39,7 +39,7 @@
  *   installed together with each package checked, Breaks as Conflicts).
  *
  * ## CUDF
- * - `solveCudf(problemText, criteria?)` → `{ kind: 'solution', text } | { kind: 'fail', text }`:
+ * - `solveCudf(problemText, { criteria?, file?, timeBudgetMs? })` → `{ kind: 'solution', text, outcome } | { kind: 'fail', text, outcome }`:
  *   the CUDF solution document (every installed package stanza) or `FAIL` + explanation.
  */
 export { createPackageSet, RecordPackageSet, formatAtom, formatAlternatives } from './packages.js';
@@ -73,5 +73,7 @@ export type {
 } from './solve.js';
 export type { Explanation, ExplanationFact } from './explain.js';
 export { checkInstallable } from './installable.js';
+export { solveCudf } from './cudf.js';
+export type { CudfOutcome, SolveCudfOptions } from './cudf.js';
 export type { BrokenPackage, InstallabilityReport, CheckInstallableOptions } from './installable.js';
 export type { Resolution } from './repair.js';

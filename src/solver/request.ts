@@ -19,6 +19,8 @@ export type RequestItem =
   | { kind: 'upgrade-all' }
   /** Keep the installed version of a name exactly (or keep it absent when not installed). */
   | { kind: 'hold'; name: string }
+  /** CUDF keep of an installed version: `version` keeps it, `package` keeps some version of the name, `feature` keeps what it provides. */
+  | { kind: 'keep'; name: string; version: string; keep: 'version' | 'package' | 'feature' }
   /** Only versions matching the constraint may be installed (`host pins libssl3 3.0.11`). */
   | ({ kind: 'pin' } & PackageSpec & { op: RelationOp; version: string });
 
@@ -137,6 +139,8 @@ export function formatItem(item: RequestItem): string {
       return 'upgrade all';
     case 'hold':
       return `hold ${item.name}`;
+    case 'keep':
+      return `keep ${item.keep} of ${item.name} ${item.version}`;
     case 'pin':
       return `pin ${formatSpec(item)}`;
     default:

@@ -144,6 +144,7 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
     keepEssential: !cudf,
     followRecommends: wantsRecommends,
     recommendsScope: cudf ? ('all' as const) : ('changed' as const),
+    cudf,
   };
   const enc = encodeRequest(problem.set, problem.installed, request, policy, encodeOptions);
   const levels: Array<() => number[]> = [];

@@ -1,0 +1,266 @@
+/**
+ * The resolver's commands: `rollwise solve`, `why`, `why-not`, `cudf`, and
+ * `rollwise kb check-installable` (registered on the `kb` group when it exists, else as
+ * `rollwise check-installable`). Parse, load, call the solver, render: no domain logic here.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RollwiseError } from '../../../shared/errors.js';
+import { loadKnowledgeBase, collectRecords } from '../../../kb/index.js';
+import { loadDpkgStatus } from '../../../kb/importers/dpkg-status.js';
+import { UniverseBuilder, addDebianIndexFast, addInstalledLayer, createInstalledState } from '../../../universe/index.js';
+import {
+  checkInstallable,
+  createUniverseProblem,
+  createUniverseView,
+  formatCriteria,
+  formatItem,
+  effectiveCriteria,
+  parseCriteria,
+  parsePackageSpec,
+  solveCudf,
+  solveRequest,
+  type Problem,
+  type RequestItem,
+  type SolveOutcome,
+  type SolverPolicy,
+  type TransactionStep,
+} from '../../../solver/index.js';
+
+interface SolveOptions {
+  index?: string[];
+  kb?: string[];
+  status?: string;
+  install?: string[];
+  remove?: string[];
+  upgrade?: string[];
+  upgradeAll?: boolean;
+  hold?: string[];
+  pin?: string[];
+  criteria?: string;
+  recommends?: boolean;
+  json?: boolean;
+  timeBudget?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function addInputOptions(cmd: Command): Command {
+  return cmd
+    .option('--index <file>', 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override', collect)
+    .option('--kb <path>', 'knowledge-base YAML file or directory whose packages are added as a layer; repeatable', collect)
+    .option('--status <file>', 'dpkg status file of the host (default: nothing installed)')
+    .option('--install <spec>', "install `name`, `name=ver` or `name (>= 1.2)`; repeatable", collect)
+    .option('--remove <spec>', 'remove a package; repeatable', collect)
+    .option('--upgrade <spec>', 'upgrade a package to its newest allowed version; repeatable', collect)
+    .option('--upgrade-all', 'upgrade every installed package')
+    .option('--hold <name>', 'keep a package exactly as installed; repeatable', collect)
+    .option('--pin <spec>', "allow only matching versions, e.g. 'libssl3=3.0.11'; repeatable", collect)
+    .option('--criteria <criteria>', 'paranoid, trendy, or a list like -removed,-changed,-notuptodate')
+    .option('--no-recommends', 'do not install Recommends')
+    .option('--time-budget <ms>', 'stop optimising after this many milliseconds (the result then says not optimal)')
+    .option('--json', 'print JSON');
+}
+
+function buildItems(o: SolveOptions): RequestItem[] {
+  const items: RequestItem[] = [];
+  for (const s of o.install ?? []) items.push({ kind: 'install', ...parsePackageSpec(s) });
+  for (const s of o.remove ?? []) items.push({ kind: 'remove', ...parsePackageSpec(s) });
+  for (const s of o.upgrade ?? []) items.push({ kind: 'upgrade', ...parsePackageSpec(s) });
+  if (o.upgradeAll) items.push({ kind: 'upgrade-all' });
+  for (const s of o.hold ?? []) items.push({ kind: 'hold', name: parsePackageSpec(s).name });
+  for (const s of o.pin ?? []) {
+    const spec = parsePackageSpec(s);
+    if (!spec.op) throw new RollwiseError('RW_REQUEST', `--pin needs a version: '${s}'`, { hint: "write 'name=version' or 'name (>= version)'" });
+    items.push({ kind: 'pin', name: spec.name, op: spec.op, version: spec.version! });
+  }
+  return items;
+}
+
+function buildPolicy(o: SolveOptions): SolverPolicy {
+  const policy: SolverPolicy = { recommends: o.recommends !== false };
+  if (o.criteria) policy.criteria = parseCriteria(o.criteria);
+  if (o.timeBudget !== undefined) {
+    const ms = Number(o.timeBudget);
+    if (!Number.isFinite(ms) || ms <= 0) throw new RollwiseError('RW_USAGE', `--time-budget must be a positive number of milliseconds, not '${o.timeBudget}'`);
+    policy.timeBudgetMs = ms;
+  }
+  return policy;
+}
+
+async function loadProblem(o: SolveOptions): Promise<Problem> {
+  const indexes = o.index ?? [];
+  if (indexes.length === 0 && (o.kb ?? []).length === 0) {
+    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH' });
+  }
+  for (const f of [...indexes, ...(o.status ? [o.status] : [])]) {
+    if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });
+  }
+  const builder = new UniverseBuilder();
+  for (const path of indexes) await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
+  if (o.kb && o.kb.length > 0) {
+    const kb = await loadKnowledgeBase(o.kb);
+    const bad = kb.problems.filter((p) => p.severity === 'error');
+    if (bad.length > 0) throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${bad.length} problem(s); first: ${bad[0]!.message}`, { hint: 'run rollwise kb validate on it' });
+    builder.addRecords({ name: 'kb', source: o.kb.join(','), trust: 'organisation' }, collectRecords(kb));
+  }
+  let entries;
+  if (o.status) {
+    entries = await loadDpkgStatus(o.status, { host: 'localhost' });
+    addInstalledLayer(builder, 'localhost', entries, o.status);
+  }
+  const universe = builder.build();
+  const installed = entries ? createInstalledState(universe, entries, 'localhost') : undefined;
+  return createUniverseProblem(universe, installed?.pvs ?? []);
+}
+
+function formatStep(s: TransactionStep): string {
+  switch (s.action) {
+    case 'install':
+      return `install    ${s.name} ${s.to} (${s.architecture})`;
+    case 'remove':
+      return `remove     ${s.name} ${s.from}`;
+    default:
+      return `${s.action.padEnd(10)} ${s.name} ${s.from} -> ${s.to}`;
+  }
+}
+
+function renderOutcome(out: SolveOutcome): string {
+  const lines: string[] = [];
+  if (out.kind === 'solution') {
+    const crit = out.criteria.map((c) => `${c.sign}${c.name}=${c.value}`).join(' ');
+    lines.push(`Solution: ${out.transaction.length} change${out.transaction.length === 1 ? '' : 's'} (${crit}; ${out.optimal ? 'optimal' : 'NOT proven optimal: time budget reached'}; ${out.stats.ms} ms)`);
+    for (const s of out.transaction) lines.push(`  ${formatStep(s)}`);
+  } else if (out.kind === 'conflict') {
+    lines.push('No solution:');
+    for (const l of out.explanation.text.split('\n')) lines.push(`  ${l}`);
+    if (out.resolutions.length > 0) {
+      lines.push('', 'Resolutions (each solved again; cheapest first):');
+      out.resolutions.forEach((r, i) => {
+        lines.push(`  ${i + 1}. ${r.description} (${r.cost.removed} removal${r.cost.removed === 1 ? '' : 's'}, ${r.cost.changed} change${r.cost.changed === 1 ? '' : 's'})`);
+        for (const s of r.transaction.slice(0, 8)) lines.push(`       ${formatStep(s)}`);
+        if (r.transaction.length > 8) lines.push(`       ... ${r.transaction.length - 8} more`);
+      });
+    } else lines.push('', 'No resolution found that solves.');
+  } else {
+    lines.push(`No answer: ${out.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function outcomeJson(out: SolveOutcome): unknown {
+  if (out.kind === 'solution') {
+    const { installedAfter: _ia, ...rest } = out;
+    return rest;
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  addInputOptions(program.command('solve').description('resolve a request (install/remove/upgrade/hold/pin) over Debian indexes and a dpkg status: prints the transaction, or the explanation and verified resolutions; exit 1 when there is no solution')).action(
+    async (o: SolveOptions) => {
+      const items = buildItems(o);
+      const policy = buildPolicy(o);
+      const problem = await loadProblem(o);
+      const out = solveRequest(problem, { items }, policy);
+      process.stdout.write(o.json ? JSON.stringify(outcomeJson(out), null, 2) + '\n' : renderOutcome(out));
+      process.exitCode = out.kind === 'solution' ? 0 : 1;
+    },
+  );
+
+  addInputOptions(program.command('why').description('solve the request, then show the chain of reasons that brings PKG into the solution').argument('<pkg>', 'package name')).action(
+    async (pkg: string, o: SolveOptions) => {
+      const name = parsePackageSpec(pkg).name;
+      const problem = await loadProblem(o);
+      const out = solveRequest(problem, { items: buildItems(o) }, buildPolicy(o));
+      if (out.kind !== 'solution') {
+        process.stdout.write(o.json ? JSON.stringify({ package: name, solved: false, outcome: outcomeJson(out) }, null, 2) + '\n' : `The request has no solution, so nothing is installed:\n${renderOutcome(out)}`);
+        process.exitCode = 1;
+        return;
+      }
+      const key = Object.keys(out.reasons).find((k) => k.startsWith(`${name}=`));
+      const kept = out.installedAfter.find((pv) => problem.set.nameOf(pv) === name && problem.installed[pv]);
+      let chain: string[] | undefined;
+      let text: string;
+      if (key) {
+        chain = out.reasons[key]!;
+        text = `${key.replace('=', ' ')} is in the solution because:\n${chain.map((c, i) => `${'  '.repeat(i + 1)}${c}`).join('\n')}\n`;
+      } else if (kept !== undefined) {
+        text = `${problem.set.label(kept)} is already installed and stays installed.\n`;
+      } else {
+        text = `${name} is not part of the solution (try: rollwise why-not ${name}).\n`;
+        process.exitCode = 1;
+      }
+      process.stdout.write(o.json ? JSON.stringify({ package: name, inSolution: key !== undefined || kept !== undefined, reasons: chain ?? [] }, null, 2) + '\n' : text);
+    },
+  );
+
+  addInputOptions(program.command('why-not').description('explain why PKG is not in the solution of the request: the minimal set of facts that keeps it out, or that the optimisation left it out').argument('<pkg>', 'package spec (name, name=ver, name (>= v))')).action(
+    async (pkg: string, o: SolveOptions) => {
+      const spec = parsePackageSpec(pkg);
+      const problem = await loadProblem(o);
+      const items = buildItems(o);
+      const policy = buildPolicy(o);
+      const base = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
+      const item: RequestItem = { kind: 'install', ...spec };
+      const forced = solveRequest(problem, { items: [...items, item] }, policy);
+      let text: string;
+      if (forced.kind === 'conflict') {
+        text = `${formatItem(item).replace(/^install /, '')} cannot be part of the solution:\n${renderOutcome(forced)}`;
+      } else if (forced.kind === 'solution' && base.kind === 'solution') {
+        const inBase = base.installedAfter.some((pv) => problem.set.nameOf(pv) === spec.name);
+        text = inBase
+          ? `${spec.name} is part of the solution (try: rollwise why ${spec.name}).\n`
+          : `${spec.name} could be installed, but the request does not need it and the criteria (${formatCriteria(effectiveCriteria(policy))}) prefer leaving it out; with it:\n${renderOutcome(forced)}`;
+      } else {
+        text = renderOutcome(forced);
+      }
+      process.stdout.write(o.json ? JSON.stringify({ package: spec.name, base: outcomeJson(base), withPackage: outcomeJson(forced) }, null, 2) + '\n' : text);
+    },
+  );
+
+  program
+    .command('cudf')
+    .description('solve a CUDF problem (file or standard input) and write the CUDF solution (file or standard output), or FAIL with the explanation; usable as an external solver for opam')
+    .argument('[in]', 'CUDF problem file (default: standard input)')
+    .argument('[out]', 'solution file (default: standard output)')
+    .option('--criteria <criteria>', 'paranoid (default), trendy, or a list like -removed,-changed,-notuptodate,-new')
+    .option('--time-budget <ms>', 'stop optimising after this many milliseconds')
+    .action((input: string | undefined, output: string | undefined, o: { criteria?: string; timeBudget?: string }) => {
+      const criteria = o.criteria ? parseCriteria(o.criteria) : undefined;
+      if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read ${input}: no such file`);
+      const text = readFileSync(input === undefined || input === '-' ? 0 : input, 'utf8');
+      const budget = o.timeBudget !== undefined ? Number(o.timeBudget) : undefined;
+      const r = solveCudf(text, { file: input ?? '<stdin>', ...(criteria ? { criteria } : {}), ...(budget ? { timeBudgetMs: budget } : {}) });
+      if (output !== undefined && output !== '-') writeFileSync(output, r.text);
+      else process.stdout.write(r.text);
+      process.exitCode = 0;
+    });
+
+  const kb = program.commands.find((c) => c.name() === 'kb');
+  const parent = kb ?? program;
+  parent
+    .command('check-installable')
+    .description("list every package of an archive that cannot be installed (dose-distcheck's meaning: with the Essential packages), each with its explanation")
+    .argument('<index...>', 'Debian Packages indexes (plain, .gz or .xz)')
+    .option('--json', 'print one object with a `broken` array of {package, version, architecture, explanation}')
+    .option('--no-essential', 'do not install the Essential packages with each package checked')
+    .option('--no-explain', 'skip explanations (faster)')
+    .action(async (indexes: string[], o: { json?: boolean; essential?: boolean; explain?: boolean }) => {
+      for (const f of indexes) if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'give Debian Packages indexes' });
+      const builder = new UniverseBuilder();
+      for (const path of indexes) await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
+      const universe = builder.build();
+      const report = checkInstallable(createUniverseView(universe), { withEssential: o.essential !== false, explain: o.explain !== false });
+      const broken = report.broken.map((b) => ({ package: b.package, version: b.version, architecture: b.architecture, explanation: b.explanation }));
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ checked: report.checked, broken, complete: report.complete, ms: report.ms }, null, 2) + '\n');
+      } else {
+        for (const b of broken) process.stdout.write(`${b.package} ${b.version} (${b.architecture}): ${b.explanation}\n`);
+        process.stdout.write(`${broken.length} of ${report.checked} package versions cannot be installed (${report.ms} ms)\n`);
+      }
+      process.exitCode = 0;
+    });
+}
