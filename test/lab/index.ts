@@ -21,7 +21,7 @@
  * removes it all, and an exit hook does the same if a test run dies first. Stale namespaces of
  * dead processes are removed when a lab starts. Needs root (ip netns, sshd).
  */
-import { rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,7 @@ export { createRepository, type LabRepository } from './repo.js';
 export { createPostgresCluster, freePort, type PostgresCluster } from './postgres.js';
 export { startSupervisor, type Supervisor } from './runit.js';
 export { requireTool, runTool as runLabTool } from './process.js';
+export { cleanStaleNamespaces, NETNS_PREFIX } from './netns.js';
 
 export interface LabHost {
   name: string;
@@ -271,6 +272,8 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
       startSupervisor(host) {
         const s = startSupervisor(host.svdir);
         supervisors.push(s);
+        // recorded so a later lab can stop it if this process is killed without its exit hook
+        if (s.process.pid) appendFileSync(path.join(dir, 'pids'), `${s.process.pid}\n`);
         return s;
       },
       async setServicePort(host, service, port) {

@@ -9,7 +9,9 @@
  * removed when a lab starts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { requireTool, runChecked, runQuiet, runTool } from './process.js';
 
@@ -50,9 +52,39 @@ export function deleteNamespaceSync(ns: string): void {
   runQuiet([ip, 'netns', 'del', ns]);
 }
 
-/** Remove namespaces left behind by lab processes that no longer exist. */
+/**
+ * Processes a lab started outside its namespaces (runsvdir) are listed in <dir>/pids; kill those
+ * still running with the lab's directory on their command line (so a reused pid is left alone).
+ */
+export function killRecordedProcesses(dir: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, 'pids'), 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of text.split('\n')) {
+    const pid = Number(line.trim());
+    if (!(pid > 0)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(dir)) process.kill(pid, 'SIGHUP');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Remove namespaces (and temp dirs) left behind by lab processes that no longer exist. */
 export async function cleanStaleNamespaces(): Promise<string[]> {
   const removed: string[] = [];
+  for (const entry of readdirSync(tmpdir())) {
+    const m = /^rwl-(\d+)-\d+-/.exec(entry);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    const dir = path.join(tmpdir(), entry);
+    killRecordedProcesses(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
   for (const ns of await listNamespaces()) {
     const m = /^rwl-(\d+)-/.exec(ns);
     if (!m) continue;
