@@ -28,6 +28,8 @@ const YAML_EXT = /\.ya?ml$/i;
 export interface LoadOptions {
   /** Extra distribution indexes (Packages, .gz, .xz) to load as layers. */
   indexes?: readonly string[];
+  /** Indexes loaded only when no path and no `indexes` entry is an index (the CLI's embedded default). */
+  fallbackIndexes?: readonly string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -124,6 +126,7 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     if (!existsSync(i)) problems.push(createProblem('RW_KB_IO', { file: i }, 'no such index file', 'give a Debian Packages index (plain, .gz or .xz)'));
     else indexes.push(i);
   }
+  if (indexes.length === 0) for (const i of options.fallbackIndexes ?? []) if (existsSync(i)) indexes.push(i);
   const layers = new Map<string, KbLayer>();
   const layerHeaderFile = new Map<string, FileResult>();
   const refs: PendingRef[] = [];

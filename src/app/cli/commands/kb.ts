@@ -2,12 +2,11 @@
  * `rollwise kb validate|stats|show`: load knowledge-base layers, print problems, counts and the
  * merged view of one package or service. Rendering only; the work is in src/kb/.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RollwiseError } from '../../../shared/errors.js';
 import {
   computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
-  type KbProblem, type KnowledgeBase, type PackageView, type Fact, type KbService, type Provenance,
+  type KbProblem, type KnowledgeBase, type LoadOptions, type PackageView, type Fact, type KbService, type Provenance,
 } from '../../../kb/index.js';
 import { DEFAULT_INDEX, DEFAULT_KB, displayPath, renderLayers } from './demo.js';
 
@@ -19,19 +18,14 @@ interface IndexOptions {
 
 const collect = (v: string, acc: string[] | undefined): string[] => [...(acc ?? []), v];
 
-function isIndexPath(p: string): boolean {
-  return /\.(xz|gz|lz4)$/i.test(p) || /Packages/.test(p.split('/').pop() ?? '');
-}
-
 /**
- * Which indexes to load: those given with --index; when no PATH and no --index is an index, the
+ * Which indexes to load: those given with --index and index PATHs; when there are none, the
  * embedded default (Debian 12 main) if it exists, unless --no-index.
  */
-function chooseIndexes(paths: readonly string[], opts: IndexOptions): { indexes: string[]; note?: string } {
-  const given = opts.index ?? [];
-  if (given.length || paths.some(isIndexPath) || opts.defaultIndex === false) return { indexes: given };
-  if (!existsSync(DEFAULT_INDEX)) return { indexes: [], note: `no distribution index loaded (the default ${displayPath(DEFAULT_INDEX)} is missing): references to distribution packages cannot resolve` };
-  return { indexes: [displayPath(DEFAULT_INDEX)], note: `references checked against ${displayPath(DEFAULT_INDEX)} (the default index; --index FILE to choose, --no-index for none)` };
+function indexOptions(opts: IndexOptions): LoadOptions {
+  if (opts.index?.length) return { indexes: opts.index };
+  if (opts.defaultIndex === false) return {};
+  return { fallbackIndexes: [displayPath(DEFAULT_INDEX)] };
 }
 
 /** Paths that cannot be read at all are bad input for stats/show (validate lists them as problems). */
@@ -102,9 +96,15 @@ function renderService(defs: Array<Fact<KbService>>): string[] {
 }
 
 async function loadFor(paths: string[], opts: IndexOptions, quiet = true): Promise<KnowledgeBase> {
-  const { indexes, note } = chooseIndexes(paths, opts);
-  if (note && !quiet) process.stderr.write(`rollwise: ${note}\n`);
-  return loadKnowledgeBase(paths, { indexes });
+  const kb = await loadKnowledgeBase(paths, indexOptions(opts));
+  if (!quiet) {
+    const indexes = kb.layers.filter((l) => l.origin === 'index');
+    const note = indexes.length
+      ? `references checked against ${indexes.map((l) => l.source).join(', ')}${opts.index?.length || !indexes.some((l) => l.source === displayPath(DEFAULT_INDEX)) ? '' : ' (the default index; --index FILE to choose, --no-index for none)'}`
+      : 'no distribution index loaded: references to distribution packages cannot resolve';
+    process.stderr.write(`rollwise: ${note}\n`);
+  }
+  return kb;
 }
 
 export function register(program: Command): void {
