@@ -61,6 +61,7 @@ export function runTool(argv: string[], options: { input?: string; env?: NodeJS.
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
+    child.stdin.on('error', () => undefined); // a command that exits without reading its input
     child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.end(options.input ?? '');
   });
