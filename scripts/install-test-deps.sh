@@ -10,6 +10,7 @@ PACKAGES=(
   dose-distcheck libsolv-tools python3-solv mccs aspcud cudf-tools   # the resolver's peers
   openssh-server openssh-client iproute2 # lab hosts in network namespaces
   runit                                 # service control in the lab
+  procps util-linux                     # pgrep (lab tests), unshare and runuser (sshd, initdb)
   prometheus prometheus-alertmanager    # real monitoring
   postgresql                            # throwaway clusters for migrations and the store
 )
