@@ -136,6 +136,7 @@ export class Encoding {
 
   /** Starts a fact; subsequent clauses belong to it. Returns false when the fact is skipped. */
   private beginFact(f: Fact): boolean {
+    if (!this.options.selectors && !this.options.skipFacts) return true; // facts only matter for explanations
     if (this.options.skipFacts?.has(factKey(f))) return false;
     this.facts.push(f);
     if (this.options.selectors) {
@@ -167,7 +168,6 @@ export class Encoding {
 
   private encodeRules(): void {
     const { set, policy, options } = this;
-    const pairSeen = new Set<number>();
     for (const pv of this.closure) {
       const p = this.lit(pv, false);
       if (policy.isCandidate) {
@@ -189,9 +189,8 @@ export class Encoding {
       for (const q of set.conflicts(pv)) {
         if (!this.inClosure(q)) continue;
         if (options.oneVersionPerName && set.nameIdOf[q] === set.nameIdOf[pv]) continue;
-        const key = Math.min(pv, q) * set.size + Math.max(pv, q);
-        if (pairSeen.has(key)) continue;
-        pairSeen.add(key);
+        // each pair once: from the smaller id, or from the only side that declares it
+        if (q < pv && this.inClosure(q) && set.conflicts(q).includes(pv)) continue;
         if (this.beginFact({ kind: 'conflict', a: pv, b: q })) this.clause([p, this.lit(q, false)]);
       }
     }

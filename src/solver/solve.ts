@@ -20,6 +20,8 @@ import {
   type SolverPolicy,
 } from './request.js';
 
+const DEBUG = process.env.ROLLWISE_SOLVER_DEBUG === '1';
+
 export type TransactionAction = 'install' | 'upgrade' | 'downgrade' | 'remove';
 
 export interface TransactionStep {
@@ -147,6 +149,7 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
     cudf,
   };
   const enc = encodeRequest(problem.set, problem.installed, request, policy, encodeOptions);
+  const tEncoded = performance.now();
   const levels: Array<() => number[]> = [];
   const names: Array<{ c: Criterion; internal: boolean }> = [];
   const sizes: number[] = [];
@@ -166,6 +169,8 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
     }
   });
   const r = minimizeLexicographic(enc.engine, levels, { deadline, ...(policy.isCancelled ? { isCancelled: policy.isCancelled } : {}) });
+  const tOptimised = performance.now();
+  if (DEBUG) console.error(`solve: encode ${(tEncoded - t0).toFixed(1)} ms, optimise ${(tOptimised - tEncoded).toFixed(1)} ms`);
   const stats = (): SolveStats => ({
     reached: enc.closure.length,
     variables: enc.engine.numVars,

@@ -15,7 +15,10 @@ function versionCmp(scheme: string, a: string, b: string): number {
   return scheme === 'cudf' ? Number(a) - Number(b) : compareDebian(a, b);
 }
 
-function satisfies(r: PackageRecord, atom: PackageAtom): boolean {
+export function satisfies(r: PackageRecord, atom: PackageAtom): boolean {
+  const q = atom.archQualifier;
+  // an index holds one architecture plus `all`: `:any`/`:native` qualifiers accept it, another architecture does not
+  if (q && q !== 'any' && q !== 'native' && q !== r.architecture && !(r.architecture === 'all' && q === 'amd64')) return false;
   if (r.name === atom.name && (!atom.op || holds(versionCmp(r.scheme, r.version, atom.version!), atom.op))) return true;
   for (const p of r.provides) {
     if (p.name !== atom.name) continue;
