@@ -35,6 +35,10 @@ export function requireIndex(file: string): string {
   return file;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
@@ -44,8 +48,8 @@ export function renderLayers(stats: KbStats): string[] {
   const w = Math.max(...stats.layers.map((l) => l.name.length), 5);
   for (const l of stats.layers) {
     const c = l.counts;
-    const parts = [`${c.packages} packages`, `${c.names} names`];
-    if (l.origin === 'yaml') parts.push(`${c.services} services`, `${c.functional} functional`, `${c.knownIssues} known issues`, `${c.migrations} migrations`, `${c.configFiles} config files`);
+    const parts = [plural(c.packages, 'package'), plural(c.names, 'name')];
+    if (l.origin === 'yaml') parts.push(plural(c.services, 'service'), `${c.functional} functional`, plural(c.knownIssues, 'known issue'), plural(c.migrations, 'migration'), plural(c.configFiles, 'config file'));
     lines.push(`  ${pad(l.name, w)}  precedence ${pad(String(l.precedence), 4)} ${pad(l.trust, 12)}  ${parts.join(', ')}  (${l.files.length} file${l.files.length === 1 ? '' : 's'})`);
   }
   return lines;
