@@ -73,7 +73,9 @@ export class UniverseBuilder {
   private layerMode: 'override' | 'fill' = 'override';
 
   // package versions
-  private readonly pvKey = new Map<number, number>();
+  /** Per name id, its first pv (+1, 0 none); per pv, the next pv of the same name (+1): finds name+version+arch. */
+  private nameFirstPv = new Int32Array(1 << 16);
+  private readonly pvNextSameName = new Grow32(1 << 16);
   private readonly pvName = new Grow32(1 << 16);
   private readonly pvVersion = new Grow32(1 << 16);
   private readonly pvArch = new Grow32(1 << 16);
@@ -164,7 +166,7 @@ export class UniverseBuilder {
   internAtom(nameId: number, op: number, versionId: number, archq: number): number {
     let slots = this.atomSlots;
     let mask = slots.length - 1;
-    let h = Math.imul(nameId ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(versionId + 1, 0xc2b2ae35) ^ (op * 64 + archq) * 0x27d4eb2f;
+    let h = Math.imul(nameId ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(versionId + 1, 0xc2b2ae35) ^ Math.imul(op * 64 + archq + 1, 0x27d4eb2f);
     h ^= h >>> 15;
     let i = h & mask;
     const an = this.atomName.a;
@@ -189,7 +191,7 @@ export class UniverseBuilder {
       slots = new Int32Array(slots.length * 2);
       mask = slots.length - 1;
       for (let x = 0; x <= id; x++) {
-        let g = Math.imul(this.atomName.a[x]! ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(this.atomVersion.a[x]! + 1, 0xc2b2ae35) ^ (this.atomOp.a[x]! * 64 + this.atomArch.a[x]!) * 0x27d4eb2f;
+        let g = Math.imul(this.atomName.a[x]! ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(this.atomVersion.a[x]! + 1, 0xc2b2ae35) ^ Math.imul(this.atomOp.a[x]! * 64 + this.atomArch.a[x]! + 1, 0x27d4eb2f);
         g ^= g >>> 15;
         let j = g & mask;
         while (slots[j] !== 0) j = (j + 1) & mask;
@@ -241,9 +243,16 @@ export class UniverseBuilder {
   beginPackageIds(nameId: number, vid: number, arch: number, flags: number, scheme: number, multiArch: number, priority: number, line: number, keep: number): number {
     if (this.built) throw new Error('universe already built');
     if (this.layers.length === 0) this.addLayer({ name: 'default' });
-    const key = (nameId * VERSION_LIMIT + vid) * 64 + arch;
     const layer = this.layers.length - 1;
-    let pv = this.pvKey.get(key);
+    if (nameId >= this.nameFirstPv.length) {
+      const g = new Int32Array(Math.max(nameId + 1, this.nameFirstPv.length * 2));
+      g.set(this.nameFirstPv);
+      this.nameFirstPv = g;
+    }
+    let pv: number | undefined;
+    for (let q = this.nameFirstPv[nameId]! - 1; q >= 0; q = this.pvNextSameName.a[q]! - 1) {
+      if (this.pvVersion.a[q] === vid && this.pvArch.a[q] === arch) { pv = q; break; }
+    }
     if (pv !== undefined) {
       if (this.layerMode === 'fill') { this.current = -1; return -1; }
       const seen = this.overridden.get(pv) ?? [this.pvLayer.a[pv]!];
@@ -251,7 +260,8 @@ export class UniverseBuilder {
       this.overridden.set(pv, seen);
     } else {
       pv = this.pvName.n;
-      this.pvKey.set(key, pv);
+      this.pvNextSameName.push(this.nameFirstPv[nameId]!);
+      this.nameFirstPv[nameId] = pv + 1;
       this.pvName.push(nameId);
       this.pvVersion.push(vid);
       this.pvArch.push(arch);
@@ -425,6 +435,21 @@ export class UniverseBuilder {
     for (let pv = 0; pv < n; pv++) {
       const bs = this.pvBlockStart.a[pv]!;
       const be = this.pvBlockEnd.a[pv]!;
+      let sorted = true;
+      for (let c = bs + 1; c < be; c++) if (kinds[c]! < kinds[c - 1]!) { sorted = false; break; }
+      if (sorted) {
+        // One pass: the block's clauses already come kind by kind (the fast loaders' order).
+        let c = bs;
+        for (let k = 0; k < REL_KINDS; k++) {
+          relStart[pv * REL_KINDS + k] = ci;
+          for (; c < be && kinds[c] === k; c++) {
+            clauseStart[ci++] = ai;
+            const end = c + 1 < stagedClauses ? first[c + 1]! : lastAtom;
+            for (let x = first[c]!; x < end; x++) clauseAtoms[ai++] = list[x]!;
+          }
+        }
+        continue;
+      }
       for (let k = 0; k < REL_KINDS; k++) {
         relStart[pv * REL_KINDS + k] = ci;
         for (let c = bs; c < be; c++) {

@@ -92,20 +92,18 @@ const SKIPPED = ['Installed-Size', 'Maintainer', 'Description', 'Homepage', 'Des
   'Size', 'MD5sum', 'SHA256', 'Source', 'Built-Using', 'Ghc-Package', 'Ruby-Versions', 'Lua-Versions', 'Build-Ids',
   'Status', 'Conffiles', 'Original-Maintainer', 'Config-Version', 'Protected', 'Important', 'Static-Built-Using',
   'X-Cargo-Built-Using', 'Python-Egg-Name', 'Build-Essential', 'Cnf-Visible-Pkgname', 'Gstreamer-Version', 'Gstreamer-Elements'];
-const FIELD_NAMES = [...NEEDED.map(([n]) => n)];
 const REL_FIELD_NAME: string[] = [];
 for (const [n, c] of NEEDED) if (c >= FC_REL) REL_FIELD_NAME[c - FC_REL] = n;
 
-function fnv(text: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
-  return h;
+interface FieldEntry { name: string; code: number }
+/** Field names by their first byte (exact case), and needed ones by lower-cased first byte. */
+const BY_FIRST: FieldEntry[][] = Array.from({ length: 256 }, () => []);
+const BY_FIRST_CI: FieldEntry[][] = Array.from({ length: 256 }, () => []);
+for (const [n, c] of NEEDED) {
+  BY_FIRST[n.charCodeAt(0)]!.push({ name: n, code: c });
+  BY_FIRST_CI[n.toLowerCase().charCodeAt(0)]!.push({ name: n.toLowerCase(), code: c });
 }
-const FIELD_BY_HASH = new Map<number, { name: string; code: number }>();
-for (const [n, c] of NEEDED) FIELD_BY_HASH.set(fnv(n), { name: n, code: c });
-for (const n of SKIPPED) if (!FIELD_BY_HASH.has(fnv(n))) FIELD_BY_HASH.set(fnv(n), { name: n, code: FC_OTHER });
-const FIELD_BY_LOWER = new Map<string, number>(NEEDED.map(([n, c]) => [n.toLowerCase(), c]));
-void FIELD_NAMES;
+for (const n of SKIPPED) BY_FIRST[n.charCodeAt(0)]!.push({ name: n, code: FC_OTHER });
 
 function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
@@ -194,6 +192,15 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     let e = fe[code]!;
     while (e > fs[code]! && isWs(b[e - 1]!)) e--;
     return b.toString('latin1', fs[code]!, e);
+  };
+  /** Is the field's value (trailing blanks ignored) exactly `text`? */
+  const valueIs = (code: number, text: string): boolean => {
+    const s = fs[code]!;
+    let e = fe[code]!;
+    while (e > s && isWs(b[e - 1]!)) e--;
+    if (e - s !== text.length) return false;
+    for (let i = 0; i < text.length; i++) if (b[s + i] !== text.charCodeAt(i)) return false;
+    return true;
   };
   const hashRange = (s: number, e: number): number => {
     let h = FNV_OFFSET;
@@ -319,9 +326,8 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     const arch = archs.lookup(b, as, ae, hashRange(as, ae));
     let flags = 0;
     if (fs[FC_ESSENTIAL]! >= 0) {
-      const t = fieldText(FC_ESSENTIAL);
-      if (t === 'yes') flags |= PV_ESSENTIAL;
-      else if (t !== 'no') failAt(FC_ESSENTIAL, fs[FC_ESSENTIAL]!, `expected 'yes' or 'no', found '${t}'`);
+      if (valueIs(FC_ESSENTIAL, 'yes')) flags |= PV_ESSENTIAL;
+      else if (!valueIs(FC_ESSENTIAL, 'no')) failAt(FC_ESSENTIAL, fs[FC_ESSENTIAL]!, `expected 'yes' or 'no', found '${fieldText(FC_ESSENTIAL)}'`);
     }
     let prio = 0;
     if (fs[FC_PRIORITY]! >= 0) {
@@ -333,9 +339,7 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     }
     let ma = 0;
     if (fs[FC_MULTIARCH]! >= 0) {
-      const c = b[fs[FC_MULTIARCH]!];
-      const t = c === 97 || c === 102 || c === 115 ? fieldText(FC_MULTIARCH) : '';
-      ma = t === 'allowed' ? MA.allowed : t === 'foreign' ? MA.foreign : t === 'same' ? MA.same : MA.no;
+      ma = valueIs(FC_MULTIARCH, 'allowed') ? MA.allowed : valueIs(FC_MULTIARCH, 'foreign') ? MA.foreign : valueIs(FC_MULTIARCH, 'same') ? MA.same : MA.no;
     }
     packages++;
     if (builder.beginPackageIds(nameId, vid, arch, flags, 0, ma, prio, stanzaLine, 0) < 0) return;
@@ -357,8 +361,9 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
 
   let pos = 0;
   while (pos < len) {
-    let eol = b.indexOf(10, pos);
-    if (eol < 0) eol = len;
+    // A plain loop: Buffer#indexOf crosses into C++ once per line, which costs more than scanning.
+    let eol = pos;
+    while (eol < len && b[eol] !== 10) eol++;
     line++;
     const c = pos < eol ? b[pos]! : -1;
     if (c === 32 || c === 9 || c === 13) {
@@ -375,24 +380,40 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     } else if (c === 35 && !inStanza) {
       // comment between stanzas
     } else {
-      let h = FNV_OFFSET;
       let k = pos;
       let ch: number;
       while (k < eol && (ch = b[k]!) !== 58) {
         if (ch <= 32 || ch >= 127) bailStructure(line);
-        h = Math.imul(h ^ ch, FNV_PRIME);
         k++;
       }
       if (k >= eol || k === pos) bailStructure(line);
+      const nameLen = k - pos;
       let code = FC_OTHER;
-      const f = FIELD_BY_HASH.get(h);
       let matched = false;
-      if (f !== undefined && f.name.length === k - pos) {
-        let x = 0;
-        while (x < f.name.length && f.name.charCodeAt(x) === b[pos + x]) x++;
-        if (x === f.name.length) { code = f.code; matched = true; }
+      const group = BY_FIRST[b[pos]!]!;
+      for (let g = 0; g < group.length; g++) {
+        const f = group[g]!;
+        if (f.name.length !== nameLen) continue;
+        let x = 1;
+        while (x < nameLen && f.name.charCodeAt(x) === b[pos + x]) x++;
+        if (x === nameLen) { code = f.code; matched = true; break; }
       }
-      if (!matched) code = FIELD_BY_LOWER.get(b.toString('latin1', pos, k).toLowerCase()) ?? FC_OTHER;
+      if (!matched) {
+        // Field names are case-insensitive: `depends:` is Depends.
+        const c0 = b[pos]!;
+        const groupCi = BY_FIRST_CI[c0 >= 65 && c0 <= 90 ? c0 + 32 : c0]!;
+        for (let g = 0; g < groupCi.length; g++) {
+          const f = groupCi[g]!;
+          if (f.name.length !== nameLen) continue;
+          let x = 1;
+          while (x < nameLen) {
+            const cx = b[pos + x]!;
+            if (f.name.charCodeAt(x) !== (cx >= 65 && cx <= 90 ? cx + 32 : cx)) break;
+            x++;
+          }
+          if (x === nameLen) { code = f.code; break; }
+        }
+      }
       let vstart = k + 1;
       while (vstart < eol && (b[vstart] === 32 || b[vstart] === 9)) vstart++;
       if (!inStanza) { inStanza = true; stanzaLine = line; }

@@ -18,8 +18,8 @@ interface Latin1Slicer {
 
 export class StringTable {
   readonly texts: string[] = [];
-  private hashes = new Int32Array(1024);
-  private slots = new Int32Array(1 << 12);
+  /** Open addressing, interleaved pairs [hash, id + 1] so a probe touches one cache line. */
+  private slots = new Int32Array(2 << 12);
 
   get size(): number {
     return this.texts.length;
@@ -31,11 +31,12 @@ export class StringTable {
   }
 
   private find(text: string, h: number): number {
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = this.slots[i]!;
+      const v = slots[2 * i + 1]!;
       if (v === 0) return -1;
-      if (this.hashes[v - 1] === h && this.texts[v - 1] === text) return v - 1;
+      if (slots[2 * i] === h && this.texts[v - 1] === text) return v - 1;
     }
   }
 
@@ -48,12 +49,13 @@ export class StringTable {
 
   /** Id of the latin1 bytes b[s, e) whose FNV-1a hash is h, or -1 if absent. */
   getBytes(b: Uint8Array, s: number, e: number, h: number): number {
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     const len = e - s;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = this.slots[i]!;
+      const v = slots[2 * i + 1]!;
       if (v === 0) return -1;
-      if (this.hashes[v - 1] === h) {
+      if (slots[2 * i] === h) {
         const t = this.texts[v - 1]!;
         if (t.length === len) {
           let k = 0;
@@ -72,27 +74,25 @@ export class StringTable {
   add(text: string, h: number = hashString(text)): number {
     const id = this.texts.length;
     this.texts.push(text);
-    if (id === this.hashes.length) {
-      const nh = new Int32Array(id * 2);
-      nh.set(this.hashes);
-      this.hashes = nh;
-    }
-    this.hashes[id] = h;
-    if ((id + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    const mask = this.slots.length - 1;
-    let i = h & mask;
-    while (this.slots[i] !== 0) i = (i + 1) & mask;
-    this.slots[i] = id + 1;
+    if ((id + 1) * 2 > this.slots.length >> 1) this.rehash(this.slots.length);
+    this.insert(h, id);
     return id;
   }
 
-  private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    const mask = size - 1;
-    for (let id = 0; id < this.texts.length - 1; id++) {
-      let i = this.hashes[id]! & mask;
-      while (this.slots[i] !== 0) i = (i + 1) & mask;
-      this.slots[i] = id + 1;
+  private insert(h: number, id: number): void {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let i = h & mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = h;
+    slots[2 * i + 1] = id + 1;
+  }
+
+  private rehash(pairs: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(2 * pairs);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] !== 0) this.insert(old[i]!, old[i + 1]! - 1);
     }
   }
 }
