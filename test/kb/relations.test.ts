@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClause, parseProvision, parseVersionRange, formatClause } from '../../src/kb/index.js';
 
@@ -68,5 +69,23 @@ describe('Debian relation syntax in the knowledge base', () => {
     expect(!bad.ok && bad.problem.offset).toBe(8);
     const junk = parseVersionRange('>= 6.1 6.2');
     expect(!junk.ok && junk.problem.offset).toBe(7);
+  });
+
+  it('formatting a parsed clause and parsing it again gives the same atoms (property)', () => {
+    const name = fc.stringMatching(/^[a-z0-9][a-z0-9+.-]{1,12}$/);
+    const version = fc.stringMatching(/^([1-9]:)?[0-9][A-Za-z0-9.+~]{0,6}(-[A-Za-z0-9.+~]{1,4})?$/);
+    const atom = fc.record({
+      name,
+      arch: fc.option(fc.constantFrom('any', 'amd64', 'native'), { nil: undefined }),
+      constraint: fc.option(fc.tuple(fc.constantFrom('<<', '<=', '=', '>=', '>>'), version), { nil: undefined }),
+    });
+    fc.assert(fc.property(fc.array(atom, { minLength: 1, maxLength: 4 }), (atoms) => {
+      const text = atoms.map((a) => `${a.name}${a.arch ? `:${a.arch}` : ''}${a.constraint ? ` (${a.constraint[0]} ${a.constraint[1]})` : ''}`).join(' | ');
+      const r = parseClause(text);
+      if (!r.ok) throw new Error(`${text}: ${r.problem.message}`);
+      expect(r.value.map((a) => [a.name, a.archQualifier, a.op, a.version])).toEqual(atoms.map((a) => [a.name, a.arch, a.constraint?.[0], a.constraint?.[1]]));
+      expect(formatClause(r.value)).toBe(text);
+      for (const a of r.value) expect(text.slice(a.nameOffset, a.nameOffset + a.name.length)).toBe(a.name);
+    }), { numRuns: 300 });
   });
 });

@@ -86,6 +86,14 @@ describe('a knowledge base with several different mistakes', () => {
     expect(lines.map((l) => /^test\/kb\/fixtures\/mistakes\/([a-z]+\.yaml:\d+:\d+): (RW_KB_[A-Z_]+) .+ \(hint: .+\)$/.exec(l)?.slice(1).join(' '))).toEqual(expected);
   });
 
+  it('--json gives the same problems as data', () => {
+    const r = runCli(['kb', 'validate', '--no-index', '--json', rel(dir)]);
+    expect(r.status).toBe(2);
+    const out = JSON.parse(r.stdout) as { valid: boolean; problems: KbProblem[] };
+    expect(out.valid).toBe(false);
+    expect(brief(out.problems)).toEqual(expected);
+  });
+
   it('a missing path is a problem too, and still exit 2', () => {
     const r = runCli(['kb', 'validate', '--no-index', 'no/such/dir']);
     expect(r.status).toBe(2);
