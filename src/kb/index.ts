@@ -9,3 +9,11 @@ export type { Fact, VersionView, PackageView, KbCounts, KbStats } from './view.j
 export { parseClause, parseProvision, parseVersionRange, formatAtom, formatClause, isValidVersionIn, compareVersionsIn } from './relations.js';
 export type { LocatedAtom, RelationProblem, RangeBound } from './relations.js';
 export { locatePath, parseSource, type SourceDoc, type KbPath } from './positions.js';
+// Importers (Debian Packages, dpkg status, CUDF): see src/kb/importers/.
+export { loadDebianIndex, parseDebianPackages, streamDebianIndex, isValidDebianName, type DebianIndexStats, type DebianImportOptions } from './importers/debian.js';
+export { readDecompressed, streamDecompressed, detectCompression, type Compression } from './importers/io.js';
+export { loadDpkgStatus, parseDpkgStatus, isInstalledStatus, type DpkgStatusOptions } from './importers/dpkg-status.js';
+export {
+  loadCudf, parseCudf, writeCudf, writeCudfSolution, installedOf, cudfToRecords, formatCudfAtom, formatCudfFormula, isValidCudfName,
+  type CudfDocument, type CudfPackage, type CudfRequest, type CudfPreamble, type CudfPropertyDecl, type CudfKeep,
+} from './importers/cudf.js';
