@@ -5,7 +5,7 @@
  * collection script on stdin (no operator- or host-provided text is ever part of it).
  * A host that cannot be reached becomes a finding, not an error.
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { RollwiseError } from '../shared/errors.js';
 import { parseOsRelease, osFactsFromRelease, parseMeminfoMiB, ARCH_PATTERN, KERNEL_PATTERN, type HostFacts } from './facts.js';
 import { parseDpkgQueryOutput } from './installed.js';
@@ -126,6 +126,52 @@ export function parseCollectedOutput(name: string, out: string): { facts: HostFa
   return { facts, installed: parsed.packages, findings };
 }
 
+interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Runs ssh with an argument array (no shell), feeds `input` on stdin, and settles on the process's
+ * exit (not on its pipes closing: a ProxyCommand's helper may hold them open a little longer).
+ */
+function runSsh(binary: string, args: string[], input: string, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let settled = false;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const finish = (exitCode: number | null, signal: string | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // let the last buffered output arrive, then stop listening
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+      }, 50);
+    };
+    child.on('exit', (code, sig) => finish(code, sig));
+    child.on('error', (e) => {
+      err.push(Buffer.from(String(e.message)));
+      finish(null, null);
+    });
+  });
+}
+
 async function runPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -151,19 +197,19 @@ export async function collectSshHosts(targets: readonly FleetHost[], options: Ss
   const argsByHost = new Map(targets.map((t) => [t.name, buildSshArgs(t.ssh ?? { host: t.name }, options)]));
   await runPool(targets, options.parallel ?? 8, async (t) => {
     const args = argsByHost.get(t.name)!;
-    const r = await execa(options.sshBinary ?? 'ssh', args, { input: COLLECT_SCRIPT, reject: false, timeout: timeoutMs, stripFinalNewline: false, env: { LC_ALL: 'C' } });
+    const r = await runSsh(options.sshBinary ?? 'ssh', args, COLLECT_SCRIPT, timeoutMs);
     done++;
     options.onProgress?.(done, targets.length, t.name);
-    const err = (r.stderr ?? '').toString().trim().split('\n').filter((l) => l !== '').slice(-1)[0] ?? '';
+    const err = r.stderr.trim().split('\n').filter((l) => l !== '').slice(-1)[0] ?? '';
     if (r.timedOut) {
       findings.push({ kind: 'unreachable', host: t.name, message: `no answer within ${timeoutMs / 1000}s` });
       return;
     }
-    if (r.exitCode === 255 || r.failed && r.exitCode === undefined) {
+    if (r.exitCode === 255 || r.exitCode === null) {
       findings.push({ kind: 'unreachable', host: t.name, message: err || `ssh failed (${r.exitCode ?? r.signal ?? 'unknown'})` });
       return;
     }
-    const out = (r.stdout ?? '').toString();
+    const out = r.stdout;
     if (!out.includes('@@rw:end') || out.includes('@@rw:dpkg-failed')) {
       findings.push({ kind: 'collection-failed', host: t.name, message: err || `collection script failed (exit ${r.exitCode})` });
       return;

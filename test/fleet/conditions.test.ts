@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateCondition, parseConditionText, factsReadBy, groupHosts, type FleetHost, type HostFacts } from '../../src/fleet/index.js';
+import { environmentCondition, rangeConditions } from '../../src/planner/index.js';
+
+const bookworm: HostFacts = { os: { id: 'debian', versionId: '12', codename: 'bookworm' }, architecture: 'amd64', kernel: '6.1.0-18-amd64', memoryMiB: 4096, cpus: 4, diskFreeMiB: 9000 };
+
+describe('fact conditions', () => {
+  it('compares kernels and releases in dpkg order and numbers as numbers', () => {
+    const s = { facts: bookworm, labels: { role: 'web' } };
+    expect(evaluateCondition({ fact: 'kernel', op: '>=', value: '6.1' }, s).truth).toBe('true');
+    expect(evaluateCondition({ fact: 'kernel', op: '<<', value: '6.1.0-13' }, s).truth).toBe('false');
+    expect(evaluateCondition({ fact: 'memoryMiB', op: '>=', value: 1024 }, s).truth).toBe('true');
+    expect(evaluateCondition({ fact: 'cpus', op: '>>', value: 4 }, s).truth).toBe('false');
+    expect(evaluateCondition({ fact: 'os.versionId', op: 'in', value: ['11', '12'] }, s).truth).toBe('true');
+    expect(evaluateCondition({ fact: 'label.role', op: '=', value: 'db' }, s).truth).toBe('false');
+  });
+
+  it('is three-valued: a missing fact is unknown, and all/any/not combine accordingly', () => {
+    const s = { facts: { architecture: 'amd64' }, labels: {} };
+    const r = evaluateCondition({ fact: 'kernel', op: '>=', value: '6.1' }, s);
+    expect(r).toEqual({ truth: 'unknown', reason: 'fact kernel is not known for this host' });
+    expect(evaluateCondition({ all: [{ fact: 'architecture', op: '=', value: 'arm64' }, { fact: 'kernel', op: '>=', value: '6' }] }, s).truth).toBe('false');
+    expect(evaluateCondition({ any: [{ fact: 'architecture', op: '=', value: 'amd64' }, { fact: 'kernel', op: '>=', value: '6' }] }, s).truth).toBe('true');
+    expect(evaluateCondition({ not: { fact: 'kernel', op: '>=', value: '6' } }, s).truth).toBe('unknown');
+  });
+
+  it('evaluates package conditions against an installed set', () => {
+    const installed = new Map([['libssl3', { name: 'libssl3', version: '3.0.9-1', architecture: 'amd64' }]]);
+    const s = { facts: bookworm, labels: {}, installed };
+    expect(evaluateCondition({ package: 'libssl3', op: '<<', version: '3.0.11' }, s).truth).toBe('true');
+    expect(evaluateCondition({ package: 'nginx' }, s).truth).toBe('false');
+  });
+
+  it('reads the KB environment blocks (kernel ranges, releases by number or codename, minimums)', () => {
+    const env = environmentCondition({ os: 'debian', releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76', minMemoryMiB: 8192 });
+    const r = evaluateCondition(env, { facts: bookworm, labels: {} });
+    expect(r).toEqual({ truth: 'false', reason: 'memoryMiB 4096 >= 8192 is false' });
+    expect(evaluateCondition(environmentCondition({ releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76' }), { facts: bookworm, labels: {} }).truth).toBe('true');
+    expect(rangeConditions('kernel', '>= 6.1, <<')).toBeUndefined();
+    expect([...factsReadBy(env)].sort()).toEqual(['kernel', 'memoryMiB', 'os.codename', 'os.id', 'os.versionId']);
+  });
+
+  it('parses the compact text form', () => {
+    expect(parseConditionText('kernel >= 6.1')).toEqual({ fact: 'kernel', op: '>=', value: '6.1' });
+    expect(parseConditionText('memoryMiB < 512')).toEqual({ fact: 'memoryMiB', op: '<<', value: 512 });
+    expect(parseConditionText('os.versionId in [11, 12]')).toEqual({ fact: 'os.versionId', op: 'in', value: [11, 12] });
+    expect(parseConditionText('package libssl3 << 3.0.11')).toEqual({ package: 'libssl3', op: '<<', version: '3.0.11' });
+    expect(parseConditionText('shoe size >= 9')).toBeUndefined();
+  });
+});
+
+describe('grouping', () => {
+  const host = (name: string, installed: Array<[string, string]>, facts: HostFacts = bookworm, labels: Record<string, string> = {}): FleetHost => ({
+    name, source: 'inventory', groups: [], labels, facts, installedFrom: '', installed: installed.map(([n, v]) => ({ name: n, version: v, architecture: 'amd64' })),
+  });
+
+  it('puts hosts with the same installed set (in any order) and relevant facts in one group with a stable key', () => {
+    const hosts = [
+      host('a', [['bash', '5.2'], ['libc6', '2.36-9']]),
+      host('b', [['libc6', '2.36-9'], ['bash', '5.2']], { ...bookworm, memoryMiB: 1 }),
+      host('c', [['bash', '5.2'], ['libc6', '2.36-9']], { ...bookworm, os: { id: 'debian', versionId: '11' } }),
+      host('d', [['bash', '5.3'], ['libc6', '2.36-9']]),
+    ];
+    const g1 = groupHosts(hosts);
+    expect(g1.map((g) => g.hosts)).toEqual([['a', 'b'], ['c'], ['d']]);
+    expect(groupHosts([...hosts].reverse()).find((g) => g.hosts.includes('a'))!.key).toBe(g1[0]!.key);
+    // memory becomes relevant when a rule reads it
+    expect(groupHosts(hosts, ['memoryMiB']).map((g) => g.hosts)).toEqual([['a'], ['b'], ['c'], ['d']]);
+    expect(groupHosts([host('x', [], bookworm, { rack: '1' }), host('y', [], bookworm, { rack: '2' })], ['label.rack'])).toHaveLength(2);
+  });
+});
