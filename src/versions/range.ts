@@ -15,14 +15,14 @@ import { RollwiseError } from '../shared/errors.js';
 import type { VersionScheme } from './scheme.js';
 
 /** A bound of an interval; `undefined` stands for "unbounded". */
-export interface RangeBound {
+export interface VersionBound {
   readonly version: string;
   readonly inclusive: boolean;
 }
 
 export interface VersionInterval {
-  readonly lower: RangeBound | undefined;
-  readonly upper: RangeBound | undefined;
+  readonly lower: VersionBound | undefined;
+  readonly upper: VersionBound | undefined;
 }
 
 /** The relations a constraint may use (dpkg's words are accepted as synonyms). */
@@ -157,7 +157,7 @@ export class VersionRange {
 
   complement(): VersionRange {
     const out: VersionInterval[] = [];
-    let prev: RangeBound | undefined; // upper bound of the previous interval, flipped (none: unbounded)
+    let prev: VersionBound | undefined; // upper bound of the previous interval, flipped (none: unbounded)
     for (const iv of this.intervals) {
       if (iv.lower !== undefined) out.push({ lower: prev, upper: flip(iv.lower) });
       if (iv.upper === undefined) return new VersionRange(this.scheme, canonicalize(this.scheme, out));
@@ -203,13 +203,13 @@ export class VersionRange {
   }
 }
 
-function flip(b: RangeBound): RangeBound {
+function flip(b: VersionBound): VersionBound {
   return { version: b.version, inclusive: !b.inclusive };
 }
 
 type Compare = (a: string, b: string) => number;
 
-function maxLower(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undefined): RangeBound | undefined {
+function maxLower(cmp: Compare, a: VersionBound | undefined, b: VersionBound | undefined): VersionBound | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   const c = cmp(a.version, b.version);
@@ -217,7 +217,7 @@ function maxLower(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undef
   return a.inclusive ? b : a; // the exclusive one is the higher lower bound
 }
 
-function minUpper(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undefined): RangeBound | undefined {
+function minUpper(cmp: Compare, a: VersionBound | undefined, b: VersionBound | undefined): VersionBound | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   const c = cmp(a.version, b.version);
@@ -225,7 +225,7 @@ function minUpper(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undef
   return a.inclusive ? b : a;
 }
 
-function maxUpper(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undefined): RangeBound | undefined {
+function maxUpper(cmp: Compare, a: VersionBound | undefined, b: VersionBound | undefined): VersionBound | undefined {
   if (a === undefined || b === undefined) return undefined;
   const c = cmp(a.version, b.version);
   if (c !== 0) return c > 0 ? a : b;
@@ -233,7 +233,7 @@ function maxUpper(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undef
 }
 
 /** Orders lower bounds: unbounded first, then by version, inclusive before exclusive. */
-function compareLower(cmp: Compare, a: RangeBound | undefined, b: RangeBound | undefined): number {
+function compareLower(cmp: Compare, a: VersionBound | undefined, b: VersionBound | undefined): number {
   if (a === undefined) return b === undefined ? 0 : -1;
   if (b === undefined) return 1;
   const c = cmp(a.version, b.version);
@@ -261,7 +261,7 @@ function tightenInterval(scheme: VersionScheme, iv: VersionInterval): VersionInt
   return lower === iv.lower && upper === iv.upper ? iv : { lower, upper };
 }
 
-function isEmptyInterval(scheme: VersionScheme, lower: RangeBound | undefined, upper: RangeBound | undefined): boolean {
+function isEmptyInterval(scheme: VersionScheme, lower: VersionBound | undefined, upper: VersionBound | undefined): boolean {
   if (upper === undefined) return false; // no scheme has a greatest version
   if (lower === undefined) {
     if (scheme.min === undefined) return false;
@@ -331,7 +331,4 @@ export function createEmptyRange(scheme: VersionScheme): VersionRange {
 }
 export function createRangeFromConstraint(scheme: VersionScheme, op: string, version: string): VersionRange {
   return VersionRange.fromConstraint(scheme, op, version);
-}
-export function parseVersionRange(scheme: VersionScheme, text: string): VersionRange {
-  return VersionRange.parse(scheme, text);
 }
