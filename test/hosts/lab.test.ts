@@ -12,6 +12,16 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'rw-labtest-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 const namespaces = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+/** Processes whose command line names `dir`, after giving signalled ones up to 10 s to exit. */
+async function survivors(dir: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const out = spawnSync('pgrep', ['-af', dir], { encoding: 'utf8' }).stdout.trim();
+    if (out === '' || Date.now() > deadline) return out;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const fixture = fileURLToPath(new URL('./fixtures/abandon-lab.ts', import.meta.url));
 
 function runChild(mode: 'exit' | 'hang'): Promise<{ info: { id: string; dir: string; pid: number }; code: number | null }> {
@@ -89,7 +99,7 @@ describe('lab lifecycle', () => {
     expect(namespaces().filter((n) => n.startsWith(`${a.id}-`) || n.startsWith(`${b.id}-`))).toEqual([]);
     expect(existsSync(a.dir)).toBe(false);
     expect(existsSync(b.dir)).toBe(false);
-    expect(spawnSync('pgrep', ['-f', a.dir], { encoding: 'utf8' }).stdout).toBe('');
+    expect(await survivors(a.dir)).toBe('');
   });
 
   it('is torn down by the exit hook when the test process dies without destroy()', async () => {
@@ -97,8 +107,7 @@ describe('lab lifecycle', () => {
     expect(code).toBe(3);
     expect(namespaces().filter((n) => n.startsWith(`${info.id}-`))).toEqual([]);
     expect(existsSync(info.dir)).toBe(false);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(spawnSync('pgrep', ['-f', info.dir], { encoding: 'utf8' }).stdout).toBe('');
+    expect(await survivors(info.dir)).toBe('');
   });
 
   it('cleans namespaces and directories of a killed lab process when a lab starts', async () => {
@@ -110,7 +119,6 @@ describe('lab lifecycle', () => {
     expect(removed).toEqual(expect.arrayContaining([`${info.id}-h0`, `${info.id}-h1`, `${info.id}-hub`]));
     expect(namespaces().filter((n) => n.startsWith(`${info.id}-`))).toEqual([]);
     expect(existsSync(info.dir)).toBe(false);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(spawnSync('pgrep', ['-f', info.dir], { encoding: 'utf8' }).stdout).toBe('');
+    expect(await survivors(info.dir)).toBe('');
   });
 });

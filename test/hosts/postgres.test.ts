@@ -1,14 +1,17 @@
 // Migrations as steps against a real, throwaway PostgreSQL cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectoryRootDriver, type DatabaseRef, type HostDriver, type Step } from '../../src/hosts/index.js';
+import { recordMachineDpkg } from './machine-guard.js';
 import { createLab, createPostgresCluster, runLabTool, type Lab, type PostgresCluster } from '../lab/index.js';
 
 let lab: Lab;
+let machine: ReturnType<typeof recordMachineDpkg>;
 let pg: PostgresCluster;
 let d: HostDriver;
 let db: DatabaseRef;
 
 beforeAll(async () => {
+  machine = recordMachineDpkg();
   [lab, pg] = await Promise.all([createLab({ hosts: 1, updateIndex: false }), createPostgresCluster()]);
   d = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'db-host' });
   db = { name: 'main', host: pg.host, port: pg.port, user: pg.user, database: await pg.createDatabase('app') };
@@ -71,5 +74,9 @@ describe('database migrations against PostgreSQL', () => {
     expect(s.kind === 'ok' && s.value.databases[0]!.state).toBe('unreachable');
     const o = await d.apply({ kind: 'migrate', database: gone, migration: { version: '0004', direction: 'up', sql: 'SELECT 1' } });
     expect(o.status === 'failed' && o.failure.kind).toBe('precondition');
+  });
+
+  it("left the machine's own dpkg database and log untouched", () => {
+    expect(recordMachineDpkg()).toEqual(machine);
   });
 });

@@ -44,9 +44,13 @@ describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
     const r = spawnSync('ssh', ['-F', lab.ssh!.configFile, 'host-1', 'ip', '-4', '-o', 'addr', 'show', 'eth0'], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(lab.hosts[1]!.address);
-    // the machine's own namespace has no route to the lab subnet: only the hub reaches it
-    const route = spawnSync('ip', ['route', 'get', lab.hosts[1]!.address!], { encoding: 'utf8' });
-    expect(route.stdout).not.toContain('br0');
+    // the lab subnet exists only inside the lab's namespaces: no address or route for it here
+    expect(spawnSync('ip', ['-4', 'addr'], { encoding: 'utf8' }).stdout).not.toContain('10.77.0.');
+    expect(spawnSync('ip', ['-4', 'route'], { encoding: 'utf8' }).stdout).not.toContain('10.77.0.');
+    // and no default route inside a host's namespace
+    const inside = spawnSync('ip', ['-n', lab.hosts[1]!.namespace!, '-4', 'route'], { encoding: 'utf8' }).stdout;
+    expect(inside).toContain('10.77.0.0/24');
+    expect(inside).not.toContain('default');
   });
 
   it('reads facts and the installed set remotely', async () => {
