@@ -105,11 +105,16 @@ async function expandPaths(paths: readonly string[], problems: KbProblem[]): Pro
     }
     if (st.isDirectory()) {
       const found = { yaml: [] as string[], indexes: [] as string[] };
-      await listKbFiles(p, found);
+      try {
+        await listKbFiles(p, found);
+      } catch (e) {
+        problems.push(createProblem('RW_KB_IO', { file: p }, `cannot list the directory: ${(e as Error).message}`));
+        continue;
+      }
       if (found.yaml.length + found.indexes.length === 0) problems.push(createProblem('RW_KB_IO', { file: p }, 'the directory holds no .yaml or .yml file', 'knowledge-base files end in .yaml or .yml'));
       yaml.push(...found.yaml);
       indexes.push(...found.indexes);
-    } else if (await looksLikeIndex(p)) {
+    } else if (await looksLikeIndex(p).catch(() => false)) {
       indexes.push(p);
     } else {
       yaml.push(p);
@@ -162,7 +167,13 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     if (src.doc.errors.length > 0) {
       for (const err of src.doc.errors) {
         const first = err.message.split('\n')[0] ?? err.message;
-        problems.push(createProblem('RW_KB_YAML', positionAt(src, err.pos[0]), `YAML syntax: ${first}`, yamlHint(err.code)));
+        // An unclosed [ or { is reported where the file ends: point at the bracket instead.
+        const opener = /^Flow (sequence|map)/.test(first) ? findUnclosedFlow(text, err.pos[0]) : undefined;
+        if (opener !== undefined) {
+          problems.push(createProblem('RW_KB_YAML', positionAt(src, opener), `YAML syntax: this '${text[opener]}' is never closed`, `close it with '${text[opener] === '[' ? ']' : '}'}', or write the list as block items (one '- item' per line)`));
+        } else {
+          problems.push(createProblem('RW_KB_YAML', positionAt(src, err.pos[0]), `YAML syntax: ${first}`, yamlHint(err.code)));
+        }
       }
       continue;
     }
@@ -192,6 +203,28 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
 export function indexLayerName(file: string): string {
   const base = path.basename(file).replace(/\.(xz|gz|lz4)$/i, '').replace(/[._-]?Packages$/i, '').replace(/^Packages[._-]?/i, '');
   return `debian:${base || 'packages'}`;
+}
+
+/** The offset of the last `[` or `{` before `end` that is not closed (outside quotes and comments). */
+function findUnclosedFlow(text: string, end: number): number | undefined {
+  const stack: number[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < end && i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]!))) quote = c;
+    else if (c === '[' || c === '{') stack.push(i);
+    else if ((c === ']' || c === '}') && stack.length) stack.pop();
+  }
+  return stack.at(-1);
 }
 
 function yamlHint(code: string): string {

@@ -16,7 +16,7 @@ export const KB_KIND = 'KnowledgeBase';
 const packageName = z.string().regex(new RegExp(PACKAGE_NAME_PATTERN)).describe('a Debian package name (lowercase letters, digits, + - .)');
 const identifier = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/).describe('a name made of letters, digits and . _ : @ -');
 const relation = z.string().min(1).describe('a Debian relation: `name`, `name (>= 1.2)`, `name:any`; alternatives `a | b` where allowed');
-const relationList = z.array(relation);
+const relationList = z.array(relation).describe('a list of relations, one clause per item: ["libssl3 (>= 3.0)", "postgresql-client-15 | postgresql-client"]');
 const versionRange = z.string().min(1).describe('a version range compared in dpkg order, e.g. `>= 6.1, << 6.1.76`');
 const positive = z.number().positive();
 

@@ -59,7 +59,7 @@ describe('the example knowledge base', () => {
 describe('a knowledge base with several different mistakes', () => {
   const dir = path.join(FIXTURES, 'mistakes');
   const expected = [
-    'broken.yaml:10:1 RW_KB_YAML', // unclosed flow sequence, in another file
+    'broken.yaml:9:16 RW_KB_YAML', // unclosed flow sequence, in another file: the bracket
     'shop.yaml:13:31 RW_KB_BAD_RELATION', // `(> 1.0)`: the operator
     'shop.yaml:15:20 RW_KB_TYPE', // minCpus: two
     'shop.yaml:16:18 RW_KB_BAD_VERSION', // "2.0" is not semver
