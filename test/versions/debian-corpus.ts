@@ -155,6 +155,36 @@ export function mutateVersion(v: string, rnd: () => number): string | undefined 
   return out !== v && isValidDebianVersion(out) ? out : undefined;
 }
 
+/**
+ * Pairs of random versions from the whole grammar (tilde runs, leading zeros, upper-case letters,
+ * colons in upstream after an epoch, several hyphens), built from a small alphabet so that pairs
+ * often share long prefixes. Every version is valid.
+ */
+export function createGeneratedPairs(seed: number, count: number): Pair[] {
+  const rnd = createPrng(seed);
+  const pick = (xs: string): string => xs.charAt(Math.floor(rnd() * xs.length));
+  const part = (alphabet: string, max: number): string => {
+    let out = '';
+    const n = Math.floor(rnd() * max);
+    for (let i = 0; i < n; i++) out += pick(alphabet);
+    return out;
+  };
+  const version = (): string => {
+    const epoch = rnd() < 0.2 ? `${pick('0123')}${rnd() < 0.2 ? pick('0123456789') : ''}:` : '';
+    const upstream = pick('0011239aZ') + part(epoch ? '0019.~+aZ-:' : '0019.~+aZ-', 7);
+    const revision = rnd() < 0.6 ? `-${pick('0019aZ.~+')}${part('0019.~+aZ', 4)}` : '';
+    return epoch + upstream + revision;
+  };
+  const out: Pair[] = [];
+  while (out.length < count) {
+    const a = version();
+    // Half the time the second version is an edit of the first: near-equal pairs.
+    const b = rnd() < 0.5 ? version() : (mutateVersion(a, rnd) ?? version());
+    if (isValidDebianVersion(a) && isValidDebianVersion(b)) out.push([a, b]);
+  }
+  return out;
+}
+
 export interface BulkPairs {
   pairs: Pair[];
   counts: Record<string, number>;

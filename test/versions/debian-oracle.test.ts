@@ -19,6 +19,7 @@ import {
   checkWithDpkg,
   createBulkPairs,
   createEdgePairs,
+  createGeneratedPairs,
   createPrng,
   EDGE_VERSIONS,
   loadBookwormVersions,
@@ -29,6 +30,7 @@ import {
 const SEED = 20260527;
 const MIN_APT_PAIRS = 200_000;
 const DPKG_PAIRS = 3000;
+const GENERATED_PAIRS = 50_000;
 // One dpkg process per pair: ~1.3 ms each on a quiet machine, but forking from node can take
 // 30-70 ms on a loaded 2-core one, so these tests get a generous timeout (no timing is asserted).
 const DPKG_TIMEOUT_MS = 600_000;
@@ -57,10 +59,11 @@ describe('compareDebian against apt_pkg.version_compare (python3-apt)', () => {
     }
   });
 
-  it('agrees on every archive pair and every ordered pair of hand-written edge cases', () => {
+  it('agrees on every archive pair, every ordered pair of edge cases, and generated versions', () => {
     const problem = checkAptPkg();
     if (problem !== undefined) throw new Error(problem);
-    const pairs = [...bulk, ...createEdgePairs()];
+    const generated = createGeneratedPairs(SEED + 3, GENERATED_PAIRS);
+    const pairs = [...bulk, ...createEdgePairs(), ...generated];
     expect(pairs.length).toBeGreaterThanOrEqual(MIN_APT_PAIRS);
     const { signs } = compareWithAptPkg(pairs);
     const bad: string[] = [];
@@ -71,12 +74,14 @@ describe('compareDebian against apt_pkg.version_compare (python3-apt)', () => {
     if (bad.length > 0) throw new Error(describeDisagreements(bad, pairs.length, 'apt_pkg.version_compare'));
     // The comparison did discriminate: all three outcomes occur.
     expect(new Set(signs)).toEqual(new Set([-1, 0, 1]));
-    console.log(`apt_pkg oracle: ${pairs.length} pairs compared, 0 disagreements`);
+    console.log(
+      `apt_pkg oracle: ${pairs.length} pairs compared (${bulk.length} from the archive, ${EDGE_VERSIONS.length ** 2} edge, ${generated.length} generated), 0 disagreements`,
+    );
   });
 });
 
 describe('compareDebian against dpkg --compare-versions', () => {
-  it(`agrees on ${DPKG_PAIRS} pairs (edge cases, near-equal and random archive pairs)`, () => {
+  it(`agrees on ${DPKG_PAIRS} pairs (edge cases, generated, near-equal and random archive pairs)`, () => {
     const probe = spawnSync('dpkg', ['--version'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) throw new Error('dpkg is not runnable: apt-get install dpkg');
     const rnd = createPrng(SEED + 1);
@@ -92,7 +97,9 @@ describe('compareDebian against dpkg --compare-versions', () => {
       seen.add(key);
       pairs.push([a, b]);
     }
-    // ... half from the archive pairs (which include near-equal edits).
+    // ... 500 generated from the whole grammar, the rest from the archive pairs (which include
+    // near-equal edits).
+    pairs.push(...createGeneratedPairs(SEED + 4, 500));
     while (pairs.length < DPKG_PAIRS) pairs.push(bulk[Math.floor(rnd() * bulk.length)]!);
     const bad: string[] = [];
     const outcomes = new Set<number>();
