@@ -25,7 +25,7 @@ export function createMemoryPlanStore(): PlanStore {
       return [...plans.keys()].filter((k) => k.startsWith(prefix)).sort();
     },
     async listPlans() {
-      return [...plans.values()].flat().map((p) => ({ id: p.id, version: p.version, status: p.status, createdAt: p.createdAt, request: formatRequest(p.inputs.request), hosts: p.summary.hosts, groups: p.summary.groups, conflicts: p.conflicts.length }));
+      return [...plans.values()].flat().sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version)).map((p) => ({ id: p.id, version: p.version, status: p.status, createdAt: p.createdAt, request: formatRequest(p.inputs.request), hosts: p.summary.hosts, groups: p.summary.groups, conflicts: p.conflicts.length }));
     },
     async setStatus(id, version, status) {
       const p = plans.get(id)?.find((x) => x.version === version);
