@@ -8,6 +8,7 @@ PACKAGES=(
   dpkg-dev apt-utils xz-utils           # synthetic .deb packages, local apt repositories
   python3-apt                           # apt_pkg.version_compare, oracle for Debian version order
   dose-distcheck libsolv-tools python3-solv mccs aspcud cudf-tools   # the resolver's peers
+  time                                  # /usr/bin/time: wall time and peak memory of the peers
   openssh-server openssh-client iproute2 # lab hosts in network namespaces
   runit                                 # service control in the lab
   procps util-linux                     # pgrep (lab tests), unshare and runuser (sshd, initdb)
