@@ -222,7 +222,9 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     }
     for (let k = 0; k < scratch.atomCount; k++) {
       const v = scratch.versions[k]!;
-      if (v && !checkDebianVersion(v).ok) failAt(code, s + scratch.offsets[k]!, `in ${REL_FIELD_NAME[kind]}: '${v}' is not a valid Debian version`);
+      if (!v) continue;
+      const r = checkDebianVersion(v);
+      if (!r.ok) failAt(code, s + scratch.offsets[k]!, `in ${REL_FIELD_NAME[kind]}: '${v}' is not a valid Debian version: ${r.reason}`);
     }
     builder.addScratch(kind, scratch);
   };

@@ -8,7 +8,7 @@
  * (src/universe/debian.ts).
  */
 import { RollwiseError, type ErrorCode } from '../../shared/errors.js';
-import { tryParseDebianVersion } from '../../versions/debian.js';
+import { checkDebianVersion } from '../../versions/debian.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision } from '../model.js';
 import { F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
 import { streamDecompressed } from './io.js';
@@ -83,7 +83,8 @@ export class StanzaReader {
 
   version(st: ControlStanza): string {
     const v = this.required(st, F.Version, 'Version');
-    if (!tryParseDebianVersion(v)) this.fail(st, F.Version, st.start[F.Version]!, `'${v}' is not a valid Debian version`, 'expected [epoch:]upstream[-revision]');
+    const r = checkDebianVersion(v);
+    if (!r.ok) this.fail(st, F.Version, st.start[F.Version]!, `'${v}' is not a valid Debian version: ${r.reason}`, 'expected [epoch:]upstream[-revision]');
     return v;
   }
 
@@ -100,7 +101,9 @@ export class StanzaReader {
     }
     for (let k = 0; k < s.atomCount; k++) {
       const v = s.versions[k]!;
-      if (v && !tryParseDebianVersion(v)) this.fail(st, code, s.offsets[k]!, `in ${fieldLabel(code)}: '${v}' is not a valid Debian version`);
+      if (!v) continue;
+      const r = checkDebianVersion(v);
+      if (!r.ok) this.fail(st, code, s.offsets[k]!, `in ${fieldLabel(code)}: '${v}' is not a valid Debian version: ${r.reason}`);
     }
     return s;
   }
