@@ -187,10 +187,10 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     const doc = asRecord(data);
     if (!doc) continue;
     const header = LayerHeaderSchema.safeParse(doc.layer);
-    if (!header.success) continue; // already reported; without a layer its facts have nowhere to go
-    const layer = attachLayer(layers, layerHeaderFile, header.data, src, problems);
-    if (!layer) continue;
-    collectFile(layer, src, doc, problems, refs, declared);
+    // Without a valid layer header the file's facts have nowhere to go, but they are still checked
+    // (into a detached layer) so every problem is reported at once.
+    const layer = header.success ? attachLayer(layers, layerHeaderFile, header.data, src, problems) : undefined;
+    collectFile(layer ?? createLayer({ name: '(detached)', precedence: 0, trust: 'organisation', origin: 'yaml', source: file }), src, doc, problems, refs, declared);
   }
 
   const ordered = [...layers.values()].sort((a, b) => b.precedence - a.precedence || (a.name < b.name ? -1 : 1));

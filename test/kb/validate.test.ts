@@ -212,6 +212,12 @@ configFiles:
     expect(brief(without.problems)).toEqual(['org.yaml:10:20 RW_KB_UNDEFINED_PACKAGE', 'org.yaml:10:40 RW_KB_UNDEFINED_PACKAGE', 'org.yaml:10:64 RW_KB_UNDEFINED_PACKAGE', 'org.yaml:11:22 RW_KB_UNDEFINED_PACKAGE']);
   });
 
+  it('a file whose layer header is wrong still gets its other problems reported', async () => {
+    const kb = await check({ 'a.yaml': `apiVersion: rollwise/v1\nkind: KnowledgeBase\nlayer:\n  name: org\npackages:\n  - name: app\n    versions:\n      - version: "1.0"\n        depends: ["nope (>> 1)"]\n` });
+    expect(brief(kb.problems)).toEqual(['a.yaml:4:3 RW_KB_MISSING_KEY', 'a.yaml:9:20 RW_KB_UNDEFINED_PACKAGE']);
+    expect(kb.layers).toEqual([]);
+  });
+
   it('never throws for bad input, and errors are not warnings', async () => {
     const kb = await check({ 'a.yaml': `${HEADER()}packages: 7\nservices: [1, "x", {name: 3}]\nknownIssues: {}\n` });
     expect(hasErrors(kb.problems)).toBe(true);
