@@ -10,6 +10,7 @@
  * argument arrays through the driver's command runner, and reported as a StepOutcome value.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { isRollwiseError, type ErrorCode } from '../shared/errors.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
 import { aptConfigPath, factsFilePath } from './directory-root.js';
@@ -44,6 +45,11 @@ export interface HostDriverOptions {
   services: ServiceControl;
   /** Per-command timeout (default 15 minutes); a timed-out command makes the outcome `unknown`. */
   commandTimeoutMs?: number;
+  /**
+   * The host is another machine: a change's `debPath` names a file on this machine, which is
+   * copied to `<root>/var/cache/rollwise/debs/` on the host (through the runner) before apt runs.
+   */
+  remote?: boolean;
 }
 
 const OUTPUT_LIMIT = 16 * 1024;
@@ -323,10 +329,32 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     };
   }
 
+  /** Local .deb path -> its copy on a remote host (filled before apt-get runs). */
+  const uploaded = new Map<string, string>();
+
+  async function uploadDebs(changes: PackageChange[]): Promise<Body | undefined> {
+    if (!options.remote) return undefined;
+    for (const c of changes) {
+      if (!c.debPath || uploaded.has(c.debPath)) continue;
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(c.debPath);
+      } catch (e) {
+        return { ok: false, failure: { kind: 'precondition', message: `cannot read ${c.debPath} here: ${(e as Error).message}` } };
+      }
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      const hostPath = `/var/cache/rollwise/debs/${digest}.deb`;
+      const written = await writeFileOnHost(hostPath, bytes, 0o644);
+      if (!('ok' in written) || !written.ok) return written;
+      uploaded.set(c.debPath, onHost(hostPath));
+    }
+    return undefined;
+  }
+
   function packageArg(c: PackageChange): string {
     const qualified = c.architecture ? `${c.name}:${c.architecture}` : c.name;
     if (c.action === 'remove' || c.action === 'purge') return `${qualified}-`;
-    if (c.debPath) return c.debPath;
+    if (c.debPath) return uploaded.get(c.debPath) ?? c.debPath;
     return `${qualified}=${c.version!}`;
   }
 
@@ -361,6 +389,8 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
   async function applyPackages(changes: PackageChange[]): Promise<Body> {
     const guard = await checkAptGuard();
     if (guard) return guard;
+    const upload = await uploadDebs(changes);
+    if (upload) return upload;
     const before = await readInstalled();
     if (before.kind === 'unknown') return { lost: before.reason, output: '' };
     if (before.kind === 'failed') return { ok: false, failure: { kind: 'precondition', message: `cannot read the installed set: ${before.message}` } };
@@ -420,7 +450,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return fromRun(argv, r) ?? { ok: true, output: combined(r) };
   }
 
-  const WRITE_SCRIPT = 'set -e; umask 077; d=$(dirname -- "$1"); mkdir -p -- "$d"; t="$1.rollwise-new"; cat > "$t"; chmod "$2" "$t"; mv -f -- "$t" "$1"';
+  const WRITE_SCRIPT = 'set -e; d=$(dirname -- "$1"); mkdir -p -- "$d"; umask 077; t="$1.rollwise-new"; cat > "$t"; chmod "$2" "$t"; mv -f -- "$t" "$1"';
 
   async function writeFileOnHost(hostPath: string, content: Buffer, mode: number): Promise<Body> {
     const argv = ['sh', '-c', WRITE_SCRIPT, 'rollwise-write', onHost(hostPath), mode.toString(8).padStart(4, '0')];

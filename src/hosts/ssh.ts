@@ -139,5 +139,6 @@ export function createSshDriver(options: SshDriverOptions): HostDriver {
     target: root !== undefined ? { kind: 'root', root } : { kind: 'system' },
     services: options.services ?? (root !== undefined ? createRunitServiceControl({ svdir: `${root}/etc/service` }) : createSystemdServiceControl()),
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    remote: true,
   });
 }

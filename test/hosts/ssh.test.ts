@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDirectoryRootDriver, createSshDriver, snapshotContent, type HostDriver, type Step } from '../../src/hosts/index.js';
+import { createDebCache, createDirectoryRootDriver, createSshDriver, snapshotContent, type HostDriver, type Step } from '../../src/hosts/index.js';
 import { createLab, type Lab } from '../lab/index.js';
 import { recordMachineDpkg, type MachineDpkgRecord } from './machine-guard.js';
 
@@ -113,6 +113,22 @@ describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
     expect(o.status).toBe('unknown');
     expect(await d.readInstalled()).toMatchObject({ kind: 'unknown' });
     expect(await d.readFacts()).toMatchObject({ kind: 'unknown' });
+  });
+
+  it('downgrades over ssh from a .deb cached here, after the repository dropped it (the file is copied to the host)', async () => {
+    const h = lab.hosts[2]!;
+    const d = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root });
+    expect((await d.apply(pkg('demo', 'install', '2.0'))).status).toBe('succeeded');
+    const cache = createDebCache(path.join(lab.dir, 'cache'));
+    const kept = await cache.keepFromRepository({ baseUrl: `file:${lab.repository.dir}` }, 'demo', '1.0');
+    if (kept.kind !== 'kept') throw new Error(JSON.stringify(kept));
+    await lab.repository.drop('demo', '1.0');
+    expect((await d.apply({ kind: 'refresh-index' })).status).toBe('succeeded');
+    expect((await d.apply(pkg('demo', 'downgrade', '1.0'))).status).toBe('failed');
+    const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', version: '1.0', debPath: kept.deb.path }] });
+    expect(o.status, JSON.stringify(o)).toBe('succeeded');
+    expect(await installed(d)).toMatchObject({ demo: 'ii 1.0' });
+    expect(existsSync(`${h.root}/var/cache/rollwise/debs/${kept.deb.sha256}.deb`)).toBe(true);
   });
 
   it("left the machine's own dpkg database and log untouched", () => {
