@@ -1,0 +1,195 @@
+/**
+ * The plan commands end to end (the CLI spawned from source) on the small fixture world:
+ * create, show, list, resolve (--choose, --file, interactively on a real pseudo-terminal through
+ * util-linux `script`), approve; bad input gets a clear error and leaves the store unchanged.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/app/cli/main.js';
+import { joinForShell } from '../../src/hosts/quote.js';
+import { runCli, repoRoot } from '../helpers/cli.js';
+import { createWorld, type World } from './fixture.js';
+
+let world: World;
+let store: string;
+
+function dumpStore(file: string): string {
+  if (!existsSync(file)) return 'absent';
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = ['plans', 'plan_versions', 'plan_groups'];
+    return JSON.stringify(tables.map((t) => db.prepare(`select * from ${t} order by 1, 2`).all()));
+  } finally {
+    db.close();
+  }
+}
+
+/** The CLI in this process (same parsing and rendering as the binary, without a process start per call). */
+async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const saved = process.exitCode;
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = saved;
+  }
+}
+
+function plan(args: string[]) {
+  return cli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, ...args]);
+}
+
+function planId(stdout: string): string {
+  const m = /^Plan ([0-9a-f]{8}) version (\d+)/m.exec(stdout);
+  if (!m) throw new Error(`no plan header in: ${stdout.slice(0, 300)}`);
+  return m[1]!;
+}
+
+beforeAll(() => {
+  world = createWorld();
+  store = path.join(world.dir, 'state', 'rollwise.db');
+});
+afterAll(() => world?.cleanup());
+
+describe('rollwise plan', () => {
+  let id: string;
+
+  it('plans, stores and renders (no colours in a pipe), and lists', async () => {
+    const r = runCli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, '--install', 'app-a=2.0-1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    id = planId(r.stdout);
+    expect(r.stdout).toMatch(/needs-review/);
+    expect(r.stdout).toMatch(/Fleet: 8 hosts in 4 groups/);
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+    const list = await cli(['plan', 'list', '--store', store]);
+    expect(list.stdout).toMatch(new RegExp(`^${id} v1  needs-review .* 8 hosts, 4 groups, 2 conflicts  install app-a \\(= 2\\.0-1\\)$`, 'm'));
+    const json = JSON.parse((await cli(['plan', 'show', id.slice(0, 4), '--store', store, '--json'])).stdout) as { id: string; conflicts: Array<{ id: string; explanation: string[] }>; groups: Array<{ installedCount: number }> };
+    expect(json.id).toBe(id);
+    expect(json.conflicts.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(json.groups[0]!.installedCount).toBe(3);
+  });
+
+  it('bad input gets a clear error and leaves the store unchanged', async () => {
+    const before = dumpStore(store);
+    const cases: Array<[string[], RegExp]> = [
+      [['--install', 'no-such-package'], /RW_UNKNOWN_PACKAGE: unknown package: no-such-package/],
+      [['--install', 'app-a=2.0 beta'], /RW_REQUEST: --install: cannot read 'app-a=2.0 beta'/],
+      [['--install', 'app-a=:2'], /RW_BAD_VERSION: --install: ':2' is not a valid Debian version/],
+      [['--install', 'App_A'], /RW_BAD_NAME: --install: 'App_A' is not a valid Debian package name/],
+      [[], /RW_REQUEST: the request is empty/],
+    ];
+    // one through the real binary for the exit status, the rest in this process
+    const spawned = runCli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, '--install', 'no-such-package']);
+    expect(spawned.status).toBe(2);
+    expect(spawned.stderr).toMatch(/^rollwise: RW_UNKNOWN_PACKAGE: unknown package: no-such-package \(hint: /);
+    for (const [args, message] of cases) {
+      const r = await plan(args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    const dup = path.join(world.dir, 'dup.yaml');
+    writeFileSync(dup, 'hosts:\n  - name: a\n    installed: []\n  - name: a\n    installed: []\n');
+    const d = await cli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', dup, '--store', store, '--install', 'helper']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(new RegExp(`RW_INVENTORY: ${dup.replace(/[.]/g, '\\.')}:4:11: duplicate host name 'a'`));
+    const reqFile = path.join(world.dir, 'request.yaml');
+    writeFileSync(reqFile, 'install:\n  - helper\n  - "app-a (>= 1.0 x)"\n');
+    const rf = await cli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, '--request', reqFile]);
+    expect(rf.stderr).toMatch(new RegExp(`RW_REQUEST: ${reqFile.replace(/[.]/g, '\\.')}:3:5: install: cannot read`));
+    // an SSH host that cannot be reached (a closed port): clear error, nothing stored
+    const kh = path.join(world.dir, 'known_hosts');
+    writeFileSync(kh, '');
+    const u = await plan(['--install', 'helper', '--ssh-host', '127.0.0.1:1', '--known-hosts', kh]);
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/RW_HOST: 1 host could not be collected: 127\.0\.0\.1 \(.*(refused|closed).*\).*--skip-unreachable/i);
+    const bad = await cli(['plan', 'resolve', id, '--choose', 'c1=r99', '--store', store]);
+    expect(bad.stderr).toMatch(/RW_USAGE: conflict c1 has no resolution 'r99' \(hint: choose one of r1/);
+    const notty = await cli(['plan', 'resolve', id, '--store', store]);
+    expect(notty.stderr).toMatch(/RW_USAGE: no terminal to ask on/);
+    const approve = await cli(['plan', 'approve', id, '--store', store]);
+    expect(approve.stderr).toMatch(/RW_USAGE: plan .* is needs-review with 2 conflicts/);
+    expect(dumpStore(store)).toBe(before);
+  });
+
+  it('records unreachable hosts in the plan when told to skip them', async () => {
+    const kh = path.join(world.dir, 'known_hosts');
+    const r = await plan(['--install', 'helper', '--ssh-host', '127.0.0.1:1', '--known-hosts', kh, '--skip-unreachable', '--json']);
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout) as { status: string; fleetFindings: Array<{ kind: string; host: string }>; summary: { findings: { unreachable: number } } };
+    expect(p.status).toBe('ready');
+    expect(p.fleetFindings).toEqual([expect.objectContaining({ kind: 'unreachable', host: '127.0.0.1' })]);
+    expect(p.summary.findings.unreachable).toBe(1);
+  });
+
+  it('resolves with --choose and with a file, each making a new version that records the choice', async () => {
+    const r = await cli(['plan', 'resolve', id, '--choose', 'c2=r1', '--store', store]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`Plan ${id} version 2`));
+    expect(r.stdout).toMatch(/Made from version 1 by choosing: c2=r1 \(allow removal of the installed package legacy-tool\)/);
+    const file = path.join(world.dir, 'choices.yaml');
+    writeFileSync(file, 'choices:\n  c1: r1\n');
+    const r3 = await cli(['plan', 'resolve', id, '--file', file, '--store', store, '--json']);
+    expect(r3.status, r3.stderr).toBe(0);
+    const v3 = JSON.parse(r3.stdout) as { version: number; status: string; conflicts: unknown[]; origin: { parentVersion: number; choices: Array<{ description: string }> } };
+    expect(v3.version).toBe(3);
+    expect(v3.status).toBe('ready');
+    expect(v3.conflicts).toEqual([]);
+    expect(v3.origin.parentVersion).toBe(2);
+    expect(v3.origin.choices[0]!.description).toMatch(/app-a=1\.0-1/);
+    const list = (await cli(['plan', 'list', '--store', store])).stdout;
+    expect(list).toMatch(new RegExp(`${id} v1  superseded`));
+    expect(list).toMatch(new RegExp(`${id} v2  superseded`));
+    expect(list).toMatch(new RegExp(`${id} v3  ready`));
+    const a = await cli(['plan', 'approve', id, '--store', store]);
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(new RegExp(`approved plan ${id} v3`));
+    expect((await cli(['plan', 'show', id, '--store', store, '--json'])).stdout).toMatch(/"status": "approved"/);
+  });
+
+  it('asks on a real terminal (pseudo-terminal through script) and re-solves at once', async () => {
+    const created = await plan(['--install', 'app-a=2.0-1']);
+    const id2 = planId(created.stdout);
+    const argv = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/app/cli/main.ts'), 'plan', 'resolve', id2, '--store', store];
+    // util-linux `script` gives the CLI a pseudo-terminal on stdin and stdout; Enter picks the
+    // first (cheapest) resolution of each conflict, typed once its question is on the screen.
+    const child = spawn('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } });
+    let out = '';
+    let answered = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`no end of the interactive review; screen so far: ${out.slice(-800)}`));
+      }, 100_000);
+      child.on('error', (e) => reject(new Error(`script (util-linux) is needed for this test: install the Debian package bsdutils (${e.message})`)));
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const questions = (out.match(/decide later/g) ?? []).length;
+        if (questions > answered) {
+          answered = questions;
+          setTimeout(() => child.stdin.write('\r'), 150);
+        }
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code ?? -1);
+      });
+    });
+    expect(status, out).toBe(0);
+    expect(out).toMatch(/c1 \(2 hosts: old-1, old-2\)/);
+    expect(out).toMatch(new RegExp(`Plan ${id2} version 2 {2}ready`));
+    const v2 = JSON.parse((await cli(['plan', 'show', id2, '--store', store, '--json'])).stdout) as { version: number; status: string; origin: { choices: Array<{ conflict: string; resolution: string }> } };
+    expect(v2.version).toBe(2);
+    expect(v2.status).toBe('ready');
+    expect(v2.origin.choices.map((c) => `${c.conflict}=${c.resolution}`)).toEqual(['c1=r1', 'c2=r1']);
+  });
+});
