@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isRollwiseError, type ErrorCode } from '../shared/errors.js';
+import { compareDebian } from '../versions/index.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
 import { aptConfigPath, factsFilePath } from './directory-root.js';
 import { createLocalRunner, type CommandRunner, type RunOptions, type RunResult } from './runner.js';
@@ -423,7 +424,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       if (c.action === 'remove' || c.action === 'purge') {
         if (p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n') wrong.push(`${c.name} is still ${p.status} ${p.version}`);
         if (c.action === 'purge' && p && p.status.charAt(1) === 'c') wrong.push(`${c.name} still has config files`);
-      } else if (!p || p.version !== c.version || p.status !== 'ii') {
+      } else if (!p || compareDebian(p.version, c.version!) !== 0 || p.status !== 'ii') {
         wrong.push(`${c.name} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.version}`);
       }
     }

@@ -181,6 +181,7 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
     let ssh: LabSsh | undefined;
     let networkMs = 0;
     let sshdMs = 0;
+    if (!options.ssh) await cleanStaleNamespaces().catch(() => undefined); // stale dirs too
     if (options.ssh) {
       const tNet = performance.now();
       await cleanStaleNamespaces();
