@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:plan`: plan one request for a 10,000-host fleet over bookworm main.
+ *
+ * A seeded generator (mulberry32) builds 200 distinct installed states the way the Mancoosi
+ * random problem generator did: each is the solver's answer to a random install request on a
+ * base system (Priority required + important). 10,000 hosts are spread over those states. Then
+ * one request is planned for the whole fleet (hosts in the same state share one solve) and the
+ * figures are printed: index load, plan wall time, peak memory (max RSS), and the ratio against
+ * solving each host separately (measured on a sample of hosts, extrapolated to the fleet).
+ *
+ *   npm run bench:plan -- [--hosts 10000] [--states 200] [--seed 42] [--sample 40] [--index FILE]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDebianIndex } from '../src/kb/importers/index.js';
+import type { PackageRecord } from '../src/kb/index.js';
+import type { Fleet, FleetHost, InstalledPackage } from '../src/fleet/index.js';
+import { createFleetSolver, planDeployment, buildRequest, createEmptyRules, formatRequest, type FleetSolver } from '../src/planner/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const HOSTS = Number(arg('hosts', '10000'));
+const STATES = Number(arg('states', '200'));
+const SEED = Number(arg('seed', '42'));
+const SAMPLE = Number(arg('sample', '40'));
+const INDEX = arg('index', path.resolve(here, '../../shared/data/debian/bookworm-main-amd64.Packages.xz'));
+const REQUEST = buildRequest({ install: arg('install', 'nginx,postgresql-15,postfix').split(','), upgrade: ['libssl3'] });
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+function installedOf(solver: FleetSolver, base: readonly InstalledPackage[], changes: Array<{ action: string; name: string; to?: string; architecture?: string }>): InstalledPackage[] {
+  const m = new Map(base.map((p) => [p.name, p]));
+  for (const c of changes) {
+    if (c.action === 'remove') m.delete(c.name);
+    else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? 'amd64' });
+  }
+  void solver;
+  return [...m.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+async function main(): Promise<void> {
+  const rand = mulberry32(SEED);
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const c0 = cpu();
+  const t0 = performance.now();
+  const { records } = await loadDebianIndex(INDEX);
+  const tIndex = performance.now() - t0;
+  const cIndex = cpu() - c0;
+
+  // --- generation (not part of the planning figures) ---
+  const tg0 = performance.now();
+  const gen = createFleetSolver({ records, policy: { recommends: false, timeBudgetMs: 5000, maxResolutions: 0 } });
+  const baseNames = [...new Set(records.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name))];
+  const baseOut = gen.solveGroup({ key: 'base', installed: [], facts: {}, request: { items: baseNames.map((name) => ({ kind: 'install' as const, name })) } });
+  if (baseOut.kind !== 'solution') throw new Error('cannot build the base system');
+  const base = installedOf(gen, [], baseOut.changes);
+  const pool = [...new Set(records.filter((r: PackageRecord) => r.priority === 'optional' && !/^(kernel|debug|oldlibs|libdevel)$/.test(r.section ?? '') && !r.name.includes('-dbg')).map((r) => r.name))].sort();
+  const states: InstalledPackage[][] = [];
+  const seen = new Set<string>();
+  let attempts = 0;
+  while (states.length < STATES && attempts < STATES * 10) {
+    attempts++;
+    const k = 2 + Math.floor(rand() * 5);
+    const pick = Array.from({ length: k }, () => pool[Math.floor(rand() * pool.length)]!);
+    const out = gen.solveGroup({ key: `s${states.length}`, installed: base, facts: {}, request: { items: pick.map((name) => ({ kind: 'install' as const, name })) } });
+    if (out.kind !== 'solution') continue;
+    const state = installedOf(gen, base, out.changes);
+    const sig = state.map((p) => `${p.name}=${p.version}`).join(',');
+    if (seen.has(sig)) continue;
+    seen.add(sig);
+    states.push(state);
+  }
+  const hosts: FleetHost[] = [];
+  const facts = { os: { id: 'debian', versionId: '12', codename: 'bookworm' }, architecture: 'amd64', kernel: '6.1.0-18-amd64', memoryMiB: 8192, cpus: 4 };
+  for (let i = 0; i < HOSTS; i++) {
+    const s = i < states.length ? i : Math.floor(rand() * states.length);
+    hosts.push({ name: `host-${String(i).padStart(5, '0')}`, source: 'inventory', groups: [], labels: {}, facts, installed: states[s]!, installedFrom: 'generated' });
+  }
+  const tGen = performance.now() - tg0;
+  const avgInstalled = Math.round(states.reduce((n, s) => n + s.length, 0) / states.length);
+
+  // --- the measured part: plan one request for the whole fleet ---
+  const fleet: Fleet = { hosts, findings: [] };
+  const cp0 = cpu();
+  const tp0 = performance.now();
+  const solver = createFleetSolver({ records, installedSets: states, policy: { timeBudgetMs: 10_000 } });
+  const body = planDeployment({ fleet, request: REQUEST, solver, rules: createEmptyRules() });
+  const tPlan = performance.now() - tp0;
+  const cPlan = cpu() - cp0;
+  const rssAfterPlan = process.resourceUsage().maxRSS * 1024;
+
+  // --- peer: every host solved separately (a sample, extrapolated) ---
+  const step = Math.max(1, Math.floor(HOSTS / SAMPLE));
+  const cs0 = cpu();
+  const ts0 = performance.now();
+  let sampled = 0;
+  for (let i = 0; i < HOSTS && sampled < SAMPLE; i += step, sampled++) {
+    const h = hosts[i]!;
+    solver.solveGroup({ key: h.name, installed: h.installed, facts: {}, request: REQUEST });
+  }
+  const perHostMs = (performance.now() - ts0) / sampled;
+  const perHostCpu = (cpu() - cs0) / sampled;
+  const separateMs = perHostMs * HOSTS;
+
+  const s = body.summary;
+  const out = [
+    `bench:plan  seed ${SEED}, ${HOSTS} hosts over ${states.length} installed states (avg ${avgInstalled} packages; generated in ${secs(tGen)} from ${attempts} random install requests)`,
+    `request: ${formatRequest(REQUEST)}`,
+    `result: ${s.groups} groups, ${s.groupsReady} ready (${s.hostsReady} hosts), ${s.groupsInConflict} in conflict (${s.hostsInConflict} hosts), ${body.conflicts.length} distinct conflicts`,
+    '',
+    `                                          wall        cpu (user+sys of this process)`,
+    `index load (${records.length} records)            ${secs(tIndex).padEnd(10)}  ${secs(cIndex)}`,
+    `plan (package set, ${s.groups} solves, grouping)  ${secs(tPlan).padEnd(10)}  ${secs(cPlan)}`,
+    `index load + plan                         ${secs(tIndex + tPlan).padEnd(10)}  ${secs(cIndex + cPlan)}   (target < 10 s)`,
+    `peak memory (max RSS, whole process)      ${mib(rssAfterPlan)}   (target < 2048 MiB)`,
+    `each host solved separately               ${secs(separateMs).padEnd(10)}  ${secs(perHostCpu * HOSTS)}   (extrapolated from ${sampled} hosts: ${perHostMs.toFixed(1)} ms/host)`,
+    `ratio separate / grouped                  ${(separateMs / tPlan).toFixed(1)}x        ${((perHostCpu * HOSTS) / cPlan).toFixed(1)}x`,
+    '',
+    `load average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`,
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+await main();
