@@ -106,11 +106,10 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
   const broken = new Uint8Array(n);
   let complete = true;
   const certify = () => {
-    const m = engine.model;
-    for (let pv = 0; pv < n; pv++) if (m[pv] === 1) certified[pv] = 1;
+    for (const pv of engine.trueVars) certified[pv] = 1;
   };
   if (engine.isOk) {
-    const r = engine.solve({ deadline });
+    const r = engine.solve({ deadline, trueVarsOnly: true });
     if (r === 'sat') certify();
     else if (r === 'unknown') complete = false;
   }
@@ -140,15 +139,18 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
     }
   };
   /** Depends clauses of installed versions whose candidates were all left undecided (outside the scope). */
+  const isTrue = new Int32Array(n);
+  let trueEpoch = 0;
   const undecidedNeeds = (): number[] => {
-    const m = engine.model;
+    trueEpoch++;
+    const tv = engine.trueVars;
+    for (const q of tv) isTrue[q] = trueEpoch;
     const need: number[] = [];
-    for (const q of scope) {
-      if (m[q] !== 1) continue;
+    for (const q of tv) {
       for (const field of [set.preDepends(q), set.depends(q)]) {
         for (const cands of field) {
           let ok = false;
-          for (let k = 0; k < cands.length && !ok; k++) if (m[cands[k]!] === 1) ok = true;
+          for (let k = 0; k < cands.length && !ok; k++) if (isTrue[cands[k]!] === trueEpoch) ok = true;
           if (!ok) for (let k = 0; k < cands.length; k++) if (stamp[cands[k]!] !== epoch) need.push(cands[k]!);
         }
       }
@@ -166,7 +168,7 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
     scope.length = 0;
     grow([pv, ...essentialPvs]);
     for (;;) {
-      const r = engine.solve({ assumptions: [pos(pv)], deadline, scope });
+      const r = engine.solve({ assumptions: [pos(pv)], deadline, scope, trueVarsOnly: true });
       if (r === 'sat') {
         const need = undecidedNeeds();
         if (need.length > 0) {

@@ -195,10 +195,14 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
     // maximised criteria were minimised over their negations: report the positive count
     values.push({ name: c.name, sign: c.sign, value: c.sign === '+' ? (sizes[i] ?? 0) - cost : cost, optimal: r.costs[i]?.optimal ?? false });
   });
+  const transaction = buildTransaction(problem, after);
+  const tTx = performance.now();
+  const reasons = buildReasons(enc, request, after);
+  if (DEBUG) console.error(`solve: transaction ${(tTx - tOptimised).toFixed(1)} ms, reasons ${(performance.now() - tTx).toFixed(1)} ms`);
   return {
     kind: 'solution',
-    transaction: buildTransaction(problem, after),
-    reasons: buildReasons(enc, request, after),
+    transaction,
+    reasons,
     criteria: values,
     optimal: r.status === 'optimal',
     installedAfter: after,

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 let dir: string;
-const stanza = (fields: Record<string, string>) =>
+const stanza = (fields: Record<string, string | undefined>) =>
   Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}: ${v}`)
     .join('\n');
 

@@ -54,6 +54,8 @@ export interface SolveOptions {
   scope?: ArrayLike<number>;
   /** Maximum number of conflicts for this call. */
   conflictLimit?: number;
+  /** Record only the variables true in the model (`trueVars`), not a full copy (`model`). */
+  trueVarsOnly?: boolean;
 }
 
 export function lit(v: number, positive: boolean): number {
@@ -105,8 +107,9 @@ export class SatEngine {
 
   private arena = new Int32Array(1 << 16);
   private arenaLen = 0;
-  private watches: number[][] = [];
-  private binImp: number[][] = [];
+  /** Watch lists and binary implication lists, created on first use (most literals never get one). */
+  private watches: Array<number[] | undefined> = [];
+  private binImp: Array<number[] | undefined> = [];
   private learnts: number[] = [];
   private wasted = 0;
 
@@ -114,8 +117,10 @@ export class SatEngine {
   private conflictLits: number[] = [];
   /** Failed-assumption core of the last 'unsat' answer under assumptions (assumption literals). */
   core: number[] = [];
-  /** Model of the last 'sat' answer: model[v] = 1 true, -1 false. */
+  /** Model of the last 'sat' answer: model[v] = 1 true, -1 false (0: left unassigned by a scoped solve). */
   model = new Int8Array(0);
+  /** Variables true in the last 'sat' answer when solved with `trueVarsOnly`. */
+  trueVars: number[] = [];
 
   // statistics
   conflicts = 0;
@@ -145,6 +150,10 @@ export class SatEngine {
       this.heapScoped = false;
     }
   }
+
+  private readonly clauseBuf: number[] = [];
+  private varStamp = new Int32Array(0);
+  private addStamp = 0;
 
   private nextReduce = 2000;
   private reduceInc = 300;
@@ -204,8 +213,8 @@ export class SatEngine {
     this.phase[v] = phase ? 1 : -1;
     this.activity[v] = activity;
     this.heapIdx[v] = -1;
-    this.watches.push([], []);
-    this.binImp.push([], []);
+    this.watches.push(undefined, undefined);
+    this.binImp.push(undefined, undefined);
     if (!this.heapScoped) this.heapInsert(v);
     return v;
   }
@@ -330,23 +339,32 @@ export class SatEngine {
   addClause(input: ArrayLike<number>): boolean {
     if (!this.ok) return false;
     if (this.trailLim.length > 0) this.cancelUntil(0);
-    // simplify: drop false literals and duplicates, detect satisfied / tautology
-    const lits: number[] = [];
+    // simplify: drop false literals and duplicates, detect satisfied / tautology (stamp per variable)
+    const lits = this.clauseBuf;
+    lits.length = 0;
+    const stamp = ++this.addStamp;
+    if (this.varStamp.length < this.nVars) {
+      const grown = new Int32Array(this.cap);
+      grown.set(this.varStamp);
+      this.varStamp = grown;
+    }
+    const vs = this.varStamp;
     for (let i = 0; i < input.length; i++) {
       const l = input[i]!;
-      if ((l >> 1) >= this.nVars || l < 0) throw new Error(`literal ${l} out of range`);
-      const v = this.litValue[l]!;
-      if (v === 1) return true;
-      if (v === -1) continue;
-      let dup = false;
-      for (const m of lits) {
-        if (m === l) {
-          dup = true;
-          break;
-        }
-        if (m === (l ^ 1)) return true;
+      const v = l >> 1;
+      if (v >= this.nVars || l < 0) throw new Error(`literal ${l} out of range`);
+      const val = this.litValue[l]!;
+      if (val === 1) return true;
+      if (val === -1) continue;
+      if (vs[v] === stamp) {
+        // seen before: same literal (skip) or its negation (tautology)
+        let same = false;
+        for (const m of lits) if (m === l) same = true;
+        if (!same) return true;
+        continue;
       }
-      if (!dup) lits.push(l);
+      vs[v] = stamp;
+      lits.push(l);
     }
     if (lits.length === 0) {
       this.ok = false;
@@ -362,13 +380,13 @@ export class SatEngine {
       return true;
     }
     if (lits.length === 2) {
-      this.binImp[lits[0]!]!.push(lits[1]!);
-      this.binImp[lits[1]!]!.push(lits[0]!);
+      (this.binImp[lits[0]!] ??= []).push(lits[1]!);
+      (this.binImp[lits[1]!] ??= []).push(lits[0]!);
       return true;
     }
     const cr = this.allocClause(lits, false);
-    this.watches[lits[0]!]!.push(cr, lits[1]!);
-    this.watches[lits[1]!]!.push(cr, lits[0]!);
+    (this.watches[lits[0]!] ??= []).push(cr, lits[1]!);
+    (this.watches[lits[1]!] ??= []).push(cr, lits[0]!);
     return true;
   }
 
@@ -392,8 +410,8 @@ export class SatEngine {
       const p = this.trail[this.qhead++]!;
       const f = p ^ 1;
       this.propagations++;
-      const bins = this.binImp[f]!;
-      for (let i = 0; i < bins.length; i++) {
+      const bins = this.binImp[f];
+      if (bins !== undefined) for (let i = 0; i < bins.length; i++) {
         const o = bins[i]!;
         const v = litValue[o]!;
         if (v === 1) continue;
@@ -404,7 +422,8 @@ export class SatEngine {
         }
         this.enqueue(o, -2 - f);
       }
-      const ws = this.watches[f]!;
+      const ws = this.watches[f];
+      if (ws === undefined) continue;
       let i = 0;
       let j = 0;
       const n = ws.length;
@@ -435,7 +454,7 @@ export class SatEngine {
           if (litValue[l] !== -1) {
             arena[base + 1] = l;
             arena[base + k] = f;
-            this.watches[l]!.push(cr, first);
+            (this.watches[l] ??= []).push(cr, first);
             found = true;
             break;
           }
@@ -637,6 +656,7 @@ export class SatEngine {
     this.learnts = keep;
     // purge watches of deleted clauses
     for (const ws of this.watches) {
+      if (ws === undefined) continue;
       let j = 0;
       for (let i = 0; i < ws.length; i += 2) {
         if ((arena[ws[i]! + 1]! & 2) === 0) {
@@ -739,8 +759,17 @@ export class SatEngine {
       }
     }
     if (result === 'sat') {
-      if (this.model.length < this.nVars) this.model = new Int8Array(this.cap);
-      for (let v = 0; v < this.nVars; v++) this.model[v] = this.litValue[v << 1]!;
+      if (options.trueVarsOnly) {
+        const t: number[] = [];
+        for (let i = 0; i < this.trailLen; i++) {
+          const l = this.trail[i]!;
+          if ((l & 1) === 0) t.push(l >> 1);
+        }
+        this.trueVars = t;
+      } else {
+        if (this.model.length < this.nVars) this.model = new Int8Array(this.cap);
+        for (let v = 0; v < this.nVars; v++) this.model[v] = this.litValue[v << 1]!;
+      }
     }
     this.cancelUntil(0);
     return result;
@@ -753,8 +782,8 @@ export class SatEngine {
       return;
     }
     if (learnt.length === 2) {
-      this.binImp[learnt[0]!]!.push(learnt[1]!);
-      this.binImp[learnt[1]!]!.push(learnt[0]!);
+      (this.binImp[learnt[0]!] ??= []).push(learnt[1]!);
+      (this.binImp[learnt[1]!] ??= []).push(learnt[0]!);
       this.enqueue(asserting, -2 - learnt[1]!);
       return;
     }
@@ -762,8 +791,8 @@ export class SatEngine {
     const cr = this.allocClause(learnt, true);
     this.arena[cr + 1] = 1 | (lbd << 2);
     this.learnts.push(cr);
-    this.watches[learnt[0]!]!.push(cr, learnt[1]!);
-    this.watches[learnt[1]!]!.push(cr, learnt[0]!);
+    (this.watches[learnt[0]!] ??= []).push(cr, learnt[1]!);
+    (this.watches[learnt[1]!] ??= []).push(cr, learnt[0]!);
     this.enqueue(asserting, cr);
   }
 

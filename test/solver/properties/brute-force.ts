@@ -1,0 +1,115 @@
+/**
+ * A brute-force resolver for small Debian universes, written for the property tests: it
+ * enumerates every installed set with at most one version per name (and, when asked, the sets
+ * that break the one-version rule of some names) and evaluates every rule directly on the
+ * records (versions by dpkg's order). Each rule instance carries the solver's fact key
+ * (`depends:PV:CLAUSE`, `conflict:A:B`, `one-version:NAMEID`, `request:I`), so a set of facts
+ * can be switched off to check that an explanation is minimal.
+ */
+import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
+import type { Universe } from '../../../src/universe/index.js';
+import type { RequestItem } from '../../../src/solver/index.js';
+import { compareDebian } from '../../../src/versions/debian.js';
+import { matchesAtom } from '../peers/checker.js';
+
+export interface BruteUniverse {
+  universe: Universe;
+  /** pv → record (the records the universe was built from). */
+  records: PackageRecord[];
+  /** name id (the solver's) → pvs of that name. */
+  pvsOfName: Map<number, number[]>;
+  nameIdOf: (pv: number) => number;
+}
+
+export function createBruteUniverse(universe: Universe, records: readonly PackageRecord[]): BruteUniverse {
+  const byPv: PackageRecord[] = [];
+  for (const r of records) {
+    const pv = universe.findPv(r.name, r.version, r.architecture);
+    if (pv < 0) throw new Error(`record ${r.name} ${r.version} has no pv`);
+    byPv[pv] = r;
+  }
+  const pvsOfName = new Map<number, number[]>();
+  for (let pv = 0; pv < universe.pvCount; pv++) {
+    const id = universe.pvName[pv]!;
+    pvsOfName.set(id, [...(pvsOfName.get(id) ?? []), pv]);
+  }
+  return { universe, records: byPv, pvsOfName, nameIdOf: (pv) => universe.pvName[pv]! };
+}
+
+const holds = (cmp: number, op: string): boolean =>
+  op === '<<' ? cmp < 0 : op === '<=' ? cmp <= 0 : op === '=' ? cmp === 0 : op === '>=' ? cmp >= 0 : op === '>>' ? cmp > 0 : cmp !== 0;
+
+function itemMatchesReal(r: PackageRecord, item: { name: string; op?: string; version?: string }): boolean {
+  return r.name === item.name && (!item.op || holds(compareDebian(r.version, item.version!), item.op));
+}
+
+/** Fact keys violated by the installed set `on` (pvs) for the request items. */
+export function violatedFacts(u: BruteUniverse, on: readonly number[], items: readonly RequestItem[]): Set<string> {
+  const out = new Set<string>();
+  const recs = on.map((pv) => u.records[pv]!);
+  for (const pv of on) {
+    const r = u.records[pv]!;
+    (['pre-depends', 'depends'] as const).forEach((field) => {
+      const clauses = field === 'depends' ? r.depends : r.preDepends;
+      clauses.forEach((alts, i) => {
+        if (!alts.some((a: PackageAtom) => recs.some((c) => matchesAtom(c, a)))) out.add(`${field}:${pv}:${i}`);
+      });
+    });
+    for (const a of [...r.conflicts, ...r.breaks]) {
+      for (const q of on) {
+        if (q !== pv && matchesAtom(u.records[q]!, a)) out.add(`conflict:${Math.min(pv, q)}:${Math.max(pv, q)}`);
+      }
+    }
+  }
+  const countByName = new Map<number, number>();
+  for (const pv of on) countByName.set(u.nameIdOf(pv), (countByName.get(u.nameIdOf(pv)) ?? 0) + 1);
+  for (const [id, n] of countByName) if (n > 1) out.add(`one-version:${id}`);
+  items.forEach((item, i) => {
+    if (item.kind === 'install') {
+      const atom: PackageAtom = { name: item.name, ...(item.op ? { op: item.op, version: item.version! } : {}) };
+      if (!recs.some((r) => matchesAtom(r, atom))) out.add(`request:${i}`);
+    } else if (item.kind === 'remove') {
+      if (recs.some((r) => itemMatchesReal(r, item))) out.add(`request:${i}`);
+    } else {
+      throw new Error(`brute force does not model request item ${item.kind}`);
+    }
+  });
+  return out;
+}
+
+/** Every installed set with at most one version per name, or with up to two for `multiVersion` names. */
+export function enumerateStates(u: BruteUniverse, multiVersion: ReadonlySet<number> = new Set()): number[][] {
+  let states: number[][] = [[]];
+  for (const [id, pvs] of u.pvsOfName) {
+    const choices: number[][] = [[], ...pvs.map((pv) => [pv])];
+    if (multiVersion.has(id)) for (let i = 0; i < pvs.length; i++) for (let j = i + 1; j < pvs.length; j++) choices.push([pvs[i]!, pvs[j]!]);
+    const next: number[][] = [];
+    for (const s of states) for (const c of choices) next.push([...s, ...c]);
+    states = next;
+  }
+  return states;
+}
+
+export interface CriteriaCounts {
+  removed: number;
+  new: number;
+  changed: number;
+  notuptodate: number;
+}
+
+/** The criteria of moving from `before` to `after` (names; newest = the name's newest version). */
+export function countCriteria(u: BruteUniverse, before: readonly number[], after: readonly number[]): CriteriaCounts {
+  const b = new Set(before);
+  const a = new Set(after);
+  const c: CriteriaCounts = { removed: 0, new: 0, changed: 0, notuptodate: 0 };
+  for (const [, pvs] of u.pvsOfName) {
+    const was = pvs.some((pv) => b.has(pv));
+    const is = pvs.some((pv) => a.has(pv));
+    if (was && !is) c.removed++;
+    if (!was && is) c.new++;
+    if (pvs.some((pv) => b.has(pv) !== a.has(pv))) c.changed++;
+    const newest = pvs.reduce((x, y) => (compareDebian(u.records[x]!.version, u.records[y]!.version) >= 0 ? x : y));
+    if (is && !a.has(newest)) c.notuptodate++;
+  }
+  return c;
+}
