@@ -65,7 +65,11 @@ export async function loadPlanningContext(kbPaths: string[], indexes: string[]):
   if (kbPaths.length + indexes.length === 0) throw new RollwiseError('RW_USAGE', 'no knowledge base given', { hint: 'pass --kb PATH (YAML layers) and/or --index FILE (a Debian Packages index)' });
   for (const i of indexes) if (!existsSync(i)) throw new RollwiseError('RW_IO', `index not found: ${i}`, { hint: 'give a Debian Packages index (plain, .gz or .xz)' });
   for (const k of kbPaths) if (!existsSync(k)) throw new RollwiseError('RW_IO', `knowledge base path not found: ${k}`);
-  const kb = await loadKnowledgeBase(kbPaths, { indexes });
+  return planningContextFrom(await loadKnowledgeBase(kbPaths, { indexes }), kbPaths);
+}
+
+/** Records (highest layer first wins) and environment rules of a loaded knowledge base. */
+export function planningContextFrom(kb: KnowledgeBase, kbPaths: string[] = []): PlanningContext {
   if (hasErrors(kb.problems)) {
     const errors = kb.problems.filter((p) => p.severity === 'error');
     const first = errors[0]!;
@@ -141,6 +145,8 @@ export interface CreatePlanOptions {
   skipUnreachable: boolean;
   request: PlanRequest;
   onProgress?: (text: string) => void;
+  /** An already loaded knowledge base (the demo has one); otherwise kb/index are loaded. */
+  context?: PlanningContext;
 }
 
 /** Validates and plans; returns the plan (not yet stored). Throws on bad input before anything is written. */
@@ -152,7 +158,7 @@ export async function createPlan(o: CreatePlanOptions): Promise<Plan> {
     if (!r.ok) throw inventoryError(r.problems);
   }
   o.onProgress?.('loading the knowledge base…');
-  const ctx = await loadPlanningContext(o.kb, o.index);
+  const ctx = o.context ?? (await loadPlanningContext(o.kb, o.index));
   const fleet: Fleet = await collectFleet({
     inventories: o.inventory, local: o.local, sshHosts: o.sshHost,
     ssh: { ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}), ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}), ...(o.sshConfig ? { configFile: o.sshConfig } : {}) },
@@ -174,6 +180,35 @@ export async function createPlan(o: CreatePlanOptions): Promise<Plan> {
 
 export function assemblePlan(id: string, version: number, body: PlanBody, origin: Plan['origin'], inputs: Plan['inputs']): Plan {
   return { id, version, status: body.status, createdAt: new Date().toISOString(), origin, inputs, summary: body.summary, groups: body.groups, conflicts: body.conflicts, fleetFindings: body.fleetFindings };
+}
+
+/**
+ * The main job's plan step (`rollwise demo`): plan shopfront 2.0.0 for the example fleet with an
+ * already loaded knowledge base, store it and show the review.
+ */
+export async function runDemoPlan(kb: KnowledgeBase, kbPaths: string[], index: string, inventory: string, write: (s: string) => void): Promise<Plan> {
+  const request = buildRequest({ install: ['shopfront=2.0.0'] });
+  const progress = createProgress();
+  let created: Plan;
+  try {
+    created = await createPlan({
+      kb: kbPaths, index: [index], inventory: [inventory], local: false, sshHost: [], skipUnreachable: false, request,
+      context: planningContextFrom(kb, kbPaths), onProgress: (t) => progress.update(t),
+    });
+  } finally {
+    progress.done();
+  }
+  const store = await openStore(undefined);
+  try {
+    await store.savePlan(created);
+  } finally {
+    await store.close();
+  }
+  write(`\nPlanning ${formatRequest(request)} on the example fleet (${inventory}); stored in ${path.relative(process.cwd(), defaultStorePath()) || defaultStorePath()}:\n\n`);
+  write(renderPlan(created, paletteFor()));
+  write(`\nReview it: rollwise plan resolve ${created.id}   (on a terminal: choose among the resolutions; or --choose c1=r1 ...)\n` +
+    `Then: rollwise plan show ${created.id}, rollwise plan approve ${created.id}, rollwise plan list\n`);
+  return created;
 }
 
 // ---------------------------------------------------------------------------------------------
