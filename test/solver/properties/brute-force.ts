@@ -77,12 +77,14 @@ export function violatedFacts(u: BruteUniverse, on: readonly number[], items: re
   return out;
 }
 
-/** Every installed set with at most one version per name, or with up to two for `multiVersion` names. */
+/** Every installed set with at most one version per name, or with any versions of the `multiVersion` names. */
 export function enumerateStates(u: BruteUniverse, multiVersion: ReadonlySet<number> = new Set()): number[][] {
   let states: number[][] = [[]];
   for (const [id, pvs] of u.pvsOfName) {
-    const choices: number[][] = [[], ...pvs.map((pv) => [pv])];
-    if (multiVersion.has(id)) for (let i = 0; i < pvs.length; i++) for (let j = i + 1; j < pvs.length; j++) choices.push([pvs[i]!, pvs[j]!]);
+    const choices: number[][] = [];
+    if (multiVersion.has(id)) {
+      for (let mask = 0; mask < 1 << pvs.length; mask++) choices.push(pvs.filter((_, i) => mask & (1 << i)));
+    } else choices.push([], ...pvs.map((pv) => [pv]));
     const next: number[][] = [];
     for (const s of states) for (const c of choices) next.push([...s, ...c]);
     states = next;
