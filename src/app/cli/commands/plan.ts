@@ -242,13 +242,13 @@ export function loadResolutionsFile(file: string): ResolutionChoice[] {
 }
 
 /** Re-solves a plan with the chosen resolutions: the next version (not yet stored). */
-export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[], onProgress?: (text: string) => void): Promise<Plan> {
+export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[], onProgress?: (text: string) => void, context?: PlanningContext): Promise<Plan> {
   if (plan.status === 'superseded') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is superseded`, { hint: 'resolve the latest version' });
   if (plan.status === 'approved') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is already approved`);
   // Check the choices against the plan before the (slow) loading.
   validateChoices(plan, choices);
   onProgress?.('loading the knowledge base…');
-  const ctx = await loadPlanningContext(plan.inputs.kb, plan.inputs.indexes);
+  const ctx = context ?? (await loadPlanningContext(plan.inputs.kb, plan.inputs.indexes));
   const hosts: FleetHost[] = [];
   for (const f of plan.inputs.inventories) {
     const r = existsSync(f) ? loadInventory(f) : undefined;
