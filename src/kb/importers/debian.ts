@@ -42,6 +42,11 @@ export interface DebianIndexStats {
   relations: Record<'depends' | 'preDepends' | 'recommends' | 'suggests' | 'conflicts' | 'breaks' | 'provides' | 'replaces', number>;
 }
 
+// Absent relation fields share one frozen empty array each (records are read-only).
+const NO_CLAUSES = Object.freeze([]) as unknown as Alternatives[];
+const NO_ATOMS = Object.freeze([]) as unknown as PackageAtom[];
+const NO_PROVISIONS = Object.freeze([]) as unknown as Provision[];
+
 /** Debian package name grammar (Policy 5.6.1; a single character is tolerated). */
 export function isValidDebianName(name: string): boolean {
   if (name.length === 0) return false;
@@ -57,6 +62,8 @@ export function isValidDebianName(name: string): boolean {
 /** Shared by the record importers: turns one stanza into a PackageRecord or throws a positioned error. */
 export class StanzaReader {
   private readonly scratch: RelationScratch = createRelationScratch();
+  private readonly validVersions = new Set<string>();
+  private readonly atomCache = new Map<string, PackageAtom>();
   constructor(readonly errorCode: ErrorCode, readonly hostArch: string = 'amd64') {}
 
   fail(st: ControlStanza, code: FieldCode, offset: number, message: string, hint?: string): never {
@@ -88,7 +95,7 @@ export class StanzaReader {
     return v;
   }
 
-  /** Parse a relation field into the scratch (empty when absent). */
+  /** Parse a relation field into the scratch (empty when absent); versions are validated. */
   relations(st: ControlStanza, code: FieldCode, options: RelationParseOptions = {}): RelationScratch {
     const s = this.scratch;
     const start = st.start[code]!;
@@ -101,34 +108,52 @@ export class StanzaReader {
     }
     for (let k = 0; k < s.atomCount; k++) {
       const v = s.versions[k]!;
-      if (!v) continue;
+      if (!v || this.validVersions.has(v)) continue;
       const r = checkDebianVersion(v);
       if (!r.ok) this.fail(st, code, s.offsets[k]!, `in ${fieldLabel(code)}: '${v}' is not a valid Debian version: ${r.reason}`);
+      this.validVersions.add(v);
     }
     return s;
   }
 
+  /** Atoms are shared between records (they are read-only): one object per distinct atom. */
+  private atomOf(s: RelationScratch, k: number): PackageAtom {
+    const name = s.names[k]!;
+    const arch = s.archQualifiers[k]!;
+    const op = s.ops[k]!;
+    const key = op === 0 && arch === '' ? name : `${name}\u0000${arch}\u0000${op}\u0000${s.versions[k]!}`;
+    let a = this.atomCache.get(key);
+    if (a === undefined) {
+      a = atomAt(s, k);
+      this.atomCache.set(key, a);
+    }
+    return a;
+  }
+
   clauses(st: ControlStanza, code: FieldCode): Alternatives[] {
+    if (st.start[code]! < 0) return NO_CLAUSES;
     const s = this.relations(st, code);
     const out: Alternatives[] = [];
     let k = 0;
     for (let c = 0; c < s.clauseCount; c++) {
       const end = s.clauseEnds[c]!;
       const alt: Alternatives = [];
-      for (; k < end; k++) alt.push(atomAt(s, k));
+      for (; k < end; k++) alt.push(this.atomOf(s, k));
       out.push(alt);
     }
     return out;
   }
 
   atoms(st: ControlStanza, code: FieldCode): PackageAtom[] {
+    if (st.start[code]! < 0) return NO_ATOMS;
     const s = this.relations(st, code, { noAlternatives: true });
     const out: PackageAtom[] = [];
-    for (let k = 0; k < s.atomCount; k++) out.push(atomAt(s, k));
+    for (let k = 0; k < s.atomCount; k++) out.push(this.atomOf(s, k));
     return out;
   }
 
   provides(st: ControlStanza): Provision[] {
+    if (st.start[F.Provides]! < 0) return NO_PROVISIONS;
     const s = this.relations(st, F.Provides, { provides: true });
     const out: Provision[] = [];
     for (let k = 0; k < s.atomCount; k++) {
