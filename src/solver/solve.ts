@@ -258,54 +258,83 @@ export function buildTransaction(problem: Problem, after: readonly number[]): Tr
 /** Breadth-first over the solution's dependency graph from the request items, then from kept packages. */
 function buildReasons(enc: Encoding, request: SolveRequest, after: number[]): Record<string, string[]> {
   const set = enc.set;
-  const inAfter = new Set(after);
-  const parent = new Map<number, { from: number | null; why: string }>();
+  const n = enc.closure.length;
+  // index packages by closure position (variables of closure pvs are 0..n-1)
+  const idx = (pv: number) => enc.varOfPv[pv]!;
+  const inAfter = new Uint8Array(n);
+  for (const pv of after) inAfter[idx(pv)] = 1;
+  const parentPv = new Int32Array(n).fill(-2); // -2 unreached, -1 root
+  const parentField = new Uint8Array(n);
+  const parentClause = new Int32Array(n);
+  const rootWhy = new Map<number, string>();
   const queue: number[] = [];
   request.items.forEach((item) => {
     if (!('name' in item)) return;
     for (const pv of set.candidates({ name: item.name })) {
-      if (inAfter.has(pv) && !parent.has(pv)) {
-        parent.set(pv, { from: null, why: `requested: ${formatItem(item)}` });
+      const i = enc.varOfPv[pv]!;
+      if (i >= 0 && inAfter[i] && parentPv[i] === -2) {
+        parentPv[i] = -1;
+        rootWhy.set(pv, `requested: ${formatItem(item)}`);
         queue.push(pv);
       }
     }
   });
   for (const pv of after) {
-    if (enc.installed[pv] && !parent.has(pv)) {
-      parent.set(pv, { from: null, why: `${set.label(pv)} is installed` });
+    const i = idx(pv);
+    if (enc.installed[pv] && parentPv[i] === -2) {
+      parentPv[i] = -1;
+      rootWhy.set(pv, `${set.label(pv)} is installed`);
       queue.push(pv);
     }
   }
-  // request roots first, then installed: BFS keeps the request's chains shortest
-  for (let i = 0; i < queue.length; i++) {
-    const pv = queue[i]!;
-    const visit = (clauses: Int32Array[], field: RelationField, verb: string) => {
-      clauses.forEach((cands, ci) => {
-        for (const q of cands) {
-          if (!inAfter.has(q) || parent.has(q)) continue;
-          parent.set(q, { from: pv, why: `${set.label(pv)} ${verb} ${set.clauseText(pv, field, ci)}` });
+  const fields: RelationField[] = ['pre-depends', 'depends', 'recommends'];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const pv = queue[qi]!;
+    for (let f = 0; f < (enc.options.followRecommends ? 3 : 2); f++) {
+      const clauses = f === 0 ? set.preDepends(pv) : f === 1 ? set.depends(pv) : set.recommends(pv);
+      for (let ci = 0; ci < clauses.length; ci++) {
+        const cands = clauses[ci]!;
+        for (let k = 0; k < cands.length; k++) {
+          const q = cands[k]!;
+          const j = enc.varOfPv[q]!;
+          if (j < 0 || !inAfter[j] || parentPv[j] !== -2) continue;
+          parentPv[j] = pv;
+          parentField[j] = f;
+          parentClause[j] = ci;
           queue.push(q);
         }
-      });
-    };
-    visit(set.preDepends(pv), 'pre-depends', 'pre-depends on');
-    visit(set.depends(pv), 'depends', 'depends on');
-    if (enc.options.followRecommends) visit(set.recommends(pv), 'recommends', 'recommends');
+      }
+    }
   }
+  const whyCache = new Map<number, string>();
+  const whyOf = (q: number): string => {
+    let w = whyCache.get(q);
+    if (w !== undefined) return w;
+    const j = idx(q);
+    const p = parentPv[j]!;
+    if (p === -1) w = rootWhy.get(q)!;
+    else {
+      const f = fields[parentField[j]!]!;
+      const verb = f === 'depends' ? 'depends on' : f === 'pre-depends' ? 'pre-depends on' : 'recommends';
+      w = `${set.label(p)} ${verb} ${set.clauseText(p, f, parentClause[j]!)}`;
+    }
+    whyCache.set(q, w);
+    return w;
+  };
   const out: Record<string, string[]> = {};
   for (const pv of after) {
     if (enc.installed[pv]) continue;
     const chain: string[] = [];
-    let cur: number | null = pv;
-    let guard = 0;
-    while (cur !== null && guard++ < 10_000) {
-      const p = parent.get(cur);
-      if (!p) {
+    let cur = pv;
+    for (let guard = 0; guard < n + 1; guard++) {
+      const p = parentPv[idx(cur)]!;
+      if (p === -2) {
         chain.push(`${set.label(cur)} chosen by the optimisation`);
         break;
       }
-      chain.push(p.why);
-      cur = p.from;
+      chain.push(whyOf(cur));
+      if (p === -1) break;
+      cur = p;
     }
     out[`${set.nameOf(pv)}=${set.versionOf(pv)}`] = chain.reverse();
   }
