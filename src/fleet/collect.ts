@@ -64,6 +64,7 @@ export async function collectFleet(sources: FleetSources): Promise<Fleet> {
     if (!knownHosts) throw new RollwiseError('RW_USAGE', 'SSH hosts need a known_hosts file', { hint: 'pass --known-hosts FILE or set ssh.knownHosts in the inventory (strict host-key checking is always on)' });
     const opts: SshOptions = {
       ...(sshDefaults.identity ? { identity: sshDefaults.identity } : {}),
+      ...(sshDefaults.config ? { configFile: sshDefaults.config } : {}),
       ...(sshDefaults.user ? { user: sshDefaults.user } : {}),
       ...(sshDefaults.port ? { port: sshDefaults.port } : {}),
       ...(sshDefaults.connectTimeout ? { connectTimeout: sshDefaults.connectTimeout } : {}),

@@ -33,6 +33,8 @@ const SshDefaultsSchema = z.strictObject({
   user: z.string().regex(SSH_USER_PATTERN, 'a user name').optional(),
   knownHosts: z.string().optional(),
   identity: z.string().optional(),
+  /** ssh config file (`-F`), e.g. for ProxyCommand or jump hosts. */
+  config: z.string().optional(),
   connectTimeout: z.number().int().min(1).max(300).optional(),
   parallel: z.number().int().min(1).max(256).optional(),
 });
@@ -218,6 +220,7 @@ export function parseInventoryText(text: string, file: string): InventoryLoadRes
   const ssh: SshDefaults = { ...(inv.ssh ?? {}) };
   if (ssh.knownHosts) ssh.knownHosts = path.resolve(dir, ssh.knownHosts);
   if (ssh.identity) ssh.identity = path.resolve(dir, ssh.identity);
+  if (ssh.config) ssh.config = path.resolve(dir, ssh.config);
   return { ok: true, inventory: { file, hosts, sshHosts, ssh } };
 }
 

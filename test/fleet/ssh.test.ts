@@ -58,6 +58,34 @@ describe('hosts over SSH (OpenSSH in network namespaces)', () => {
     expect(r.findings[0]!.message).toMatch(/host key verification failed/i);
   });
 
+  it('combines an inventory (status-file host + SSH hosts with inventory SSH defaults) and the local host', async () => {
+    const ssh = lab.ssh!;
+    const statusFile = path.join(lab.dir, 'web.status');
+    writeFileSync(statusFile, 'Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n');
+    const inv = path.join(lab.dir, 'inventory.yaml');
+    writeFileSync(inv, [
+      'ssh:',
+      `  knownHosts: ${ssh.knownHostsFile}`,
+      `  identity: ${ssh.identityFile}`,
+      `  config: ${ssh.configFile}`,
+      '  connectTimeout: 5',
+      'hosts:',
+      '  - name: web-1',
+      `    status: ${statusFile}`,
+      '  - name: lab-a',
+      '    ssh: { host: host-0 }',
+      '    labels: { role: lab }',
+      '  - name: lab-b',
+      '    ssh: { host: host-1 }',
+    ].join('\n'));
+    const { collectFleet } = await import('../../src/fleet/index.js');
+    const fleet = await collectFleet({ inventories: [inv], local: { name: 'me' } });
+    expect(fleet.hosts.map((h) => [h.name, h.source])).toEqual([['web-1', 'inventory'], ['me', 'local'], ['lab-a', 'ssh'], ['lab-b', 'ssh']]);
+    expect(fleet.hosts.find((h) => h.name === 'lab-a')!.labels).toEqual({ role: 'lab' });
+    expect(fleet.hosts.find((h) => h.name === 'lab-b')!.installed.length).toBe(fleet.hosts.find((h) => h.name === 'me')!.installed.length);
+    expect(fleet.findings.filter((f) => f.kind !== 'partial-facts')).toEqual([]);
+  });
+
   it('reports a stopped host as unreachable and still collects the others; fleet show lists both', async () => {
     const ssh = lab.ssh!;
     await lab.stopSshd(lab.hosts[2]!);
