@@ -43,6 +43,7 @@ describe('the byte fast path rejects what the record importer rejects, with the 
     `${ok}\nVersion: 1\nArchitecture: all\n`,
     `${ok}\nPackage: b1\nVersion: 1.0_x?\nArchitecture: all\n`,
     'Package: B_1\nVersion: 1\nArchitecture: all\n',
+    'Package: b\nVersion: 1\nArchitecture: all\n',
     `${ok}Depends: b1 (>= 1.0, c1\n`,
     `${ok}Depends: c1, b1 (>= )\n`,
     `${ok}Depends: b1 (~ 1)\n`,

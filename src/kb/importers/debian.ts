@@ -47,9 +47,9 @@ const NO_CLAUSES = Object.freeze([]) as unknown as Alternatives[];
 const NO_ATOMS = Object.freeze([]) as unknown as PackageAtom[];
 const NO_PROVISIONS = Object.freeze([]) as unknown as Provision[];
 
-/** Debian package name grammar (Policy 5.6.1; a single character is tolerated). */
+/** Debian package name grammar (Policy 5.6.1: at least two characters, a-z 0-9 + - ., starting alphanumeric). */
 export function isValidDebianName(name: string): boolean {
-  if (name.length === 0) return false;
+  if (name.length < 2) return false;
   const c0 = name.charCodeAt(0);
   if (!((c0 >= 97 && c0 <= 122) || (c0 >= 48 && c0 <= 57))) return false;
   for (let i = 1; i < name.length; i++) {
