@@ -4,7 +4,8 @@
  * that break the one-version rule of some names) and evaluates every rule directly on the
  * records (versions by dpkg's order). Each rule instance carries the solver's fact key
  * (`depends:PV:CLAUSE`, `conflict:A:B`, `one-version:NAMEID`, `request:I`), so a set of facts
- * can be switched off to check that an explanation is minimal.
+ * can be switched off to check that an explanation is minimal. A Conflicts/Breaks between two
+ * versions of the same name counts as the one-version fact of that name, as in the solver.
  */
 import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
 import type { Universe } from '../../../src/universe/index.js';
@@ -57,7 +58,8 @@ export function violatedFacts(u: BruteUniverse, on: readonly number[], items: re
     });
     for (const a of [...r.conflicts, ...r.breaks]) {
       for (const q of on) {
-        if (q !== pv && matchesAtom(u.records[q]!, a)) out.add(`conflict:${Math.min(pv, q)}:${Math.max(pv, q)}`);
+        // between versions of one name a conflict is part of the one-version rule (as in the solver)
+        if (q !== pv && u.nameIdOf(q) !== u.nameIdOf(pv) && matchesAtom(u.records[q]!, a)) out.add(`conflict:${Math.min(pv, q)}:${Math.max(pv, q)}`);
       }
     }
   }
