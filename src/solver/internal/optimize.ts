@@ -113,7 +113,7 @@ function minimizeLevel(engine: SatEngine, objLits: number[], hard: number[], opt
     next.set(l ^ 1, null);
   }
   for (;;) {
-    if (options.isCancelled?.()) return { optimal: false, model: undefined };
+    if (options.isCancelled?.() || performance.now() > options.deadline) return { optimal: false, model: undefined };
     const assumptions = hard.concat(Array.from(next.keys()));
     const r = engine.solve({ assumptions, deadline: options.deadline });
     if (r === 'unknown') return { optimal: false, model: undefined };
