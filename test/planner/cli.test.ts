@@ -3,7 +3,7 @@
  * create, show, list, resolve (--choose, --file, interactively on a real pseudo-terminal through
  * util-linux `script`), approve; bad input gets a clear error and leaves the store unchanged.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -191,5 +191,20 @@ describe('rollwise plan', () => {
     expect(v2.version).toBe(2);
     expect(v2.status).toBe('ready');
     expect(v2.origin.choices.map((c) => `${c.conflict}=${c.resolution}`)).toEqual(['c1=r1', 'c2=r1']);
+  });
+
+  it('colours only on a terminal, and not with NO_COLOR', () => {
+    const env = { ...process.env, TERM: 'xterm' } as NodeJS.ProcessEnv;
+    delete env.NO_COLOR;
+    delete env.CI;
+    delete env.FORCE_COLOR;
+    const argv = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/app/cli/main.ts'), 'plan', 'list', '--store', store];
+    const onTty = spawnSync('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
+    if (onTty.error) throw new Error(`script (util-linux) is needed for this test: install the Debian package bsdutils (${onTty.error.message})`);
+    const ESC = String.fromCharCode(27);
+    expect(onTty.stdout).toContain(`${ESC}[2msuperseded`);
+    const noColor = spawnSync('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env: { ...env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+    expect(noColor.stdout).toMatch(/superseded/);
+    expect(noColor.stdout.includes(String.fromCharCode(27))).toBe(false);
   });
 });
