@@ -171,7 +171,8 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
   const findEol = (from: number): number => {
     let i = from;
     while (i < len && ((i - wordBase) & 3) !== 0) { if (b[i] === 10) return i; i++; }
-    if (i >= wordBase) {
+    if (i >= wordBase && i < wordEnd) {
+      // i is aligned here, so this never moves backwards
       let w = (i - wordBase) >> 2;
       const nw = words.length;
       while (w < nw) {
@@ -180,7 +181,6 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
         w++;
       }
       i = wordBase + w * 4;
-      if (i > wordEnd) i = wordEnd;
     }
     while (i < len && b[i] !== 10) i++;
     return i;
