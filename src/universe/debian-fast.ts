@@ -387,15 +387,16 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     // Not Buffer#indexOf: it crosses into C++ once per line, which costs more than scanning.
     const eol = findEol(pos);
     line++;
-    const c = pos < eol ? b[pos]! : -1;
-    if (c === 32 || c === 9 || c === 13) {
+    const lineEnd = eol > pos && b[eol - 1] === 13 ? eol - 1 : eol;
+    const c = pos < lineEnd ? b[pos]! : -1;
+    if (c === 32 || c === 9) {
       let k = pos;
-      while (k < eol && isWs(b[k]!)) k++;
-      if (k === eol) {
+      while (k < lineEnd && (b[k] === 32 || b[k] === 9)) k++;
+      if (k === lineEnd) {
         if (inStanza) { finishStanza(); fs.fill(-1); inStanza = false; cur = -2; }
       } else {
         if (!inStanza || cur === -2) bailStructure(line);
-        if (cur >= 0) fe[cur] = eol;
+        if (cur >= 0) fe[cur] = lineEnd;
       }
     } else if (c === -1) {
       if (inStanza) { finishStanza(); fs.fill(-1); inStanza = false; cur = -2; }

@@ -56,6 +56,8 @@ describe('the byte fast path rejects what the record importer rejects, with the 
     `${ok}Depends: x1,\n y1 (>= 1) z1\n`,
     `${ok}Pre-Depends: x1 [amd64\n`,
     `${ok}Bad Field: 1\n`,
+    `${ok}\rDepends: x1\n`,
+    `${ok}Depends: x1,\r\n \r\n y1 (\n`,
   ];
   for (const text of bad) {
     it(`rejects ${JSON.stringify(text.slice(ok.length > text.length ? 0 : 0, 60))}`, () => {
