@@ -1,10 +1,24 @@
 /**
  * # The universe: a compact, read-only package snapshot for the resolver
  *
- * Load, then index, then solve. Importers (src/kb/importers) or the fast Debian path
- * (./debian.ts) feed a UniverseBuilder layer by layer; `build()` lays everything out once in
- * flat typed arrays and returns a read-only Universe. Nothing is indexed while loading except
- * interning.
+ * Load, then index, then solve. Importers (src/kb/importers) or the fast Debian path feed a
+ * UniverseBuilder layer by layer; `build()` lays everything out once in flat typed arrays and
+ * returns a read-only Universe. Nothing is indexed while loading except interning.
+ *
+ * Ways in:
+ * - loadDebianUniverse([index...], { status: { path, host } }) → { universe, installed }: the
+ *   usual one (indexes plain/.gz/.xz, one layer each; a host's dpkg status as a fill layer);
+ * - addDebianPackagesFast(builder, bytes, file, layer) (./debian-fast.ts): the byte fast path
+ *   (no PackageRecord objects; names/versions hashed and interned from bytes; anything unusual
+ *   re-parsed by the importers' shared parser, which also produces the positioned errors, so
+ *   both paths accept and reject the same input — tested on the whole bookworm archive and by
+ *   a fast-check property);
+ * - addDebianPackages / addDebianIndex (./debian.ts): the same through the control scanner;
+ * - createUniverse(records) or builder.addRecords(layer, records): from PackageRecords (tests,
+ *   the knowledge base's YAML packages); createCudfUniverse(doc) for CUDF documents.
+ * Figures (bookworm main, 63,440 packages): parse + index in about 1.3-1.5× libsolv's
+ * add_debpackages + createwhatprovides, under 200 MB peak RSS including the 50 MB
+ * decompressed text (npm run bench:load).
  *
  * Ids. Names (real and virtual) are interned to `nameId` 0..nameCount-1; every package version
  * ("pv") is an integer 0..pvCount-1; version strings to version ids; relation atoms
@@ -39,6 +53,10 @@
  * every pv; `:any` accepts real packages with `Multi-Arch: allowed` and any provider; another
  * architecture accepts only pvs of that architecture (so `Conflicts: foo:i386` hits nothing
  * in an amd64 universe).
+ *
+ * Empty clauses: a depends clause with no atoms can never be satisfied (CUDF `depends: false!`).
+ * Candidate lists are computed lazily and cached (per atom, per pv for conflicts/breaks); the
+ * arrays returned are shared: do not modify them.
  *
  * Layers: addLayer() starts a layer; a later layer defining the same name+version+arch overrides
  * the earlier facts (provenance of the winner kept in pvLayer/pvLine, the overridden layers in
