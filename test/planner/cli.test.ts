@@ -207,4 +207,27 @@ describe('rollwise plan', () => {
     expect(noColor.stdout).toMatch(/needs-review/);
     expect(noColor.stdout.includes(String.fromCharCode(27))).toBe(false);
   });
+
+  it('plans for the local host too (its dpkg status read, never written)', async () => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const before = createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).digest('hex');
+    const r = await cli(['plan', '--kb', world.kb, '--index', world.index, '--local', '--store', store, '--install', 'helper', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout) as { status: string; groups: Array<{ hosts: string[]; outcome: { kind: string; changes: Array<{ action: string; name: string }> } }> };
+    expect(p.status).toBe('ready');
+    expect(p.groups).toHaveLength(1);
+    expect(p.groups[0]!.outcome.changes).toEqual([expect.objectContaining({ action: 'install', name: 'helper' })]);
+    expect(createHash('sha256').update(readFileSync('/var/lib/dpkg/status')).digest('hex')).toBe(before);
+  });
+
+  it('fleet show: hosts with facts, the groups they form, as text and JSON', async () => {
+    const t = await cli(['fleet', 'show', '--inventory', world.inventory]);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/^Hosts \(8\):/m);
+    expect(t.stdout).toMatch(/^ {2}old-1 +inventory debian 12 \(bookworm\) amd64 +kernel 5\.10\.0-28-amd64 +2048 MiB +2 cpus .* 3 packages/m);
+    expect(t.stdout).toMatch(/^Groups \(3\):/m);
+    const j = JSON.parse((await cli(['fleet', 'show', '--inventory', world.inventory, '--json'])).stdout) as { groups: Array<{ hosts: string[] }> };
+    expect(j.groups.map((g) => g.hosts.length)).toEqual([6, 1, 1]);
+  });
 });
