@@ -168,30 +168,39 @@ export class Encoding {
 
   private encodeRules(): void {
     const { set, policy, options } = this;
+    const track = options.selectors === true || options.skipFacts !== undefined;
+    const varOfPv = this.varOfPv;
+    const buf: number[] = [];
     for (const pv of this.closure) {
       const p = this.lit(pv, false);
       if (policy.isCandidate) {
         const verdict = policy.isCandidate(pv, set.record(pv));
         if (verdict !== true && this.beginFact({ kind: 'not-candidate', pv, reason: verdict.reason })) this.clause([p]);
       }
-      set.depends(pv).forEach((cands, i) => {
-        if (!this.beginFact({ kind: 'depends', pv, clause: i, field: 'depends' })) return;
-        const lits = [p];
-        for (const q of cands) lits.push(this.lit(q));
-        this.clause(lits);
-      });
-      set.preDepends(pv).forEach((cands, i) => {
-        if (!this.beginFact({ kind: 'depends', pv, clause: i, field: 'pre-depends' })) return;
-        const lits = [p];
-        for (const q of cands) lits.push(this.lit(q));
-        this.clause(lits);
-      });
-      for (const q of set.conflicts(pv)) {
-        if (!this.inClosure(q)) continue;
+      for (let f = 0; f < 2; f++) {
+        const clauses = f === 0 ? set.depends(pv) : set.preDepends(pv);
+        for (let i = 0; i < clauses.length; i++) {
+          if (track && !this.beginFact({ kind: 'depends', pv, clause: i, field: f === 0 ? 'depends' : 'pre-depends' })) continue;
+          const cands = clauses[i]!;
+          const lits = buf;
+          lits.length = 0;
+          lits.push(p);
+          for (let k = 0; k < cands.length; k++) lits.push(varOfPv[cands[k]!]! << 1);
+          this.clause(lits);
+        }
+      }
+      const cs = set.conflicts(pv);
+      for (let k = 0; k < cs.length; k++) {
+        const q = cs[k]!;
+        const vq = varOfPv[q]!;
+        if (vq < 0) continue;
         if (options.oneVersionPerName && set.nameIdOf[q] === set.nameIdOf[pv]) continue;
         // each pair once: from the smaller id, or from the only side that declares it
-        if (q < pv && this.inClosure(q) && set.conflicts(q).includes(pv)) continue;
-        if (this.beginFact({ kind: 'conflict', a: pv, b: q })) this.clause([p, this.lit(q, false)]);
+        if (q < pv && set.conflicts(q).includes(pv)) continue;
+        if (track && !this.beginFact({ kind: 'conflict', a: pv, b: q })) continue;
+        buf.length = 0;
+        buf.push(p, (vq << 1) | 1);
+        this.clause(buf);
       }
     }
     if (options.oneVersionPerName) {
@@ -303,6 +312,22 @@ export class Encoding {
     if (allowed.length > 0) this.upgradeTargets.push(allowed[0]!);
   }
 
+  private byNameCache: Map<number, number[]> | undefined;
+
+  /** Closure versions grouped by name id. */
+  closureByName(): Map<number, number[]> {
+    if (this.byNameCache) return this.byNameCache;
+    const byName = new Map<number, number[]>();
+    for (const pv of this.closure) {
+      const id = this.set.nameIdOf[pv]!;
+      const l = byName.get(id);
+      if (l) l.push(pv);
+      else byName.set(id, [pv]);
+    }
+    this.byNameCache = byName;
+    return byName;
+  }
+
   // ------------------------------------------------------------------ objectives
   private auxFor(lits: number[]): number {
     // x <=> OR(lits)
@@ -317,13 +342,7 @@ export class Encoding {
   criterionLits(c: Criterion): number[] {
     const { set, installed, engine } = this;
     const out: number[] = [];
-    const byName = new Map<number, number[]>();
-    for (const pv of this.closure) {
-      const id = set.nameIdOf[pv]!;
-      let l = byName.get(id);
-      if (!l) byName.set(id, (l = []));
-      l.push(pv);
-    }
+    const byName = this.closureByName();
     switch (c.name) {
       case 'removed':
       case 'new':
