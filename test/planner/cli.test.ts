@@ -202,9 +202,10 @@ describe('rollwise plan', () => {
     const onTty = spawnSync('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
     if (onTty.error) throw new Error(`script (util-linux) is needed for this test: install the Debian package bsdutils (${onTty.error.message})`);
     const ESC = String.fromCharCode(27);
-    expect(onTty.stdout).toContain(`${ESC}[33mneeds-review`);
+    // every status is coloured on a terminal (yellow needs-review, green ready/approved, dim superseded)
+    expect(onTty.stdout).toMatch(new RegExp(`${ESC}\\[(33mneeds-review|32mready|32mapproved|2msuperseded)`));
     const noColor = spawnSync('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env: { ...env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
-    expect(noColor.stdout).toMatch(/needs-review/);
+    expect(noColor.stdout).toMatch(/ v1 {2}(needs-review|superseded|ready|approved)/);
     expect(noColor.stdout.includes(String.fromCharCode(27))).toBe(false);
   });
 
