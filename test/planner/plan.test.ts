@@ -136,6 +136,34 @@ describe('conflict review', () => {
   });
 });
 
+describe('environment findings', () => {
+  it('a requirement that cannot be checked (a fact the host does not report) is a finding, not a silent pass', async () => {
+    const w = createWorld({ inventory: 'hosts:\n  - name: nofacts-1\n    status: status/base\n    facts: { architecture: amd64, os: { id: debian, versionId: "12" } }\n' });
+    try {
+      const f = await collectFleet({ inventories: [w.inventory] });
+      const c = await loadPlanningContext([w.kb], [w.index]);
+      const solver = createFleetSolver({ records: c.records, installedSets: f.hosts.map((h) => h.installed), rules: c.rules });
+      const body = planDeployment({ fleet: f, request: buildRequest({ install: ['app-a=2.0-1'] }), solver, rules: c.rules });
+      expect(body.status).toBe('ready');
+      const kinds = body.groups[0]!.findings.map((x) => [x.kind, x.rule, x.reason]);
+      expect(kinds).toContainEqual(['requirement-unknown', 'requirement:app-a=2.0-1', 'fact kernel is not known for this host']);
+      expect(kinds.map((k) => k[0])).toContain('known-issue');
+      expect(body.summary.findings.requirementUnknown).toBe(1);
+    } finally {
+      w.cleanup();
+    }
+  });
+
+  it('with enforcement off, an unmet requirement is a finding on a ready group', () => {
+    const solver = createFleetSolver({ records: ctx.records, installedSets: fleet.hosts.map((h) => h.installed), installedRecords: readStatusRecords(fleet.hosts), rules: ctx.rules, enforceRequirements: false });
+    const body = planDeployment({ fleet, request: buildRequest({ install: ['app-a=2.0-1'] }), solver, rules: ctx.rules });
+    const old = body.groups.find((g) => g.hosts.includes('old-1'))!;
+    expect(old.outcome.kind).toBe('transaction');
+    expect(old.findings.find((x) => x.kind === 'requirement-not-met')).toMatchObject({ package: 'app-a', reason: 'kernel 5.10.0-28-amd64 >= 6.1 is false', severity: 'high' });
+    expect(body.summary.findings.requirementNotMet).toBe(2);
+  });
+});
+
 describe('installed versions no layer knows', () => {
   it('are kept with the relations their status file records', async () => {
     const w = createWorld({ inventory: 'hosts:\n  - name: local-1\n    status: status/local\n    facts: { architecture: amd64, kernel: 6.1.0-18-amd64 }\n' });
