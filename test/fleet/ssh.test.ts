@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab } from '../lab/index.js';
+import { createLab, requireTool, type Lab } from '../lab/index.js';
 import { collectSshHosts, type FleetHost } from '../../src/fleet/index.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -17,6 +17,7 @@ let lab: Lab;
 const target = (name: string): FleetHost => ({ name, source: 'ssh', groups: [], labels: { from: 'inventory' }, facts: { memoryMiB: 1 }, installed: [], installedFrom: '', ssh: { host: name } });
 
 beforeAll(async () => {
+  requireTool('ssh'); // names the Debian package when the OpenSSH client is missing
   lab = await createLab({ hosts: 3, ssh: true, packages: [], updateIndex: false });
 });
 afterAll(async () => {
