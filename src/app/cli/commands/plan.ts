@@ -254,6 +254,8 @@ export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[],
     const r = existsSync(f) ? loadInventory(f) : undefined;
     if (r?.ok) hosts.push(...r.inventory.hosts);
   }
+  // the local host's status (read-only) when the plan included it; SSH hosts' sets are in the plan
+  if (plan.inputs.local) hosts.push({ name: 'local', source: 'local', groups: [], labels: {}, facts: {}, installed: [], installedFrom: '/var/lib/dpkg/status' });
   const statusRecords = readStatusRecords(hosts);
   const solver = createSolverFor(ctx, plan.groups.map((g) => g.installed), statusRecords);
   const body = resolvePlan(plan, choices, solver, ctx.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
