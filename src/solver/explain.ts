@@ -61,6 +61,15 @@ function conflictTarget(enc: Encoding, _a: number, b: number): string {
 
 function describeRequestContext(enc: Encoding, f: Extract<Fact, { kind: 'request' }>): string {
   const set = enc.set;
+  if (f.item.kind === 'install' || f.item.kind === 'upgrade') {
+    const item = f.item;
+    const cands = set.candidates(item.op ? { name: item.name, op: item.op, version: item.version! } : { name: item.name });
+    if (cands.length === 0) {
+      const own = Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv));
+      if (own.length > 0) return `, but no available version matches (available: ${own.slice(0, 5).join(', ')}${own.length > 5 ? ', ...' : ''})`;
+      return set.isProvided(item.name) ? ', but no provider matches the version' : ', but no package of that name is available';
+    }
+  }
   if (f.item.kind === 'hold') {
     const inst = Array.from(set.versionsOf(f.item.name)).filter((pv) => enc.installed[pv]);
     return inst.length ? ` (installed: ${inst.map((pv) => set.versionOf(pv)).join(', ')})` : ' (not installed)';

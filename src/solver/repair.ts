@@ -47,10 +47,13 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
       const i = f.requestIndex;
       const item = request.items[i]!;
       if (item.kind === 'install' || item.kind === 'upgrade') {
+        const installedVersions = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1).map((pv) => set.versionOf(pv));
         for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
           const name = set.nameOf(pv);
           const version = set.versionOf(pv);
           if (item.op && item.version === version && name === item.name) continue;
+          // an upgrade is only re-targeted to versions newer than the installed one
+          if (item.kind === 'upgrade' && name === item.name && installedVersions.some((v) => set.compare(version, v) <= 0)) continue;
           const alt = name === item.name ? 'choose another version' : 'choose an alternative provider';
           edits.push({
             description: `${alt}: install ${name}=${version} instead of ${formatItem(item).replace(/^\w+ /, '')}`,
