@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RollwiseError } from '../../../shared/errors.js';
-import { loadKnowledgeBase, collectRecords } from '../../../kb/index.js';
+import { loadKnowledgeBase } from '../../../kb/index.js';
 import { loadDpkgStatus } from '../../../kb/importers/dpkg-status.js';
 import { UniverseBuilder, addDebianIndexFast, addInstalledLayer, createInstalledState } from '../../../universe/index.js';
 import {
@@ -101,10 +101,20 @@ async function loadProblem(o: SolveOptions): Promise<Problem> {
   const builder = new UniverseBuilder();
   for (const path of indexes) await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
   if (o.kb && o.kb.length > 0) {
-    const kb = await loadKnowledgeBase(o.kb);
+    // the indexes are passed so the knowledge base's references to distribution packages resolve
+    const kb = await loadKnowledgeBase(o.kb, { indexes });
     const bad = kb.problems.filter((p) => p.severity === 'error');
-    if (bad.length > 0) throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${bad.length} problem(s); first: ${bad[0]!.message}`, { hint: 'run rollwise kb validate on it' });
-    builder.addRecords({ name: 'kb', source: o.kb.join(','), trust: 'organisation' }, collectRecords(kb));
+    if (bad.length > 0) {
+      const first = bad[0]!;
+      throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${bad.length} problem(s); first: ${first.message}`, {
+        hint: 'run rollwise kb validate on it',
+        ...(first.line !== undefined ? { position: { file: first.file, line: first.line, column: first.column ?? 1 } } : {}),
+      });
+    }
+    // organisation layers on top of the indexes, lowest precedence first
+    for (const layer of kb.layers.filter((l) => l.origin === 'yaml').reverse()) {
+      builder.addRecords({ name: layer.name, source: layer.source, trust: 'organisation' }, layer.records);
+    }
   }
   let entries;
   if (o.status) {
