@@ -63,7 +63,6 @@ export function isValidDebianName(name: string): boolean {
 export class StanzaReader {
   private readonly scratch: RelationScratch = createRelationScratch();
   private readonly validVersions = new Set<string>();
-  private readonly atomCache = new Map<string, PackageAtom>();
   constructor(readonly errorCode: ErrorCode, readonly hostArch: string = 'amd64') {}
 
   fail(st: ControlStanza, code: FieldCode, offset: number, message: string, hint?: string): never {
@@ -116,18 +115,8 @@ export class StanzaReader {
     return s;
   }
 
-  /** Atoms are shared between records (they are read-only): one object per distinct atom. */
   private atomOf(s: RelationScratch, k: number): PackageAtom {
-    const name = s.names[k]!;
-    const arch = s.archQualifiers[k]!;
-    const op = s.ops[k]!;
-    const key = op === 0 && arch === '' ? name : `${name}\u0000${arch}\u0000${op}\u0000${s.versions[k]!}`;
-    let a = this.atomCache.get(key);
-    if (a === undefined) {
-      a = atomAt(s, k);
-      this.atomCache.set(key, a);
-    }
-    return a;
+    return atomAt(s, k);
   }
 
   clauses(st: ControlStanza, code: FieldCode): Alternatives[] {
@@ -273,6 +262,8 @@ function finishStats(stats: DebianIndexStats, records: PackageRecord[]): DebianI
   return stats;
 }
 
+const PIECE_BYTES = 1 << 18;
+
 function provenanceFor(file: string, options: DebianImportOptions): Provenance {
   const base = file.split('/').pop() ?? file;
   return { layer: options.layer ?? `debian:${base}`, source: file, trust: options.trust ?? 'distribution' };
@@ -284,7 +275,18 @@ export function parseDebianPackages(bytes: Buffer, file: string, options: Debian
   const provenance = provenanceFor(file, options);
   const records: PackageRecord[] = [];
   const stats = createStats(file);
-  stats.lines = scanControl(bytes.toString('latin1'), file, (st) => records.push(reader.record(st, provenance)), { errorCode: 'RW_INDEX_PARSE', bytes });
+  // Scanned in pieces cut at blank lines: one 50 MB string costs more than many small ones.
+  const onStanza = (st: ControlStanza): void => { records.push(reader.record(st, provenance)); };
+  let line = 1;
+  let pos = 0;
+  while (pos < bytes.length) {
+    let cut = pos + PIECE_BYTES >= bytes.length ? bytes.length : bytes.indexOf('\n\n', pos + PIECE_BYTES);
+    cut = cut < 0 ? bytes.length : Math.min(bytes.length, cut + 2);
+    const piece = bytes.subarray(pos, cut);
+    line += scanControl(piece.toString('latin1'), file, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: piece });
+    pos = cut;
+  }
+  stats.lines = line - 1;
   stats.bytes = bytes.length;
   return { records, stats: finishStats(stats, records) };
 }
