@@ -157,7 +157,9 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
     }
     return need;
   };
-  for (const pv of targets) {
+  const COMPANIONS = 32;
+  for (let ti = 0; ti < targets.length; ti++) {
+    const pv = targets[ti]!;
     if (!complete) break;
     if (certified[pv] || broken[pv]) continue;
     if (!engine.isOk || engine.valueOfLit(pos(pv)) === -1) {
@@ -166,7 +168,15 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
     }
     epoch++;
     scope.length = 0;
-    grow([pv, ...essentialPvs]);
+    // the next unsettled versions ride along (decided true when they fit): one model can certify several
+    const start = [pv];
+    for (let tj = ti + 1; tj < targets.length && start.length <= COMPANIONS; tj++) {
+      const q = targets[tj]!;
+      if (!certified[q] && !broken[q] && engine.valueOfLit(pos(q)) !== -1) start.push(q);
+    }
+    grow([...start, ...essentialPvs]);
+    // try to install the whole scope: each model then certifies as many versions as possible
+    for (const q of scope) engine.setPhase(q, true);
     for (;;) {
       const r = engine.solve({ assumptions: [pos(pv)], deadline, scope, trueVarsOnly: true });
       if (r === 'sat') {
