@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDebianIndex, parseDebianPackages, streamDebianIndex } from '../../src/kb/importers/index.js';
+import { decompressedSizeHint, loadDebianIndex, parseDebianPackages, readDecompressed, streamDebianIndex } from '../../src/kb/importers/index.js';
 import type { PackageRecord } from '../../src/kb/model.js';
 import { RollwiseError } from '../../src/shared/errors.js';
 
@@ -114,6 +114,8 @@ describe('compressed and streamed indexes', () => {
       const { records, stats } = await loadDebianIndex(p);
       expect(strip(records)).toEqual(expected);
       expect(stats.bytes).toBe(plain.length);
+      expect(await decompressedSizeHint(p)).toBe(plain.length);
+      expect((await readDecompressed(p)).equals(plain)).toBe(true);
     }
   });
 

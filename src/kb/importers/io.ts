@@ -3,9 +3,9 @@
  * (`xz -dc` spawned with an argument array, its stdout streamed). The format is detected from
  * the file's first bytes, not its name.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { RollwiseError } from '../../shared/errors.js';
 
@@ -87,9 +87,50 @@ async function* streamXz(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** The whole decompressed content of a file. */
+/**
+ * The decompressed size, when cheap to know: a plain file's size, gzip's ISIZE trailer
+ * (modulo 2^32), `xz --robot --list`. Only a hint for allocation; undefined when unknown.
+ */
+export async function decompressedSizeHint(path: string): Promise<number | undefined> {
+  try {
+    const kind = await detectCompression(path);
+    const st = await stat(path);
+    if (kind === 'none') return st.size;
+    if (kind === 'gzip') {
+      if (st.size < 18) return undefined;
+      const fh = await open(path, 'r');
+      try {
+        const tail = Buffer.alloc(4);
+        await fh.read(tail, 0, 4, st.size - 4);
+        return tail.readUInt32LE(0);
+      } finally {
+        await fh.close();
+      }
+    }
+    const out = await new Promise<string>((resolve) => {
+      execFile('xz', ['--robot', '--list', '--', path], { encoding: 'utf8' }, (err, stdout) => resolve(err ? '' : stdout));
+    });
+    const totals = out.split('\n').find((l) => l.startsWith('totals\t'));
+    const size = totals ? Number(totals.split('\t')[4]) : NaN;
+    return Number.isSafeInteger(size) && size > 0 ? size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The whole decompressed content of a file, in one buffer allocated once when the size is known. */
 export async function readDecompressed(path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of streamDecompressed(path)) chunks.push(c);
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const hint = await decompressedSizeHint(path);
+  let buf = Buffer.allocUnsafe(Math.min(hint ?? 1 << 20, 1 << 30) || 1024);
+  let n = 0;
+  for await (const c of streamDecompressed(path)) {
+    if (n + c.length > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(buf.length * 2, n + c.length));
+      buf.copy(grown, 0, 0, n);
+      buf = grown;
+    }
+    c.copy(buf, n);
+    n += c.length;
+  }
+  return buf.subarray(0, n);
 }
