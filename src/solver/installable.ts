@@ -57,7 +57,7 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
   const deadline = t0 + (options.timeBudgetMs ?? 600_000);
   const n = set.size;
   const engine = createSatEngine();
-  for (let pv = 0; pv < n; pv++) engine.newVar(true);
+  engine.newVars(n, true);
   const pos = (pv: number) => pv << 1;
   const neg = (pv: number) => (pv << 1) | 1;
   const lits: number[] = [];

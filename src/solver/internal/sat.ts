@@ -219,9 +219,27 @@ export class SatEngine {
     return v;
   }
 
+  /** Creates n variables at once (one allocation, heap built in linear time). */
   newVars(n: number, phase = false): number {
     const first = this.nVars;
-    for (let i = 0; i < n; i++) this.newVar(phase);
+    this.nVars += n;
+    this.grow(this.nVars);
+    this.level.fill(-1, first, this.nVars);
+    this.reason.fill(NO_REASON, first, this.nVars);
+    this.phase.fill(phase ? 1 : -1, first, this.nVars);
+    this.activity.fill(0, first, this.nVars);
+    for (let v = first; v < this.nVars; v++) {
+      this.watches.push(undefined, undefined);
+      this.binImp.push(undefined, undefined);
+    }
+    if (!this.heapScoped) {
+      // all new activities are 0: appending keeps the heap property
+      for (let v = first; v < this.nVars; v++) {
+        const i = this.heapSize++;
+        this.heap[i] = v;
+        this.heapIdx[v] = i;
+      }
+    } else this.heapIdx.fill(-1, first, this.nVars);
     return first;
   }
 
