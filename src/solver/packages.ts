@@ -232,7 +232,10 @@ export class RecordPackageSet implements PackageSet {
     if (provs) {
       for (const p of provs) {
         if (atom.op) {
-          if (p.version === undefined || !satisfiesOp(this.compare(p.version, atom.version!), atom.op)) continue;
+          // CUDF 2.0: an unversioned provide provides every version of the feature
+          if (p.version === undefined) {
+            if (this.records[p.pv]!.scheme !== 'cudf') continue;
+          } else if (!satisfiesOp(this.compare(p.version, atom.version!), atom.op)) continue;
         }
         if (!out.includes(p.pv)) out.push(p.pv);
       }
