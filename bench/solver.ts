@@ -183,6 +183,7 @@ async function main(): Promise<void> {
         scenarios.push({ title: 'impossible: mail-transport-agent (>= 1) (base)', on: 'base', install: ['mail-transport-agent (>= 1)'], recommends: false, impossible: true, oursOnly: true, wantResolutions: 3 });
       }
       const table = new Table({ head: ['request', 'rollwise: outcome', 'solve cold / warm', 'peak RSS', 'apt-get -s', 'mccs', 'aspcud', 'apt/ours', 'mccs/ours', 'aspcud/ours'] });
+      const coldTimes: number[] = [];
       const warmTimes: number[] = [];
       for (const s of scenarios) {
         process.stderr.write(`request: ${s.title}...\n`);
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
             : await peers.runAptSimulate(root, 'install', s.install ?? [], { recommends: s.recommends, allowRemovals: !s.impossible });
           apt = { ms: sim.run.wallMs, peakKb: sim.run.peakKb, ok: sim.ok };
         }
-        type PeerRun = { solution: string | undefined; run?: { wallMs: number; peakKb: number } | undefined };
+        type PeerRun = { solution: string | undefined; run?: { wallMs: number; peakKb: number } | undefined; error?: string };
         let mccs: PeerRun = { solution: undefined };
         let aspcud: PeerRun = { solution: undefined };
         if (!s.oursOnly) {
@@ -203,10 +204,11 @@ async function main(): Promise<void> {
           const gen = createCudfFromDebian(records, { ...(s.install ? { install: s.install } : {}), ...(s.remove ? { remove: s.remove } : {}), ...(s.on === 'base' ? { installed: base.names } : {}), recommends: s.recommends });
           const cudfFile = join(dir, 'problem.cudf');
           writeFileSync(cudfFile, gen.text);
-          mccs = await peers.runMccs(cudfFile, criteria).catch((): PeerRun => ({ solution: undefined }));
-          aspcud = await peers.runAspcud(cudfFile, criteria).catch((): PeerRun => ({ solution: undefined }));
+          // mccs 1.1 segfaults (exit 139) on these problems when the criteria use Recommends (nunsat)
+          mccs = await peers.runMccs(cudfFile, criteria).catch((e: Error): PeerRun => ({ solution: undefined, error: / exited (\d+)/.exec(e.message)?.[1] ?? 'error' }));
+          aspcud = await peers.runAspcud(cudfFile, criteria).catch((e: Error): PeerRun => ({ solution: undefined, error: / exited (\d+)/.exec(e.message)?.[1] ?? 'error' }));
         }
-        const peerCell = (r: PeerRun) => (s.oursOnly ? 'n/a' : r.run ? `${fmtMs(r.run.wallMs)}, ${fmtMB(r.run.peakKb)}${r.solution === undefined ? ' FAIL' : ''}` : 'error');
+        const peerCell = (r: PeerRun) => (s.oursOnly ? 'n/a' : r.run ? `${fmtMs(r.run.wallMs)}, ${fmtMB(r.run.peakKb)}${r.solution === undefined ? ' FAIL' : ''}` : r.error === '139' ? 'crashed (SIGSEGV)' : `error ${r.error ?? ''}`);
         table.push([
           s.title,
           us.outcome,
@@ -224,16 +226,20 @@ async function main(): Promise<void> {
           const ok = us.ms < 500 && (!s.wantResolutions || new RegExp(`${s.wantResolutions} verified`).test(us.outcome));
           targets.push([`${s.title}: explanation + ${want} < 500 ms`, `${fmtMs(us.ms)} cold, ${fmtMs(us.warmMs)} warm (${us.outcome})`, ok]);
         }
-        else warmTimes.push(us.ms);
+        else {
+          coldTimes.push(us.ms);
+          warmTimes.push(us.warmMs ?? us.ms);
+        }
       }
       console.log('\nRequests with the index loaded (ours: time of the solve itself; peers: whole process on the same input)');
       console.log(table.toString());
-      if (warmTimes.length > 0) {
-        const sorted = warmTimes.slice().sort((a, b) => a - b);
+      for (const [label, times] of [['cold: first solve in the process', coldTimes], ['warm: median of 3 further solves', warmTimes]] as const) {
+        if (times.length === 0) continue;
+        const sorted = times.slice().sort((a, b) => a - b);
         const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
         const max = sorted[sorted.length - 1]!;
-        targets.push([`single requests: median < 50 ms (cold solves, ${sorted.length} requests)`, fmtMs(median), median < 50]);
-        targets.push(['single requests: none over 250 ms (cold solves)', fmtMs(max), max < 250]);
+        targets.push([`single requests (${sorted.length}, ${label}): median < 50 ms`, fmtMs(median), median < 50]);
+        targets.push([`single requests (${sorted.length}, ${label}): none over 250 ms`, `max ${fmtMs(max)}`, max < 250]);
       }
     } finally {
       roots?.empty.dispose();
