@@ -4,7 +4,7 @@
  * package it adds; or, when there is no solution, explain (explain.ts) and repair (repair.ts).
  */
 import type { PackageRecord } from '../kb/model.js';
-import { encodeRequest, type Encoding } from './encode.js';
+import { encodeRequest, type EncodeOptions, type Encoding } from './encode.js';
 import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
 import type { Universe } from '../universe/index.js';
@@ -141,11 +141,11 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
   const criteria = effectiveCriteria(policy);
   const cudf = mode.mode === 'cudf';
   const wantsRecommends = criteria.some((c) => c.name === 'unmet_recommends') && policy.recommends !== false;
-  const encodeOptions = {
+  const encodeOptions: EncodeOptions = {
     oneVersionPerName: !cudf,
     keepEssential: !cudf,
     followRecommends: wantsRecommends,
-    recommendsScope: cudf ? ('all' as const) : ('changed' as const),
+    recommendsScope: cudf ? 'all' : 'changed',
     cudf,
   };
   const enc = encodeRequest(problem.set, problem.installed, request, policy, encodeOptions);
@@ -210,7 +210,7 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
   };
 }
 
-function explainConflict(problem: Problem, request: SolveRequest, policy: SolverPolicy, encodeOptions: object, deadline: number): Explanation {
+function explainConflict(problem: Problem, request: SolveRequest, policy: SolverPolicy, encodeOptions: EncodeOptions, deadline: number): Explanation {
   const enc = encodeRequest(problem.set, problem.installed, request, policy, { ...encodeOptions, selectors: true, followRecommends: false });
   const mus = computeMus(enc, deadline);
   return buildExplanation(enc, mus.facts, mus.minimal);
