@@ -194,18 +194,55 @@ interface Stanza {
   name: string;
   version: number;
   installed: boolean;
+  /** `provides` atoms: name and version (undefined: every version). */
+  provides: Array<{ name: string; version: number | undefined }>;
+  /** `recommends` clauses of atoms `name [op version]`. */
+  recommends: CudfAtom[][];
 }
 
-/** The package stanzas of a CUDF text (name, version, installed), ignoring everything else. */
+interface CudfAtom {
+  name: string;
+  op?: string;
+  version?: number;
+}
+
+function readAtom(text: string): CudfAtom {
+  const m = /^\s*(\S+)\s*(?:(<=|>=|!=|=|<|>)\s*(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`not a CUDF atom: '${text}'`);
+  return m[2] ? { name: m[1]!, op: m[2], version: Number(m[3]) } : { name: m[1]! };
+}
+
+function field(block: string, name: string): string | undefined {
+  return new RegExp(`^${name}: *(.*(?:\\n .*)*)`, 'm').exec(block)?.[1]?.replace(/\n /g, ' ');
+}
+
+/** The package stanzas of a CUDF text (name, version, installed, provides, recommends). */
 export function readCudfStanzas(text: string): Stanza[] {
   const out: Stanza[] = [];
   for (const block of text.split(/\n\s*\n/)) {
     const name = /^package: *(\S+)/m.exec(block)?.[1];
     if (!name) continue;
     const version = Number(/^version: *(\d+)/m.exec(block)?.[1] ?? NaN);
-    out.push({ name, version, installed: /^installed: *true/m.test(block) });
+    const provides = (field(block, 'provides') ?? '').split(',').filter((x) => x.trim()).map((x) => {
+      const a = readAtom(x);
+      return { name: a.name, version: a.version };
+    });
+    const rec = field(block, 'recommends');
+    const recommends = rec && rec.trim() !== 'true!' ? rec.split(',').map((c) => c.split('|').map(readAtom)) : [];
+    out.push({ name, version, installed: /^installed: *true/m.test(block), provides, recommends });
   }
   return out;
+}
+
+const holdsNum = (a: number, op: string, b: number): boolean =>
+  op === '=' ? a === b : op === '!=' ? a !== b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+
+function satisfiedBy(installed: readonly Stanza[], a: CudfAtom): boolean {
+  return installed.some(
+    (p) =>
+      (p.name === a.name && (!a.op || holdsNum(p.version, a.op, a.version!))) ||
+      p.provides.some((q) => q.name === a.name && (!a.op || q.version === undefined || holdsNum(q.version, a.op, a.version!))),
+  );
 }
 
 export interface CriteriaValues {
@@ -213,12 +250,16 @@ export interface CriteriaValues {
   new: number;
   changed: number;
   notuptodate: number;
+  /** Recommends clauses of installed packages that the solution leaves unsatisfied (providers count). */
+  unmet_recommends: number;
 }
 
 /**
  * CUDF criteria (as mccs and aspcud define them) of a solution for a problem: removed (names
  * installed before, none after), new (none before, some after), changed (names whose set of
- * installed versions differs), notuptodate (names installed after without their newest version).
+ * installed versions differs), notuptodate (names installed after without their newest version),
+ * unmet_recommends (recommends clauses of the packages installed after that nothing installed
+ * satisfies, as mccs' nunsat[recommends:,true] and aspcud's unsat_recommends(solution)).
  */
 export function evaluateCriteria(problemText: string, solutionText: string): CriteriaValues {
   const problem = readCudfStanzas(problemText);
@@ -232,8 +273,12 @@ export function evaluateCriteria(problemText: string, solutionText: string): Cri
   for (const p of readCudfStanzas(solutionText)) {
     if (p.installed) after.set(p.name, (after.get(p.name) ?? new Set()).add(p.version));
   }
+  // the solution lists name and version only: take relations from the problem's stanzas
+  const installedAfter = problem.filter((p) => after.get(p.name)?.has(p.version));
+  let unmet = 0;
+  for (const p of installedAfter) for (const clause of p.recommends) if (!clause.some((a) => satisfiedBy(installedAfter, a))) unmet++;
   const names = new Set([...before.keys(), ...after.keys()]);
-  const v: CriteriaValues = { removed: 0, new: 0, changed: 0, notuptodate: 0 };
+  const v: CriteriaValues = { removed: 0, new: 0, changed: 0, notuptodate: 0, unmet_recommends: unmet };
   for (const n of names) {
     const b = before.get(n);
     const a = after.get(n);

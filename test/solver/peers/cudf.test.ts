@@ -47,6 +47,8 @@ const cases: Case[] = [
   { title: 'base system: install postfix (replaces nothing installed), paranoid', request: (b) => ({ install: ['postfix'], installed: b }), criteria: '-removed,-changed', peers: ['mccs', 'aspcud'] },
   { title: 'base system: remove libnftables1 and install curl, paranoid', request: (b) => ({ install: ['curl'], remove: ['libnftables1'], installed: b }), criteria: '-removed,-changed', peers: ['mccs', 'aspcud'] },
   { title: 'base system: install exim4-daemon-heavy, -removed,-new', request: (b) => ({ install: ['exim4-daemon-heavy'], installed: b }), criteria: '-removed,-new', peers: ['mccs', 'aspcud'] },
+  // Recommends as the CUDF `recommends` property; mccs 1.1 segfaults on nunsat criteria here, so aspcud only
+  { title: 'install texlive-full with Recommends on an empty system, -removed,-unmet_recommends,-changed', request: () => ({ install: ['texlive-full'], recommends: true }), criteria: '-removed,-unmet_recommends,-changed', peers: ['aspcud'] },
 ];
 
 describe('rollwise cudf against mccs and aspcud on problems made from bookworm', () => {
