@@ -112,6 +112,21 @@ function minimizeLevel(engine: SatEngine, objLits: number[], hard: number[], opt
     if (engine.isFixedTrue(l)) continue; // fixed true: unavoidable cost
     next.set(l ^ 1, null);
   }
+  // Cores read off the clauses: an open clause made only of objective literals (each assumed
+  // false) is a core without any search. Disjoint ones are relaxed up front, one totalizer each.
+  const used = new Set<number>();
+  const structural: number[][] = [];
+  engine.forEachOpenClause((lits) => {
+    if (lits.length < 2 || lits.length > 64) return;
+    for (const l of lits) if (!next.has(l ^ 1) || next.get(l ^ 1) !== null || used.has(l)) return;
+    for (const l of lits) used.add(l);
+    structural.push(lits.slice());
+  });
+  for (const lits of structural) {
+    for (const l of lits) next.delete(l ^ 1);
+    const tot = buildTotalizer(engine, lits);
+    next.set(tot.outputs[1]! ^ 1, { tot, k: 2 });
+  }
   for (;;) {
     if (options.isCancelled?.() || performance.now() > options.deadline) return { optimal: false, model: undefined };
     const assumptions = hard.concat(Array.from(next.keys()));

@@ -818,6 +818,45 @@ export class SatEngine {
     this.enqueue(asserting, cr);
   }
 
+  /**
+   * Calls `fn` with the literals not false at level 0 of every problem clause (long and
+   * binary, learnt ones excluded) that no level-0 literal satisfies. Call between solves.
+   */
+  forEachOpenClause(fn: (lits: number[]) => void): void {
+    if (this.trailLim.length > 0) this.cancelUntil(0);
+    const buf: number[] = [];
+    const arena = this.arena;
+    for (let cr = 0; cr < this.arenaLen; ) {
+      const size = arena[cr]!;
+      const flags = arena[cr + 1]!;
+      if ((flags & 3) === 0) {
+        buf.length = 0;
+        let sat = false;
+        for (let k = 0; k < size; k++) {
+          const l = arena[cr + 2 + k]!;
+          const v = this.litValue[l]!;
+          if (v === 1) {
+            sat = true;
+            break;
+          }
+          if (v === 0) buf.push(l);
+        }
+        if (!sat) fn(buf);
+      }
+      cr += size + 2;
+    }
+    for (let l = 0; l < this.binImp.length; l++) {
+      const list = this.binImp[l];
+      if (!list || this.litValue[l] !== 0) continue;
+      for (const o of list) {
+        if (o < l || this.litValue[o] !== 0) continue;
+        buf.length = 0;
+        buf.push(l, o);
+        fn(buf);
+      }
+    }
+  }
+
   /** Value of literal l in the last model. */
   modelValue(l: number): boolean {
     const v = this.model[l >> 1]!;
