@@ -92,11 +92,13 @@ export class Encoding {
   ) {
     this.varOfPv = new Int32Array(set.size).fill(-1);
     this.computeClosure();
-    for (const pv of this.closure) {
-      const v = this.engine.newVar(installed[pv] === 1);
+    const first = this.engine.newVars(this.closure.length, false);
+    this.closure.forEach((pv, i) => {
+      const v = first + i;
+      if (installed[pv] === 1) this.engine.setPhase(v, true);
       this.varOfPv[pv] = v;
       this.pvOfVar[v] = pv;
-    }
+    });
     this.encodeRules();
     this.encodeRequest();
   }
@@ -375,17 +377,32 @@ export class Encoding {
         break;
       case 'unmet_recommends':
         if (!this.options.followRecommends) break;
+        // eslint-disable-next-line no-case-declarations
+        const buf2 = [0, 0];
         for (const pv of this.closure) {
           const recs = set.recommends(pv);
           if (recs.length === 0) continue;
           if (this.options.recommendsScope === 'changed' && installed[pv]) continue;
           const p = this.lit(pv);
+          const buf: number[] = [];
           for (const cands of recs) {
-            const cl = Array.from(cands).filter((q) => this.inClosure(q)).map((q) => this.lit(q));
             const x = engine.newVar(false) << 1;
-            engine.addClause([p ^ 1, ...cl, x]);
-            engine.addClause([x ^ 1, p]);
-            for (const l of cl) engine.addClause([x ^ 1, l ^ 1]);
+            buf.length = 0;
+            buf.push(p ^ 1, x);
+            for (let k = 0; k < cands.length; k++) {
+              const v = this.varOfPv[cands[k]!]!;
+              if (v >= 0) buf.push(v << 1);
+            }
+            engine.addClause(buf);
+            for (let k = 2; k < buf.length; k++) {
+              const l = buf[k]!;
+              buf2[0] = x ^ 1;
+              buf2[1] = l ^ 1;
+              engine.addClause(buf2);
+            }
+            buf2[0] = x ^ 1;
+            buf2[1] = p;
+            engine.addClause(buf2);
             out.push(x);
           }
         }

@@ -87,7 +87,10 @@ export function minimizeLexicographic(engine: SatEngine, levels: Array<() => num
       costs.push({ cost: countLits(best, lits), optimal: false });
       continue;
     }
+    const s0 = engine.solves;
+    const tl = performance.now();
     const r = minimizeLevel(engine, lits, hard, options);
+    if (process.env.ROLLWISE_SOLVER_DEBUG === '1') console.error(`optimise: level ${costs.length}: ${lits.length} literals, ${engine.solves - s0} solves, ${(performance.now() - tl).toFixed(1)} ms`);
     if (r.model) best = r.model;
     costs.push({ cost: r.model ? countLits(best, lits) : countLits(best, lits), optimal: r.optimal });
     if (!r.optimal) allOptimal = false;
