@@ -21,7 +21,7 @@ import {
 } from './schema.js';
 import { createLayer, type KbLayer, type KnowledgeBase, type Trust } from './types.js';
 import { problemsFromZodIssues, suggestName } from './zod-issues.js';
-import { loadIndexRecords } from './index-layer.js';
+import { loadIndexRecords, type IndexLoad } from './index-layer.js';
 
 const YAML_EXT = /\.ya?ml$/i;
 
@@ -30,7 +30,22 @@ export interface LoadOptions {
   indexes?: readonly string[];
   /** Indexes loaded only when no path and no `indexes` entry is an index (the CLI's embedded default). */
   fallbackIndexes?: readonly string[];
+  /**
+   * Loads the index layers instead of the record importer (the planner's universe fast path).
+   * Called once, after the YAML layers are read and before references are checked, with every
+   * index (file, layer name, precedence) and the YAML layers; returns, in the same order, each
+   * index layer's records or a problem (that layer is then left out, as when an import fails).
+   */
+  indexLoader?: IndexLayersLoader;
 }
+
+export interface IndexLayerInput {
+  file: string;
+  layer: string;
+  precedence: number;
+}
+
+export type IndexLayersLoader = (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]) => Promise<IndexLoad[]>;
 
 type Raw = Record<string, unknown>;
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -138,19 +153,24 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
   const sources = new Map<string, SourceDoc>();
   const declared: Declared = { packages: new Map(), virtual: new Set(), services: new Set() };
 
+  const deferred: Array<{ input: IndexLayerInput; layer: KbLayer }> = [];
   for (const idx of indexes) {
     const name = indexLayerName(idx);
-    const loaded = await loadIndexRecords(idx, name);
-    if (!loaded.ok) {
-      problems.push(loaded.problem);
-      continue;
+    let loaded: IndexLoad | undefined;
+    if (!options.indexLoader) {
+      loaded = await loadIndexRecords(idx, name);
+      if (!loaded.ok) {
+        problems.push(loaded.problem);
+        continue;
+      }
     }
     if (layers.has(name)) {
       problems.push(createProblem('RW_KB_LAYER', { file: idx }, `the index layer '${name}' is loaded twice`, 'give each index once'));
       continue;
     }
     const layer = createLayer({ name, precedence: 10, trust: 'distribution', origin: 'index', source: idx, files: [idx] });
-    layer.records = loaded.records;
+    if (loaded?.ok) layer.records = loaded.records;
+    else deferred.push({ input: { file: idx, layer: name, precedence: layer.precedence }, layer });
     layers.set(name, layer);
   }
 
@@ -191,6 +211,19 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     // (into a detached layer) so every problem is reported at once.
     const layer = header.success ? attachLayer(layers, layerHeaderFile, header.data, src, problems) : undefined;
     collectFile(layer ?? createLayer({ name: '(detached)', precedence: 0, trust: 'organisation', origin: 'yaml', source: file }), src, doc, problems, refs, declared);
+  }
+
+  if (options.indexLoader && deferred.length > 0) {
+    const yamlLayers = [...layers.values()].filter((l) => l.origin === 'yaml');
+    const results = await options.indexLoader(deferred.map((d) => d.input), yamlLayers);
+    deferred.forEach((d, i) => {
+      const r = results[i];
+      if (r?.ok) d.layer.records = r.records;
+      else {
+        if (r) problems.push(r.problem);
+        layers.delete(d.input.layer);
+      }
+    });
   }
 
   const ordered = [...layers.values()].sort((a, b) => b.precedence - a.precedence || (a.name < b.name ? -1 : 1));

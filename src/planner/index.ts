@@ -6,3 +6,4 @@ export * from './plan.js';
 export * from './store-port.js';
 export * from './solver-adapter.js';
 export * from './render.js';
+export * from './universe-source.js';

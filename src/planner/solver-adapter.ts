@@ -6,7 +6,8 @@
  * requirement a group does not meet is not a candidate there, and the explanation says why.
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
-import { createPackageSet, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
+import type { Universe } from '../universe/index.js';
+import { createPackageSet, createUniverseView, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
 import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { PlanChange } from './model.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
@@ -15,8 +16,16 @@ import type { PlanRequest } from './request.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
 
 export interface FleetSolverOptions {
-  /** Every package version of the knowledge base's layers (distribution index + organisation). */
-  records: readonly PackageRecord[];
+  /**
+   * Every package version of the knowledge base's layers (distribution index + organisation),
+   * highest layer first (the record-backed set). Ignored when `universe` is given.
+   */
+  records?: readonly PackageRecord[];
+  /**
+   * The universe of those layers (the fast path: see universe-source.ts). It must already hold
+   * the installed versions no layer has (KbUniverse.withFill(installedFillRecords(...))).
+   */
+  universe?: Universe;
   /** Installed sets of the fleet: versions no layer knows are added (kept, never installed anew). */
   installedSets?: Iterable<readonly InstalledPackage[]>;
   /** Records of installed versions as dpkg status files describe them (their relations), used for versions no layer has. */
@@ -41,8 +50,32 @@ function toChange(s: TransactionStep): PlanChange {
   return { action: s.action, name: s.name, architecture: s.architecture, ...(s.from !== undefined ? { from: s.from } : {}), ...(s.to !== undefined ? { to: s.to } : {}) };
 }
 
+/**
+ * Records for the installed versions (by name and version) that `isKnown` says no layer has:
+ * the dpkg status record when one is given, else an empty record. Each version once.
+ */
+export function installedFillRecords(isKnown: (name: string, version: string) => boolean, installedSets: Iterable<readonly InstalledPackage[]>, installedRecords: readonly PackageRecord[] = []): PackageRecord[] {
+  const fromStatus = new Map<string, PackageRecord>();
+  for (const r of installedRecords) fromStatus.set(key(r.name, r.version), r);
+  const seenSets = new Set<readonly InstalledPackage[]>();
+  const done = new Set<string>();
+  const out: PackageRecord[] = [];
+  for (const set of installedSets) {
+    if (seenSets.has(set)) continue;
+    seenSets.add(set);
+    for (const p of set) {
+      const k = key(p.name, p.version);
+      if (done.has(k) || isKnown(p.name, p.version)) continue;
+      done.add(k);
+      out.push(fromStatus.get(k) ?? createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
+    }
+  }
+  return out;
+}
+
 export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
-  const records = options.records.slice();
+  if (options.universe) return createSolverOver(createUniverseView(options.universe), (name, version) => options.universe!.findPv(name, version), options.universe.layers.some((l) => l.name === 'installed') ? countFill(options.universe) : 0, options);
+  const records = (options.records ?? []).slice();
   const byKey = new Map<string, number>();
   records.forEach((r, i) => {
     if (!byKey.has(key(r.name, r.version))) byKey.set(key(r.name, r.version), i);
@@ -63,6 +96,16 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
     }
   }
   const set = createPackageSet(records);
+  return createSolverOver(set, (name, version) => byKey.get(key(name, version)) ?? -1, added, options);
+}
+
+function countFill(u: Universe): number {
+  let n = 0;
+  for (let pv = 0; pv < u.pvCount; pv++) if (u.layerOf(pv).name === 'installed') n++;
+  return n;
+}
+
+function createSolverOver(set: PackageSet, pvOf: (name: string, version: string) => number, added: number, options: FleetSolverOptions): FleetSolver {
   const requirements = new Map<string, RequirementRule[]>();
   for (const r of options.rules?.requirements ?? []) {
     const list = requirements.get(r.package) ?? [];
@@ -74,8 +117,8 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
   const installedFlags = (installed: readonly InstalledPackage[]): Uint8Array => {
     const flags = new Uint8Array(set.size);
     for (const p of installed) {
-      const pv = byKey.get(key(p.name, p.version));
-      if (pv !== undefined) flags[pv] = 1;
+      const pv = pvOf(p.name, p.version);
+      if (pv >= 0) flags[pv] = 1;
     }
     return flags;
   };

@@ -10,9 +10,10 @@ import type { Command } from 'commander';
 import { runDemoPlan } from './plan.js';
 import { RollwiseError } from '../../../shared/errors.js';
 import {
-  computeStats, describePackage, effectiveKnownIssues, effectiveServices, formatProblem, hasErrors, loadKnowledgeBase,
+  computeStats, describePackage, effectiveKnownIssues, effectiveServices, formatProblem, hasErrors,
   type KbStats, type KnowledgeBase,
 } from '../../../kb/index.js';
+import { loadKnowledgeBaseWithUniverse } from '../../../planner/index.js';
 
 /** The repository root (same depth from src/app/cli/commands and dist/app/cli/commands). */
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -99,10 +100,11 @@ export function register(program: Command): void {
     .action(async (opts: { index: string; kb?: string[] }) => {
       const index = requireIndex(opts.index);
       const kbPaths = opts.kb ?? [displayPath(DEFAULT_KB)];
-      const kb = await loadKnowledgeBase(kbPaths, { indexes: [displayPath(index)] });
+      // the index by the universe fast path; the YAML layers on top (the plan step solves on it)
+      const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes: [displayPath(index)] });
       process.stdout.write(renderDemo(kb));
       if (hasErrors(kb.problems)) process.exitCode = 2;
       // plan step (issue 4): plan a deployment on the example fleet and show the review
-      else await runDemoPlan(kb, kbPaths, displayPath(index), displayPath(DEFAULT_FLEET), (s) => process.stdout.write(s));
+      else await runDemoPlan(kb, kbPaths, displayPath(index), displayPath(DEFAULT_FLEET), (s) => process.stdout.write(s), universe);
     });
 }

@@ -10,11 +10,12 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { parseDocument, LineCounter } from 'yaml';
 import { RollwiseError } from '../../../shared/errors.js';
-import { formatProblem, hasErrors, loadKnowledgeBase, type KnowledgeBase, type PackageRecord } from '../../../kb/index.js';
+import { formatProblem, hasErrors, type KnowledgeBase, type PackageRecord } from '../../../kb/index.js';
 import { parseDebianPackages } from '../../../kb/importers/index.js';
 import { collectFleet, loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../../fleet/index.js';
 import {
   buildRequest, loadRequestFile, planDeployment, resolvePlan, parseChoice, validateChoices, createFleetSolver, environmentRulesFromKb,
+  installedFillRecords, loadKnowledgeBaseWithUniverse, type KbUniverse,
   renderPlan, planToJson, formatRequest, PLAIN,
   type EnvironmentRules, type Plan, type PlanBody, type PlanRequest, type PlanStore, type ResolutionChoice, type Palette, type KnowledgeBaseLike, type FleetSolver,
 } from '../../../planner/index.js';
@@ -56,8 +57,11 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export interface PlanningContext {
   kb: KnowledgeBase;
+  /** Every layer's records, highest layer first (index layers: light records over the universe when it is loaded). */
   records: PackageRecord[];
   rules: EnvironmentRules;
+  /** The layers as a universe (indexes by the fast path); absent without an index, then the solver uses `records`. */
+  universe?: KbUniverse;
 }
 
 /** Loads the KB layers and indexes; errors (RW_KB_INVALID / RW_IO) carry the first problem's position. */
@@ -65,11 +69,12 @@ export async function loadPlanningContext(kbPaths: string[], indexes: string[]):
   if (kbPaths.length + indexes.length === 0) throw new RollwiseError('RW_USAGE', 'no knowledge base given', { hint: 'pass --kb PATH (YAML layers) and/or --index FILE (a Debian Packages index)' });
   for (const i of indexes) if (!existsSync(i)) throw new RollwiseError('RW_IO', `index not found: ${i}`, { hint: 'give a Debian Packages index (plain, .gz or .xz)' });
   for (const k of kbPaths) if (!existsSync(k)) throw new RollwiseError('RW_IO', `knowledge base path not found: ${k}`);
-  return planningContextFrom(await loadKnowledgeBase(kbPaths, { indexes }), kbPaths);
+  const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes });
+  return planningContextFrom(kb, kbPaths, universe);
 }
 
 /** Records (highest layer first wins) and environment rules of a loaded knowledge base. */
-export function planningContextFrom(kb: KnowledgeBase, kbPaths: string[] = []): PlanningContext {
+export function planningContextFrom(kb: KnowledgeBase, kbPaths: string[] = [], universe?: KbUniverse): PlanningContext {
   if (hasErrors(kb.problems)) {
     const errors = kb.problems.filter((p) => p.severity === 'error');
     const first = errors[0]!;
@@ -88,7 +93,7 @@ export function planningContextFrom(kb: KnowledgeBase, kbPaths: string[] = []): 
       records.push(r);
     }
   }
-  return { kb, records, rules: environmentRulesFromKb(kb as unknown as KnowledgeBaseLike) };
+  return { kb, records, rules: environmentRulesFromKb(kb as unknown as KnowledgeBaseLike), ...(universe ? { universe } : {}) };
 }
 
 /** Records (with relations) of installed versions, read from the hosts' dpkg status files. */
@@ -105,8 +110,12 @@ export function readStatusRecords(hosts: readonly FleetHost[]): PackageRecord[] 
   return out;
 }
 
-export function createSolverFor(ctx: PlanningContext, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: PackageRecord[]): FleetSolver {
-  return createFleetSolver({ records: ctx.records, installedSets, installedRecords: statusRecords, rules: ctx.rules, policy: { timeBudgetMs: 20_000 } });
+export async function createSolverFor(ctx: PlanningContext, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: PackageRecord[]): Promise<FleetSolver> {
+  const policy = { timeBudgetMs: 20_000 };
+  if (!ctx.universe) return createFleetSolver({ records: ctx.records, installedSets, installedRecords: statusRecords, rules: ctx.rules, policy });
+  const base = ctx.universe.universe;
+  const fill = installedFillRecords((name, version) => base.findPv(name, version) >= 0, installedSets, statusRecords);
+  return createFleetSolver({ universe: await ctx.universe.withFill(fill), rules: ctx.rules, policy });
 }
 
 export function newPlanId(): string {
@@ -170,7 +179,7 @@ export async function createPlan(o: CreatePlanOptions): Promise<Plan> {
       hint: 'fix access (rollwise fleet show) or pass --skip-unreachable to plan the other hosts (they are recorded in the plan)',
     });
   }
-  const solver = createSolverFor(ctx, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
+  const solver = await createSolverFor(ctx, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
   const body = planDeployment({ fleet, request: o.request, solver, rules: ctx.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
   return assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
     kb: o.kb.map((p) => path.resolve(p)), indexes: o.index.map((p) => path.resolve(p)), inventories: o.inventory.map((p) => path.resolve(p)),
@@ -186,14 +195,14 @@ export function assemblePlan(id: string, version: number, body: PlanBody, origin
  * The main job's plan step (`rollwise demo`): plan shopfront 2.0.0 for the example fleet with an
  * already loaded knowledge base, store it and show the review.
  */
-export async function runDemoPlan(kb: KnowledgeBase, kbPaths: string[], index: string, inventory: string, write: (s: string) => void): Promise<Plan> {
+export async function runDemoPlan(kb: KnowledgeBase, kbPaths: string[], index: string, inventory: string, write: (s: string) => void, universe?: KbUniverse): Promise<Plan> {
   const request = buildRequest({ install: ['shopfront=2.0.0'] });
   const progress = createProgress();
   let created: Plan;
   try {
     created = await createPlan({
       kb: kbPaths, index: [index], inventory: [inventory], local: false, sshHost: [], skipUnreachable: false, request,
-      context: planningContextFrom(kb, kbPaths), onProgress: (t) => progress.update(t),
+      context: planningContextFrom(kb, kbPaths, universe), onProgress: (t) => progress.update(t),
     });
   } finally {
     progress.done();
@@ -257,7 +266,7 @@ export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[],
   // the local host's status (read-only) when the plan included it; SSH hosts' sets are in the plan
   if (plan.inputs.local) hosts.push({ name: 'local', source: 'local', groups: [], labels: {}, facts: {}, installed: [], installedFrom: '/var/lib/dpkg/status' });
   const statusRecords = readStatusRecords(hosts);
-  const solver = createSolverFor(ctx, plan.groups.map((g) => g.installed), statusRecords);
+  const solver = await createSolverFor(ctx, plan.groups.map((g) => g.installed), statusRecords);
   const body = resolvePlan(plan, choices, solver, ctx.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
   const applied = choices.map((c) => {
     const conflict = plan.conflicts.find((x) => x.id === c.conflict)!;
