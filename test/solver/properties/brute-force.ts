@@ -3,7 +3,7 @@
  * enumerates every installed set with at most one version per name (and, when asked, the sets
  * that break the one-version rule of some names) and evaluates every rule directly on the
  * records (versions by dpkg's order). Each rule instance carries the solver's fact key
- * (`depends:PV:CLAUSE`, `conflict:A:B`, `one-version:NAMEID`, `request:I`), so a set of facts
+ * (`depends:PV:CLAUSE`, `conflict:A:B`, `one-version:NAMEID`, `essential:NAMEID`, `request:I`), so a set of facts
  * can be switched off to check that an explanation is minimal. A Conflicts/Breaks between two
  * versions of the same name counts as the one-version fact of that name, as in the solver.
  */
@@ -20,9 +20,11 @@ export interface BruteUniverse {
   /** name id (the solver's) → pvs of that name. */
   pvsOfName: Map<number, number[]>;
   nameIdOf: (pv: number) => number;
+  /** The installed pvs before the request. */
+  before: ReadonlySet<number>;
 }
 
-export function createBruteUniverse(universe: Universe, records: readonly PackageRecord[]): BruteUniverse {
+export function createBruteUniverse(universe: Universe, records: readonly PackageRecord[], before: readonly number[] = []): BruteUniverse {
   const byPv: PackageRecord[] = [];
   for (const r of records) {
     const pv = universe.findPv(r.name, r.version, r.architecture);
@@ -34,7 +36,7 @@ export function createBruteUniverse(universe: Universe, records: readonly Packag
     const id = universe.pvName[pv]!;
     pvsOfName.set(id, [...(pvsOfName.get(id) ?? []), pv]);
   }
-  return { universe, records: byPv, pvsOfName, nameIdOf: (pv) => universe.pvName[pv]! };
+  return { universe, records: byPv, pvsOfName, nameIdOf: (pv) => universe.pvName[pv]!, before: new Set(before) };
 }
 
 const holds = (cmp: number, op: string): boolean =>
@@ -66,7 +68,20 @@ export function violatedFacts(u: BruteUniverse, on: readonly number[], items: re
   const countByName = new Map<number, number>();
   for (const pv of on) countByName.set(u.nameIdOf(pv), (countByName.get(u.nameIdOf(pv)) ?? 0) + 1);
   for (const [id, n] of countByName) if (n > 1) out.add(`one-version:${id}`);
+  // installed Essential / Priority: required packages are kept unless a remove item names them
+  const removedNames = new Set(items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
+  for (const [id, pvs] of u.pvsOfName) {
+    const was = pvs.filter((pv) => u.before.has(pv));
+    if (was.length === 0 || removedNames.has(u.records[was[0]!]!.name)) continue;
+    if (!was.some((pv) => u.records[pv]!.essential || u.records[pv]!.priority === 'required')) continue;
+    if (!pvs.some((pv) => on.includes(pv))) out.add(`essential:${id}`);
+  }
   items.forEach((item, i) => {
+    if (item.kind === 'hold') {
+      const pvs = u.pvsOfName.get(u.universe.nameId(item.name)) ?? [];
+      if (pvs.some((pv) => on.includes(pv) !== u.before.has(pv))) out.add(`request:${i}`);
+      return;
+    }
     if (item.kind === 'install') {
       const atom: PackageAtom = { name: item.name, ...(item.op ? { op: item.op, version: item.version! } : {}) };
       if (!recs.some((r) => matchesAtom(r, atom))) out.add(`request:${i}`);

@@ -1,5 +1,6 @@
 /**
- * Properties of the resolver on small random Debian universes (fast-check), against the
+ * Properties of the resolver on small random Debian universes (fast-check; names may be
+ * installed, Essential or Priority: required; requests install, remove and hold), against the
  * brute-force resolver of ./brute-force.ts:
  * - solvability agrees with brute force, and the optimal criteria values are the brute-force
  *   optimum (lexicographic, for several criteria lists);
@@ -24,7 +25,7 @@ const CRITERIA = ['-removed,-changed', '-removed,-changed,-notuptodate', '-remov
 
 interface RawAtom { target: number; op: number; version: number }
 interface RawVersion { depends: RawAtom[][]; conflicts: RawAtom[]; provides: Array<{ target: number; version: number }> }
-interface RawName { versions: boolean[]; rels: RawVersion[]; installed: number }
+interface RawName { versions: boolean[]; rels: RawVersion[]; installed: number; essential: number }
 interface RawCase { names: RawName[]; request: Array<{ kind: number; target: number; op: number; version: number }>; criteria: number }
 
 const rawAtom = fc.record({ target: fc.nat(7), op: fc.nat(OPS.length - 1), version: fc.nat(2) });
@@ -37,10 +38,12 @@ const rawName = fc.record({
   versions: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
   rels: fc.array(rawVersion, { minLength: 3, maxLength: 3 }),
   installed: fc.nat(3),
+  /** 0: plain; 1: Essential: yes; 2: Priority: required (only for installed names, mostly plain). */
+  essential: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
 });
 const rawCase: fc.Arbitrary<RawCase> = fc.record({
   names: fc.array(rawName, { minLength: 3, maxLength: 6 }),
-  request: fc.array(fc.record({ kind: fc.nat(3), target: fc.nat(7), op: fc.nat(OPS.length - 1), version: fc.nat(2) }), { minLength: 1, maxLength: 2 }),
+  request: fc.array(fc.record({ kind: fc.nat(4), target: fc.nat(7), op: fc.nat(OPS.length - 1), version: fc.nat(2) }), { minLength: 1, maxLength: 2 }),
   criteria: fc.nat(CRITERIA.length - 1),
 });
 
@@ -70,6 +73,8 @@ function buildCase(raw: RawCase): Case {
       r.depends = rel.depends.map((alts) => alts.map(atomOf));
       r.conflicts = rel.conflicts.map(atomOf).filter((a) => a.name !== r.name || a.op !== undefined);
       r.provides = rel.provides.map((p): Provision => (p.version === 3 ? { name: `v${p.target}` } : { name: `v${p.target}`, version: VERSIONS[p.version]! }));
+      if (rn.essential === 1) r.essential = true;
+      if (rn.essential === 2) r.priority = 'required';
       records.push(r);
     });
     if (rn.installed > 0 && rn.installed <= versions.length) installed.push({ name: `p${i}`, version: versions[rn.installed - 1]! });
@@ -78,7 +83,7 @@ function buildCase(raw: RawCase): Case {
     const name = `p${q.target % n}`;
     const op = OPS[q.op];
     const spec = op ? { name, op, version: VERSIONS[q.version]! } : { name };
-    return q.kind === 0 ? { kind: 'remove', name } : { kind: 'install', ...spec };
+    return q.kind === 0 ? { kind: 'remove', name } : q.kind === 4 ? { kind: 'hold', name } : { kind: 'install', ...spec };
   });
   return { records, installed, items, criteria: CRITERIA[raw.criteria]! };
 }
@@ -91,8 +96,8 @@ interface Built {
 
 function build(c: Case): Built {
   const universe = createUniverse(c.records.map((r) => structuredClone(r)));
-  const u = createBruteUniverse(universe, c.records);
   const before = c.installed.map((e) => universe.findPv(e.name, e.version, 'amd64'));
+  const u = createBruteUniverse(universe, c.records, before);
   const problem = createUniverseProblem(universe, before);
   const criteria = parseCriteria(c.criteria);
   return { u, before, solve: (items, maxResolutions = 3) => solveRequest(problem, { items }, { criteria, recommends: false, timeBudgetMs: 20_000, maxResolutions }) };
