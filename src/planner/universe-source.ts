@@ -8,14 +8,14 @@
  * name sorting later first), so the layer the KB ranks first wins a name+version+arch and the
  * others stay as overridden layers (provenance kept). Installed versions no layer has are added
  * as a `fill` layer when a fleet needs them (the universe is then built once more from the
- * same inputs).
+ * same inputs; the decompressed index bytes are kept for that, so only parsing is repeated).
  */
 import { isRollwiseError } from '../shared/errors.js';
 import {
   createProblem, loadKnowledgeBase, type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type PackageAtom, type PackageRecord,
-  type Provenance, type Provision, type Alternatives, type VersionScheme,
+  type Provenance, type Provision, type Alternatives, type VersionScheme, readDecompressed,
 } from '../kb/index.js';
-import { addDebianIndexFast, REL, UniverseBuilder, type Universe } from '../universe/index.js';
+import { addDebianPackagesFast, REL, UniverseBuilder, type Universe } from '../universe/index.js';
 
 /** How a universe is built from the knowledge base's layers (replayable with a fill layer). */
 export interface KbUniverse {
@@ -40,10 +40,20 @@ function orderSteps(steps: Step[]): Step[] {
   });
 }
 
-async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[]): Promise<Universe> {
+/** Decompressed index bytes by file, kept so a rebuild with a fill layer skips decompression (about 50 MB for bookworm main). */
+type BytesCache = Map<string, Buffer>;
+
+async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[], cache: BytesCache): Promise<Universe> {
   const b = new UniverseBuilder();
   for (const s of steps) {
-    if (s.kind === 'index') await addDebianIndexFast(b, s.input.file, { name: s.input.layer, source: s.input.file });
+    if (s.kind === 'index') {
+      let bytes = cache.get(s.input.file);
+      if (!bytes) {
+        bytes = await readDecompressed(s.input.file);
+        cache.set(s.input.file, bytes);
+      }
+      addDebianPackagesFast(b, bytes, s.input.file, { name: s.input.layer, source: s.input.file });
+    }
     else b.addRecords({ name: s.layer.name, source: s.layer.source, trust: s.layer.trust, ...(s.layer.author ? { author: s.layer.author } : {}), ...(s.layer.date ? { date: s.layer.date } : {}) }, s.layer.records);
   }
   if (fill.length > 0) b.addRecords({ name: 'installed', source: 'dpkg status', trust: 'observed', mode: 'fill' }, fill);
@@ -102,10 +112,11 @@ export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexL
     let good = indexes.map((input, i) => ({ input, i }));
     let universe: Universe | undefined;
     let steps: Step[] = [];
+    const cache: BytesCache = new Map();
     while (universe === undefined) {
       steps = orderSteps([...good.map((g): Step => ({ kind: 'index', input: g.input })), ...yamlLayers.map((layer): Step => ({ kind: 'yaml', layer }))]);
       try {
-        universe = await buildFrom(steps, []);
+        universe = await buildFrom(steps, [], cache);
       } catch (e) {
         if (!isRollwiseError(e)) throw e;
         const file = e.position?.file;
@@ -120,7 +131,7 @@ export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexL
     const finalSteps = steps;
     made = {
       universe: u,
-      withFill: async (records) => (records.length === 0 ? u : buildFrom(finalSteps, records)),
+      withFill: async (records) => (records.length === 0 ? u : buildFrom(finalSteps, records, cache)),
     };
     return results.map((r) => r ?? { ok: true, records: [] });
   };
