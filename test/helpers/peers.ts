@@ -134,6 +134,8 @@ export function runMeasured(file: string, args: readonly string[], options: RunO
         timedOut: status === 124 || status === 137,
       });
     });
+    // a tool that exits without reading its input must not crash the caller with EPIPE
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
@@ -480,8 +482,10 @@ export async function runCudfCheck(problemFile: string, solutionText: string): P
     writeFileSync(sol, solutionText);
     const r = await runMeasured(check, ['-cudf', problemFile, '-sol', sol], { timeoutMs: 300_000 });
     const output = `${r.stdout}\n${r.stderr}`;
-    // cudf-check prints "is_solution: true" for a valid solution
-    return { ok: r.status === 0 && /is_solution: true/.test(output), output };
+    // cudf-check prints "is_solution: true" for a valid solution (its exit status is also non-zero
+    // when the problem's own installed state is inconsistent, which a solution may repair)
+    if (r.timedOut || !/is_solution: (true|false)/.test(output)) throw new Error(describeRun('cudf-check', r));
+    return { ok: /is_solution: true/.test(output), output };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
