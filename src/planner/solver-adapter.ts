@@ -1,7 +1,9 @@
 /**
- * The GroupSolver over the real resolver: one package set for the whole fleet (index and
- * organisation records, plus installed versions no layer has), and per group only an
- * installed-flags array, so relation lookups cached by the package set are shared by every group.
+ * The GroupSolver over the real resolver: one package set for the whole fleet, and per group only
+ * an installed-flags array, so relation lookups cached by the package set are shared by every
+ * group. The set is the solver's view over a universe (the fast path: `universe`, built by
+ * universe-source.ts from the indexes' bytes and the KB's YAML layers, plus a fill layer of
+ * installed versions no layer has) or, as before, a record-backed set over `records`.
  * Environment requirements are enforced through the solver's candidate check: a version whose
  * requirement a group does not meet is not a candidate there, and the explanation says why.
  */
