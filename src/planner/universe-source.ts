@@ -103,8 +103,27 @@ function indexRecordsOf(u: Universe, layer: string, file: string): PackageRecord
   return out;
 }
 
-/** An IndexLayersLoader for loadKnowledgeBase that builds the universe; `result()` gives it afterwards. */
-export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]) => Promise<IndexLoad[]>; result(): KbUniverse | undefined } {
+/**
+ * The fill records whose name+version another layer has under a different architecture (an
+ * arch:all package listed as amd64, say): the record path matches installed versions by name and
+ * version, so these must not become pvs of their own.
+ */
+function collidingFill(u: Universe): Set<string> {
+  const out = new Set<string>();
+  for (let pv = 0; pv < u.pvCount; pv++) {
+    if (u.layerOf(pv).name !== 'installed') continue;
+    const v = u.versionOf(pv);
+    for (const q of u.versionsOf(u.pvName[pv]!)) if (q !== pv && u.versionOf(q) === v) out.add(`${u.nameOfPv(pv)}\u0000${v}`);
+  }
+  return out;
+}
+
+/**
+ * An IndexLayersLoader for loadKnowledgeBase that builds the universe; `result()` gives it afterwards.
+ * `installed`: records of the fleet's installed versions when known before loading (the demo):
+ * those no layer has go into the first build as the fill layer, so no second build is needed.
+ */
+export function createUniverseIndexLoader(installed: readonly PackageRecord[] = []): { loader: (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]) => Promise<IndexLoad[]>; result(): KbUniverse | undefined } {
   let made: KbUniverse | undefined;
   const loader = async (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]): Promise<IndexLoad[]> => {
     // An index that fails to parse is left out (its problem reported), as the record importer does.
@@ -116,7 +135,7 @@ export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexL
     while (universe === undefined) {
       steps = orderSteps([...good.map((g): Step => ({ kind: 'index', input: g.input })), ...yamlLayers.map((layer): Step => ({ kind: 'yaml', layer }))]);
       try {
-        universe = await buildFrom(steps, [], cache);
+        universe = await buildFrom(steps, installed, cache);
       } catch (e) {
         if (!isRollwiseError(e)) throw e;
         const file = e.position?.file;
@@ -126,12 +145,21 @@ export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexL
         good = good.filter((g) => g !== bad);
       }
     }
+    let fill: readonly PackageRecord[] = installed;
+    if (installed.length > 0) {
+      const clash = collidingFill(universe);
+      if (clash.size > 0) {
+        fill = installed.filter((r) => !clash.has(`${r.name}\u0000${r.version}`));
+        universe = await buildFrom(steps, fill, cache);
+      }
+    }
     const u = universe;
     for (const g of good) results[g.i] = { ok: true, records: indexRecordsOf(u, g.input.layer, g.input.file) };
     const finalSteps = steps;
+    const included = fill;
     made = {
       universe: u,
-      withFill: async (records) => (records.length === 0 ? u : buildFrom(finalSteps, records, cache)),
+      withFill: async (records) => (records.length === 0 ? u : buildFrom(finalSteps, [...included, ...records], cache)),
     };
     return results.map((r) => r ?? { ok: true, records: [] });
   };
@@ -139,8 +167,8 @@ export function createUniverseIndexLoader(): { loader: (indexes: readonly IndexL
 }
 
 /** loadKnowledgeBase with the indexes loaded by the universe fast path; `universe` is absent when the KB has no index. */
-export async function loadKnowledgeBaseWithUniverse(paths: readonly string[], options: { indexes?: readonly string[] } = {}): Promise<{ kb: KnowledgeBase; universe?: KbUniverse }> {
-  const { loader, result } = createUniverseIndexLoader();
+export async function loadKnowledgeBaseWithUniverse(paths: readonly string[], options: { indexes?: readonly string[]; installed?: readonly PackageRecord[] } = {}): Promise<{ kb: KnowledgeBase; universe?: KbUniverse }> {
+  const { loader, result } = createUniverseIndexLoader(options.installed);
   const kb = await loadKnowledgeBase(paths, { ...(options.indexes ? { indexes: options.indexes } : {}), indexLoader: loader });
   const universe = result();
   return universe ? { kb, universe } : { kb };

@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { collectFleet, type Fleet } from '../../src/fleet/index.js';
 import { computeStats, describePackage, loadKnowledgeBase } from '../../src/kb/index.js';
-import { buildRequest, createFleetSolver, loadKnowledgeBaseWithUniverse, planDeployment, type PlanRequest } from '../../src/planner/index.js';
+import { buildRequest, createFleetSolver, installedFillRecords, loadKnowledgeBaseWithUniverse, planDeployment, type PlanRequest } from '../../src/planner/index.js';
+import { createEmptyRecord } from '../../src/kb/index.js';
+import type { UniverseView } from '../../src/solver/index.js';
 import { createSolverFor, planningContextFrom, readStatusRecords, type PlanningContext } from '../../src/app/cli/commands/plan.js';
 import { createWorld, INVENTORY, type World } from './fixture.js';
 
@@ -103,6 +105,26 @@ describe('the knowledge base over the universe fast path', () => {
     const body = planDeployment({ fleet, request: buildRequest({ upgrade: ['libfoo1'] }), solver: viaUniverse, rules: fast.rules });
     const ok1 = body.groups.find((g) => g.hosts.includes('ok-1'))!;
     expect(ok1.outcome.kind === 'transaction' ? ok1.outcome.changes.map((c) => c.name).sort() : ok1.outcome).toEqual(['helper', 'libfoo1']);
+  });
+
+  it('builds the universe once when the installed versions are known before loading (the demo), also when one names an arch:all package as amd64', async () => {
+    const sets = fleet.hosts.map((h) => h.installed);
+    const hint = [
+      ...installedFillRecords(() => false, sets, readStatusRecords(fleet.hosts)),
+      createEmptyRecord('helper', '3.1-2', 'amd64', { layer: 'installed', source: 'test', trust: 'observed' }),
+    ];
+    const loaded = await loadKnowledgeBaseWithUniverse([world.kb], { indexes: [world.index], installed: hint });
+    const ctx = planningContextFrom(loaded.kb, [world.kb], loaded.universe);
+    const u = ctx.universe!.universe;
+    expect(u.provenanceOf(u.findPv('site-local', '0.1')).layer).toBe('installed');
+    expect(Array.from(u.versionsOf(u.nameId('helper')), (pv) => `${u.versionOf(pv)} ${u.archOf(pv)}`)).toEqual(['3.1-2 all']);
+    expect(computeStats(ctx.kb)).toEqual(computeStats(records.kb));
+    const solver = await createSolverFor(ctx, sets, readStatusRecords(fleet.hosts));
+    expect((solver.set as UniverseView).universe).toBe(u);
+    expect(solver.addedInstalled).toBe(1);
+    const viaRecords = createFleetSolver({ records: records.records, installedSets: sets, installedRecords: readStatusRecords(fleet.hosts), rules: records.rules });
+    const request = buildRequest({ install: ['app-a=2.0-1'] });
+    expect(planDeployment({ fleet, request, solver, rules: ctx.rules }).groups).toEqual(planDeployment({ fleet, request, solver: viaRecords, rules: records.rules }).groups);
   });
 
   it('reports a broken index as the record importer does, and leaves that layer out', async () => {

@@ -7,13 +7,30 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { runDemoPlan } from './plan.js';
+import { readStatusRecords, runDemoPlan } from './plan.js';
+import { collectFleet, loadInventory } from '../../../fleet/index.js';
+import type { PackageRecord } from '../../../kb/index.js';
 import { RollwiseError } from '../../../shared/errors.js';
 import {
   computeStats, describePackage, effectiveKnownIssues, effectiveServices, formatProblem, hasErrors,
   type KbStats, type KnowledgeBase,
 } from '../../../kb/index.js';
-import { loadKnowledgeBaseWithUniverse } from '../../../planner/index.js';
+import { installedFillRecords, loadKnowledgeBaseWithUniverse } from '../../../planner/index.js';
+
+/**
+ * The example fleet's installed versions (with their dpkg status records), read before the
+ * knowledge base so the universe is built once with them (versions no layer has become its fill
+ * layer). Nothing when the inventory cannot be read: the plan step then reports that, as before.
+ */
+async function installedHint(inventory: string): Promise<PackageRecord[]> {
+  try {
+    if (!loadInventory(inventory).ok) return [];
+    const fleet = await collectFleet({ inventories: [inventory] });
+    return installedFillRecords(() => false, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
+  } catch {
+    return [];
+  }
+}
 
 /** The repository root (same depth from src/app/cli/commands and dist/app/cli/commands). */
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -101,7 +118,8 @@ export function register(program: Command): void {
       const index = requireIndex(opts.index);
       const kbPaths = opts.kb ?? [displayPath(DEFAULT_KB)];
       // the index by the universe fast path; the YAML layers on top (the plan step solves on it)
-      const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes: [displayPath(index)] });
+      const installed = await installedHint(displayPath(DEFAULT_FLEET));
+      const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes: [displayPath(index)], installed });
       process.stdout.write(renderDemo(kb));
       if (hasErrors(kb.problems)) process.exitCode = 2;
       // plan step (issue 4): plan a deployment on the example fleet and show the review
