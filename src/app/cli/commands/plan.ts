@@ -65,11 +65,15 @@ export interface PlanningContext {
 }
 
 /** Loads the KB layers and indexes; errors (RW_KB_INVALID / RW_IO) carry the first problem's position. */
-export async function loadPlanningContext(kbPaths: string[], indexes: string[]): Promise<PlanningContext> {
+/**
+ * `installed`: the fleet's installed versions when known before loading (records from
+ * installedFillRecords): those no layer has are built into the universe at once (no second build).
+ */
+export async function loadPlanningContext(kbPaths: string[], indexes: string[], installed?: readonly PackageRecord[]): Promise<PlanningContext> {
   if (kbPaths.length + indexes.length === 0) throw new RollwiseError('RW_USAGE', 'no knowledge base given', { hint: 'pass --kb PATH (YAML layers) and/or --index FILE (a Debian Packages index)' });
   for (const i of indexes) if (!existsSync(i)) throw new RollwiseError('RW_IO', `index not found: ${i}`, { hint: 'give a Debian Packages index (plain, .gz or .xz)' });
   for (const k of kbPaths) if (!existsSync(k)) throw new RollwiseError('RW_IO', `knowledge base path not found: ${k}`);
-  const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes });
+  const { kb, universe } = await loadKnowledgeBaseWithUniverse(kbPaths, { indexes, ...(installed ? { installed } : {}) });
   return planningContextFrom(kb, kbPaths, universe);
 }
 
@@ -162,17 +166,26 @@ export interface CreatePlanOptions {
 export async function createPlan(o: CreatePlanOptions): Promise<Plan> {
   if (o.inventory.length === 0 && !o.local && o.sshHost.length === 0) throw new RollwiseError('RW_USAGE', 'no fleet given', { hint: 'pass --inventory FILE, --local or --ssh-host HOST' });
   // Inventory problems first: they are the cheapest to find and need no index.
+  let sshInInventory = false;
   for (const f of o.inventory) {
     const r = loadInventory(f);
     if (!r.ok) throw inventoryError(r.problems);
+    if (r.inventory.sshHosts.length > 0) sshInInventory = true;
   }
-  o.onProgress?.('loading the knowledge base…');
-  const ctx = o.context ?? (await loadPlanningContext(o.kb, o.index));
-  const fleet: Fleet = await collectFleet({
+  const collect = (): Promise<Fleet> => collectFleet({
     inventories: o.inventory, local: o.local, sshHosts: o.sshHost,
     ssh: { ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}), ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}), ...(o.sshConfig ? { configFile: o.sshConfig } : {}) },
     onProgress: (e) => o.onProgress?.(e.phase === 'ssh' ? `collecting hosts over SSH ${e.done}/${e.total}` : `inventory: ${e.done} hosts`),
   });
+  // A fleet read from files only (no SSH, no local host) is read first: cheap and without side
+  // effects, and its installed versions let the universe be built once. Otherwise the knowledge
+  // base is loaded (and its errors reported) before any host is contacted.
+  const filesOnly = !o.context && !o.local && o.sshHost.length === 0 && !sshInInventory;
+  const early = filesOnly ? await collect() : undefined;
+  o.onProgress?.('loading the knowledge base…');
+  const hint = early ? installedFillRecords(() => false, early.hosts.map((h) => h.installed), readStatusRecords(early.hosts)) : undefined;
+  const ctx = o.context ?? (await loadPlanningContext(o.kb, o.index, hint));
+  const fleet: Fleet = early ?? (await collect());
   const unreachable = fleet.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed');
   if (unreachable.length > 0 && !o.skipUnreachable) {
     throw new RollwiseError('RW_HOST', `${unreachable.length} host${unreachable.length === 1 ? '' : 's'} could not be collected: ${unreachable.map((f) => `${f.host} (${f.message})`).join('; ')}`, {
@@ -256,8 +269,6 @@ export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[],
   if (plan.status === 'approved') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is already approved`);
   // Check the choices against the plan before the (slow) loading.
   validateChoices(plan, choices);
-  onProgress?.('loading the knowledge base…');
-  const ctx = context ?? (await loadPlanningContext(plan.inputs.kb, plan.inputs.indexes));
   const hosts: FleetHost[] = [];
   for (const f of plan.inputs.inventories) {
     const r = existsSync(f) ? loadInventory(f) : undefined;
@@ -266,6 +277,8 @@ export async function resolveStoredPlan(plan: Plan, choices: ResolutionChoice[],
   // the local host's status (read-only) when the plan included it; SSH hosts' sets are in the plan
   if (plan.inputs.local) hosts.push({ name: 'local', source: 'local', groups: [], labels: {}, facts: {}, installed: [], installedFrom: '/var/lib/dpkg/status' });
   const statusRecords = readStatusRecords(hosts);
+  onProgress?.('loading the knowledge base…');
+  const ctx = context ?? (await loadPlanningContext(plan.inputs.kb, plan.inputs.indexes, installedFillRecords(() => false, plan.groups.map((g) => g.installed), statusRecords)));
   const solver = await createSolverFor(ctx, plan.groups.map((g) => g.installed), statusRecords);
   const body = resolvePlan(plan, choices, solver, ctx.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
   const applied = choices.map((c) => {
