@@ -1,11 +1,11 @@
 /**
  * Differential property in CUDF mode: on small random CUDF documents (versioned depends with
  * alternatives, conflicts, versioned and unversioned provides, an installed state, keep flags,
- * install/remove/upgrade requests), `solveCudf` and mccs (package mccs) agree on whether there
- * is a solution, our solution passes cudf-check (package cudf-tools), and its criteria values
- * (evaluated independently, test/helpers/peers-cudf.ts) equal mccs's, or aspcud's (package
- * aspcud) when mccs's answer is not a valid solution (mccs 1.1 writes an empty solution when
- * `-new` comes first, and says FAIL when a `remove` names a package outside the universe).
+ * install/remove/upgrade requests), every solution of `solveCudf` passes cudf-check (package
+ * cudf-tools); when mccs (package mccs) or aspcud (package aspcud) has a valid solution, so do
+ * we; and our criteria values (evaluated independently, test/helpers/peers-cudf.ts) are never
+ * worse than the best valid peer answer (they equal it in most runs; the peers are not always
+ * right, see the comments in the property).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,10 +71,15 @@ function writeProblem(p: Problem): string {
 
 let counter = 0;
 
-describe('CUDF mode agrees with mccs on small random problems', () => {
-  it('same solvability, valid solutions, equal criteria values', async () => {
+function compareLex(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return 0;
+}
+
+describe('CUDF mode against mccs and aspcud on small random problems', () => {
+  it('valid solutions; solved whenever a peer solves; criteria never worse than the best valid peer answer', async () => {
     let solved = 0;
-    let mccsWrong = 0;
+    let peerWrong = 0;
     await fc.assert(
       fc.asyncProperty(problem, async (p) => {
         const text = writeProblem(p);
@@ -86,26 +91,37 @@ describe('CUDF mode agrees with mccs on small random problems', () => {
           const check = await runCudfCheck(file, ours.text);
           expect(check.ok, `cudf-check on our solution:\n${check.output}\n${text}\n${ours.text}`).toBe(true);
         }
-        // the reference is mccs when its answer is a valid solution; else aspcud (mccs 1.1 writes an
-        // empty, invalid solution when -new comes first, and says FAIL on `remove` of an unknown name)
+        // every valid peer answer counts: mccs 1.1 writes an empty, invalid solution when -new comes
+        // first, says FAIL when a `remove` names a package outside the universe, ignores a package's
+        // own provides for its depends; aspcud reads `keep: feature` by exact version; and with
+        // several versions of a name installed the tools count notuptodate differently
+        const peerAnswers: Array<{ tool: string; solution: string }> = [];
         const m = await runMccs(file, criteria, { timeoutMs: 60_000 });
-        let reference: { tool: string; solution: string | undefined } = { tool: 'mccs', solution: m.solution };
-        if (m.solution === undefined || !(await runCudfCheck(file, m.solution)).ok) {
+        if (m.solution !== undefined && (await runCudfCheck(file, m.solution)).ok) peerAnswers.push({ tool: 'mccs', solution: m.solution });
+        const mccsVector = peerAnswers[0] ? criteriaVector(evaluateCriteria(text, peerAnswers[0].solution), criteria) : undefined;
+        const ourVector = ours.kind === 'solution' ? criteriaVector(evaluateCriteria(text, ours.text), criteria) : undefined;
+        if (!mccsVector || !ourVector || compareLex(ourVector, mccsVector) !== 0) {
           const asp = await runAspcud(file, criteria, { timeoutMs: 60_000 });
-          if (asp.solution !== undefined) expect((await runCudfCheck(file, asp.solution)).ok, `aspcud's solution is valid\n${text}`).toBe(true);
-          if (m.solution !== undefined || asp.solution !== undefined) mccsWrong++;
-          reference = { tool: 'aspcud', solution: asp.solution };
+          if (asp.solution !== undefined && (await runCudfCheck(file, asp.solution)).ok) peerAnswers.push({ tool: 'aspcud', solution: asp.solution });
         }
-        expect(ours.kind === 'solution', `solvable: rollwise ${ours.kind}, ${reference.tool} ${reference.solution === undefined ? 'FAIL' : 'solution'}\n${text}`).toBe(reference.solution !== undefined);
-        if (ours.kind !== 'solution' || reference.solution === undefined) return;
+        // complete: when a peer has a valid solution, so do we
+        expect(ours.kind === 'solution' || peerAnswers.length === 0, `rollwise ${ours.kind} but ${peerAnswers.map((p) => p.tool).join(', ')} solved:\n${text}`).toBe(true);
+        if (ours.kind !== 'solution') return;
+        if (peerAnswers.length === 0) {
+          peerWrong++;
+          return;
+        }
         solved++;
-        const a = criteriaVector(evaluateCriteria(text, ours.text), criteria);
-        const b = criteriaVector(evaluateCriteria(text, reference.solution), criteria);
-        expect(a, `criteria ${criteria}: rollwise vs ${reference.tool}\n${text}\nours:\n${ours.text}\n${reference.tool}:\n${reference.solution}`).toEqual(b);
+        const best = peerAnswers
+          .map((p) => ({ ...p, vector: criteriaVector(evaluateCriteria(text, p.solution), criteria) }))
+          .sort((x, y) => compareLex(x.vector, y.vector))[0]!;
+        // optimal: never worse than the best valid peer answer (better happens: see above)
+        expect(compareLex(ourVector!, best.vector), `criteria ${criteria}: rollwise ${ourVector} vs ${best.tool} ${best.vector}\n${text}\nours:\n${ours.text}\n${best.tool}:\n${best.solution}`).toBeLessThanOrEqual(0);
+        if (compareLex(ourVector!, best.vector) < 0) peerWrong++;
       }),
-      { numRuns: Number(process.env.ROLLWISE_PROPERTY_RUNS ?? 120), seed: Number(process.env.ROLLWISE_PROPERTY_SEED ?? 3) },
+      { numRuns: Number(process.env.ROLLWISE_PROPERTY_RUNS ?? 80), seed: Number(process.env.ROLLWISE_PROPERTY_SEED ?? 3) },
     );
     expect(solved).toBeGreaterThan(20);
-    if (mccsWrong > 0) console.log(`mccs was wrong on ${mccsWrong} problem(s) (invalid solution, or FAIL where aspcud solves); aspcud was the reference there`);
+    if (peerWrong > 0) console.log(`${peerWrong} problem(s) where our valid solution beat every valid peer answer (or no peer had one)`);
   }, 600_000);
 });
