@@ -8,10 +8,14 @@
  * an unversioned Provides satisfies only unversioned atoms, a versioned Provides
  * (`name (= pv)`) satisfies an atom whose relation holds for `pv`. Conflicts and Breaks use the
  * same matching; a package never conflicts with itself (the "conflicts with a virtual package it
- * provides" idiom). Architecture qualifiers (`:any`, `:native`) are accepted and ignored: an
- * index is one architecture plus `all`.
+ * provides" idiom). Architecture qualifiers follow Debian for a single-architecture set (the
+ * host architecture plus `all`) through the universe layer's archQualifierAccepts, the same rule
+ * the universe view uses: none, `:native` and the host architecture accept every version, `:any`
+ * accepts real packages that are `Multi-Arch: allowed` and any provider, and another architecture
+ * (`Conflicts: libc6-x32:i386`) accepts only versions of that architecture.
  */
 import type { PackageAtom, PackageRecord } from '../kb/model.js';
+import { archQualifierAccepts } from '../universe/index.js';
 import { compareDebian } from '../versions/debian.js';
 
 export type VersionCompare = (a: string, b: string) => number;
@@ -112,9 +116,12 @@ export class RecordPackageSet implements PackageSet {
   private readonly recommendsCache: Array<Int32Array[] | undefined>;
   private readonly conflictsCache: Array<Int32Array | undefined>;
   readonly compare: VersionCompare;
+  /** The architecture qualifiers are judged against (as the universe's hostArch). */
+  readonly hostArch: string;
 
-  constructor(records: readonly PackageRecord[]) {
+  constructor(records: readonly PackageRecord[], options: { hostArch?: string } = {}) {
     this.records = records;
+    this.hostArch = options.hostArch ?? 'amd64';
     const n = records.length;
     this.nameIdOf = new Int32Array(n);
     this.rankOf = new Int32Array(n);
@@ -220,17 +227,26 @@ export class RecordPackageSet implements PackageSet {
 
   /** Package versions satisfying an atom (real versions newest first, then providers). */
   candidates(atom: PackageAtom): Int32Array {
-    const key = atom.op ? `${atom.name}\u0000${atom.op}\u0000${atom.version}` : atom.name;
+    const q = atom.archQualifier ?? '';
+    const key = atom.op ? `${atom.name}\u0000${q}\u0000${atom.op}\u0000${atom.version}` : q ? `${atom.name}\u0000${q}` : atom.name;
     let hit = this.atomCache.get(key);
     if (hit) return hit;
     const out: number[] = [];
     const own = this.versionsOf(atom.name);
+    const host = this.hostArch;
+    const accepts = (pv: number, viaProvides: boolean): boolean => {
+      if (q === '') return true;
+      const r = this.records[pv]!;
+      return archQualifierAccepts(q, host, r.architecture, r.multiArch ?? 'no', viaProvides);
+    };
     for (const pv of own) {
+      if (!accepts(pv, false)) continue;
       if (!atom.op || satisfiesOp(this.compare(this.records[pv]!.version, atom.version!), atom.op)) out.push(pv);
     }
     const provs = this.providers.get(atom.name);
     if (provs) {
       for (const p of provs) {
+        if (!accepts(p.pv, true)) continue;
         if (atom.op) {
           // CUDF 2.0: an unversioned provide provides every version of the feature
           if (p.version === undefined) {
@@ -290,6 +306,6 @@ export class RecordPackageSet implements PackageSet {
   }
 }
 
-export function createPackageSet(records: readonly PackageRecord[]): PackageSet {
-  return new RecordPackageSet(records);
+export function createPackageSet(records: readonly PackageRecord[], options: { hostArch?: string } = {}): PackageSet {
+  return new RecordPackageSet(records, options);
 }

@@ -20,6 +20,20 @@ export const OP_TEXT: readonly string[] = ['', '<<', '<=', '=', '>=', '>>', '!='
 /** Architecture-qualifier codes of atoms: 0 none, 1 `:any`, 2 `:native`, ≥3 an architecture (archNames[code]). */
 export const ARCHQ = { none: 0, any: 1, native: 2 } as const;
 
+/**
+ * Debian's rule for the architecture qualifier of a relation atom, in a single-architecture
+ * universe (the host architecture plus `all`); the one implementation shared by the universe and
+ * the solver's record-backed package set. `qualifier` is '' for none. None, `native` and the host
+ * architecture accept every version; `any` accepts a real package only when it is
+ * `Multi-Arch: allowed`, and any provider (`viaProvides`); another architecture accepts only
+ * versions of that architecture (so `Conflicts: foo:i386` hits nothing in an amd64 universe).
+ */
+export function archQualifierAccepts(qualifier: string, hostArch: string, pvArch: string, pvMultiArch: string, viaProvides: boolean): boolean {
+  if (qualifier === '' || qualifier === 'native' || qualifier === hostArch) return true;
+  if (qualifier === 'any') return viaProvides || pvMultiArch === 'allowed';
+  return pvArch === qualifier;
+}
+
 /** pvFlags bits. */
 export const PV_ESSENTIAL = 1;
 export const PV_REQUIRED = 2;
@@ -366,14 +380,8 @@ export class Universe {
 
   private archAllows(pv: number, archq: number, viaProvides: boolean): boolean {
     if (archq === ARCHQ.none || archq === ARCHQ.native) return true;
-    if (archq === ARCHQ.any) {
-      // `:any` is satisfied by Multi-Arch: allowed packages; through Provides we accept any provider
-      // (a single-arch universe has no foreign-arch provider to exclude).
-      return viaProvides || this.pvMultiArch[pv] === MA.allowed;
-    }
-    const want = this.archNames[archq]!;
-    const have = this.archNames[this.pvArch[pv]!]!;
-    return have === want || (have === 'all' && want === this.hostArch);
+    const qualifier = archq === ARCHQ.any ? 'any' : this.archNames[archq]!;
+    return archQualifierAccepts(qualifier, this.hostArch, this.archNames[this.pvArch[pv]!]!, MA_TEXT[this.pvMultiArch[pv]!]!, viaProvides);
   }
 
   private computeCandidates(nameId: number, op: number, bound: string | undefined, archq: number): Int32Array {

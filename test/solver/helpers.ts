@@ -32,6 +32,7 @@ export function recordsFromYaml(list: Array<Record<string, unknown>>): PackageRe
     r.provides = parseAtoms(s('provides')).flat().map((a) => (a.version ? { name: a.name, version: a.version } : { name: a.name }));
     r.essential = e.essential === true;
     if (e.priority) r.priority = String(e.priority);
+    if (e['multi-arch']) r.multiArch = String(e['multi-arch']);
     return r;
   });
 }
