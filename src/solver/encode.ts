@@ -277,6 +277,12 @@ export class Encoding {
           for (const pv of set.versionsOf(item.name)) if (this.inClosure(pv)) this.clause([this.lit(pv, installed[pv] === 1)]);
           break;
         }
+        case 'protect': {
+          const versions = Array.from(set.versionsOf(item.name));
+          if (!versions.some((pv) => installed[pv] === 1)) break;
+          this.clause(versions.filter((pv) => this.inClosure(pv)).map((pv) => this.lit(pv)));
+          break;
+        }
         case 'pin': {
           const ok = new Set(matchingVersions(set, item));
           for (const pv of set.versionsOf(item.name)) if (this.inClosure(pv) && !ok.has(pv)) this.clause([this.lit(pv, false)]);

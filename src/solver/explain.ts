@@ -14,7 +14,11 @@ import { factKey, type Encoding, type Fact } from './encode.js';
 import { formatItem } from './request.js';
 
 export interface ExplanationFact {
-  kind: Fact['kind'];
+  /**
+   * 'request' for the operator's request items (an explicit hold included); 'protected' for an
+   * installed package the policy keeps (a `protect` item: nothing removed that was not asked for).
+   */
+  kind: Fact['kind'] | 'protected';
   /** Stable key of the fact (used by resolutions). */
   key: string;
   text: string;
@@ -37,6 +41,7 @@ export function describeFact(enc: Encoding, f: Fact): string {
   const set = enc.set;
   switch (f.kind) {
     case 'request':
+      if (f.item.kind === 'protect') return describeProtected(enc, f.item.name);
       return `the request asks to ${formatItem(f.item)}${describeRequestContext(enc, f)}`;
     case 'depends': {
       const cands = (f.field === 'depends' ? set.depends(f.pv) : set.preDepends(f.pv))[f.clause]!;
@@ -53,6 +58,12 @@ export function describeFact(enc: Encoding, f: Fact): string {
     case 'not-candidate':
       return `${set.label(f.pv)} cannot be installed on this host: ${f.reason}`;
   }
+}
+
+function describeProtected(enc: Encoding, name: string): string {
+  const set = enc.set;
+  const inst = Array.from(set.versionsOf(name)).filter((pv) => enc.installed[pv]);
+  return `${name} ${inst.map((pv) => set.versionOf(pv)).join(', ')} is installed and may not be removed unless allowed`;
 }
 
 function conflictTarget(enc: Encoding, _a: number, b: number): string {
@@ -163,21 +174,25 @@ export function buildExplanation(enc: Encoding, factIdx: number[], minimal: bool
   const out: ExplanationFact[] = order.map((f) => {
     const pkg = factPackage(enc, f);
     return {
-      kind: f.kind,
+      kind: f.kind === 'request' && f.item.kind === 'protect' ? 'protected' : f.kind,
       key: factKey(f),
       text: describeFact(enc, f),
       ...(pkg ? { package: pkg } : {}),
       ...(f.kind === 'request' ? { requestIndex: f.index } : {}),
     };
   });
+  const protectedNames = order.flatMap((f) => (f.kind === 'request' && f.item.kind === 'protect' ? [f.item.name] : []));
   const lines = summariseChain(out.map((f) => f.text));
-  const requests = order.filter((f): f is Extract<Fact, { kind: 'request' }> => f.kind === 'request');
+  const requests = order.filter((f): f is Extract<Fact, { kind: 'request' }> => f.kind === 'request' && f.item.kind !== 'protect');
+  const keeping = protectedNames.length === 0 ? '' : ` while keeping ${protectedNames.join(', ')} installed`;
   const conclusion =
     requests.length === 0
-      ? 'so the installed system itself is inconsistent'
+      ? protectedNames.length === 0
+        ? 'so the installed system itself is inconsistent'
+        : `so ${protectedNames.join(', ')} cannot all stay installed`
       : requests.length === 1
-        ? `so the request to ${formatItem(requests[0]!.item)} cannot be satisfied`
-        : `so these request items cannot all be satisfied together: ${requests.map((r) => formatItem(r.item)).join('; ')}`;
+        ? `so the request to ${formatItem(requests[0]!.item)} cannot be satisfied${keeping}`
+        : `so these request items cannot all be satisfied together${keeping}: ${requests.map((r) => formatItem(r.item)).join('; ')}`;
   return { facts: out, text: `${lines.join(';\n')};\n${conclusion}${minimal ? '' : ' (explanation not proven minimal: time budget reached)'}`, minimal };
 }
 

@@ -43,7 +43,12 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
   const edits: Edit[] = [];
   const removable = new Set<string>();
   for (const f of explanation.facts) {
-    if (f.kind === 'request' && f.requestIndex !== undefined) {
+    if (f.kind === 'protected' && f.requestIndex !== undefined) {
+      const item = request.items[f.requestIndex]!;
+      if (item.kind === 'protect') {
+        edits.push({ description: `allow removal of the installed package ${item.name}`, request: replaceItem(request, f.requestIndex, { kind: 'remove', name: item.name }) });
+      }
+    } else if (f.kind === 'request' && f.requestIndex !== undefined) {
       const i = f.requestIndex;
       const item = request.items[i]!;
       if (item.kind === 'install' || item.kind === 'upgrade') {

@@ -19,6 +19,12 @@ export type RequestItem =
   | { kind: 'upgrade-all' }
   /** Keep the installed version of a name exactly (or keep it absent when not installed). */
   | { kind: 'hold'; name: string }
+  /**
+   * Not the operator's wish but the default policy's (nothing removed that was not asked for):
+   * an installed name keeps some version installed (it may be upgraded); no effect when the
+   * name is not installed. Explanations word it as a protection, not as a hold.
+   */
+  | { kind: 'protect'; name: string }
   /** CUDF keep of an installed version: `version` keeps it, `package` keeps some version of the name, `feature` keeps what it provides. */
   | { kind: 'keep'; name: string; version: string; keep: 'version' | 'package' | 'feature' }
   /** Only versions matching the constraint may be installed (`host pins libssl3 3.0.11`). */
@@ -139,6 +145,8 @@ export function formatItem(item: RequestItem): string {
       return 'upgrade all';
     case 'hold':
       return `hold ${item.name}`;
+    case 'protect':
+      return `keep ${item.name} installed`;
     case 'keep':
       return `keep ${item.keep} of ${item.name} ${item.version}`;
     case 'pin':

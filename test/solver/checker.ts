@@ -60,6 +60,9 @@ export function checkSolution(problem: Problem, items: RequestItem[], after: num
       if (!ok) problems.push(`request install ${item.name} not met`);
     } else if (item.kind === 'remove') {
       if (recs.some((r) => r.name === item.name && (!item.op || holds(versionCmp(r.scheme, r.version, item.version!), item.op)))) problems.push(`request remove ${item.name} not met`);
+    } else if (item.kind === 'protect') {
+      const wasInstalled = Array.from(problem.set.versionsOf(item.name)).some((pv) => problem.installed[pv] === 1);
+      if (wasInstalled && !recs.some((r) => r.name === item.name)) problems.push(`protected ${item.name} removed`);
     } else if (item.kind === 'pin') {
       for (const r of recs) if (r.name === item.name && !holds(versionCmp(r.scheme, r.version, item.version), item.op)) problems.push(`pin ${item.name} violated`);
     }

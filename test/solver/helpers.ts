@@ -48,6 +48,8 @@ export function specItem(entry: Record<string, string>): RequestItem {
       return { kind, ...spec };
     case 'hold':
       return { kind: 'hold', name: spec.name };
+    case 'protect':
+      return { kind: 'protect', name: spec.name };
     case 'pin':
       if (!spec.op) throw new Error('pin needs a version');
       return { kind: 'pin', name: spec.name, op: spec.op, version: spec.version! };
