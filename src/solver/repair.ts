@@ -53,10 +53,14 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
       const item = request.items[i]!;
       if (item.kind === 'install' || item.kind === 'upgrade') {
         const installedVersions = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1).map((pv) => set.versionOf(pv));
+        // an edit whose item has exactly the candidates of the failed one is the same request
+        // (e.g. `install postfix=3.7.11-0+deb12u1` for `install postfix` with one version): not re-solved
+        const own = installCandidates(set, item);
         for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
           const name = set.nameOf(pv);
           const version = set.versionOf(pv);
           if (item.op && item.version === version && name === item.name) continue;
+          if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
           // an upgrade is only re-targeted to versions newer than the installed one
           if (item.kind === 'upgrade' && name === item.name && installedVersions.some((v) => set.compare(version, v) <= 0)) continue;
           const alt = name === item.name ? 'choose another version' : 'choose an alternative provider';
