@@ -174,11 +174,11 @@ function createSolverOver(set: PackageSet, pvOf: (name: string, version: string)
       if (r.kind === 'timeout') return { kind: 'conflict', explanation: [`no answer: ${r.message}`], resolutions: [] };
       if (r.kind === 'conflict') return conflictOf(r.explanation.text, r.resolutions);
       // A removal nobody asked for is a conflict to review, never a silent part of the plan
-      // (apt would remove the package quietly): explain it by solving with the package held.
+      // (apt would remove the package quietly): explain it by solving with the package protected (kept installed, upgrades allowed).
       const asked = new Set(input.request.items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
       const unasked = [...new Set(r.transaction.filter((s) => s.action === 'remove' && !asked.has(s.name)).map((s) => s.name))];
       if (unasked.length === 0) return { kind: 'solution', changes: r.transaction.map(toChange) };
-      const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'hold' as const, name }))] };
+      const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
       const r2 = solveRequest(problem, { items: held.items }, policy);
       const allowRemoval = {
         description: `allow removal of the installed package${unasked.length > 1 ? 's' : ''} ${unasked.join(', ')}`,
