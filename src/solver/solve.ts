@@ -4,6 +4,8 @@
  * package it adds; or, when there is no solution, explain (explain.ts) and repair (repair.ts).
  */
 import type { PackageRecord } from '../kb/model.js';
+import { RollwiseError } from '../shared/errors.js';
+import { getScheme } from '../versions/index.js';
 import { encodeRequest, type EncodeOptions, type Encoding } from './encode.js';
 import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
@@ -135,7 +137,29 @@ export function effectiveCriteria(policy: SolverPolicy): Criterion[] {
   return policy.recommends === false ? DEFAULT_CRITERIA : DEFAULT_CRITERIA_WITH_RECOMMENDS;
 }
 
+/**
+ * A version written in a request must follow the scheme of the package it names (a semver
+ * package is compared with semver): bad input is an error with a hint, never a crash deep in a
+ * comparison or a misleading "no version matches".
+ */
+function assertRequestVersions(set: PackageSet, request: SolveRequest): void {
+  for (const item of request.items) {
+    const version = 'version' in item ? item.version : undefined;
+    const name = 'name' in item ? item.name : undefined;
+    if (version === undefined || name === undefined) continue;
+    const first = set.versionsOf(name)[0];
+    const scheme = first === undefined ? 'deb' : set.record(first).scheme;
+    const check = getScheme(scheme).check(version);
+    if (!check.ok) {
+      throw new RollwiseError('RW_BAD_VERSION', `'${version}' is not a valid ${getScheme(scheme).label} version for ${name}: ${check.reason}`, {
+        hint: scheme === 'semver' ? `${name} uses semantic versions: write MAJOR.MINOR.PATCH, e.g. ${version.split('.').concat(['0', '0']).slice(0, 3).join('.')}` : 'write a version of the form [epoch:]upstream[-revision]',
+      });
+    }
+  }
+}
+
 export function solveRequest(problem: Problem, request: SolveRequest, policy: SolverPolicy = {}, mode: SolveModeOptions = {}): SolveOutcome {
+  assertRequestVersions(problem.set, request);
   const t0 = performance.now();
   const deadline = t0 + (policy.timeBudgetMs ?? 10_000);
   const criteria = effectiveCriteria(policy);

@@ -15,6 +15,8 @@ export function createProgram(): Command {
         'Start with `rollwise demo` (the example knowledge base and fleet), then `rollwise <command> --help`.',
     )
     .version('0.1.0')
+    // Options after a subcommand belong to it (so `plan show ID --version 2` is the plan's version).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const mod of commandModules) mod.register(program);
