@@ -17,7 +17,15 @@ export function createProgram(): Command {
     .version('0.1.0')
     // Options after a subcommand belong to it (so `plan show ID --version 2` is the plan's version).
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
+    // Parser errors read like every other error: one line, a stable code, a hint.
+    .configureOutput({
+      outputError: (text, write) => {
+        const lines = text.trim().replace(/^error: /, '').split('\n').map((l) => l.trim()).filter(Boolean);
+        const [first, ...rest] = lines;
+        const hint = [...rest.map((l) => l.replace(/^\((.*)\)$/, '$1')), 'run with --help for usage'].join('; ');
+        write(`rollwise: RW_USAGE: ${first ?? 'bad usage'} (hint: ${hint})\n`);
+      },
+    })
     .exitOverride();
   for (const mod of commandModules) mod.register(program);
   return program;
