@@ -153,6 +153,8 @@ describe('rollwise plan', () => {
     const a = await cli(['plan', 'approve', id, '--store', store]);
     expect(a.status).toBe(0);
     expect(a.stdout).toMatch(new RegExp(`approved plan ${id} v3`));
+    // the approval says how many hosts really change, not just the original request
+    expect(a.stdout).toMatch(/; \d+ of \d+ hosts change/);
     expect((await cli(['plan', 'show', id, '--store', store, '--json'])).stdout).toMatch(/"status": "approved"/);
   });
 

@@ -111,7 +111,7 @@ export function renderDemo(kb: KnowledgeBase): string {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, and print what they hold')
+    .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, print what they hold, then plan shopfront 2.0.0 on the example fleet (examples/fleet) and store the plan for review in .rollwise/rollwise.db')
     .option('--index <file>', 'Debian Packages index (plain, .gz or .xz)', DEFAULT_INDEX)
     .option('--kb <path>', 'knowledge-base file or directory (repeatable)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .action(async (opts: { index: string; kb?: string[] }) => {

@@ -486,7 +486,16 @@ export function register(program: Command): void {
           });
         }
         await store.setStatus(p.id, p.version, 'approved');
-        process.stdout.write(`approved plan ${p.id} v${p.version}: ${formatRequest(p.inputs.request)} on ${p.summary.hosts} hosts\n`);
+        // Say what will really happen: resolutions may leave some hosts unchanged or change them differently.
+        const changing = p.groups.filter((g) => g.outcome.kind === 'transaction' && g.outcome.changes.length > 0);
+        const hostsChanging = changing.reduce((n, g) => n + g.hosts.length, 0);
+        const altered = changing.filter((g) => g.choices.length > 0).reduce((n, g) => n + g.hosts.length, 0);
+        process.stdout.write(
+          `approved plan ${p.id} v${p.version}: ${formatRequest(p.inputs.request)}; ${hostsChanging} of ${p.summary.hosts} hosts change` +
+            (altered ? ` (${altered} of them as a chosen resolution says)` : '') +
+            (p.summary.hosts - hostsChanging ? `, ${p.summary.hosts - hostsChanging} stay as they are` : '') +
+            '\n',
+        );
       } finally {
         await store.close();
       }
