@@ -23,6 +23,7 @@ import type { PackageRecord } from '../src/kb/index.js';
 import { loadDebianUniverse, type Universe } from '../src/universe/index.js';
 import type { Fleet, FleetHost, InstalledPackage } from '../src/fleet/index.js';
 import { createFleetSolver, planDeployment, buildRequest, createEmptyRules, formatRequest, type FleetSolver } from '../src/planner/index.js';
+import { createPrng } from '../test/helpers/prng.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 function arg(name: string, fallback: string): string {
@@ -37,16 +38,6 @@ const INDEX = arg('index', path.resolve(here, '../../shared/data/debian/bookworm
 const RECORDS = process.argv.includes('--records');
 const REQUEST = buildRequest({ install: arg('install', 'nginx,postgresql-15,postfix').split(','), upgrade: ['libssl3'] });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -84,7 +75,7 @@ async function scanPool(file: string): Promise<Array<{ name: string; priority?: 
 }
 
 async function main(): Promise<void> {
-  const rand = mulberry32(SEED);
+  const rand = createPrng(SEED);
   const cpu = (): number => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;

@@ -8,17 +8,8 @@ import type { PackageAtom, PackageRecord } from '../../src/kb/model.js';
 import { createEmptyRecord } from '../../src/kb/model.js';
 import { checkInstallable, createPackageSet, createProblem, solveRequest } from '../../src/solver/index.js';
 import { checkRecords } from './checker.js';
+import { createPrng } from '../helpers/prng.js';
 
-function createRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArchive(rnd: () => number): PackageRecord[] {
   const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
@@ -58,7 +49,7 @@ function bruteInstallable(recs: PackageRecord[]): boolean[] {
 
 describe('checkInstallable vs brute force', () => {
   it('agrees on 250 random archives', () => {
-    const rnd = createRandom(2026);
+    const rnd = createPrng(2026);
     let brokenSeen = 0;
     let fineSeen = 0;
     for (let t = 0; t < 250; t++) {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSatEngine, lit } from '../../src/solver/internal/sat.js';
+import { createPrng } from '../helpers/prng.js';
 
-/** Small deterministic PRNG so failures are reproducible. */
-function createRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bruteForceSat(n: number, clauses: number[][], fixed: number[] = []): boolean {
   for (let m = 0; m < 1 << n; m++) {
@@ -53,7 +43,7 @@ describe('CDCL engine', () => {
   });
 
   it('agrees with brute force on 400 random 3-SAT instances, and models satisfy every clause', () => {
-    const rnd = createRandom(42);
+    const rnd = createPrng(42);
     let sat = 0;
     let unsat = 0;
     for (let t = 0; t < 400; t++) {
@@ -76,7 +66,7 @@ describe('CDCL engine', () => {
   });
 
   it('solves incrementally under assumptions; every failed core is itself unsatisfiable', () => {
-    const rnd = createRandom(7);
+    const rnd = createPrng(7);
     for (let t = 0; t < 150; t++) {
       const n = 10;
       const clauses = randomClauses(rnd, n, 30, 3);

@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compareDebian, isValidDebianVersion } from '../../src/versions/index.js';
+import { createPrng } from '../helpers/prng.js';
+
+export { createPrng };
 
 export const BOOKWORM_PACKAGES = fileURLToPath(
   new URL('../../../shared/data/debian/bookworm-main-amd64.Packages.xz', import.meta.url),
@@ -17,17 +20,6 @@ export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 export type Pair = readonly [string, string];
 
-/** Seeded PRNG (mulberry32): the same seed gives the same pairs on every run. */
-export function createPrng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BookwormVersions {
   /** Distinct versions from `Version:` fields and the versions in `Source: name (version)`. */
