@@ -105,15 +105,8 @@ export function evaluateGroupEnvironment(
   return findings;
 }
 
-interface SolvedGroup {
-  key: string;
-  hosts: string[];
-  facts: Partial<Record<FactName, string | number>>;
-  installed: InstalledPackage[];
-  request: PlanRequest;
-  choices: AppliedChoice[];
-  outcome: GroupSolveOutcome;
-}
+/** A plan group before its conflicts are clustered and its rules evaluated. */
+type SolvedGroup = Omit<PlanGroup, 'outcome' | 'findings'> & { outcome: GroupSolveOutcome };
 
 /** Clusters identical conflicts, numbers them (c1, c2, ...), evaluates rules, summarises. */
 function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[]): PlanBody {

@@ -24,7 +24,7 @@
  */
 import type { Alternatives, PackageAtom, PackageRecord } from '../../src/kb/model.js';
 import { writeCudf, type CudfDocument, type CudfPackage } from '../../src/kb/importers/cudf.js';
-import { compareDebian } from '../../src/versions/debian.js';
+import { compareDebian, satisfiesRelation } from '../../src/versions/debian.js';
 
 export interface CudfFromDebianRequest {
   install?: readonly string[];
@@ -43,17 +43,6 @@ export interface CudfFromDebian {
   recordOf: Map<string, PackageRecord>;
   packages: number;
   collisions: number;
-}
-
-function holds(cmp: number, op: string): boolean {
-  switch (op) {
-    case '<<': return cmp < 0;
-    case '<=': return cmp <= 0;
-    case '=': return cmp === 0;
-    case '>=': return cmp >= 0;
-    case '>>': return cmp > 0;
-    default: return cmp !== 0;
-  }
 }
 
 export function createCudfFromDebian(records: readonly PackageRecord[], request: CudfFromDebianRequest): CudfFromDebian {
@@ -117,13 +106,13 @@ export function createCudfFromDebian(records: readonly PackageRecord[], request:
     const nums = new Set<number>();
     for (const r of inUniverse.get(a.name) ?? []) {
       if (q === 'any' && r.multiArch !== 'allowed') continue;
-      if (!a.op || holds(compareDebian(r.version, a.version!), a.op)) nums.add(numberOf(r.name, r.version));
+      if (!a.op || satisfiesRelation(compareDebian(r.version, a.version!), a.op)) nums.add(numberOf(r.name, r.version));
     }
     for (const r of provInUniverse.get(a.name) ?? []) {
       for (const p of r.provides) {
         if (p.name !== a.name) continue;
         if (!a.op) nums.add(p.version === undefined ? 1 : numberOf(p.name, p.version));
-        else if (p.version !== undefined && holds(compareDebian(p.version, a.version!), a.op)) nums.add(numberOf(p.name, p.version));
+        else if (p.version !== undefined && satisfiesRelation(compareDebian(p.version, a.version!), a.op)) nums.add(numberOf(p.name, p.version));
       }
     }
     return [...nums].sort((x, y) => x - y).map((i) => ({ name: a.name, op: '=' as const, version: String(i) }));

@@ -10,31 +10,19 @@
  * - optionally: every Essential package of the archive installed (dose's / apt's base rule).
  */
 import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
-import { compareDebian } from '../../../src/versions/debian.js';
-
-function holds(cmp: number, op: string): boolean {
-  switch (op) {
-    case '<<': return cmp < 0;
-    case '<=': return cmp <= 0;
-    case '=': return cmp === 0;
-    case '>=': return cmp >= 0;
-    case '>>': return cmp > 0;
-    case '!=': return cmp !== 0;
-    default: throw new Error(`unknown relation operator ${op}`);
-  }
-}
+import { compareDebian, satisfiesRelation } from '../../../src/versions/debian.js';
 
 /** Whether installed record `r` satisfies (or, for conflicts, matches) atom `a`, Debian's way. */
 export function matchesAtom(r: PackageRecord, a: PackageAtom): boolean {
   const q = a.archQualifier;
   if (q && q !== 'any' && q !== 'native' && q !== 'amd64') return false;
   if (r.name === a.name && (q !== 'any' || r.multiArch === 'allowed')) {
-    if (!a.op || holds(compareDebian(r.version, a.version!), a.op)) return true;
+    if (!a.op || satisfiesRelation(compareDebian(r.version, a.version!), a.op)) return true;
   }
   for (const p of r.provides) {
     if (p.name !== a.name) continue;
     if (!a.op) return true;
-    if (p.version !== undefined && holds(compareDebian(p.version, a.version!), a.op)) return true;
+    if (p.version !== undefined && satisfiesRelation(compareDebian(p.version, a.version!), a.op)) return true;
   }
   return false;
 }
