@@ -494,9 +494,26 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
         return writeFileOnHost(step.path, content, step.state.mode);
       }
       case 'service': {
+        const statusArgv = services.statusCommand(step.service);
+        const before = services.settled ? await run(statusArgv) : undefined;
+        if (before?.kind === 'lost') return { lost: before.reason, output: combined(before) };
         const argv = services.actionCommand(step.action, step.service);
         const r = await run(argv);
-        return fromRun(argv, r) ?? { ok: true, output: combined(r) };
+        const failed = fromRun(argv, r);
+        if (failed || !services.settled || !before) return failed ?? { ok: true, output: combined(r) };
+        // The action command's own success is not proof (runit): wait, with a deadline, until the status shows it.
+        const deadline = Date.now() + (services.settleTimeoutMs ?? 10_000);
+        for (;;) {
+          const now = await run(statusArgv);
+          if (now.kind === 'lost') return { lost: now.reason, output: combined(now) };
+          if (services.settled(step.action, step.service, before, now)) return { ok: true, output: combined(r) };
+          if (Date.now() >= deadline) {
+            // reported like sv's own `-w` timeout (exit 1)
+            const output = `${combined(r)}\ntimeout: the status still does not show ${step.action} ${step.service} done: ${combined(now)}`;
+            return { ok: false, failure: { kind: 'command', command: argv, exitCode: 1, output } };
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       }
     }
   }

@@ -107,6 +107,25 @@ describe('a lab service under runit, its behaviour chosen by the installed versi
     await waitState('running');
   });
 
+  it('restarts back to back and stops and starts at once: each step is done when it says so', async () => {
+    // runsv sleeps a second after a process that lived under one, and `sv -w` judges by whole
+    // seconds: these steps come right after each other, where `sv -w`'s own "ok" is premature.
+    for (let i = 0; i < 3; i++) {
+      const before = pidOf();
+      const o = await d.apply({ kind: 'service', action: 'restart', service: 'web' });
+      expect(o.status, JSON.stringify(o)).toBe('succeeded');
+      expect(pidOf()).not.toBe(before);
+      expect(await d.readServiceState('web')).toBe('running');
+    }
+    const stop = await d.apply({ kind: 'service', action: 'stop', service: 'web' });
+    expect(stop.status, JSON.stringify(stop)).toBe('succeeded');
+    expect(await d.readServiceState('web')).toBe('stopped');
+    const start = await d.apply({ kind: 'service', action: 'start', service: 'web' });
+    expect(start.status, JSON.stringify(start)).toBe('succeeded');
+    expect(await d.readServiceState('web')).toBe('running');
+    await waitVersion('1.0');
+  });
+
   it('an upgrade to a bad version really breaks it: errors and latency in its metrics', async () => {
     expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', version: '2.0' }] })).status).toBe('succeeded');
     const a = await waitVersion('2.0');
