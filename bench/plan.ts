@@ -11,15 +11,14 @@
  * The index is loaded the way `rollwise plan` loads it: by the universe's byte fast path
  * (loadDebianUniverse), and the fleet is solved on the solver's view over the universe. The
  * generator's package pool (priority, section) is read by a separate streaming scan of the
- * index that is not part of the figures. `--records` measures the older record path instead
- * (loadDebianIndex + the record-backed package set), for comparison in the same checkout.
+ * index that is not part of the figures. (The record path the solver once also had is gone: there
+ * is one data path, records are built into a universe first.)
  *
- *   npm run bench:plan -- [--hosts 10000] [--states 200] [--seed 42] [--sample 40] [--index FILE] [--records]
+ *   npm run bench:plan -- [--hosts 10000] [--states 200] [--seed 42] [--sample 40] [--index FILE]
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadDebianIndex, streamDecompressed } from '../src/kb/importers/index.js';
-import type { PackageRecord } from '../src/kb/index.js';
+import { streamDecompressed } from '../src/kb/index.js';
 import { loadDebianUniverse, type Universe } from '../src/universe/index.js';
 import type { Fleet, FleetHost, InstalledPackage } from '../src/fleet/index.js';
 import { createFleetSolver, planDeployment, buildRequest, createEmptyRules, formatRequest, type FleetSolver } from '../src/planner/index.js';
@@ -35,7 +34,6 @@ const STATES = Number(arg('states', '200'));
 const SEED = Number(arg('seed', '42'));
 const SAMPLE = Number(arg('sample', '40'));
 const INDEX = arg('index', path.resolve(here, '../../shared/data/debian/bookworm-main-amd64.Packages.xz'));
-const RECORDS = process.argv.includes('--records');
 const REQUEST = buildRequest({ install: arg('install', 'nginx,postgresql-15,postfix').split(','), upgrade: ['libssl3'] });
 
 
@@ -80,23 +78,19 @@ async function main(): Promise<void> {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
-  const stanzas = RECORDS ? [] : await scanPool(INDEX);
+  const stanzas = await scanPool(INDEX);
   const c0 = cpu();
   const t0 = performance.now();
-  let universe: Universe | undefined;
-  let records: PackageRecord[] | undefined;
-  if (RECORDS) records = (await loadDebianIndex(INDEX)).records;
-  else universe = (await loadDebianUniverse([INDEX])).universe;
+  const universe: Universe = (await loadDebianUniverse([INDEX])).universe;
   const tIndex = performance.now() - t0;
   const cIndex = cpu() - c0;
   const rssAfterIndex = process.resourceUsage().maxRSS * 1024;
-  const packages = records ? records.length : universe!.pvCount;
-  const source = (): { records: PackageRecord[] } | { universe: Universe } => (records ? { records } : { universe: universe! });
-  const pool0: ReadonlyArray<{ name: string; priority?: string; section?: string }> = records ?? stanzas;
+  const packages = universe.pvCount;
+  const pool0: ReadonlyArray<{ name: string; priority?: string; section?: string }> = stanzas;
 
   // --- generation (not part of the planning figures) ---
   const tg0 = performance.now();
-  const gen = createFleetSolver({ ...source(), policy: { recommends: false, timeBudgetMs: 5000, maxResolutions: 0 } });
+  const gen = createFleetSolver({ universe, policy: { recommends: false, timeBudgetMs: 5000, maxResolutions: 0 } });
   const baseNames = [...new Set(pool0.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name))];
   const baseOut = gen.solveGroup({ key: 'base', installed: [], facts: {}, request: { items: baseNames.map((name) => ({ kind: 'install' as const, name })) } });
   if (baseOut.kind !== 'solution') throw new Error('cannot build the base system');
@@ -131,7 +125,7 @@ async function main(): Promise<void> {
   const cp0 = cpu();
   const tp0 = performance.now();
   // a fresh solver (cold relation caches); no fill layer is needed: every state is made of index versions
-  const solver = createFleetSolver({ ...source(), installedSets: states, policy: { timeBudgetMs: 10_000 } });
+  const solver = createFleetSolver({ universe, policy: { timeBudgetMs: 10_000 } });
   const tSet = performance.now() - tp0;
   const body = planDeployment({ fleet, request: REQUEST, solver, rules: createEmptyRules() });
   const tPlan = performance.now() - tp0;
@@ -153,14 +147,14 @@ async function main(): Promise<void> {
 
   const s = body.summary;
   const out = [
-    `bench:plan  ${RECORDS ? 'record path (loadDebianIndex + record-backed set)' : 'universe fast path (loadDebianUniverse + universe view)'}; seed ${SEED}, ${HOSTS} hosts over ${states.length} installed states (avg ${avgInstalled} packages; generated in ${secs(tGen)} from ${attempts} random install requests)`,
+    `bench:plan  universe fast path (loadDebianUniverse + universe view); seed ${SEED}, ${HOSTS} hosts over ${states.length} installed states (avg ${avgInstalled} packages; generated in ${secs(tGen)} from ${attempts} random install requests)`,
     `request: ${formatRequest(REQUEST)}`,
     `result: ${s.groups} groups, ${s.groupsReady} ready (${s.hostsReady} hosts), ${s.groupsInConflict} in conflict (${s.hostsInConflict} hosts), ${body.conflicts.length} distinct conflicts`,
     '',
     `                                          wall        cpu (user+sys of this process)`,
     `index load (${packages} packages)           ${secs(tIndex).padEnd(10)}  ${secs(cIndex)}   (max RSS after it: ${mib(rssAfterIndex)})`,
     `plan (package set, ${s.groups} solves, grouping)  ${secs(tPlan).padEnd(10)}  ${secs(cPlan)}`,
-    `  of which the ${RECORDS ? 'package set' : 'universe view'} (once)  ${secs(tSet)}`,
+    `  of which the universe view (once)       ${secs(tSet)}`,
     `index load + plan                         ${secs(tIndex + tPlan).padEnd(10)}  ${secs(cIndex + cPlan)}   (target < 10 s)`,
     `peak memory (max RSS, whole process)      ${mib(rssAfterPlan)}   (target < 2048 MiB)`,
     `each host solved separately               ${secs(separateMs).padEnd(10)}  ${secs(perHostCpu * HOSTS)}   (extrapolated from ${sampled} hosts: ${perHostMs.toFixed(1)} ms/host)`,

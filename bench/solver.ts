@@ -49,7 +49,7 @@ interface ChildResult {
 async function runChild(spec: Spec): Promise<void> {
   const { UniverseBuilder, addDebianPackagesFast, addInstalledLayer, createInstalledState } = await import('../src/universe/index.js');
   const { parseDpkgStatus } = await import('../src/kb/importers/dpkg-status.js');
-  const { createUniverseProblem, checkInstallable, solveRequest, parsePackageSpec } = await import('../src/solver/index.js');
+  const { createUniverseProblem, checkInstallable, solveRequest, parseRequestSpec } = await import('../src/solver/index.js');
   const t0 = performance.now();
   const builder = new UniverseBuilder();
   addDebianPackagesFast(builder, readFileSync(spec.file), spec.file, { name: 'debian:bench', source: spec.file });
@@ -69,8 +69,8 @@ async function runChild(spec: Spec): Promise<void> {
     result = { loadMs, ms, peakMB: peak(), outcome: report.complete ? 'complete' : 'INCOMPLETE', broken: report.broken.length };
   } else {
     const items = [
-      ...(spec.install ?? []).map((text) => ({ kind: 'install' as const, ...parsePackageSpec(text) })),
-      ...(spec.remove ?? []).map((text) => ({ kind: 'remove' as const, ...parsePackageSpec(text) })),
+      ...(spec.install ?? []).map((text) => ({ kind: 'install' as const, ...parseRequestSpec(text) })),
+      ...(spec.remove ?? []).map((text) => ({ kind: 'remove' as const, ...parseRequestSpec(text) })),
     ];
     const policy = { recommends: spec.recommends, timeBudgetMs: 30_000, maxResolutions: spec.resolutions ?? 3 };
     const solve = () => {

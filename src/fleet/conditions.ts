@@ -4,18 +4,18 @@
  * conditions ("applies on os.versionId = 11 with libssl3 << 3.0.11") are evaluated in.
  * Pure functions; three-valued (a missing fact gives `unknown`, reported as such).
  */
-import { compareDebian, isValidDebianVersion } from '../versions/index.js';
-import { readFact, isFactName, type FactName, type HostFacts, type Labels } from './facts.js';
+import { compareDebian, getScheme, isValidDebianVersion, relationHolds, satisfiesRelation, type RelationOp, type SchemeName } from '../versions/index.js';
+import { readFact, type FactName, type HostFacts, type Labels } from './facts.js';
 import type { InstalledPackage } from './installed.js';
 
-export type CompareOp = '<<' | '<=' | '=' | '>=' | '>>' | '!=';
-export const COMPARE_OPS: readonly CompareOp[] = ['<<', '<=', '=', '>=', '>>', '!='];
-
 export type Condition =
-  | { fact: FactName; op: CompareOp; value: string | number }
+  | { fact: FactName; op: RelationOp; value: string | number }
   | { fact: FactName; op: 'in'; value: Array<string | number> }
-  /** A package in the (resulting) installed set, optionally with a version relation. */
-  | { package: string; op?: CompareOp; version?: string }
+  /**
+   * A package in the (resulting) installed set, optionally of one architecture (`arch`, as a
+   * relation's `:arch` qualifier; `any` and `native` match every one) and with a version relation.
+   */
+  | { package: string; arch?: string; op?: RelationOp; version?: string }
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };
@@ -33,6 +33,8 @@ export interface EvaluationSubject {
   labels: Labels;
   /** The installed set the package conditions look at (for known issues: the state after the change). */
   installed?: ReadonlyMap<string, InstalledPackage>;
+  /** The version scheme of a package (the knowledge base says; default Debian's). */
+  schemeOf?: (name: string) => SchemeName;
 }
 
 function compareValues(a: string | number, b: string | number): number {
@@ -41,17 +43,6 @@ function compareValues(a: string | number, b: string | number): number {
   const sb = String(b);
   if (isValidDebianVersion(sa) && isValidDebianVersion(sb)) return compareDebian(sa, sb);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
-}
-
-function holds(c: number, op: CompareOp): boolean {
-  switch (op) {
-    case '<<': return c < 0;
-    case '<=': return c <= 0;
-    case '=': return c === 0;
-    case '>=': return c >= 0;
-    case '>>': return c > 0;
-    case '!=': return c !== 0;
-  }
 }
 
 function fmt(v: string | number | Array<string | number>): string {
@@ -83,9 +74,11 @@ export function evaluateCondition(cond: Condition, subject: EvaluationSubject): 
     const p = subject.installed?.get(cond.package);
     if (!subject.installed) return { truth: 'unknown', reason: `installed set unknown for ${cond.package}` };
     if (!p) return { truth: 'false', reason: `${cond.package} is not installed` };
-    if (cond.op === undefined || cond.version === undefined) return { truth: 'true', reason: `${cond.package} ${p.version} is installed` };
-    const ok = holds(compareDebian(p.version, cond.version), cond.op);
-    return { truth: ok ? 'true' : 'false', reason: `${cond.package} ${p.version} ${cond.op} ${cond.version} is ${ok}` };
+    const label = cond.arch && cond.arch !== 'any' && cond.arch !== 'native' ? `${cond.package}:${cond.arch}` : cond.package;
+    if (label !== cond.package && p.architecture !== cond.arch) return { truth: 'false', reason: `${cond.package} is installed for ${p.architecture}, not ${cond.arch}` };
+    if (cond.op === undefined || cond.version === undefined) return { truth: 'true', reason: `${label} ${p.version} is installed` };
+    const ok = satisfiesRelation(getScheme(subject.schemeOf?.(cond.package) ?? 'deb'), p.version, cond.op, cond.version);
+    return { truth: ok ? 'true' : 'false', reason: `${label} ${p.version} ${cond.op} ${cond.version} is ${ok}` };
   }
   const actual = readFact(subject.facts, subject.labels, cond.fact);
   if (actual === undefined) return { truth: 'unknown', reason: `fact ${cond.fact} is not known for this host` };
@@ -93,7 +86,7 @@ export function evaluateCondition(cond: Condition, subject: EvaluationSubject): 
     const ok = cond.value.some((v) => compareValues(actual, v) === 0);
     return { truth: ok ? 'true' : 'false', reason: `${cond.fact} ${actual} in ${fmt(cond.value)} is ${ok}` };
   }
-  const ok = holds(compareValues(actual, cond.value), cond.op);
+  const ok = relationHolds(compareValues(actual, cond.value), cond.op);
   return { truth: ok ? 'true' : 'false', reason: `${cond.fact} ${actual} ${cond.op} ${cond.value} is ${ok}` };
 }
 
@@ -104,37 +97,4 @@ export function factsReadBy(cond: Condition, into: Set<FactName> = new Set()): S
   else if ('not' in cond) factsReadBy(cond.not, into);
   else if ('fact' in cond) into.add(cond.fact);
   return into;
-}
-
-/**
- * Parses the compact text form `kernel >= 6.1`, `os.versionId in [11, 12]`,
- * `package libssl3 << 3.0.11`, `package nginx` (for KB files that write conditions as strings).
- * Returns undefined when the text is not a condition.
- */
-export function parseConditionText(text: string): Condition | undefined {
-  const t = text.trim();
-  const pm = /^package\s+([a-z0-9][a-z0-9+.-]+)(?:\s*(<<|<=|=|>=|>>|!=)\s*(\S+))?$/.exec(t);
-  if (pm) {
-    const name = pm[1]!;
-    if (pm[2] && pm[3]) {
-      if (!isValidDebianVersion(pm[3])) return undefined;
-      return { package: name, op: pm[2] as CompareOp, version: pm[3] };
-    }
-    return { package: name };
-  }
-  const inm = /^([A-Za-z0-9._/-]+)\s+in\s+\[(.*)\]$/.exec(t);
-  if (inm && isFactName(inm[1]!)) {
-    const values = inm[2]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/^["']|["']$/g, '')));
-    return { fact: inm[1] as FactName, op: 'in', value: values };
-  }
-  const m = /^([A-Za-z0-9._/-]+)\s*(<<|<=|=|>=|>>|!=|<|>)\s*(\S+)$/.exec(t);
-  if (m && isFactName(m[1]!)) {
-    let op = m[2]!;
-    if (op === '<') op = '<<';
-    if (op === '>') op = '>>';
-    const raw = m[3]!.replace(/^["']|["']$/g, '');
-    const numeric = ['memoryMiB', 'diskTotalMiB', 'diskFreeMiB', 'cpus'].includes(m[1]!);
-    return { fact: m[1] as FactName, op: op as CompareOp, value: numeric && /^\d+$/.test(raw) ? Number(raw) : raw };
-  }
-  return undefined;
 }

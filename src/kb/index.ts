@@ -7,9 +7,11 @@ export { loadKnowledgeBase, indexLayerName, type LoadOptions, type IndexLayersLo
 export type { IndexLoad } from './index-layer.js';
 export { describePackage, describeService, effectiveServices, effectiveKnownIssues, computeStats, collectRecords, recordsNamed } from './view.js';
 export type { Fact, VersionView, PackageView, KbCounts, KbStats } from './view.js';
-export { parseClause, parseProvision, parseVersionRange, formatAtom, formatClause, isValidVersionIn, compareVersionsIn } from './relations.js';
-export type { LocatedAtom, RelationProblem, RangeBound } from './relations.js';
-export { locatePath, parseSource, type SourceDoc, type KbPath } from './positions.js';
+export {
+  parseClause, parseProvision, parsePackageSpec, parseVersionRange, parseRelationField, createRelationScratch, scratchAtom, RelationSyntaxError,
+  formatAtom, formatClause, toAtom, toAlternatives, isValidVersionIn, compareVersionsIn, versionProblem, versionHint, PACKAGE_NAME_PATTERN,
+} from './relations.js';
+export type { LocatedAtom, RelationProblem, RelationParse, RangeBound, RelationScratch, RelationParseOptions } from './relations.js';
 // Importers (Debian Packages, dpkg status, CUDF): see src/kb/importers/.
 export { loadDebianIndex, parseDebianPackages, streamDebianIndex, isValidDebianName, type DebianIndexStats, type DebianImportOptions } from './importers/debian.js';
 export { readDecompressed, streamDecompressed, detectCompression, type Compression } from './importers/io.js';

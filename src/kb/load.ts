@@ -7,19 +7,19 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { Provenance, VersionScheme } from './model.js';
+import type { Alternatives, Provenance, SchemeName } from './model.js';
 import { createEmptyRecord } from './model.js';
-import { locatePath, parseSource, positionAt, type KbPath, type SourceDoc } from './positions.js';
+import { locatePath, parseSource, positionAt, type YamlPath, type SourceDoc } from '../shared/yaml.js';
 import { createProblem, sortProblems, type KbProblem } from './problems.js';
 import {
   isValidVersionIn, parseClause, parseProvision, parseVersionRange, toAlternatives, toAtom, versionHint,
-  type LocatedAtom,
+  type LocatedAtom, type RelationProblem,
 } from './relations.js';
 import {
   ConfigFileSchema, FunctionalImpactSchema, KbDocumentSchema, KB_API_VERSION, KB_KIND, KnownIssueSchema, LayerHeaderSchema,
   PackageSchema, ServiceSchema, type KbLayerHeader,
 } from './schema.js';
-import { createLayer, type KbLayer, type KnowledgeBase, type Trust } from './types.js';
+import { createLayer, type KbLayer, type KnowledgeBase, type ParsedEnvironment, type Trust } from './types.js';
 import { problemsFromZodIssues, suggestName } from './zod-issues.js';
 import { loadIndexRecords, type IndexLoad } from './index-layer.js';
 
@@ -57,7 +57,7 @@ interface PendingRef {
   kind: 'package' | 'service';
   name: string;
   src: SourceDoc;
-  path: KbPath;
+  path: YamlPath;
   offset: number;
   /** For a versioned package reference: the version and where it is, to check against the target's scheme. */
   version?: { text: string; offset: number };
@@ -66,7 +66,7 @@ interface PendingRef {
 
 /** Names written in YAML, even in entries that failed the schema, so one mistake is reported once. */
 interface Declared {
-  packages: Map<string, VersionScheme>;
+  packages: Map<string, SchemeName>;
   virtual: Set<string>;
   services: Set<string>;
 }
@@ -312,26 +312,38 @@ const ATOM_FIELDS = ['conflicts', 'breaks', 'replaces'] as const;
 /** Check one file's facts beyond the schema and add the valid ones to its layer. */
 function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProblem[], refs: PendingRef[], declared: Declared): void {
   const dir = path.dirname(src.file);
-  const ref = (kind: PendingRef['kind'], name: string, p: KbPath, offset: number, what: string, version?: PendingRef['version']): void => {
+  const ref = (kind: PendingRef['kind'], name: string, p: YamlPath, offset: number, what: string, version?: PendingRef['version']): void => {
     const r: PendingRef = { kind, name, src, path: p, offset, what };
     if (version) r.version = version;
     refs.push(r);
   };
-  const at = (p: KbPath, offset?: number) => locatePath(src, p, offset === undefined ? {} : { offset });
-  const clause = (text: unknown, p: KbPath, what: string, allowAlternatives: boolean): LocatedAtom[] | undefined => {
+  const at = (p: YamlPath, offset?: number) => locatePath(src, p, offset === undefined ? {} : { offset });
+  const warn = (warnings: readonly RelationProblem[], p: YamlPath, what: string, text: string): void => {
+    for (const w of warnings) problems.push(createProblem('RW_KB_DEPRECATED', at(p, w.offset), `${what}: ${w.message} in '${text}'`, w.hint, 'warning'));
+  };
+  const clause = (text: unknown, p: YamlPath, what: string, allowAlternatives: boolean): LocatedAtom[] | undefined => {
     if (typeof text !== 'string') return undefined;
     const r = parseClause(text, { allowAlternatives });
     if (!r.ok) {
       problems.push(createProblem('RW_KB_BAD_RELATION', at(p, r.problem.offset), `${what}: ${r.problem.message} in '${text}'`, r.problem.hint));
       return undefined;
     }
+    warn(r.warnings, p, what, text);
     for (const a of r.value) ref('package', a.name, p, a.nameOffset, what, a.version !== undefined ? { text: a.version, offset: a.versionOffset ?? 0 } : undefined);
     return r.value;
   };
-  const kernel = (text: unknown, p: KbPath, what: string): void => {
-    if (typeof text !== 'string') return;
-    const r = parseVersionRange(text);
-    if (!r.ok) problems.push(createProblem('RW_KB_INVALID_VALUE', at(p, r.problem.offset), `${what}: ${r.problem.message} in '${text}'`, r.problem.hint));
+  /** An environment block's ranges, parsed (undefined when one of them is malformed: reported). */
+  const environment = (env: Raw | undefined, p: YamlPath, what: string): ParsedEnvironment | undefined => {
+    const out: ParsedEnvironment = {};
+    if (!env || typeof env.kernel !== 'string') return out;
+    const r = parseVersionRange(env.kernel);
+    if (!r.ok) {
+      problems.push(createProblem('RW_KB_INVALID_VALUE', at([...p, 'kernel'], r.problem.offset), `${what}: ${r.problem.message} in '${env.kernel}'`, r.problem.hint));
+      return undefined;
+    }
+    warn(r.warnings, [...p, 'kernel'], what, env.kernel);
+    out.kernel = r.value;
+    return out;
   };
 
   // Packages
@@ -339,13 +351,14 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     const pkg = asRecord(rawPkg);
     if (!pkg) return;
     const name = asString(pkg.name) ?? '?';
-    const scheme: VersionScheme = pkg.scheme === 'semver' ? 'semver' : 'deb';
+    const scheme: SchemeName = pkg.scheme === 'semver' ? 'semver' : 'deb';
     if (typeof pkg.name === 'string' && !declared.packages.has(pkg.name)) declared.packages.set(pkg.name, scheme);
     const relationsOk: boolean[] = [];
+    const envs: Array<ParsedEnvironment | undefined> = [];
     asArray(pkg.versions).forEach((rawVer, j) => {
       const ver = asRecord(rawVer);
       if (!ver) return;
-      const vp: KbPath = ['packages', i, 'versions', j];
+      const vp: YamlPath = ['packages', i, 'versions', j];
       let ok = true;
       const version = asString(ver.version);
       if (version !== undefined && !isValidVersionIn(scheme, version)) {
@@ -364,13 +377,14 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
           ok = false;
         }
       });
-      const env = asRecord(ver.environment);
-      if (env) kernel(env.kernel, [...vp, 'environment', 'kernel'], `kernel range of ${label}`);
+      const env = environment(asRecord(ver.environment), [...vp, 'environment'], `kernel range of ${label}`);
+      if (env === undefined) ok = false;
+      envs.push(env);
       const seenMigrations = new Map<string, number>();
       asArray(ver.migrations).forEach((rawM, k) => {
         const m = asRecord(rawM);
         if (!m) return;
-        const mp: KbPath = [...vp, 'migrations', k];
+        const mp: YamlPath = [...vp, 'migrations', k];
         const key = `${String(m.database)}/${String(m.id)}`;
         if (seenMigrations.has(key)) problems.push(createProblem('RW_KB_DUPLICATE', at([...mp, 'id']), `migration '${String(m.id)}' of database '${String(m.database)}' is listed twice in ${label}`, 'migration ids are unique per database'));
         seenMigrations.set(key, k);
@@ -392,7 +406,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     const parsed = PackageSchema.safeParse(rawPkg);
     if (!parsed.success) return;
     const pkgPos = at(['packages', i]);
-    layer.packages.push({ value: parsed.data, file: src.file, path: ['packages', i], position: pkgPos, provenance: provenanceFor(layer, src, pkgPos.line) });
+    layer.packages.push({ value: parsed.data, file: src.file, path: ['packages', i], position: pkgPos, provenance: provenanceFor(layer, src, pkgPos.line), environments: envs });
     parsed.data.versions.forEach((v, j) => {
       if (relationsOk[j] === false) return;
       const line = at(['packages', i, 'versions', j]).line;
@@ -418,7 +432,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   asArray(doc.services).forEach((rawSvc, i) => {
     const svc = asRecord(rawSvc);
     if (!svc) return;
-    const sp: KbPath = ['services', i];
+    const sp: YamlPath = ['services', i];
     const name = asString(svc.name) ?? '?';
     if (typeof svc.name === 'string') declared.services.add(svc.name);
     asArray(svc.packages).forEach((p, k) => { if (typeof p === 'string') ref('package', p, [...sp, 'packages', k], 0, `packages of service ${name}`); });
@@ -452,7 +466,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   asArray(functional?.requires).forEach((rawR, i) => {
     const r = asRecord(rawR);
     if (!r) return;
-    const rp: KbPath = ['functional', 'requires', i];
+    const rp: YamlPath = ['functional', 'requires', i];
     const pkg = clause(r.package, [...rp, 'package'], 'functional requirement', false);
     const req = clause(r.requires, [...rp, 'requires'], 'functional requirement', true);
     if (pkg && req && typeof r.package === 'string' && typeof r.requires === 'string') {
@@ -464,7 +478,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   asArray(functional?.impacts).forEach((rawI, i) => {
     const imp = asRecord(rawI);
     if (!imp) return;
-    const ip: KbPath = ['functional', 'impacts', i];
+    const ip: YamlPath = ['functional', 'impacts', i];
     if (typeof imp.package === 'string') ref('package', imp.package, [...ip, 'package'], 0, 'functional impact');
     if (typeof imp.service === 'string') ref('service', imp.service, [...ip, 'service'], 0, 'functional impact');
     const parsed = FunctionalImpactSchema.safeParse(rawI);
@@ -477,31 +491,44 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   asArray(doc.knownIssues).forEach((rawK, i) => {
     const ki = asRecord(rawK);
     if (!ki) return;
-    const kp: KbPath = ['knownIssues', i];
+    const kp: YamlPath = ['knownIssues', i];
     const id = asString(ki.id) ?? '?';
     const when = asRecord(ki.when);
     let ok = true;
+    const conditionPackages: Alternatives[] = [];
+    let conditionEnv: ParsedEnvironment | undefined;
     if (when) {
       if (when.packages === undefined && when.environment === undefined) {
         problems.push(createProblem('RW_KB_MISSING_KEY', at([...kp, 'when']), `known issue ${id} has an empty condition`, 'give `packages:` and/or `environment:` under `when:`'));
       }
-      asArray(when.packages).forEach((t, k) => { if (typeof t === 'string' && !clause(t, [...kp, 'when', 'packages', k], `condition of known issue ${id}`, true)) ok = false; });
+      asArray(when.packages).forEach((t, k) => {
+        if (typeof t !== 'string') return;
+        const atoms = clause(t, [...kp, 'when', 'packages', k], `condition of known issue ${id}`, true);
+        if (atoms) conditionPackages.push(toAlternatives(atoms));
+        else ok = false;
+      });
       const env = asRecord(when.environment);
-      if (env) kernel(env.kernel, [...kp, 'when', 'environment', 'kernel'], `kernel range of known issue ${id}`);
+      if (env) {
+        conditionEnv = environment(env, [...kp, 'when', 'environment'], `kernel range of known issue ${id}`);
+        if (conditionEnv === undefined) ok = false;
+      }
     }
     const effect = asRecord(ki.effect);
     asArray(effect?.services).forEach((s, k) => { if (typeof s === 'string') ref('service', s, [...kp, 'effect', 'services', k], 0, `effect of known issue ${id}`); });
     const parsed = KnownIssueSchema.safeParse(rawK);
     if (!parsed.success || !ok) return;
     const pos = at(kp);
-    layer.knownIssues.push({ value: parsed.data, file: src.file, path: kp, position: pos, provenance: provenanceFor(layer, src, pos.line) });
+    layer.knownIssues.push({
+      value: parsed.data, file: src.file, path: kp, position: pos, provenance: provenanceFor(layer, src, pos.line),
+      when: { packages: conditionPackages, ...(conditionEnv ? { environment: conditionEnv } : {}) },
+    });
   });
 
   // Configuration files
   asArray(doc.configFiles).forEach((rawC, i) => {
     const cf = asRecord(rawC);
     if (!cf) return;
-    const cp: KbPath = ['configFiles', i];
+    const cp: YamlPath = ['configFiles', i];
     if (typeof cf.package === 'string') ref('package', cf.package, [...cp, 'package'], 0, `config file ${String(cf.path)}`);
     if (typeof cf.reload === 'string') ref('service', cf.reload, [...cp, 'reload'], 0, `config file ${String(cf.path)}`);
     const parsed = ConfigFileSchema.safeParse(rawC);
@@ -513,7 +540,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
 
 /** Names defined by all layers: package names, virtual names they provide, services. */
 function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[], declared: Declared, problems: KbProblem[]): void {
-  const schemeOf = new Map<string, VersionScheme>();
+  const schemeOf = new Map<string, SchemeName>();
   const virtual = new Set<string>(declared.virtual);
   const services = new Set<string>(declared.services);
   for (const l of layers) {
@@ -552,7 +579,7 @@ function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[]
 function checkEntities(layers: readonly KbLayer[], sources: ReadonlyMap<string, SourceDoc>, problems: KbProblem[]): void {
   type Pos = { file: string; line: number; column: number };
   type Entry = { layer: KbLayer; position: Pos };
-  const posOf = (file: string, p: KbPath, fallback: Pos): Pos => {
+  const posOf = (file: string, p: YamlPath, fallback: Pos): Pos => {
     const src = sources.get(file);
     return src ? locatePath(src, p) : fallback;
   };

@@ -4,11 +4,9 @@
  * CUDF, the organisation's YAML) all emit PackageRecord; the universe interns them.
  */
 
-/** Which version ordering a record's versions follow. */
-export type VersionScheme = 'deb' | 'semver' | 'cudf';
+import type { RelationOp, SchemeName } from '../versions/index.js';
 
-/** Relation operators; Debian's spelling is used for every scheme (CUDF `<` is `<<`, `!=` is `!=`). */
-export type RelationOp = '<<' | '<=' | '=' | '>=' | '>>' | '!=';
+export type { RelationOp, SchemeName };
 
 /** One package reference: `name[:arch] [(op version)]`. */
 export interface PackageAtom {
@@ -46,7 +44,7 @@ export interface PackageRecord {
   name: string;
   version: string;
   architecture: string;
-  scheme: VersionScheme;
+  scheme: SchemeName;
   depends: Alternatives[];
   preDepends: Alternatives[];
   recommends: Alternatives[];
@@ -82,7 +80,7 @@ export interface InstalledRecord {
   record: PackageRecord;
 }
 
-export function createEmptyRecord(name: string, version: string, architecture: string, provenance: Provenance, scheme: VersionScheme = 'deb'): PackageRecord {
+export function createEmptyRecord(name: string, version: string, architecture: string, provenance: Provenance, scheme: SchemeName = 'deb'): PackageRecord {
   return {
     name, version, architecture, scheme,
     depends: [], preDepends: [], recommends: [], suggests: [],

@@ -14,6 +14,7 @@ export type KbProblemCode =
   | 'RW_KB_INVALID_VALUE'
   | 'RW_KB_BAD_VERSION'
   | 'RW_KB_BAD_RELATION'
+  | 'RW_KB_DEPRECATED' // accepted, but written in an obsolete way (`<` for `<=`)
   | 'RW_KB_UNDEFINED_PACKAGE'
   | 'RW_KB_UNDEFINED_SERVICE'
   | 'RW_KB_DUPLICATE'

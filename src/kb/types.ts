@@ -4,7 +4,8 @@
  */
 import type { SourcePosition } from '../shared/errors.js';
 import type { Alternatives, PackageRecord, Provenance } from './model.js';
-import type { KbPath } from './positions.js';
+import type { RangeBound } from './relations.js';
+import type { YamlPath } from '../shared/yaml.js';
 import type { KbProblem } from './problems.js';
 import type { KbConfigFile, KbFunctionalImpact, KbKnownIssue, KbPackage, KbService } from './schema.js';
 
@@ -14,9 +15,28 @@ export type Trust = NonNullable<Provenance['trust']>;
 export interface Located<T> {
   value: T;
   file: string;
-  path: KbPath;
+  path: YamlPath;
   position: SourcePosition;
   provenance: Provenance;
+}
+
+/**
+ * The relations inside an environment block or a known issue's condition, parsed once by the
+ * relation grammar when the file is loaded (later layers read these, never the text).
+ */
+export interface ParsedEnvironment {
+  /** `environment.kernel`, e.g. `>= 6.1, << 6.6` as bounds. */
+  kernel?: RangeBound[];
+}
+
+/** A package entry with each version's environment parsed (index: the version's position in `versions`). */
+export interface KbPackageEntry extends Located<KbPackage> {
+  environments: Array<ParsedEnvironment | undefined>;
+}
+
+/** A known issue with its condition parsed: the package clauses (`when.packages`) and the environment's ranges. */
+export interface KbKnownIssueEntry extends Located<KbKnownIssue> {
+  when: { packages: Alternatives[]; environment?: ParsedEnvironment };
 }
 
 export interface KbRequirement {
@@ -39,13 +59,13 @@ export interface KbLayer {
   date?: string;
   description?: string;
   files: string[];
-  packages: Array<Located<KbPackage>>;
+  packages: KbPackageEntry[];
   /** Every package version of the layer as a PackageRecord (a universe layer). */
   records: PackageRecord[];
   services: Array<Located<KbService>>;
   requirements: Array<Located<KbRequirement>>;
   impacts: Array<Located<KbFunctionalImpact>>;
-  knownIssues: Array<Located<KbKnownIssue>>;
+  knownIssues: KbKnownIssueEntry[];
   configFiles: Array<Located<KbConfigFile>>;
 }
 

@@ -4,8 +4,8 @@
  * layer with the highest precedence wins; the others stay visible as shadowed, every fact with
  * its provenance.
  */
-import type { PackageRecord, Provenance, VersionScheme } from './model.js';
-import { compareVersionsIn, parseClause } from './relations.js';
+import type { PackageRecord, Provenance, SchemeName } from './model.js';
+import { compareVersionsIn } from './relations.js';
 import type { KbConfigFile, KbFunctionalImpact, KbKnownIssue, KbMigration, KbEnvironmentRequirement, KbResourceProfile, KbService } from './schema.js';
 import type { KbLayer, KbRequirement, KnowledgeBase, Located } from './types.js';
 
@@ -16,7 +16,7 @@ export interface Fact<T> {
 
 export interface VersionView {
   version: string;
-  scheme: VersionScheme;
+  scheme: SchemeName;
   /** The record of the highest-precedence layer that has this version. */
   effective: PackageRecord;
   /** Records of lower-precedence layers for the same version. */
@@ -100,8 +100,7 @@ export function describePackage(kb: KnowledgeBase, name: string): PackageView {
     for (const r of layer.requirements) if (mentions([r.value.package, r.value.requires])) requirements.push(fact(r));
     for (const i of layer.impacts) if (i.value.package === name) impacts.push(fact(i));
     for (const k of layer.knownIssues) {
-      const clauses = (k.value.when.packages ?? []).map((t) => { const r = parseClause(t); return r.ok ? r.value : []; });
-      if (mentions(clauses)) knownIssues.push(fact(k));
+      if (mentions(k.when.packages)) knownIssues.push(fact(k));
     }
     for (const c of layer.configFiles) if (c.value.package === name) configFiles.push(fact(c));
   }

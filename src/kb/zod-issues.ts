@@ -2,7 +2,7 @@
  * Turns zod issues into positioned problems with hints written for people editing YAML.
  */
 import type { z } from 'zod';
-import { locatePath, type KbPath, type SourceDoc } from './positions.js';
+import { locatePath, type YamlPath, type SourceDoc } from '../shared/yaml.js';
 import { createProblem, type KbProblem } from './problems.js';
 
 type AnySchema = z.ZodType;
@@ -41,7 +41,7 @@ function descriptionOf(s: AnySchema): string | undefined {
 }
 
 /** The schema that describes the value at `path`, if the path follows the schema. */
-export function schemaAt(root: AnySchema, path: KbPath): AnySchema | undefined {
+export function schemaAt(root: AnySchema, path: YamlPath): AnySchema | undefined {
   let cur: AnySchema | undefined = root;
   for (const seg of path) {
     if (!cur) return undefined;
@@ -53,14 +53,14 @@ export function schemaAt(root: AnySchema, path: KbPath): AnySchema | undefined {
   return cur;
 }
 
-function allowedKeys(root: AnySchema, path: KbPath): string[] {
+function allowedKeys(root: AnySchema, path: YamlPath): string[] {
   const s = schemaAt(root, path);
   if (!s) return [];
   const d = defOf(unwrap(s));
   return d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }
 
-function valueAt(data: unknown, path: KbPath): unknown {
+function valueAt(data: unknown, path: YamlPath): unknown {
   let cur = data;
   for (const seg of path) {
     if (cur === null || typeof cur !== 'object') return undefined;

@@ -5,5 +5,4 @@ export * from './rules.js';
 export * from './plan.js';
 export * from './store-port.js';
 export * from './solver-adapter.js';
-export * from './render.js';
-export * from './universe-source.js';
+export * from './lifecycle.js';

@@ -1,25 +1,15 @@
 /**
  * The deployment request: packages to install, remove and upgrade, each with an optional
  * version constraint; parsed from CLI specs (`nginx`, `nginx=1.22.1-9`, `nginx>=1.22`,
- * `nginx (>= 1.22)`) or a YAML request file, validated by the package-name and version grammar.
+ * `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's parseRequestSpec).
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { RollwiseError, type SourcePosition } from '../shared/errors.js';
-import { isValidDebianVersion } from '../versions/index.js';
-import { isValidPackageName, type CompareOp } from '../fleet/index.js';
-import { formatItem, type RequestItem as SolverRequestItem } from '../solver/index.js';
+import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
-
-export type RequestOp = Exclude<CompareOp, '!='>;
-
-export interface RequestItem {
-  name: string;
-  op?: RequestOp;
-  version?: string;
-}
 
 /**
  * The request: the solver's request items (install/remove/upgrade with constraints; resolutions
@@ -33,31 +23,15 @@ export function createEmptyRequest(): PlanRequest {
   return { items: [] };
 }
 
-const SPEC = /^\s*([^\s(<>=!]+)\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^\s)]+)\s*\)|(<<|<=|>=|>>|=|<|>)\s*(\S+))?\s*$/;
-
-/** Parses one CLI spec; throws RW_REQUEST (bad input, exit 2) naming what is wrong. */
-export function parseRequestSpec(spec: string, where = 'request'): RequestItem {
-  const m = SPEC.exec(spec);
-  if (!m) throw new RollwiseError('RW_REQUEST', `${where}: cannot read '${spec}'`, { hint: 'write NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)"' });
-  const name = m[1]!;
-  if (!isValidPackageName(name)) throw new RollwiseError('RW_BAD_NAME', `${where}: '${name}' is not a valid Debian package name`, { hint: 'lowercase letters, digits and + - . (at least two characters)' });
-  let op = (m[2] ?? m[4]) as string | undefined;
-  const version = m[3] ?? m[5];
-  if (op === '<') op = '<<';
-  if (op === '>') op = '>>';
-  if (op === undefined || version === undefined) return { name };
-  if (!isValidDebianVersion(version)) throw new RollwiseError('RW_BAD_VERSION', `${where}: '${version}' is not a valid Debian version (in '${spec}')`, { hint: 'versions are [epoch:]upstream[-revision], e.g. 1.22.1-9' });
-  return { name, op: op as RequestOp, version };
-}
-
 export function formatRequest(r: PlanRequest): string {
   return r.items.map(formatItem).join('; ') || '(empty request)';
 }
 
-export function buildRequest(specs: { install?: string[]; remove?: string[]; upgrade?: string[] }): PlanRequest {
+/** The request from command-line specs; warnings (the obsolete `<`/`>`) go to `onWarning`. */
+export function buildRequest(specs: { install?: string[]; remove?: string[]; upgrade?: string[] }, onWarning?: (message: string) => void): PlanRequest {
   const r = createEmptyRequest();
   for (const kind of ['install', 'remove', 'upgrade'] as const) {
-    for (const spec of specs[kind] ?? []) r.items.push({ kind, ...parseRequestSpec(spec, `--${kind}`) });
+    for (const spec of specs[kind] ?? []) r.items.push({ kind, ...parseRequestSpec(spec, `--${kind}`, onWarning) });
   }
   checkRequestNotEmpty(r);
   return r;
@@ -74,7 +48,7 @@ const RequestFileSchema = z.strictObject({
 });
 
 /** Reads a request file (`install: [..]`, `remove: [..]`, `upgrade: [..]`); errors carry file:line:column. */
-export function loadRequestFile(file: string): PlanRequest {
+export function loadRequestFile(file: string, onWarning?: (message: string) => void): PlanRequest {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -99,7 +73,7 @@ export function loadRequestFile(file: string): PlanRequest {
   for (const kind of ['install', 'remove', 'upgrade'] as const) {
     (parsed.data[kind] ?? []).forEach((spec, i) => {
       try {
-        r.items.push({ kind, ...parseRequestSpec(spec, kind) });
+        r.items.push({ kind, ...parseRequestSpec(spec, kind, onWarning) });
       } catch (e) {
         if (e instanceof RollwiseError) {
           const node = doc.getIn([kind, i], true) as { range?: [number, number, number] } | undefined;

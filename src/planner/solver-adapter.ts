@@ -1,15 +1,14 @@
 /**
- * The GroupSolver over the real resolver: one package set for the whole fleet, and per group only
- * an installed-flags array, so relation lookups cached by the package set are shared by every
- * group. The set is the solver's view over a universe (the fast path: `universe`, built by
- * universe-source.ts from the indexes' bytes and the KB's YAML layers, plus a fill layer of
- * installed versions no layer has) or, as before, a record-backed set over `records`.
- * Environment requirements are enforced through the solver's candidate check: a version whose
- * requirement a group does not meet is not a candidate there, and the explanation says why.
+ * The GroupSolver over the real resolver: one universe for the whole fleet (the knowledge base's
+ * layers plus a fill layer of installed versions no layer has: src/universe/knowledge-base.ts),
+ * and per group only an installed-flags array, so relation lookups cached by the solver's view
+ * are shared by every group. Environment requirements are enforced through the solver's
+ * candidate check: a version whose requirement a group does not meet is not a candidate there,
+ * and the explanation says why.
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
-import type { Universe } from '../universe/index.js';
-import { createPackageSet, createUniverseView, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
+import { countFilled, type Universe } from '../universe/index.js';
+import { createUniverseView, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
 import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { PlanChange } from './model.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
@@ -18,20 +17,8 @@ import type { PlanRequest } from './request.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
 
 export interface FleetSolverOptions {
-  /**
-   * Every package version of the knowledge base's layers (distribution index + organisation),
-   * highest layer first (the record-backed set). Ignored when `universe` is given.
-   */
-  records?: readonly PackageRecord[];
-  /**
-   * The universe of those layers (the fast path: see universe-source.ts). It must already hold
-   * the installed versions no layer has (KbUniverse.withFill(installedFillRecords(...))).
-   */
-  universe?: Universe;
-  /** Installed sets of the fleet: versions no layer knows are added (kept, never installed anew). */
-  installedSets?: Iterable<readonly InstalledPackage[]>;
-  /** Records of installed versions as dpkg status files describe them (their relations), used for versions no layer has. */
-  installedRecords?: readonly PackageRecord[];
+  /** The knowledge base's universe; it must already hold the fleet's installed versions (KbUniverse.withFill(installedFillRecords(...))). */
+  universe: Universe;
   rules?: EnvironmentRules;
   /** Refuse candidates whose environment requirement a group does not meet (default true). */
   enforceRequirements?: boolean;
@@ -44,8 +31,8 @@ export interface FleetSolver extends GroupSolver {
   readonly addedInstalled: number;
 }
 
-function key(name: string, version: string): string {
-  return `${name}\u0000${version}`;
+function key(name: string, version: string, arch: string): string {
+  return `${name}\u0000${version}\u0000${arch}`;
 }
 
 function toChange(s: TransactionStep): PlanChange {
@@ -53,12 +40,13 @@ function toChange(s: TransactionStep): PlanChange {
 }
 
 /**
- * Records for the installed versions (by name and version) that `isKnown` says no layer has:
- * the dpkg status record when one is given, else an empty record. Each version once.
+ * Records of the fleet's installed versions, each distinct name+version+architecture once: the
+ * dpkg status record (with its relations) when one is given, else an empty record. The universe's
+ * fill layer keeps only those no layer has.
  */
-export function installedFillRecords(isKnown: (name: string, version: string) => boolean, installedSets: Iterable<readonly InstalledPackage[]>, installedRecords: readonly PackageRecord[] = []): PackageRecord[] {
+export function installedFillRecords(installedSets: Iterable<readonly InstalledPackage[]>, installedRecords: readonly PackageRecord[] = []): PackageRecord[] {
   const fromStatus = new Map<string, PackageRecord>();
-  for (const r of installedRecords) fromStatus.set(key(r.name, r.version), r);
+  for (const r of installedRecords) fromStatus.set(key(r.name, r.version, r.architecture), r);
   const seenSets = new Set<readonly InstalledPackage[]>();
   const done = new Set<string>();
   const out: PackageRecord[] = [];
@@ -66,8 +54,8 @@ export function installedFillRecords(isKnown: (name: string, version: string) =>
     if (seenSets.has(set)) continue;
     seenSets.add(set);
     for (const p of set) {
-      const k = key(p.name, p.version);
-      if (done.has(k) || isKnown(p.name, p.version)) continue;
+      const k = key(p.name, p.version, p.architecture);
+      if (done.has(k)) continue;
       done.add(k);
       out.push(fromStatus.get(k) ?? createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
     }
@@ -76,38 +64,11 @@ export function installedFillRecords(isKnown: (name: string, version: string) =>
 }
 
 export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
-  if (options.universe) return createSolverOver(createUniverseView(options.universe), (name, version) => options.universe!.findPv(name, version), options.universe.layers.some((l) => l.name === 'installed') ? countFill(options.universe) : 0, options);
-  const records = (options.records ?? []).slice();
-  const byKey = new Map<string, number>();
-  records.forEach((r, i) => {
-    if (!byKey.has(key(r.name, r.version))) byKey.set(key(r.name, r.version), i);
-  });
-  const fromStatus = new Map<string, PackageRecord>();
-  for (const r of options.installedRecords ?? []) fromStatus.set(key(r.name, r.version), r);
-  const seenSets = new Set<readonly InstalledPackage[]>();
-  let added = 0;
-  for (const set of options.installedSets ?? []) {
-    if (seenSets.has(set)) continue;
-    seenSets.add(set);
-    for (const p of set) {
-      const k = key(p.name, p.version);
-      if (byKey.has(k)) continue;
-      byKey.set(k, records.length);
-      records.push(fromStatus.get(k) ?? createEmptyRecord(p.name, p.version, p.architecture, { layer: 'installed', source: 'dpkg status', trust: 'observed' }));
-      added++;
-    }
-  }
-  const set = createPackageSet(records);
-  return createSolverOver(set, (name, version) => byKey.get(key(name, version)) ?? -1, added, options);
+  const u = options.universe;
+  return createSolverOver(createUniverseView(u), (p) => u.findInstalledPv(p.name, p.version, p.architecture), countFilled(u), options);
 }
 
-function countFill(u: Universe): number {
-  let n = 0;
-  for (let pv = 0; pv < u.pvCount; pv++) if (u.layerOf(pv).name === 'installed') n++;
-  return n;
-}
-
-function createSolverOver(set: PackageSet, pvOf: (name: string, version: string) => number, added: number, options: FleetSolverOptions): FleetSolver {
+function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number, added: number, options: FleetSolverOptions): FleetSolver {
   const requirements = new Map<string, RequirementRule[]>();
   for (const r of options.rules?.requirements ?? []) {
     const list = requirements.get(r.package) ?? [];
@@ -119,7 +80,7 @@ function createSolverOver(set: PackageSet, pvOf: (name: string, version: string)
   const installedFlags = (installed: readonly InstalledPackage[]): Uint8Array => {
     const flags = new Uint8Array(set.size);
     for (const p of installed) {
-      const pv = pvOf(p.name, p.version);
+      const pv = pvOf(p);
       if (pv >= 0) flags[pv] = 1;
     }
     return flags;

@@ -5,10 +5,8 @@
  * lexicographic criteria, and write the solution: every package installed afterwards, as
  * `package`/`version`/`installed: true` stanzas; or `FAIL` followed by the explanation.
  */
-import { cudfToRecords, parseCudf, writeCudfSolution, type CudfDocument } from '../kb/importers/cudf.js';
-import type { Alternatives, RelationOp } from '../kb/model.js';
-import { RollwiseError } from '../shared/errors.js';
-import { UniverseBuilder, createInstalledState, type InstalledState, type Universe } from '../universe/index.js';
+import { parseCudf, writeCudfSolution } from '../kb/index.js';
+import { createCudfUniverse } from '../universe/index.js';
 import { PARANOID, type Criterion, type RequestItem, type SolverPolicy } from './request.js';
 import { createUniverseProblem, solveRequest, type SolveOutcome } from './solve.js';
 
@@ -22,56 +20,10 @@ export interface SolveCudfOptions {
   timeBudgetMs?: number;
 }
 
-const CUDF_OPS: Record<string, RelationOp> = { '=': '=', '!=': '!=', '<': '<<', '<=': '<=', '>': '>>', '>=': '>=' };
-
-/** A CUDF vpkgformula (`a | b >= 2, c`) as clauses; `true!` clauses are dropped. */
-export function parseCudfFormula(text: string, where: { file: string; line: number }): Alternatives[] {
-  const out: Alternatives[] = [];
-  for (const part of text.split(',')) {
-    const t = part.trim();
-    if (t === '' || t === 'true!') continue;
-    if (t === 'false!') {
-      out.push([]);
-      continue;
-    }
-    out.push(
-      t.split('|').map((a) => {
-        const m = /^\s*([A-Za-z0-9+\-./@()%]+)\s*(?:(!=|<=|>=|=|<|>)\s*(\d+))?\s*$/.exec(a);
-        if (!m) throw new RollwiseError('RW_CUDF_PARSE', `bad package formula '${a.trim()}' in recommends`, { position: { file: where.file, line: where.line, column: 1 } });
-        return m[2] ? { name: m[1]!, op: CUDF_OPS[m[2]]!, version: m[3]! } : { name: m[1]! };
-      }),
-    );
-  }
-  return out;
-}
-
-/** The CUDF universe with the `recommends` property read as Recommends (for unmet_recommends). */
-function buildCudfUniverse(doc: CudfDocument): { universe: Universe; installed: InstalledState } {
-  const builder = new UniverseBuilder({ hostArch: 'all' });
-  builder.addLayer({ name: `cudf:${doc.file.split('/').pop() ?? doc.file}`, source: doc.file, trust: 'distribution' });
-  const records = cudfToRecords(doc);
-  const seen = new Map<string, number>();
-  doc.packages.forEach((p, i) => {
-    const key = `${p.name}\u0000${p.version}`;
-    const prev = seen.get(key);
-    if (prev !== undefined) {
-      throw new RollwiseError('RW_CUDF_PARSE', `package '${p.name}' version ${p.version} is defined twice (first at line ${prev})`, { position: { file: doc.file, line: p.line, column: 1 } });
-    }
-    seen.set(key, p.line);
-    const rec = records[i]!;
-    const recommends = p.properties['recommends'];
-    if (recommends !== undefined) rec.recommends = parseCudfFormula(recommends, { file: doc.file, line: p.line });
-    builder.addRecord(rec, { keep: p.keep });
-  });
-  const universe = builder.build();
-  const installed = createInstalledState(universe, doc.packages.filter((p) => p.installed).map((p) => ({ name: p.name, version: p.version })), doc.file);
-  return { universe, installed };
-}
-
 export function solveCudf(problemText: string, options: SolveCudfOptions = {}): CudfOutcome {
   const doc = parseCudf(problemText, options.file ?? '<stdin>');
   const request = doc.request;
-  const { universe, installed } = buildCudfUniverse(doc);
+  const { universe, installed } = createCudfUniverse(doc);
   const problem = createUniverseProblem(universe, installed.pvs);
   const items: RequestItem[] = [];
   for (const pv of installed.pvs) {

@@ -16,8 +16,7 @@
  * facts: the raw material of explanations (see explain.ts).
  */
 import { createSatEngine, type SatEngine } from './internal/sat.js';
-import type { PackageSet } from './packages.js';
-import { satisfiesOp } from './packages.js';
+import type { PackageSet } from './universe-view.js';
 import type { Criterion, PackageSpec, RequestItem, SolveRequest, SolverPolicy } from './request.js';
 
 export type Fact =
@@ -64,7 +63,7 @@ export function factKey(f: Fact): string {
 
 /** Versions of the set matching a spec (name's own versions only). */
 export function matchingVersions(set: PackageSet, spec: PackageSpec): number[] {
-  return Array.from(set.versionsOf(spec.name)).filter((pv) => !spec.op || satisfiesOp(set.compare(set.versionOf(pv), spec.version!), spec.op));
+  return Array.from(set.versionsOf(spec.name)).filter((pv) => set.satisfies(pv, spec.op, spec.version));
 }
 
 /** Candidates of an install spec: the name's matching versions, else its providers. */
@@ -305,13 +304,13 @@ export class Encoding {
   private encodeUpgrade(name: string, spec: PackageSpec): void {
     const { set, installed } = this;
     const versions = set.versionsOf(name);
-    let floor: string | undefined;
-    for (const pv of versions) if (installed[pv] && (floor === undefined || set.compare(set.versionOf(pv), floor) > 0)) floor = set.versionOf(pv);
+    let floor: number | undefined;
+    for (const pv of versions) if (installed[pv] && (floor === undefined || set.comparePvs(pv, floor) > 0)) floor = pv;
     const matching = new Set(spec.op ? matchingVersions(set, spec) : versions);
     const allowed: number[] = [];
     for (const pv of versions) {
       if (!this.inClosure(pv)) continue;
-      const ok = matching.has(pv) && (floor === undefined || set.compare(set.versionOf(pv), floor) >= 0);
+      const ok = matching.has(pv) && (floor === undefined || set.comparePvs(pv, floor) >= 0);
       if (ok) allowed.push(pv);
       else this.clause([this.lit(pv, false)]);
     }
@@ -369,7 +368,7 @@ export class Encoding {
       case 'notuptodate':
         for (const [id, pvs] of byName) {
           const newest = set.versionsOfNameId(id)[0]!;
-          const older = pvs.filter((pv) => pv !== newest && set.compare(set.versionOf(pv), set.versionOf(newest)) < 0);
+          const older = pvs.filter((pv) => pv !== newest && set.comparePvs(pv, newest) < 0);
           if (older.length === 0) continue;
           const any = this.auxFor(older.map((pv) => this.lit(pv)));
           const nw = this.lit(newest);

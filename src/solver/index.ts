@@ -31,7 +31,8 @@
  *   requirements), `timeBudgetMs` (default 10 s), `isCancelled`, `maxResolutions` (default 3).
  *   Default criteria: `-removed,-unmet_recommends,-changed,-notuptodate` (without recommends:
  *   `-removed,-changed,-notuptodate`), with requested upgrades honoured right after `-removed`.
- * - `parsePackageSpec('name' | 'name=ver' | 'name (>= 1.2)')`.
+ * - `parseRequestSpec('name' | 'name:arch' | 'name=ver' | 'name (>= 1.2)' | 'name>=1.2', where)`: the one
+ *   relation grammar (src/kb/relations.ts); `<` and `>` mean `<=` and `>=` (a warning).
  *
  * ## Whole-archive installability
  * - `checkInstallable(set, options?)` → `{ broken: [{ pv, package, version, architecture,
@@ -42,11 +43,9 @@
  * - `solveCudf(problemText, { criteria?, file?, timeBudgetMs? })` → `{ kind: 'solution', text, outcome } | { kind: 'fail', text, outcome }`:
  *   the CUDF solution document (every installed package stanza) or `FAIL` + explanation.
  */
-export { createPackageSet, RecordPackageSet, formatAtom, formatAlternatives } from './packages.js';
-export type { PackageSet, RelationField } from './packages.js';
 export {
   parseCriteria,
-  parsePackageSpec,
+  parseRequestSpec,
   formatCriteria,
   formatItem,
   formatSpec,
@@ -58,6 +57,7 @@ export {
 } from './request.js';
 export type { Criterion, CriterionName, PackageSpec, RequestItem, SolveRequest, SolverPolicy, CandidateVerdict } from './request.js';
 export { createUniverseView, UniverseView } from './universe-view.js';
+export type { PackageSet, RelationField } from './universe-view.js';
 export { solveRequest, createProblem, createUniverseProblem, buildTransaction, effectiveCriteria } from './solve.js';
 export type {
   Problem,

@@ -26,7 +26,7 @@
 import { encodeRequest } from './encode.js';
 import { buildExplanation, computeMus } from './explain.js';
 import { createSatEngine } from './internal/sat.js';
-import type { PackageSet } from './packages.js';
+import type { PackageSet } from './universe-view.js';
 
 export interface BrokenPackage {
   pv: number;

@@ -52,7 +52,7 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
       const i = f.requestIndex;
       const item = request.items[i]!;
       if (item.kind === 'install' || item.kind === 'upgrade') {
-        const installedVersions = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1).map((pv) => set.versionOf(pv));
+        const installedPvs = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1);
         // an edit whose item has exactly the candidates of the failed one is the same request
         // (e.g. `install postfix=3.7.11-0+deb12u1` for `install postfix` with one version): not re-solved
         const own = installCandidates(set, item);
@@ -62,7 +62,7 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
           if (item.op && item.version === version && name === item.name) continue;
           if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
           // an upgrade is only re-targeted to versions newer than the installed one
-          if (item.kind === 'upgrade' && name === item.name && installedVersions.some((v) => set.compare(version, v) <= 0)) continue;
+          if (item.kind === 'upgrade' && name === item.name && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
           const alt = name === item.name ? 'choose another version' : 'choose an alternative provider';
           edits.push({
             description: `${alt}: install ${name}=${version} instead of ${formatItem(item).replace(/^\w+ /, '')}`,

@@ -1,16 +1,13 @@
 /**
  * Requests, policies and optimisation criteria: the solver's input vocabulary, and the parsers
- * for the textual forms the CLI accepts (`name`, `name=ver`, `name (>= 1.2)`, and mccs-style
+ * for the textual forms the CLI accepts (specs through the one relation grammar, and mccs-style
  * criteria strings such as `-removed,-changed,+new`).
  */
-import type { PackageRecord, RelationOp } from '../kb/model.js';
+import { formatAtom, parsePackageSpec, toAtom, type PackageAtom, type PackageRecord, type RelationOp } from '../kb/index.js';
 import { RollwiseError } from '../shared/errors.js';
 
-export interface PackageSpec {
-  name: string;
-  op?: RelationOp;
-  version?: string;
-}
+/** A package named in a request, optionally with an architecture and a version constraint. */
+export type PackageSpec = PackageAtom;
 
 export type RequestItem =
   | ({ kind: 'install' } & PackageSpec)
@@ -114,29 +111,25 @@ export function parseCriteria(text: string): Criterion[] {
   return out;
 }
 
-const NAME_RE = /^[a-z0-9][a-z0-9+.-]*$/;
-const VERSION_RE = /^[A-Za-z0-9.+~:-]+$/;
-const OPS: readonly RelationOp[] = ['<<', '<=', '=', '>=', '>>'];
-
-/** Parses `name`, `name=ver`, `name (op ver)` or `name op ver`. */
-export function parsePackageSpec(text: string): PackageSpec {
-  const t = text.trim();
-  let m = /^([^\s=(<>]+)\s*=\s*(\S+)$/.exec(t);
-  let spec: PackageSpec | undefined;
-  if (m) spec = { name: m[1]!, op: '=', version: m[2]! };
-  else if ((m = /^([^\s(<>=]+)\s*\(\s*(<<|<=|=|>=|>>|<|>)\s*([^\s)]+)\s*\)$/.exec(t)) || (m = /^([^\s(<>=]+)\s+(<<|<=|=|>=|>>)\s*(\S+)$/.exec(t))) {
-    const op = m[2] === '<' ? '<=' : m[2] === '>' ? '>=' : (m[2] as RelationOp);
-    spec = { name: m[1]!, op, version: m[3]! };
-  } else if (/^\S+$/.test(t)) spec = { name: t };
-  if (!spec) throw new RollwiseError('RW_REQUEST', `cannot read package spec '${text}'`, { hint: "write 'name', 'name=1.2-1' or 'name (>= 1.2)'" });
-  if (!NAME_RE.test(spec.name)) throw new RollwiseError('RW_BAD_NAME', `'${spec.name}' is not a valid package name`, { hint: 'names use a-z 0-9 + - . and start with a letter or digit' });
-  if (spec.version !== undefined && !VERSION_RE.test(spec.version)) throw new RollwiseError('RW_BAD_VERSION', `'${spec.version}' is not a valid version`, { hint: 'versions use A-Z a-z 0-9 . + ~ : -' });
-  if (spec.op !== undefined && !OPS.includes(spec.op)) throw new RollwiseError('RW_REQUEST', `unknown relation '${spec.op}'`);
-  return spec;
+/**
+ * Reads a request spec a person typed (`name`, `name:arch`, `name=1.2-1`, `name (>= 1.2)`,
+ * `name>=1.2`) with the one relation grammar (src/kb/relations.ts); throws RW_BAD_NAME,
+ * RW_BAD_VERSION or RW_REQUEST naming `where` and what is wrong. Warnings (the obsolete `<`
+ * and `>`, which mean `<=` and `>=`) go to `onWarning`.
+ */
+export function parseRequestSpec(text: string, where = 'request', onWarning?: (message: string) => void): PackageSpec {
+  const r = parsePackageSpec(text);
+  if (!r.ok) {
+    const p = r.problem;
+    const code = /not a valid Debian package name/.test(p.message) ? 'RW_BAD_NAME' : /not a valid Debian version/.test(p.message) ? 'RW_BAD_VERSION' : 'RW_REQUEST';
+    throw new RollwiseError(code, `${where}: ${p.message} (column ${p.offset + 1})`, { hint: p.hint });
+  }
+  for (const w of r.warnings) onWarning?.(`${where}: ${w.message} in '${text}' (${w.hint})`);
+  return toAtom(r.value);
 }
 
 export function formatSpec(s: PackageSpec): string {
-  return s.op ? `${s.name} (${s.op} ${s.version})` : s.name;
+  return formatAtom(s);
 }
 
 export function formatItem(item: RequestItem): string {

@@ -9,9 +9,8 @@ import { getScheme } from '../versions/index.js';
 import { encodeRequest, type EncodeOptions, type Encoding } from './encode.js';
 import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
-import type { Universe } from '../universe/index.js';
-import { createUniverseView } from './universe-view.js';
-import { createPackageSet, type PackageSet, type RelationField } from './packages.js';
+import { UniverseBuilder, type Universe } from '../universe/index.js';
+import { createUniverseView, type PackageSet, type RelationField } from './universe-view.js';
 import { findResolutions, type Resolution } from './repair.js';
 import {
   DEFAULT_CRITERIA,
@@ -88,33 +87,17 @@ export interface Problem {
 }
 
 /**
- * Builds a problem from index records and the installed records (from a dpkg status file):
- * installed versions missing from the index are added with the relations the status file
- * records (they can be kept, never reinstalled).
+ * A problem from records (tests, scenario files, small examples): the index records as one
+ * universe layer, the installed records as a fill layer (installed versions no index has are
+ * added with the relations the status file records: they can be kept, never installed anew),
+ * then the same universe view the CLI and the planner solve on.
  */
-export function createProblem(indexRecords: readonly PackageRecord[], installedRecords: readonly PackageRecord[] = []): Problem {
-  const key = (r: PackageRecord) => `${r.name}\u0000${r.version}\u0000${r.architecture}`;
-  const known = new Map<string, number>();
-  indexRecords.forEach((r, i) => known.set(key(r), i));
-  const all = indexRecords.slice();
-  const installedIdx: number[] = [];
-  for (const r of installedRecords) {
-    let i = known.get(key(r));
-    if (i === undefined) {
-      // architecture 'all' vs host architecture mismatches: match on name and version alone
-      i = indexRecords.findIndex((x) => x.name === r.name && x.version === r.version);
-      if (i < 0) {
-        i = all.length;
-        all.push(r);
-        known.set(key(r), i);
-      }
-    }
-    installedIdx.push(i);
-  }
-  const set = createPackageSet(all);
-  const installed = new Uint8Array(set.size);
-  for (const i of installedIdx) installed[i] = 1;
-  return { set, installed };
+export function createProblem(indexRecords: readonly PackageRecord[], installedRecords: readonly PackageRecord[] = [], options: { hostArch?: string } = {}): Problem {
+  const b = new UniverseBuilder(options);
+  b.addRecords({ name: 'records' }, indexRecords);
+  if (installedRecords.length > 0) b.addRecords({ name: 'installed', trust: 'observed', mode: 'fill' }, installedRecords);
+  const universe = b.build();
+  return createUniverseProblem(universe, installedRecords.map((r) => universe.findInstalledPv(r.name, r.version, r.architecture)).filter((pv) => pv >= 0));
 }
 
 /** A problem over the universe layer: its pvs are the solver's ids; `installedPvs` from createInstalledState. */
@@ -268,7 +251,7 @@ export function buildTransaction(problem: Problem, after: readonly number[]): Tr
     if (removed.length === 1 && added.length === 1) {
       const from = set.versionOf(removed[0]!);
       const to = set.versionOf(added[0]!);
-      steps.push({ action: set.compare(to, from) > 0 ? 'upgrade' : 'downgrade', name, architecture: set.archOf(added[0]!), from, to });
+      steps.push({ action: set.comparePvs(added[0]!, removed[0]!) > 0 ? 'upgrade' : 'downgrade', name, architecture: set.archOf(added[0]!), from, to });
       continue;
     }
     for (const pv of removed) steps.push({ action: 'remove', name, architecture: set.archOf(pv), from: set.versionOf(pv) });

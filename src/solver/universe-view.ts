@@ -1,21 +1,64 @@
 /**
- * The solver's PackageSet over the universe layer (src/universe): package versions, names and
- * relation atoms are the universe's integer ids; candidate lists come from its cached
- * `candidates(atom)` (Debian Provides semantics, `:any` rules) and are merged per clause on
- * first use. PackageRecord views are only built for the few versions an explanation or a
- * policy callback asks about.
+ * What the solver reads: its view of a universe (src/universe). Package versions, names and
+ * relation atoms are the universe's integer ids; candidate lists come from the universe's cached
+ * `candidates(atom)` (Debian Provides semantics, `:any` rules, CUDF provides) and are merged per
+ * clause on first use; versions are compared by each package's own scheme (a semver package of
+ * the knowledge base beside Debian packages). There is one data path: records (tests, CUDF, the
+ * knowledge base's YAML) are built into a universe first (createProblem), so the scenario files,
+ * the properties, the CLI and the planner all solve on this view.
+ *
+ * PackageRecord views are built only for the few versions an explanation or a policy callback
+ * asks about.
  */
-import type { PackageAtom, PackageRecord, Provision } from '../kb/model.js';
+import { formatAtom, type PackageAtom, type PackageRecord, type Provision } from '../kb/index.js';
 import { REL, type Universe } from '../universe/index.js';
-import { compareVersionsOf, formatAtom, type PackageSet, type RelationField, type VersionCompare } from './packages.js';
+import { opCode } from '../versions/index.js';
 
 const EMPTY = new Int32Array(0);
+
+export type RelationField = 'depends' | 'pre-depends' | 'recommends';
+
+/** The solver's read interface (one implementation: UniverseView). */
+export interface PackageSet {
+  readonly size: number;
+  /** pv → name id */
+  readonly nameIdOf: Int32Array;
+  /** name id → name (may include virtual names) */
+  readonly names: readonly string[];
+  nameId(name: string): number | undefined;
+  /** Whether some package provides the name (a virtual package, or an alias). */
+  isProvided(name: string): boolean;
+  /** Versions of a name, newest first (empty for unknown or purely virtual names). */
+  versionsOf(name: string): Int32Array;
+  versionsOfNameId(id: number): Int32Array;
+  nameOf(pv: number): string;
+  versionOf(pv: number): string;
+  archOf(pv: number): string;
+  label(pv: number): string;
+  /** Order of two versions of one name (by that package's scheme): negative, zero, positive. */
+  comparePvs(a: number, b: number): number;
+  /** Does pv's version satisfy `op version` (in pv's scheme)? */
+  satisfies(pv: number, op: PackageAtom['op'], version: string | undefined): boolean;
+  isEssentialOrRequired(pv: number): boolean;
+  isEssential(pv: number): boolean;
+  /** A PackageRecord view of pv (built on demand: not for hot loops). */
+  record(pv: number): PackageRecord;
+  candidates(atom: PackageAtom): Int32Array;
+  depends(pv: number): Int32Array[];
+  preDepends(pv: number): Int32Array[];
+  recommends(pv: number): Int32Array[];
+  /** Versions that Conflicts or Breaks of pv exclude (never pv itself). */
+  conflicts(pv: number): Int32Array;
+  /** Text of one relation clause, e.g. `libssl3 (>= 3.1) | libssl1.1`. */
+  clauseText(pv: number, field: RelationField, clause: number): string;
+  /** The conflicting relation of pv that matches q, e.g. `conflicts with mta`. */
+  conflictAtomText(pv: number, q: number): string;
+}
 
 export class UniverseView implements PackageSet {
   readonly size: number;
   readonly nameIdOf: Int32Array;
   readonly names: readonly string[];
-  readonly compare: VersionCompare;
   private readonly depCache: Array<Int32Array[] | undefined>;
   private readonly preCache: Array<Int32Array[] | undefined>;
   private readonly recCache: Array<Int32Array[] | undefined>;
@@ -26,7 +69,6 @@ export class UniverseView implements PackageSet {
     this.size = universe.pvCount;
     this.nameIdOf = universe.pvName;
     this.names = universe.names;
-    this.compare = compareVersionsOf(this.size > 0 ? universe.schemeOf(0) : 'deb');
     this.depCache = new Array(this.size);
     this.preCache = new Array(this.size);
     this.recCache = new Array(this.size);
@@ -66,6 +108,16 @@ export class UniverseView implements PackageSet {
 
   label(pv: number): string {
     return `${this.universe.nameOfPv(pv)} ${this.universe.versionOf(pv)}`;
+  }
+
+  comparePvs(a: number, b: number): number {
+    return this.universe.compareVersions(a, b);
+  }
+
+  satisfies(pv: number, op: PackageAtom['op'], version: string | undefined): boolean {
+    if (op === undefined || version === undefined) return true;
+    const u = this.universe;
+    return u.satisfiesVersion(u.pvScheme[pv]!, u.versionOf(pv), opCode(op), version);
   }
 
   isEssential(pv: number): boolean {
@@ -165,6 +217,8 @@ export class UniverseView implements PackageSet {
     };
     const prio = u.priorityOf(pv);
     if (prio !== undefined) r.priority = prio;
+    const ma = u.multiArchOf(pv);
+    if (ma !== 'no') r.multiArch = ma;
     this.recordCache.set(pv, r);
     return r;
   }

@@ -3,9 +3,9 @@
  * in ./debian.ts), names, versions and atoms are interned as they come, and `build()` lays the
  * relations out as CSR arrays and builds the "who provides X" and per-name version indexes once.
  */
-import type { PackageAtom, PackageRecord, Provenance, Provision, VersionScheme } from '../kb/model.js';
-import { RELATION_OPS, type RelationScratch } from '../kb/importers/relations.js';
-import { getScheme } from '../versions/scheme.js';
+import type { PackageAtom, PackageRecord, Provenance, Provision, SchemeName } from '../kb/model.js';
+import type { RelationScratch } from '../kb/relations.js';
+import { getScheme, opCode } from '../versions/index.js';
 import { StringTable } from './strings.js';
 import {
   ARCHQ, KEEP, MA, PV_ESSENTIAL, PV_REQUIRED, REL, REL_KINDS, SCHEME_LIST, Universe,
@@ -54,8 +54,7 @@ class Grow8 {
 
 const MA_CODES: Record<string, number> = { no: MA.no, same: MA.same, foreign: MA.foreign, allowed: MA.allowed };
 const KEEP_CODES: Record<string, number> = { none: KEEP.none, version: KEEP.version, package: KEEP.package, feature: KEEP.feature };
-const SCHEME_CODES: Record<VersionScheme, number> = { deb: 0, semver: 1, cudf: 2 };
-const OP_CODES: Record<string, number> = { '<<': 1, '<=': 2, '=': 3, '>=': 4, '>>': 5, '!=': 6 };
+const SCHEME_CODES: Record<SchemeName, number> = { deb: 0, semver: 1, cudf: 2 };
 const NAME_LIMIT = 1 << 20;
 const VERSION_LIMIT = 1 << 24;
 
@@ -104,9 +103,13 @@ export class UniverseBuilder {
   private current = -1;
   private built = false;
 
+  /** Code of the `all` architecture. */
+  private readonly allArch: number;
+
   constructor(options: { hostArch?: string } = {}) {
     this.hostArch = options.hostArch ?? 'amd64';
     this.archNames.forEach((a, i) => { if (i > 0) this.archIndex.set(a, i); });
+    this.allArch = this.archCode('all');
   }
 
   /** Start a new layer; later layers override earlier ones (see LayerSpec.mode). Returns its index. */
@@ -228,7 +231,7 @@ export class UniverseBuilder {
    * `fill` mode and the package version already exists (the relations that follow are then ignored).
    */
   beginPackage(p: {
-    name: string; version: string; architecture: string; scheme?: VersionScheme; essential?: boolean;
+    name: string; version: string; architecture: string; scheme?: SchemeName; essential?: boolean;
     priority?: string; multiArch?: string; line?: number; keep?: string;
   }): number {
     const flags = (p.essential ? PV_ESSENTIAL : 0) | (p.priority === 'required' ? PV_REQUIRED : 0);
@@ -250,11 +253,19 @@ export class UniverseBuilder {
       this.nameFirstPv = g;
     }
     let pv: number | undefined;
+    let sameVersion = false;
     for (let q = this.nameFirstPv[nameId]! - 1; q >= 0; q = this.pvNextSameName.a[q]! - 1) {
-      if (this.pvVersion.a[q] === vid && this.pvArch.a[q] === arch) { pv = q; break; }
+      if (this.pvVersion.a[q] !== vid) continue;
+      if (this.pvArch.a[q] === arch) { pv = q; break; }
+      if (this.pvArch.a[q] === this.allArch || arch === this.allArch) sameVersion = true;
+    }
+    if (this.layerMode === 'fill' && (pv !== undefined || sameVersion)) {
+      // A fill layer adds only what no layer has: the same name and version under `all` on
+      // one side is the same package (an inventory writes the host's architecture for it).
+      this.current = -1;
+      return -1;
     }
     if (pv !== undefined) {
-      if (this.layerMode === 'fill') { this.current = -1; return -1; }
       const seen = this.overridden.get(pv) ?? [this.pvLayer.a[pv]!];
       seen.push(layer);
       this.overridden.set(pv, seen);
@@ -354,7 +365,7 @@ export class UniverseBuilder {
       return this.internAtom(nameId, a.version === undefined ? 0 : 3, a.version === undefined ? -1 : this.internVersion(a.version), 0);
     }
     const atom = a as PackageAtom;
-    const op = atom.op === undefined ? 0 : OP_CODES[atom.op]!;
+    const op = opCode(atom.op);
     return this.internAtom(nameId, op, op === 0 ? -1 : this.internVersion(atom.version!), this.qualifierCode(atom.archQualifier ?? ''));
   }
 
@@ -552,4 +563,3 @@ export function createUniverse(
   return b.build();
 }
 
-export { RELATION_OPS };

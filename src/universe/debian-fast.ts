@@ -6,12 +6,12 @@
  *
  * It accepts exactly what the record importer accepts. Anything unusual in a relation field
  * (`[arch]` restrictions, build profiles, odd characters) is re-parsed by the shared relation
- * parser (src/kb/importers/relations.ts), which also produces the positioned error when the
+ * parser (src/kb/relations.ts), which also produces the positioned error when the
  * field is malformed; a structurally malformed stanza is re-scanned by the shared control
  * scanner, which throws the positioned error.
  */
 import { scanControl } from '../kb/importers/control.js';
-import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/importers/relations.js';
+import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/relations.js';
 import { RollwiseError, type ErrorCode } from '../shared/errors.js';
 import { checkDebianVersion } from '../versions/debian.js';
 import type { LayerSpec, UniverseBuilder } from './builder.js';

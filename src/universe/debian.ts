@@ -8,6 +8,7 @@ import { StanzaReader } from '../kb/importers/debian.js';
 import { readDecompressed, streamDecompressed } from '../kb/importers/io.js';
 import { isInstalledStatus, loadDpkgStatus } from '../kb/importers/dpkg-status.js';
 import type { ErrorCode } from '../shared/errors.js';
+import { indexLayerName } from '../kb/index.js';
 import { UniverseBuilder, type LayerSpec } from './builder.js';
 import { addDebianPackagesFast } from './debian-fast.js';
 import { addInstalledLayer, createInstalledState, type InstalledState } from './installed.js';
@@ -89,7 +90,7 @@ export interface LoadDebianUniverseOptions {
 export async function loadDebianUniverse(indexes: string[], options: LoadDebianUniverseOptions = {}): Promise<{ universe: Universe; installed: InstalledState | undefined }> {
   const builder = new UniverseBuilder(options.hostArch ? { hostArch: options.hostArch } : {});
   for (const path of indexes) {
-    await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
+    await addDebianIndexFast(builder, path, { name: indexLayerName(path), source: path });
   }
   let entries;
   if (options.status) {

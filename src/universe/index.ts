@@ -69,4 +69,5 @@ export * from './debian.js';
 export * from './installed.js';
 export * from './debian-fast.js';
 export * from './cudf.js';
+export * from './knowledge-base.js';
 export { StringTable } from './strings.js';

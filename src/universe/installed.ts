@@ -44,8 +44,7 @@ export function createInstalledState(u: Universe, entries: readonly InstalledEnt
   const unmatched: InstalledEntry[] = [];
   for (const e of entries) {
     if (e.status !== undefined && !isInstalledStatus(e.status)) continue;
-    const pv = u.findPv(e.name, e.version, e.architecture);
-    const pvAny = pv >= 0 || e.architecture === undefined ? pv : u.findPv(e.name, e.version);
+    const pvAny = u.findInstalledPv(e.name, e.version, e.architecture);
     if (pvAny < 0) { unmatched.push(e); continue; }
     byName[u.pvName[pvAny]!] = pvAny;
     installed[pvAny] = 1;

@@ -1,8 +1,8 @@
 /**
  * The read-only universe: see the design note in ./index.ts.
  */
-import type { PackageAtom, Provenance, VersionScheme } from '../kb/model.js';
-import { getScheme } from '../versions/scheme.js';
+import type { PackageAtom, Provenance, SchemeName } from '../kb/model.js';
+import { getScheme, opCode, opOfCode, OP_NONE, relationHolds } from '../versions/index.js';
 import type { StringTable } from './strings.js';
 
 /** Relation kinds, the second index of the relation table. */
@@ -13,9 +13,6 @@ export type RelationKind = keyof typeof REL;
 export const REL_KINDS = 9;
 export const REL_NAMES: readonly RelationKind[] = ['depends', 'preDepends', 'recommends', 'suggests', 'conflicts', 'breaks', 'provides', 'replaces', 'enhances'];
 
-/** Operator codes of atoms (same codes as the importers' relation parser). */
-export const OP = { none: 0, lt: 1, le: 2, eq: 3, ge: 4, gt: 5, ne: 6 } as const;
-export const OP_TEXT: readonly string[] = ['', '<<', '<=', '=', '>=', '>>', '!='];
 
 /** Architecture-qualifier codes of atoms: 0 none, 1 `:any`, 2 `:native`, ≥3 an architecture (archNames[code]). */
 export const ARCHQ = { none: 0, any: 1, native: 2 } as const;
@@ -44,7 +41,7 @@ export const MA_TEXT: readonly string[] = ['no', 'same', 'foreign', 'allowed'];
 export const KEEP = { none: 0, version: 1, package: 2, feature: 3 } as const;
 export const KEEP_TEXT: readonly string[] = ['none', 'version', 'package', 'feature'];
 
-export const SCHEME_LIST: readonly VersionScheme[] = ['deb', 'semver', 'cudf'];
+export const SCHEME_LIST: readonly SchemeName[] = ['deb', 'semver', 'cudf'];
 const SCHEME_CUDF = 2;
 
 export interface LayerInfo {
@@ -229,7 +226,7 @@ export class Universe {
     return this.archNames[this.pvArch[pv]!]!;
   }
 
-  schemeOf(pv: number): VersionScheme {
+  schemeOf(pv: number): SchemeName {
     return SCHEME_LIST[this.pvScheme[pv]!]!;
   }
 
@@ -298,6 +295,24 @@ export class Universe {
     return -1;
   }
 
+  /**
+   * The pv of an installed package: name+version+arch, else the same name and version where
+   * one side is `all` (an inventory may write the host's architecture for an arch:all package),
+   * else, with no architecture given, any pv of that name and version. -1 when none.
+   */
+  findInstalledPv(name: string, version: string, arch?: string): number {
+    const id = this.nameId(name);
+    if (id < 0) return -1;
+    let loose = -1;
+    for (const pv of this.versionsOf(id)) {
+      if (this.versionOf(pv) !== version) continue;
+      const a = this.archOf(pv);
+      if (arch === undefined || a === arch) return pv;
+      if (loose < 0 && (a === 'all' || arch === 'all')) loose = pv;
+    }
+    return loose;
+  }
+
   /** Packages with `Essential: yes`. */
   essential(): Int32Array {
     return this.essentialPvs;
@@ -342,9 +357,9 @@ export class Universe {
     if (arch === ARCHQ.any) a.archQualifier = 'any';
     else if (arch === ARCHQ.native) a.archQualifier = 'native';
     else if (arch > ARCHQ.native) a.archQualifier = this.archNames[arch]!;
-    const op = this.atomOp[atom]!;
-    if (op !== 0) {
-      a.op = OP_TEXT[op] as PackageAtom['op'];
+    const op = opOfCode(this.atomOp[atom]!);
+    if (op !== undefined) {
+      a.op = op;
       a.version = this.versions[this.atomVersion[atom]!]!;
     }
     return a;
@@ -356,19 +371,10 @@ export class Universe {
     return `${a.name}${a.archQualifier ? `:${a.archQualifier}` : ''}${a.op ? ` (${a.op} ${a.version})` : ''}`;
   }
 
-  /** Does version text `v` (in scheme `scheme`) satisfy `op bound`? */
+  /** Does version text `v` (in scheme `scheme`, a SCHEME_LIST index) satisfy `op bound` (an operator code)? */
   satisfiesVersion(scheme: number, v: string, op: number, bound: string): boolean {
-    if (op === 0) return true;
-    const c = v === bound ? 0 : this.compareFns[scheme]!(v, bound);
-    switch (op) {
-      case 1: return c < 0;
-      case 2: return c <= 0;
-      case 3: return c === 0;
-      case 4: return c >= 0;
-      case 5: return c > 0;
-      case 6: return c !== 0;
-      default: return false;
-    }
+    if (op === OP_NONE) return true;
+    return relationHolds(v === bound ? 0 : this.compareFns[scheme]!(v, bound), opOfCode(op)!);
   }
 
   /** Compare the versions of two pvs of the same scheme. */
@@ -435,7 +441,7 @@ export class Universe {
         const i = this.archNames.indexOf(atom.archQualifier);
         archq = i > ARCHQ.native ? i : -1;
       }
-      const op = atom.op ? OP_TEXT.indexOf(atom.op) : 0;
+      const op = opCode(atom.op);
       c = archq < 0 ? EMPTY : this.computeCandidates(this.nameId(atom.name), op, atom.op ? atom.version : undefined, archq);
       this.queryCache.set(key, c);
     }

@@ -12,6 +12,7 @@
  * the two strings and allocates nothing.
  */
 import { RollwiseError } from '../shared/errors.js';
+import { parseOperator, relationHolds } from './relation.js';
 
 export interface DebianVersion {
   epoch: number;
@@ -256,30 +257,16 @@ export function compareDebian(a: string, b: string): number {
   return s < 0 ? -1 : s > 0 ? 1 : 0;
 }
 
-export type DebianRelation = '<<' | '<=' | '=' | '>=' | '>>';
-
-export const DEBIAN_RELATIONS: readonly DebianRelation[] = ['<<', '<=', '=', '>=', '>>'];
-
-/** The relation names `dpkg --compare-versions` accepts (besides the symbolic ones). */
-export const DPKG_RELATION_WORDS: readonly string[] = ['lt', 'le', 'eq', 'ne', 'ge', 'gt'];
-
-/** Does `sign(compare(version, bound))` satisfy OP? Throws RW_USAGE for an unknown relation. */
-export function satisfiesRelation(c: number, op: string): boolean {
-  switch (op) {
-    case '<<': case 'lt': return c < 0;
-    case '<=': case '<': case 'le': return c <= 0;
-    case '=': case 'eq': return c === 0;
-    case '>=': case '>': case 'ge': return c >= 0;
-    case '>>': case 'gt': return c > 0;
-    case '!=': case 'ne': return c !== 0;
-    default:
-      throw new RollwiseError('RW_USAGE', `unknown version relation '${op}'`, {
-        hint: 'use one of << <= = >= >> != (or lt le eq ne ge gt)',
-      });
-  }
-}
-
-/** Does `version OP bound` hold? Accepts dpkg's obsolete `<` (as `<=`) and `>` (as `>=`). */
+/**
+ * Does `version OP bound` hold in dpkg's order? OP as `dpkg --compare-versions` takes it: a symbol
+ * (the obsolete `<` and `>` meaning `<=` and `>=`) or a word (`lt le eq ne ge gt`).
+ */
 export function satisfiesDebian(version: string, op: string, bound: string): boolean {
-  return satisfiesRelation(compareDebian(version, bound), op);
+  const t = parseOperator(op);
+  if (!t) {
+    throw new RollwiseError('RW_USAGE', `unknown version relation '${op}'`, {
+      hint: 'use one of << <= = >= >> != (or lt le eq ne ge gt)',
+    });
+  }
+  return relationHolds(compareDebian(version, bound), t.op);
 }

@@ -4,3 +4,4 @@ export * from './cudf.js';
 export * from './names.js';
 export * from './scheme.js';
 export * from './range.js';
+export * from './relation.js';

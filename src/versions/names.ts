@@ -14,18 +14,21 @@ export function isValidPackageName(name: string): boolean {
   return name.length <= MAX_PACKAGE_NAME_LENGTH && PACKAGE_NAME_RE.test(name);
 }
 
+/** Why `name` is not a Debian package name (undefined when it is one). */
+export function packageNameProblem(name: string): string | undefined {
+  if (isValidPackageName(name)) return undefined;
+  if (name.length === 0) return 'the name is empty';
+  if (name.length === 1) return 'a package name has at least two characters';
+  if (name.length > MAX_PACKAGE_NAME_LENGTH) return `the name is longer than ${MAX_PACKAGE_NAME_LENGTH} characters`;
+  if (!/^[a-z0-9]/.test(name)) return 'a package name starts with a lower-case letter or a digit';
+  const bad = [...name].find((ch) => !/[a-z0-9+.-]/.test(ch)) ?? '?';
+  return `character '${printableChar(bad)}' is not allowed`;
+}
+
 /** Throws RW_BAD_NAME unless `name` follows the Debian package-name grammar. */
 export function assertPackageName(name: string): string {
-  if (isValidPackageName(name)) return name;
-  let reason: string;
-  if (name.length === 0) reason = 'the name is empty';
-  else if (name.length === 1) reason = 'a package name has at least two characters';
-  else if (name.length > MAX_PACKAGE_NAME_LENGTH) reason = `the name is longer than ${MAX_PACKAGE_NAME_LENGTH} characters`;
-  else if (!/^[a-z0-9]/.test(name)) reason = 'a package name starts with a lower-case letter or a digit';
-  else {
-    const bad = [...name].find((ch) => !/[a-z0-9+.-]/.test(ch)) ?? '?';
-    reason = `character '${printableChar(bad)}' is not allowed`;
-  }
+  const reason = packageNameProblem(name);
+  if (reason === undefined) return name;
   throw new RollwiseError('RW_BAD_NAME', `'${printableName(name)}' is not a valid Debian package name: ${reason}`, {
     hint: 'package names use lower-case letters, digits and + - . (at least two characters, starting with a letter or digit)',
   });

@@ -13,6 +13,7 @@
  */
 import { RollwiseError } from '../shared/errors.js';
 import type { VersionScheme } from './scheme.js';
+import { parseOperator, readOperator, type RelationOp } from './relation.js';
 
 /** A bound of an interval; `undefined` stands for "unbounded". */
 export interface VersionBound {
@@ -25,17 +26,10 @@ export interface VersionInterval {
   readonly upper: VersionBound | undefined;
 }
 
-/** The relations a constraint may use (dpkg's words are accepted as synonyms). */
-export type RangeOperator = '<<' | '<=' | '=' | '>=' | '>>' | '!=';
-
-export const RANGE_OPERATORS: readonly RangeOperator[] = ['<<', '<=', '=', '>=', '>>', '!='];
-
-const OPERATOR_WORDS: Record<string, RangeOperator> = { lt: '<<', le: '<=', eq: '=', ge: '>=', gt: '>>', ne: '!=' };
-
-export function toRangeOperator(op: string): RangeOperator {
-  if ((RANGE_OPERATORS as readonly string[]).includes(op)) return op as RangeOperator;
-  const w = OPERATOR_WORDS[op];
-  if (w !== undefined) return w;
+/** The relation of a constraint, or its spelling (`<<`, dpkg's words `lt le eq ne ge gt`, the obsolete `<`/`>`). */
+function toOperator(op: string): RelationOp {
+  const t = parseOperator(op);
+  if (t) return t.op;
   throw new RollwiseError('RW_USAGE', `unknown version relation '${op}'`, {
     hint: 'use one of << <= = >= >> != (or lt le eq ge gt ne)',
   });
@@ -63,7 +57,7 @@ export class VersionRange {
 
   /** The versions v with `v OP version`; OP is one of << <= = >= >> != (or lt le eq ge gt ne). */
   static fromConstraint(scheme: VersionScheme, op: string, version: string): VersionRange {
-    const rop = toRangeOperator(op);
+    const rop = toOperator(op);
     scheme.parse(version);
     const inc = { version, inclusive: true };
     const exc = { version, inclusive: false };
@@ -96,13 +90,15 @@ export class VersionRange {
       let part = VersionRange.any(scheme);
       const constraints = alt.split(',');
       for (const c of constraints) {
-        const m = /^\s*(<<|<=|>=|>>|!=|=)\s*(\S+)\s*$/.exec(c);
-        if (!m) {
-          throw new RollwiseError('RW_USAGE', `cannot read version constraint '${c.trim()}' in range '${t}'`, {
+        const ct = c.trim();
+        const op = readOperator(ct, 0);
+        const version = op ? ct.slice(op.length).trim() : '';
+        if (!op || version === '' || /\s/.test(version)) {
+          throw new RollwiseError('RW_USAGE', `cannot read version constraint '${ct}' in range '${t}'`, {
             hint: 'write e.g. ">= 1.2, << 2.0 | = 3.0", "any" or "none"',
           });
         }
-        part = part.intersect(VersionRange.fromConstraint(scheme, m[1]!, m[2]!));
+        part = part.intersect(VersionRange.fromConstraint(scheme, op.op, version));
       }
       result = result.union(part);
     }

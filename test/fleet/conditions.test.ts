@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateCondition, parseConditionText, factsReadBy, groupHosts, type FleetHost, type HostFacts } from '../../src/fleet/index.js';
+import { evaluateCondition, factsReadBy, groupHosts, type FleetHost, type HostFacts } from '../../src/fleet/index.js';
 import { environmentCondition, rangeConditions } from '../../src/planner/index.js';
+import { parseVersionRange } from '../../src/kb/index.js';
 
 const bookworm: HostFacts = { os: { id: 'debian', versionId: '12', codename: 'bookworm' }, architecture: 'amd64', kernel: '6.1.0-18-amd64', memoryMiB: 4096, cpus: 4, diskFreeMiB: 9000 };
 
@@ -32,20 +33,26 @@ describe('fact conditions', () => {
   });
 
   it('reads the KB environment blocks (kernel ranges, releases by number or codename, minimums)', () => {
-    const env = environmentCondition({ os: 'debian', releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76', minMemoryMiB: 8192 });
+    const range = parseVersionRange('>= 6.1, << 6.1.76');
+    if (!range.ok) throw new Error(range.problem.message);
+    const kernel = { kernel: range.value };
+    const env = environmentCondition({ os: 'debian', releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76', minMemoryMiB: 8192 }, kernel);
     const r = evaluateCondition(env, { facts: bookworm, labels: {} });
     expect(r).toEqual({ truth: 'false', reason: 'memoryMiB 4096 >= 8192 is false' });
-    expect(evaluateCondition(environmentCondition({ releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76' }), { facts: bookworm, labels: {} }).truth).toBe('true');
-    expect(rangeConditions('kernel', '>= 6.1, <<')).toBeUndefined();
+    expect(evaluateCondition(environmentCondition({ releases: ['bookworm'], kernel: '>= 6.1, << 6.1.76' }, kernel), { facts: bookworm, labels: {} }).truth).toBe('true');
+    expect(rangeConditions('kernel', range.value)).toEqual([{ fact: 'kernel', op: '>=', value: '6.1' }, { fact: 'kernel', op: '<<', value: '6.1.76' }]);
     expect([...factsReadBy(env)].sort()).toEqual(['kernel', 'memoryMiB', 'os.codename', 'os.id', 'os.versionId']);
   });
 
-  it('parses the compact text form', () => {
-    expect(parseConditionText('kernel >= 6.1')).toEqual({ fact: 'kernel', op: '>=', value: '6.1' });
-    expect(parseConditionText('memoryMiB < 512')).toEqual({ fact: 'memoryMiB', op: '<<', value: 512 });
-    expect(parseConditionText('os.versionId in [11, 12]')).toEqual({ fact: 'os.versionId', op: 'in', value: [11, 12] });
-    expect(parseConditionText('package libssl3 << 3.0.11')).toEqual({ package: 'libssl3', op: '<<', version: '3.0.11' });
-    expect(parseConditionText('shoe size >= 9')).toBeUndefined();
+  it('matches a package condition by architecture and compares by the package\'s scheme', () => {
+    const installed = new Map([['shopfront', { name: 'shopfront', version: '2.0.0-rc.1', architecture: 'amd64' }]]);
+    const subject = { facts: bookworm, labels: {}, installed, schemeOf: (n: string) => (n === 'shopfront' ? 'semver' as const : 'deb' as const) };
+    // a pre-release is below its release in semver, above it in dpkg's order
+    expect(evaluateCondition({ package: 'shopfront', op: '<<', version: '2.0.0' }, subject).truth).toBe('true');
+    expect(evaluateCondition({ package: 'shopfront', op: '<<', version: '2.0.0' }, { ...subject, schemeOf: () => 'deb' as const }).truth).toBe('false');
+    expect(evaluateCondition({ package: 'shopfront', arch: 'i386' }, subject).truth).toBe('false');
+    expect(evaluateCondition({ package: 'shopfront', arch: 'any' }, subject).truth).toBe('true');
+    expect(evaluateCondition({ package: 'shopfront', arch: 'amd64', op: '>=', version: '2.0.0-beta' }, subject).truth).toBe('true');
   });
 });
 

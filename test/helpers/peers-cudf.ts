@@ -24,7 +24,7 @@
  */
 import type { Alternatives, PackageAtom, PackageRecord } from '../../src/kb/model.js';
 import { writeCudf, type CudfDocument, type CudfPackage } from '../../src/kb/importers/cudf.js';
-import { compareDebian, satisfiesRelation } from '../../src/versions/debian.js';
+import { compareDebian, relationHolds } from '../../src/versions/index.js';
 
 export interface CudfFromDebianRequest {
   install?: readonly string[];
@@ -106,13 +106,13 @@ export function createCudfFromDebian(records: readonly PackageRecord[], request:
     const nums = new Set<number>();
     for (const r of inUniverse.get(a.name) ?? []) {
       if (q === 'any' && r.multiArch !== 'allowed') continue;
-      if (!a.op || satisfiesRelation(compareDebian(r.version, a.version!), a.op)) nums.add(numberOf(r.name, r.version));
+      if (!a.op || relationHolds(compareDebian(r.version, a.version!), a.op)) nums.add(numberOf(r.name, r.version));
     }
     for (const r of provInUniverse.get(a.name) ?? []) {
       for (const p of r.provides) {
         if (p.name !== a.name) continue;
         if (!a.op) nums.add(p.version === undefined ? 1 : numberOf(p.name, p.version));
-        else if (p.version !== undefined && satisfiesRelation(compareDebian(p.version, a.version!), a.op)) nums.add(numberOf(p.name, p.version));
+        else if (p.version !== undefined && relationHolds(compareDebian(p.version, a.version!), a.op)) nums.add(numberOf(p.name, p.version));
       }
     }
     return [...nums].sort((x, y) => x - y).map((i) => ({ name: a.name, op: '=' as const, version: String(i) }));
@@ -138,9 +138,10 @@ export function createCudfFromDebian(records: readonly PackageRecord[], request:
     }
     const provides = r.provides.map((p) => (p.version === undefined ? { name: p.name, version: '1' } : { name: p.name, version: String(numberOf(p.name, p.version)) }));
     const properties: Record<string, string> = {};
+    let recommends: Alternatives[] = [];
     if (request.recommends && r.recommends.length > 0) {
-      const recs = r.recommends.map((alts) => alts.flatMap(translate)).filter((alts) => alts.length > 0);
-      if (recs.length > 0) properties.recommends = recs.map((alts) => alts.map((x) => (x.op ? `${x.name} = ${x.version}` : x.name)).join(' | ')).join(', ');
+      recommends = r.recommends.map((alts) => alts.flatMap(translate)).filter((alts) => alts.length > 0);
+      if (recommends.length > 0) properties.recommends = recommends.map((alts) => alts.map((x) => (x.op ? `${x.name} = ${x.version}` : x.name)).join(' | ')).join(', ');
     }
     const isInstalled = installed.has(r.name) && (inUniverse.get(r.name) ?? []).length > 0 && r === newestOf(inUniverse.get(r.name)!);
     packages.push({
@@ -152,6 +153,7 @@ export function createCudfFromDebian(records: readonly PackageRecord[], request:
       installed: isInstalled,
       wasInstalled: false,
       keep: isInstalled && r.essential ? 'package' : 'none',
+      recommends,
       properties,
       line: 0,
     });

@@ -22,21 +22,27 @@ describe('Debian relation syntax in the knowledge base', () => {
     }
   });
 
-  it('rejects the obsolete < and > with the offset of the operator and a hint', () => {
+  it('reads the obsolete < and > as dpkg does (<= and >=), with a warning at the operator', () => {
     const r = parseClause('libfoo (> 1.0)');
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.problem.offset).toBe(8);
-    expect(r.problem.hint).toContain('>>');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value[0]).toMatchObject({ name: 'libfoo', op: '>=', version: '1.0' });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]!.offset).toBe(8);
+    expect(r.warnings[0]!.hint).toContain('>>');
+    const lt = parseClause('libfoo (< 1.0)');
+    expect(lt.ok && lt.value[0]!.op).toBe('<=');
   });
 
   it('points at an invalid version, an invalid name, a missing parenthesis and trailing junk', () => {
     const cases: Array<[string, number, RegExp]> = [
-      ['libfoo (>= 1.0 beta)', 15, /expected `\)`/],
-      ['libfoo (>= _1)', 11, /not a valid version/],
-      ['LibFoo', 0, /not a valid package name/],
-      ['libfoo (>= 1.0', 14, /expected `\)`/],
+      ['libfoo (>= 1.0 beta)', 15, /expected '\)'/],
+      ['libfoo (>= _1)', 11, /not a valid Debian version/],
+      ['LibFoo', 0, /not a valid Debian package name/],
+      ['libfoo (>= 1.0', 14, /expected '\)'/],
       ['libfoo, libbar', 6, /unexpected ', libbar'/],
+      ['libfoo [amd64]', 7, /architecture restrictions/],
+      ['libfoo >= 1.0', 7, /expected ',' or '\|'/],
       ['', 0, /expected a package name/],
       ['libfoo | ', 9, /expected a package name/],
     ];
@@ -65,7 +71,10 @@ describe('Debian relation syntax in the knowledge base', () => {
   it('parses version ranges as conjunctions with offsets', () => {
     const r = parseVersionRange('>= 6.1, << 6.1.76');
     expect(r.ok && r.value).toEqual([{ op: '>=', version: '6.1', offset: 3 }, { op: '<<', version: '6.1.76', offset: 11 }]);
-    const bad = parseVersionRange('>= 6.1, < 6.2');
+    const old = parseVersionRange('>= 6.1, < 6.2');
+    expect(old.ok && old.value[1]!.op).toBe('<=');
+    expect(old.ok && old.warnings.map((w) => w.offset)).toEqual([8]);
+    const bad = parseVersionRange('>= 6.1, ~ 6.2');
     expect(!bad.ok && bad.problem.offset).toBe(8);
     const junk = parseVersionRange('>= 6.1 6.2');
     expect(!junk.ok && junk.problem.offset).toBe(7);

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPlan, loadPlanningContext, resolveStoredPlan } from '../../src/app/cli/commands/plan.js';
+import { createPlan, loadKnowledge, resolveStoredPlan } from '../../src/app/services/index.js';
 import { buildRequest, loadRequestFile } from '../../src/planner/index.js';
 import { repoRoot } from '../helpers/cli.js';
 
@@ -16,10 +16,10 @@ const KB = path.join(repoRoot, 'examples', 'kb');
 describe('the example fleet', () => {
   it('plans shopfront 2.0.0: ready groups, a known issue, and four conflicts with verified resolutions', async () => {
     if (!existsSync(INDEX)) throw new Error(`the bookworm index is missing: ${INDEX} (the shared data directory beside the repository)`);
-    const context = await loadPlanningContext([KB], [INDEX]);
+    const knowledge = await loadKnowledge({ kb: [KB], indexes: [INDEX] });
     const request = loadRequestFile(path.join(repoRoot, 'examples', 'fleet', 'request.yaml'));
     expect(request).toEqual(buildRequest({ install: ['shopfront=2.0.0'] }));
-    const plan = await createPlan({ kb: [KB], index: [INDEX], inventory: [INVENTORY], local: false, sshHost: [], skipUnreachable: false, request, context });
+    const plan = await createPlan({ kb: [KB], index: [INDEX], inventory: [INVENTORY], local: false, sshHost: [], skipUnreachable: false, request, knowledge });
     expect(plan.summary.hosts).toBe(36);
     expect(plan.summary.groups).toBe(7);
     expect(plan.summary.hostsReady).toBe(18);
@@ -37,7 +37,7 @@ describe('the example fleet', () => {
       'choose another version: install shopfront=1.8.3 instead of shopfront (= 2.0.0)',
     ]);
     // choosing every first resolution leaves nothing to review
-    const next = await resolveStoredPlan({ ...plan }, plan.conflicts.map((c) => ({ conflict: c.id, resolution: 'r1' })), undefined, context);
+    const next = await resolveStoredPlan({ ...plan }, plan.conflicts.map((c) => ({ conflict: c.id, resolution: 'r1' })), undefined, knowledge);
     expect(next.version).toBe(2);
     expect(next.status).toBe('ready');
     expect(next.summary.hostsReady).toBe(36);

@@ -1,17 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectFleet, type Fleet } from '../../src/fleet/index.js';
 import {
-  buildRequest, createFleetSolver, planDeployment, resolvePlan, parseChoice, validateChoices, renderPlan, type PlanBody, type Plan,
+  assemblePlan, buildRequest, createFleetSolver, installedFillRecords, planDeployment, resolvePlan, parseChoice, validateChoices,
+  type FleetSolver, type PlanBody, type Plan,
 } from '../../src/planner/index.js';
-import { loadPlanningContext, readStatusRecords, assemblePlan, askChoices, type PlanningContext } from '../../src/app/cli/commands/plan.js';
+import { createSolverFor, loadKnowledge, readStatusRecords, type Knowledge } from '../../src/app/services/index.js';
+import { renderPlan } from '../../src/app/render/index.js';
+import { askChoices } from '../../src/app/cli/commands/plan.js';
 import { createWorld, type World } from './fixture.js';
 
 let world: World;
-let ctx: PlanningContext;
+let ctx: Knowledge;
 let fleet: Fleet;
+let fleetSolver: FleetSolver;
 
-function solverFor(f: Fleet) {
-  return createFleetSolver({ records: ctx.records, installedSets: f.hosts.map((h) => h.installed), installedRecords: readStatusRecords(f.hosts), rules: ctx.rules });
+function solverFor(_f: Fleet): FleetSolver {
+  return fleetSolver;
 }
 
 function plan(request = buildRequest({ install: ['app-a=2.0-1'] })): PlanBody {
@@ -24,8 +28,9 @@ function asPlan(body: PlanBody): Plan {
 
 beforeAll(async () => {
   world = createWorld();
-  ctx = await loadPlanningContext([world.kb], [world.index]);
+  ctx = await loadKnowledge({ kb: [world.kb], indexes: [world.index] });
   fleet = await collectFleet({ inventories: [world.inventory] });
+  fleetSolver = await createSolverFor(ctx, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
 });
 afterAll(() => world?.cleanup());
 
@@ -141,8 +146,8 @@ describe('environment findings', () => {
     const w = createWorld({ inventory: 'hosts:\n  - name: nofacts-1\n    status: status/base\n    facts: { architecture: amd64, os: { id: debian, versionId: "12" } }\n' });
     try {
       const f = await collectFleet({ inventories: [w.inventory] });
-      const c = await loadPlanningContext([w.kb], [w.index]);
-      const solver = createFleetSolver({ records: c.records, installedSets: f.hosts.map((h) => h.installed), rules: c.rules });
+      const c = await loadKnowledge({ kb: [w.kb], indexes: [w.index] });
+      const solver = await createSolverFor(c, f.hosts.map((h) => h.installed));
       const body = planDeployment({ fleet: f, request: buildRequest({ install: ['app-a=2.0-1'] }), solver, rules: c.rules });
       expect(body.status).toBe('ready');
       const kinds = body.groups[0]!.findings.map((x) => [x.kind, x.rule, x.reason]);
@@ -154,8 +159,9 @@ describe('environment findings', () => {
     }
   });
 
-  it('with enforcement off, an unmet requirement is a finding on a ready group', () => {
-    const solver = createFleetSolver({ records: ctx.records, installedSets: fleet.hosts.map((h) => h.installed), installedRecords: readStatusRecords(fleet.hosts), rules: ctx.rules, enforceRequirements: false });
+  it('with enforcement off, an unmet requirement is a finding on a ready group', async () => {
+    const universe = await ctx.universe.withFill(installedFillRecords(fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts)));
+    const solver = createFleetSolver({ universe, rules: ctx.rules, enforceRequirements: false });
     const body = planDeployment({ fleet, request: buildRequest({ install: ['app-a=2.0-1'] }), solver, rules: ctx.rules });
     const old = body.groups.find((g) => g.hosts.includes('old-1'))!;
     expect(old.outcome.kind).toBe('transaction');
@@ -170,8 +176,8 @@ describe('installed versions no layer knows', () => {
     try {
       const f = await collectFleet({ inventories: [w.inventory] });
       expect(f.hosts[0]!.installed.map((p) => p.name).sort()).toEqual(['app-a', 'libc6', 'libfoo1', 'site-local']);
-      const c = await loadPlanningContext([w.kb], [w.index]);
-      const solver = createFleetSolver({ records: c.records, installedSets: f.hosts.map((h) => h.installed), installedRecords: readStatusRecords(f.hosts), rules: c.rules });
+      const c = await loadKnowledge({ kb: [w.kb], indexes: [w.index] });
+      const solver = await createSolverFor(c, f.hosts.map((h) => h.installed), readStatusRecords(f.hosts));
       expect(solver.addedInstalled).toBe(1);
       const rec = solver.set.record(solver.set.versionsOf('site-local')[0]!);
       expect(rec.depends).toEqual([[{ name: 'libc6' }]]);

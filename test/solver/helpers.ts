@@ -1,23 +1,33 @@
-import type { PackageAtom, PackageRecord, RelationOp } from '../../src/kb/model.js';
-import { createEmptyRecord } from '../../src/kb/model.js';
-import { parsePackageSpec, type RequestItem, type TransactionStep } from '../../src/solver/index.js';
+import {
+  createEmptyRecord, createRelationScratch, parseRelationField, scratchAtom, type PackageAtom, type PackageRecord, type RelationParseOptions,
+} from '../../src/kb/index.js';
+import type { RequestItem, TransactionStep } from '../../src/solver/index.js';
 
-/** Test-side reader of `a (>= 1) | b, c` relation strings. */
+/**
+ * Scenario files' relation strings (`a (>= 1) | b, c`) and request specs (`a=1`), read by the one
+ * relation grammar in its archive mode (scenario universes use one-letter names, which Debian's
+ * policy would refuse in a person's request).
+ */
+function readField(text: string, options: RelationParseOptions): PackageAtom[][] {
+  const s = createRelationScratch();
+  parseRelationField(text, 0, text.length, s, { allowNotEqual: true, ...options });
+  const out: PackageAtom[][] = [];
+  let k = 0;
+  for (let c = 0; c < s.clauseCount; c++) {
+    const clause: PackageAtom[] = [];
+    for (const end = s.clauseEnds[c]!; k < end; k++) clause.push(scratchAtom(s, k));
+    out.push(clause);
+  }
+  return out;
+}
+
 export function parseAtoms(text: string): PackageAtom[][] {
-  if (!text.trim()) return [];
-  return text.split(',').map((group) =>
-    group.split('|').map((a) => {
-      const m = /^\s*([a-z0-9][a-z0-9+.-]*)(?::(\w+))?\s*(?:\(\s*(<<|<=|=|>=|>>|!=)\s*([^\s)]+)\s*\))?\s*$/.exec(a);
-      if (!m) throw new Error(`bad atom '${a}'`);
-      const atom: PackageAtom = { name: m[1]! };
-      if (m[2]) atom.archQualifier = m[2];
-      if (m[3]) {
-        atom.op = m[3] as RelationOp;
-        atom.version = m[4]!;
-      }
-      return atom;
-    }),
-  );
+  return readField(text, {});
+}
+
+function parseSpec(text: string): PackageAtom {
+  const [[atom]] = readField(text, { spec: true }) as [[PackageAtom]];
+  return atom;
 }
 
 export function recordsFromYaml(list: Array<Record<string, unknown>>): PackageRecord[] {
@@ -40,7 +50,7 @@ export function recordsFromYaml(list: Array<Record<string, unknown>>): PackageRe
 export function specItem(entry: Record<string, string>): RequestItem {
   const [kind, value] = Object.entries(entry)[0]!;
   if (kind === 'upgrade-all') return { kind: 'upgrade-all' };
-  const spec = parsePackageSpec(value);
+  const spec = parseSpec(value);
   switch (kind) {
     case 'install':
     case 'remove':

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PackageAtom, PackageRecord } from '../../src/kb/model.js';
 import { createEmptyRecord } from '../../src/kb/model.js';
-import { checkInstallable, createPackageSet, createProblem, solveRequest } from '../../src/solver/index.js';
+import { checkInstallable, createProblem, solveRequest } from '../../src/solver/index.js';
 import { checkRecords } from './checker.js';
 import { createPrng } from '../helpers/prng.js';
 
@@ -55,7 +55,7 @@ describe('checkInstallable vs brute force', () => {
     for (let t = 0; t < 250; t++) {
       const recs = randomArchive(rnd);
       const expected = bruteInstallable(recs);
-      const report = checkInstallable(createPackageSet(recs));
+      const report = checkInstallable(createProblem(recs).set);
       const got = recs.map((_, i) => !report.broken.some((b) => b.pv === i));
       expect(got, JSON.stringify(recs.map((r) => [r.name, r.version, r.depends, r.conflicts, r.breaks, r.provides, r.essential]))).toEqual(expected);
       for (const b of report.broken) expect(b.explanation.length).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import {
   debianScheme,
   getScheme,
   isValidDebianVersion,
-  RANGE_OPERATORS,
+  RELATION_OPS,
   semverScheme,
   VersionRange,
   type VersionScheme,
@@ -83,7 +83,10 @@ describe('version ranges: examples', () => {
     }
     expect(() => R(deb, '~> 1.0')).toThrow(expect.objectContaining({ code: 'RW_USAGE' }));
     expect(() => R(deb, '>= 1.0;rm')).toThrow(expect.objectContaining({ code: 'RW_BAD_VERSION' }));
-    expect(() => C(deb, '<', '1.0')).toThrow(expect.objectContaining({ code: 'RW_USAGE' }));
+    // the obsolete `<` means `<=`, as dpkg reads it (and as every Rollwise parser reads it)
+    expect(C(deb, '<', '1.0').equals(C(deb, '<=', '1.0'))).toBe(true);
+    expect(R(deb, '< 1.0').equals(C(deb, '<=', '1.0'))).toBe(true);
+    expect(() => C(deb, '~', '1.0')).toThrow(expect.objectContaining({ code: 'RW_USAGE' }));
     expect(() => C(semverScheme, '>=', '1.0')).toThrow(expect.objectContaining({ code: 'RW_BAD_VERSION' }));
     expect(() => C(cudfScheme, '>=', '0')).toThrow(expect.objectContaining({ code: 'RW_BAD_VERSION' }));
   });
@@ -109,7 +112,7 @@ const cudfVersion = fc.integer({ min: 1, max: 12 }).map(String);
 
 function rangeArb(scheme: VersionScheme, version: fc.Arbitrary<string>): fc.Arbitrary<VersionRange> {
   const leaf = fc.oneof(
-    fc.tuple(fc.constantFrom(...RANGE_OPERATORS), version).map(([op, v]) => VersionRange.fromConstraint(scheme, op, v)),
+    fc.tuple(fc.constantFrom(...RELATION_OPS), version).map(([op, v]) => VersionRange.fromConstraint(scheme, op, v)),
     fc.constantFrom(VersionRange.any(scheme), VersionRange.none(scheme)),
   );
   const { range } = fc.letrec<{ range: VersionRange }>((tie) => ({
@@ -247,7 +250,7 @@ describe('version ranges: CUDF against brute force', () => {
     const ops: Record<string, (x: number, y: number) => boolean> = {
       '<<': (x, y) => x < y, '<=': (x, y) => x <= y, '=': (x, y) => x === y, '>=': (x, y) => x >= y, '>>': (x, y) => x > y, '!=': (x, y) => x !== y,
     };
-    const constraint = fc.tuple(fc.constantFrom(...RANGE_OPERATORS), fc.integer({ min: 1, max: 12 }));
+    const constraint = fc.tuple(fc.constantFrom(...RELATION_OPS), fc.integer({ min: 1, max: 12 }));
     // A range given as a union of intersections of constraints, and the same as a set of integers.
     fc.assert(
       fc.property(fc.array(fc.array(constraint, { minLength: 1, maxLength: 3 }), { maxLength: 3 }), (dnf) => {

@@ -39,6 +39,8 @@ export interface CudfPackage {
   installed: boolean;
   wasInstalled: boolean;
   keep: CudfKeep;
+  /** The `recommends` extra property (as mccs and aspcud read it: a vpkgformula), parsed. */
+  recommends: Alternatives[];
   /** Extra properties (declared in the preamble), raw text. */
   properties: Record<string, string>;
   line: number;
@@ -265,7 +267,7 @@ export function parseCudf(text: string, file: string): CudfDocument {
       if (!vf) r.fail(`package '${name}' has no version property`, first.line, 1);
       const pkg: CudfPackage = {
         name, version: r.posint(vf, vf.value.trim(), 0), depends: [], conflicts: [], provides: [],
-        installed: false, wasInstalled: false, keep: 'none', properties: {}, line: first.line,
+        installed: false, wasInstalled: false, keep: 'none', recommends: [], properties: {}, line: first.line,
       };
       for (const f of stanza.slice(1)) {
         switch (f.name) {
@@ -285,6 +287,7 @@ export function parseCudf(text: string, file: string): CudfDocument {
             const decl = extraDecls.get(f.name);
             if (!decl) r.fail(`property '${f.name}' is not declared in the preamble`, f.line, 1, `declare it: property: ${f.name}: string`);
             r.checkTyped(f, decl);
+            if (f.name === 'recommends') pkg.recommends = r.formula(f, 'formula');
             pkg.properties[f.name] = f.value.trim();
           }
         }
@@ -416,7 +419,7 @@ export function cudfToRecords(doc: CudfDocument, layer?: string): PackageRecord[
   const provenance: Provenance = { layer: layer ?? `cudf:${doc.file.split('/').pop() ?? doc.file}`, source: doc.file, trust: 'distribution' };
   return doc.packages.map((p) => ({
     name: p.name, version: p.version, architecture: 'all', scheme: 'cudf' as const,
-    depends: p.depends, preDepends: [], recommends: [], suggests: [],
+    depends: p.depends, preDepends: [], recommends: p.recommends, suggests: [],
     conflicts: p.conflicts, breaks: [], provides: p.provides, replaces: [],
     essential: false, provenance: { ...provenance, line: p.line },
   }));

@@ -13,9 +13,9 @@ import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision } 
 import { F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
 import { streamDecompressed } from './io.js';
 import {
-  createRelationScratch, parseRelationField, RELATION_OPS, RelationSyntaxError,
+  createRelationScratch, parseRelationField, RelationSyntaxError, scratchAtom,
   type RelationParseOptions, type RelationScratch,
-} from './relations.js';
+} from '../relations.js';
 
 export interface DebianImportOptions {
   /** Layer name for provenance. Default `debian:<file name>`. */
@@ -197,14 +197,7 @@ function fieldLabel(code: FieldCode): string {
   return ['Package', 'Version', 'Architecture', 'Depends', 'Pre-Depends', 'Recommends', 'Suggests', 'Conflicts', 'Breaks', 'Provides', 'Replaces', 'Enhances'][code] ?? 'field';
 }
 
-function atomAt(s: RelationScratch, k: number): PackageAtom {
-  const atom: PackageAtom = { name: s.names[k]! };
-  const arch = s.archQualifiers[k]!;
-  if (arch) atom.archQualifier = arch;
-  const op = RELATION_OPS[s.ops[k]!];
-  if (op) { atom.op = op; atom.version = s.versions[k]!; }
-  return atom;
-}
+const atomAt = scratchAtom;
 
 function yesNo(r: StanzaReader, st: ControlStanza, code: FieldCode): boolean {
   const v = st.get(code);

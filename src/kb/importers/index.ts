@@ -1,5 +1,4 @@
 // Importers: Debian Packages indexes, dpkg status files, CUDF documents (see each file's header).
-export * from './relations.js';
 export * from './control.js';
 export * from './io.js';
 export * from './debian.js';

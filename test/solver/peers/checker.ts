@@ -10,19 +10,19 @@
  * - optionally: every Essential package of the archive installed (dose's / apt's base rule).
  */
 import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
-import { compareDebian, satisfiesRelation } from '../../../src/versions/debian.js';
+import { compareDebian, relationHolds } from '../../../src/versions/index.js';
 
 /** Whether installed record `r` satisfies (or, for conflicts, matches) atom `a`, Debian's way. */
 export function matchesAtom(r: PackageRecord, a: PackageAtom): boolean {
   const q = a.archQualifier;
   if (q && q !== 'any' && q !== 'native' && q !== 'amd64') return false;
   if (r.name === a.name && (q !== 'any' || r.multiArch === 'allowed')) {
-    if (!a.op || satisfiesRelation(compareDebian(r.version, a.version!), a.op)) return true;
+    if (!a.op || relationHolds(compareDebian(r.version, a.version!), a.op)) return true;
   }
   for (const p of r.provides) {
     if (p.name !== a.name) continue;
     if (!a.op) return true;
-    if (p.version !== undefined && satisfiesRelation(compareDebian(p.version, a.version!), a.op)) return true;
+    if (p.version !== undefined && relationHolds(compareDebian(p.version, a.version!), a.op)) return true;
   }
   return false;
 }

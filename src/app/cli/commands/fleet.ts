@@ -2,51 +2,11 @@
  * `rollwise fleet show`: the hosts of one or more inventory sources with their facts, the groups
  * they form (hosts in the same state are planned once), and hosts that could not be reached.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { collectFleet, groupHosts, type Fleet, type FleetHost } from '../../../fleet/index.js';
-import { describeGroupFacts, listHosts, type Palette } from '../../../planner/index.js';
-import { createProgress, paletteFor } from './plan.js';
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function hostLine(h: FleetHost): string {
-  const f = h.facts;
-  const os = f.os ? `${f.os.id} ${f.os.versionId ?? ''}${f.os.codename ? ` (${f.os.codename})` : ''}`.trim() : '?';
-  const parts = [
-    h.name.padEnd(16), h.source.padEnd(9), os.padEnd(20), (f.architecture ?? '?').padEnd(6),
-    `kernel ${f.kernel ?? '?'}`.padEnd(26),
-    `${f.memoryMiB ?? '?'} MiB`.padEnd(10), `${f.cpus ?? '?'} cpus`.padEnd(8),
-    `${f.diskFreeMiB ?? '?'}/${f.diskTotalMiB ?? '?'} MiB free`.padEnd(22),
-    `${h.installed.length} packages`,
-  ];
-  const labels = Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',');
-  if (labels) parts.push(` ${labels}`);
-  if (h.groups.length) parts.push(` [${h.groups.join(', ')}]`);
-  return `  ${parts.join(' ')}`;
-}
-
-export function renderFleet(fleet: Fleet, p: Palette): string {
-  const out: string[] = [];
-  const groups = groupHosts(fleet.hosts);
-  out.push(p.bold(`Hosts (${fleet.hosts.length}):`));
-  for (const h of fleet.hosts) out.push(hostLine(h));
-  out.push('', p.bold(`Groups (${groups.length}): hosts with the same installed set, OS release and architecture are solved once`));
-  groups.forEach((g, i) => out.push(`  group ${i + 1} ${p.dim(g.key)}: ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}; ${g.installed.length} packages`));
-  const bad = fleet.findings.filter((f) => f.kind !== 'partial-facts');
-  const partial = fleet.findings.filter((f) => f.kind === 'partial-facts');
-  if (bad.length) {
-    out.push('', p.bold(p.red(`Not collected (${bad.length}):`)));
-    for (const f of bad) out.push(`  ${p.red(f.kind)} ${f.host}: ${f.message}`);
-  }
-  if (partial.length) {
-    out.push('', p.bold('Notes:'));
-    for (const f of partial) out.push(`  ${f.host}: ${f.message}`);
-  }
-  return out.join('\n') + '\n';
-}
+import { groupHosts, type Fleet } from '../../../fleet/index.js';
+import { readFleet } from '../../services/index.js';
+import { renderFleet } from '../../render/index.js';
+import { collect, createProgress, paletteFor } from '../terminal.js';
 
 export function register(program: Command): void {
   const fleet = program.command('fleet').description('inventory sources: YAML inventories, the local host, hosts over SSH');
@@ -64,11 +24,7 @@ export function register(program: Command): void {
       const progress = createProgress();
       let result: Fleet;
       try {
-        result = await collectFleet({
-          inventories: o.inventory, local: o.local, sshHosts: o.sshHost,
-          ssh: { ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}), ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}), ...(o.sshConfig ? { configFile: o.sshConfig } : {}) },
-          onProgress: (e) => progress.update(e.phase === 'ssh' ? `collecting hosts over SSH ${e.done}/${e.total}` : `inventory: ${e.done} hosts`),
-        });
+        result = await readFleet(o, (t) => progress.update(t));
       } finally {
         progress.done();
       }

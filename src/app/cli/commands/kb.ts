@@ -3,12 +3,14 @@
  * merged view of one package or service. Rendering only; the work is in src/kb/.
  */
 import type { Command } from 'commander';
+import { collect } from '../terminal.js';
 import { RollwiseError } from '../../../shared/errors.js';
 import {
   computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
   type KbProblem, type KnowledgeBase, type LoadOptions, type PackageView, type Fact, type KbService, type Provenance,
 } from '../../../kb/index.js';
-import { DEFAULT_INDEX, DEFAULT_KB, displayPath, renderLayers } from './demo.js';
+import { DEFAULT_INDEX, DEFAULT_KB, displayPath } from '../../services/index.js';
+import { renderLayers } from '../../render/index.js';
 
 interface IndexOptions {
   index?: string[];
@@ -16,7 +18,6 @@ interface IndexOptions {
   defaultIndex?: boolean;
 }
 
-const collect = (v: string, acc: string[] | undefined): string[] => [...(acc ?? []), v];
 
 /**
  * Which indexes to load: those given with --index and index PATHs; when there are none, the

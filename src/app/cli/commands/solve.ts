@@ -1,31 +1,28 @@
 /**
  * The resolver's commands: `rollwise solve`, `why`, `why-not`, `cudf`, and
  * `rollwise kb check-installable` (registered on the `kb` group when it exists, else as
- * `rollwise check-installable`). Parse, load, call the solver, render: no domain logic here.
+ * `rollwise check-installable`). Parse, call the solving services, render: no domain logic here.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RollwiseError } from '../../../shared/errors.js';
-import { loadKnowledgeBase } from '../../../kb/index.js';
-import { loadDpkgStatus } from '../../../kb/importers/dpkg-status.js';
-import { UniverseBuilder, addDebianIndexFast, addInstalledLayer, createInstalledState } from '../../../universe/index.js';
+import { RollwiseError } from '../../../shared/index.js';
 import {
   checkInstallable,
-  createUniverseProblem,
   createUniverseView,
   formatCriteria,
   formatItem,
   effectiveCriteria,
   parseCriteria,
-  parsePackageSpec,
+  parseRequestSpec,
   solveCudf,
   solveRequest,
-  type Problem,
   type RequestItem,
   type SolveOutcome,
   type SolverPolicy,
   type TransactionStep,
 } from '../../../solver/index.js';
+import { loadArchive, loadSolveProblem } from '../../services/index.js';
+import { collect, warn } from '../terminal.js';
 
 interface SolveOptions {
   index?: string[];
@@ -41,10 +38,6 @@ interface SolveOptions {
   recommends?: boolean;
   json?: boolean;
   timeBudget?: string;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 function addInputOptions(cmd: Command): Command {
@@ -66,13 +59,13 @@ function addInputOptions(cmd: Command): Command {
 
 function buildItems(o: SolveOptions): RequestItem[] {
   const items: RequestItem[] = [];
-  for (const s of o.install ?? []) items.push({ kind: 'install', ...parsePackageSpec(s) });
-  for (const s of o.remove ?? []) items.push({ kind: 'remove', ...parsePackageSpec(s) });
-  for (const s of o.upgrade ?? []) items.push({ kind: 'upgrade', ...parsePackageSpec(s) });
+  for (const s of o.install ?? []) items.push({ kind: 'install', ...parseRequestSpec(s, '--install', warn) });
+  for (const s of o.remove ?? []) items.push({ kind: 'remove', ...parseRequestSpec(s, '--remove', warn) });
+  for (const s of o.upgrade ?? []) items.push({ kind: 'upgrade', ...parseRequestSpec(s, '--upgrade', warn) });
   if (o.upgradeAll) items.push({ kind: 'upgrade-all' });
-  for (const s of o.hold ?? []) items.push({ kind: 'hold', name: parsePackageSpec(s).name });
+  for (const s of o.hold ?? []) items.push({ kind: 'hold', name: parseRequestSpec(s, '--hold', warn).name });
   for (const s of o.pin ?? []) {
-    const spec = parsePackageSpec(s);
+    const spec = parseRequestSpec(s, '--pin', warn);
     if (!spec.op) throw new RollwiseError('RW_REQUEST', `--pin needs a version: '${s}'`, { hint: "write 'name=version' or 'name (>= version)'" });
     items.push({ kind: 'pin', name: spec.name, op: spec.op, version: spec.version! });
   }
@@ -90,40 +83,8 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
   return policy;
 }
 
-async function loadProblem(o: SolveOptions): Promise<Problem> {
-  const indexes = o.index ?? [];
-  if (indexes.length === 0 && (o.kb ?? []).length === 0) {
-    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH' });
-  }
-  for (const f of [...indexes, ...(o.status ? [o.status] : [])]) {
-    if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });
-  }
-  const builder = new UniverseBuilder();
-  for (const path of indexes) await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
-  if (o.kb && o.kb.length > 0) {
-    // the indexes are passed so the knowledge base's references to distribution packages resolve
-    const kb = await loadKnowledgeBase(o.kb, { indexes });
-    const bad = kb.problems.filter((p) => p.severity === 'error');
-    if (bad.length > 0) {
-      const first = bad[0]!;
-      throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${bad.length} problem(s); first: ${first.message}`, {
-        hint: 'run rollwise kb validate on it',
-        ...(first.line !== undefined ? { position: { file: first.file, line: first.line, column: first.column ?? 1 } } : {}),
-      });
-    }
-    // organisation layers on top of the indexes, lowest precedence first
-    for (const layer of kb.layers.filter((l) => l.origin === 'yaml').reverse()) {
-      builder.addRecords({ name: layer.name, source: layer.source, trust: 'organisation' }, layer.records);
-    }
-  }
-  let entries;
-  if (o.status) {
-    entries = await loadDpkgStatus(o.status, { host: 'localhost' });
-    addInstalledLayer(builder, 'localhost', entries, o.status);
-  }
-  const universe = builder.build();
-  const installed = entries ? createInstalledState(universe, entries, 'localhost') : undefined;
-  return createUniverseProblem(universe, installed?.pvs ?? []);
+function loadProblem(o: SolveOptions) {
+  return loadSolveProblem({ index: o.index ?? [], kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
 }
 
 function formatStep(s: TransactionStep): string {
@@ -182,7 +143,7 @@ export function register(program: Command): void {
 
   addInputOptions(program.command('why').description('solve the request, then show the chain of reasons that brings PKG into the solution').argument('<pkg>', 'package name')).action(
     async (pkg: string, o: SolveOptions) => {
-      const name = parsePackageSpec(pkg).name;
+      const name = parseRequestSpec(pkg, 'PKG', warn).name;
       const problem = await loadProblem(o);
       const out = solveRequest(problem, { items: buildItems(o) }, buildPolicy(o));
       if (out.kind !== 'solution') {
@@ -209,7 +170,7 @@ export function register(program: Command): void {
 
   addInputOptions(program.command('why-not').description('explain why PKG is not in the solution of the request: the minimal set of facts that keeps it out, or that the optimisation left it out').argument('<pkg>', 'package spec (name, name=ver, name (>= v))')).action(
     async (pkg: string, o: SolveOptions) => {
-      const spec = parsePackageSpec(pkg);
+      const spec = parseRequestSpec(pkg, 'PKG', warn);
       const problem = await loadProblem(o);
       const items = buildItems(o);
       const policy = buildPolicy(o);
@@ -259,10 +220,7 @@ export function register(program: Command): void {
     .option('--no-essential', 'do not install the Essential packages with each package checked')
     .option('--no-explain', 'skip explanations (faster)')
     .action(async (indexes: string[], o: { json?: boolean; essential?: boolean; explain?: boolean }) => {
-      for (const f of indexes) if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'give Debian Packages indexes' });
-      const builder = new UniverseBuilder();
-      for (const path of indexes) await addDebianIndexFast(builder, path, { name: `debian:${path.split('/').pop() ?? path}`, source: path });
-      const universe = builder.build();
+      const universe = await loadArchive(indexes);
       const report = checkInstallable(createUniverseView(universe), { withEssential: o.essential !== false, explain: o.explain !== false });
       const broken = report.broken.map((b) => ({ package: b.package, version: b.version, architecture: b.architecture, explanation: b.explanation }));
       if (o.json) {

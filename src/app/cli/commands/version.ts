@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
 import { RollwiseError } from '../../../shared/errors.js';
-import { getScheme, satisfiesRelation, SCHEME_NAMES, type VersionScheme } from '../../../versions/index.js';
-
-const RELATIONS = ['<<', '<=', '=', '>=', '>>', '!=', 'lt', 'le', 'eq', 'ne', 'ge', 'gt'];
+import { getScheme, parseOperator, satisfiesRelation, SCHEME_NAMES, type VersionScheme } from '../../../versions/index.js';
 
 function schemeOption(): Option {
   return new Option('--scheme <scheme>', 'version scheme: deb (dpkg order), semver (SemVer 2.0.0), cudf (positive integers)')
@@ -75,12 +73,12 @@ export function register(program: Command): void {
     )
     .action((a: string, op: string, b: string, opts: { scheme: string }) => {
       const scheme = getScheme(opts.scheme);
-      if (!RELATIONS.includes(op)) {
-        throw new RollwiseError('RW_USAGE', `unknown relation '${op}'`, { hint: `use one of ${RELATIONS.join(' ')}` });
-      }
+      const t = parseOperator(op);
+      if (!t) throw new RollwiseError('RW_USAGE', `unknown relation '${op}'`, { hint: 'use one of << <= = >= >> != (or lt le eq ne ge gt)' });
+      if (t.deprecated) process.stderr.write(`rollwise: warning: '${op}' is the obsolete spelling of '${t.op}' (as dpkg reads it); write '${t.op}', or '${op}${op}' for a strict comparison\n`);
       scheme.parse(a);
       scheme.parse(b);
-      process.exitCode = satisfiesRelation(scheme.compare(a, b), op) ? 0 : 1;
+      process.exitCode = satisfiesRelation(scheme, a, t.op, b) ? 0 : 1;
     });
 
   version

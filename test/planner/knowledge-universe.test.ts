@@ -2,12 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { collectFleet, type Fleet } from '../../src/fleet/index.js';
-import { computeStats, describePackage, loadKnowledgeBase } from '../../src/kb/index.js';
-import { buildRequest, createFleetSolver, installedFillRecords, loadKnowledgeBaseWithUniverse, planDeployment, type PlanRequest } from '../../src/planner/index.js';
+import { computeStats, describePackage, loadKnowledgeBase, type KnowledgeBase, type PackageRecord } from '../../src/kb/index.js';
+import { buildRequest, createFleetSolver, environmentRulesFromKb, installedFillRecords, planDeployment, type FleetSolver, type PlanRequest } from '../../src/planner/index.js';
 import { createEmptyRecord } from '../../src/kb/index.js';
+import { loadKnowledgeBaseWithUniverse, UniverseBuilder } from '../../src/universe/index.js';
 import type { UniverseView } from '../../src/solver/index.js';
-import { createSolverFor, planningContextFrom, readStatusRecords, type PlanningContext } from '../../src/app/cli/commands/plan.js';
+import { createSolverFor, knowledgeFrom, readStatusRecords, type Knowledge } from '../../src/app/services/index.js';
 import { createWorld, INVENTORY, type World } from './fixture.js';
+
+/**
+ * The same layers built from the record importer's records (lowest precedence first, ties: the
+ * name sorting later first, as the fast path orders them), plus the fill layer: the reference the
+ * byte fast path must agree with.
+ */
+function solverFromRecords(kb: KnowledgeBase, fill: readonly PackageRecord[]): FleetSolver {
+  const b = new UniverseBuilder();
+  const layers = kb.layers.slice().sort((x, y) => x.precedence - y.precedence || (x.name < y.name ? 1 : x.name > y.name ? -1 : 0));
+  for (const l of layers) b.addRecords({ name: l.name, source: l.source, trust: l.trust }, l.records);
+  b.addRecords({ name: 'installed', trust: 'observed', mode: 'fill' }, fill);
+  return createFleetSolver({ universe: b.build(), rules: environmentRulesFromKb(kb) });
+}
 
 // A layer above the index that redefines libfoo1 2.0-1 (same name, version, architecture), and
 // one below it that redefines helper 3.1-2 (the index must win there).
@@ -45,8 +59,8 @@ const INVENTORY_LOCAL = `${INVENTORY}  - name: local-1
 
 let world: World;
 let fleet: Fleet;
-let fast: PlanningContext;
-let records: PlanningContext;
+let fast: Knowledge;
+let records: { kb: KnowledgeBase };
 
 beforeAll(async () => {
   world = createWorld({ inventory: INVENTORY_LOCAL });
@@ -54,14 +68,14 @@ beforeAll(async () => {
   writeFileSync(path.join(world.kb, 'below.yaml'), BELOW);
   fleet = await collectFleet({ inventories: [world.inventory] });
   const loaded = await loadKnowledgeBaseWithUniverse([world.kb], { indexes: [world.index] });
-  fast = planningContextFrom(loaded.kb, [world.kb], loaded.universe);
-  records = planningContextFrom(await loadKnowledgeBase([world.kb], { indexes: [world.index] }), [world.kb]);
+  fast = knowledgeFrom(loaded.kb, loaded.universe, [world.kb]);
+  records = { kb: await loadKnowledgeBase([world.kb], { indexes: [world.index] }) };
 });
 afterAll(() => world?.cleanup());
 
 describe('the knowledge base over the universe fast path', () => {
   it('builds a universe whose layering follows the KB precedence, provenance kept', () => {
-    const u = fast.universe!.universe;
+    const u = fast.universe.universe;
     const foo = u.findPv('libfoo1', '2.0-1', 'amd64');
     expect(u.provenanceOf(foo).layer).toBe('org-override');
     expect(u.overriddenLayersOf(foo).map((l) => l.name)).toContain('debian:packages');
@@ -81,20 +95,21 @@ describe('the knowledge base over the universe fast path', () => {
       const b = describePackage(records.kb, name).versions.map((v) => [v.version, v.effective.provenance.layer, v.shadowed.map((s) => s.provenance.layer)]);
       expect(a).toEqual(b);
     }
-    const legacyOf = (c: PlanningContext) => c.kb.layers.find((l) => l.origin === 'index')!.records.find((r) => r.name === 'legacy-tool')!;
+    const legacyOf = (c: { kb: KnowledgeBase }) => c.kb.layers.find((l) => l.origin === 'index')!.records.find((r) => r.name === 'legacy-tool')!;
     const [x, y] = [legacyOf(fast), legacyOf(records)];
     expect([x.version, x.architecture, x.provenance.layer, x.provenance.line, x.depends, x.provides]).toEqual([y.version, y.architecture, y.provenance.layer, y.provenance.line, y.depends, y.provides]);
     expect(x.provenance.line).toBe(19);
   });
 
-  it('plans the same transactions and conflicts as the record-backed set (fill layer included)', async () => {
+  it('plans the same transactions and conflicts as a universe built from the record importer (fill layer included)', async () => {
     const requests: PlanRequest[] = [buildRequest({ install: ['app-a=2.0-1'] }), buildRequest({ install: ['helper'] }), buildRequest({ upgrade: ['libfoo1'] })];
-    const viaRecords = createFleetSolver({ records: records.records, installedSets: fleet.hosts.map((h) => h.installed), installedRecords: readStatusRecords(fleet.hosts), rules: records.rules });
+    const viaRecords = solverFromRecords(records.kb, installedFillRecords(fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts)));
+    const recordRules = environmentRulesFromKb(records.kb);
     const viaUniverse = await createSolverFor(fast, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
     expect(viaUniverse.addedInstalled).toBe(1); // site-local
     expect(viaRecords.addedInstalled).toBe(1);
     for (const request of requests) {
-      const a = planDeployment({ fleet, request, solver: viaRecords, rules: records.rules });
+      const a = planDeployment({ fleet, request, solver: viaRecords, rules: recordRules });
       const b = planDeployment({ fleet, request, solver: viaUniverse, rules: fast.rules });
       expect(b.groups).toEqual(a.groups);
       // the same facts explain each conflict; their order may differ (the solver orders a core by its ids)
@@ -110,21 +125,21 @@ describe('the knowledge base over the universe fast path', () => {
   it('builds the universe once when the installed versions are known before loading (the demo), also when one names an arch:all package as amd64', async () => {
     const sets = fleet.hosts.map((h) => h.installed);
     const hint = [
-      ...installedFillRecords(() => false, sets, readStatusRecords(fleet.hosts)),
+      ...installedFillRecords(sets, readStatusRecords(fleet.hosts)),
       createEmptyRecord('helper', '3.1-2', 'amd64', { layer: 'installed', source: 'test', trust: 'observed' }),
     ];
     const loaded = await loadKnowledgeBaseWithUniverse([world.kb], { indexes: [world.index], installed: hint });
-    const ctx = planningContextFrom(loaded.kb, [world.kb], loaded.universe);
-    const u = ctx.universe!.universe;
+    const ctx = knowledgeFrom(loaded.kb, loaded.universe, [world.kb]);
+    const u = ctx.universe.universe;
     expect(u.provenanceOf(u.findPv('site-local', '0.1')).layer).toBe('installed');
     expect(Array.from(u.versionsOf(u.nameId('helper')), (pv) => `${u.versionOf(pv)} ${u.archOf(pv)}`)).toEqual(['3.1-2 all']);
     expect(computeStats(ctx.kb)).toEqual(computeStats(records.kb));
     const solver = await createSolverFor(ctx, sets, readStatusRecords(fleet.hosts));
     expect((solver.set as UniverseView).universe).toBe(u);
     expect(solver.addedInstalled).toBe(1);
-    const viaRecords = createFleetSolver({ records: records.records, installedSets: sets, installedRecords: readStatusRecords(fleet.hosts), rules: records.rules });
+    const viaRecords = solverFromRecords(records.kb, installedFillRecords(sets, readStatusRecords(fleet.hosts)));
     const request = buildRequest({ install: ['app-a=2.0-1'] });
-    expect(planDeployment({ fleet, request, solver, rules: ctx.rules }).groups).toEqual(planDeployment({ fleet, request, solver: viaRecords, rules: records.rules }).groups);
+    expect(planDeployment({ fleet, request, solver, rules: ctx.rules }).groups).toEqual(planDeployment({ fleet, request, solver: viaRecords, rules: environmentRulesFromKb(records.kb) }).groups);
   });
 
   it('reports a broken index as the record importer does, and leaves that layer out', async () => {
@@ -135,7 +150,7 @@ describe('the knowledge base over the universe fast path', () => {
     expect(a.kb.problems).toEqual(b.kb.problems);
     expect(a.kb.problems.some((p) => p.code === 'RW_KB_INDEX' && p.file === bad)).toBe(true);
     expect(a.kb.layers.map((l) => l.name)).toEqual(b.kb.layers.map((l) => l.name));
-    expect(a.universe!.universe.findPv('ok', '1.0')).toBe(-1);
-    expect(a.universe!.universe.findPv('legacy-tool', '1.0-1')).toBeGreaterThanOrEqual(0);
+    expect(a.universe.universe.findPv('ok', '1.0')).toBe(-1);
+    expect(a.universe.universe.findPv('legacy-tool', '1.0-1')).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,27 +1,40 @@
 /**
- * The knowledge base over the universe fast path: Debian indexes go straight from bytes into a
- * UniverseBuilder (src/universe, no PackageRecord per stanza), the KB's YAML layers are added on
- * top as record layers, and the knowledge base gets light index records that read the universe
- * on demand (name, version, architecture, provides; relations only when asked).
+ * The one way to assemble a universe from a knowledge base: its Debian indexes go straight from
+ * bytes into a UniverseBuilder (the fast path, no PackageRecord per stanza), its YAML layers are
+ * added as record layers, and the knowledge base gets light index records that read the
+ * universe on demand (name, version, architecture, provides; relations only when asked).
+ * `rollwise solve`, `plan`, `demo` and the planner all load through here.
  *
  * Layering follows the knowledge base: layers are added lowest precedence first (ties: the
  * name sorting later first), so the layer the KB ranks first wins a name+version+arch and the
  * others stay as overridden layers (provenance kept). Installed versions no layer has are added
- * as a `fill` layer when a fleet needs them (the universe is then built once more from the
- * same inputs; the decompressed index bytes are kept for that, so only parsing is repeated).
+ * as a `fill` layer (`installed`) when a fleet or a dpkg status needs them; the builder's fill
+ * mode skips what a layer already has. When the installed versions are known before loading they
+ * go into the first build; otherwise `withFill` builds once more from the same inputs (the
+ * decompressed index bytes are kept, so only parsing is repeated).
  */
 import { isRollwiseError } from '../shared/errors.js';
 import {
-  createProblem, loadKnowledgeBase, type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type PackageAtom, type PackageRecord,
-  type Provenance, type Provision, type Alternatives, type VersionScheme, readDecompressed,
+  createProblem, loadKnowledgeBase, readDecompressed,
+  type Alternatives, type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type LoadOptions,
+  type PackageAtom, type PackageRecord, type Provenance, type Provision, type SchemeName,
 } from '../kb/index.js';
-import { addDebianPackagesFast, REL, UniverseBuilder, type Universe } from '../universe/index.js';
+import { UniverseBuilder } from './builder.js';
+import { addDebianPackagesFast } from './debian-fast.js';
+import { REL, type Universe } from './universe.js';
 
-/** How a universe is built from the knowledge base's layers (replayable with a fill layer). */
+/** The name of the fill layer of installed versions no other layer has. */
+export const INSTALLED_LAYER = 'installed';
+
+/** A knowledge base's universe, replayable with a fill layer of installed versions. */
 export interface KbUniverse {
-  /** Index + YAML layers, no fill layer. */
+  /** Index + YAML layers (and the installed versions given before loading). */
   readonly universe: Universe;
-  /** The same layers plus `fill` records (installed versions no layer has); the base universe when there are none. */
+  /**
+   * The same layers plus `records` as the fill layer (installed versions, with the relations
+   * their dpkg status records, where a layer lacks them); the same universe when every one of
+   * them is already there.
+   */
   withFill(records: readonly PackageRecord[]): Promise<Universe>;
 }
 
@@ -52,11 +65,13 @@ async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[],
         bytes = await readDecompressed(s.input.file);
         cache.set(s.input.file, bytes);
       }
-      addDebianPackagesFast(b, bytes, s.input.file, { name: s.input.layer, source: s.input.file });
+      addDebianPackagesFast(b, bytes, s.input.file, { name: s.input.layer, source: s.input.file, trust: 'distribution' });
+    } else {
+      const l = s.layer;
+      b.addRecords({ name: l.name, source: l.source, trust: l.trust, ...(l.author ? { author: l.author } : {}), ...(l.date ? { date: l.date } : {}) }, l.records);
     }
-    else b.addRecords({ name: s.layer.name, source: s.layer.source, trust: s.layer.trust, ...(s.layer.author ? { author: s.layer.author } : {}), ...(s.layer.date ? { date: s.layer.date } : {}) }, s.layer.records);
   }
-  if (fill.length > 0) b.addRecords({ name: 'installed', source: 'dpkg status', trust: 'observed', mode: 'fill' }, fill);
+  if (fill.length > 0) b.addRecords({ name: INSTALLED_LAYER, source: 'dpkg status', trust: 'observed', mode: 'fill' }, fill);
   return b.build();
 }
 
@@ -66,7 +81,7 @@ async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[],
  * reads the overriding layer's relations (the universe keeps only the winner's facts).
  */
 class UniverseRecord implements PackageRecord {
-  readonly scheme: VersionScheme;
+  readonly scheme: SchemeName;
   constructor(private readonly u: Universe, private readonly pv: number, readonly provenance: Provenance) {
     this.scheme = u.schemeOf(pv);
   }
@@ -103,35 +118,34 @@ function indexRecordsOf(u: Universe, layer: string, file: string): PackageRecord
   return out;
 }
 
-/**
- * The fill records whose name+version another layer has under a different architecture (an
- * arch:all package listed as amd64, say): the record path matches installed versions by name and
- * version, so these must not become pvs of their own.
- */
-function collidingFill(u: Universe): Set<string> {
-  const out = new Set<string>();
-  for (let pv = 0; pv < u.pvCount; pv++) {
-    if (u.layerOf(pv).name !== 'installed') continue;
-    const v = u.versionOf(pv);
-    for (const q of u.versionsOf(u.pvName[pv]!)) if (q !== pv && u.versionOf(q) === v) out.add(`${u.nameOfPv(pv)}\u0000${v}`);
-  }
-  return out;
+function kbUniverse(steps: readonly Step[], first: Universe, included: readonly PackageRecord[], cache: BytesCache): KbUniverse {
+  return {
+    universe: first,
+    withFill: async (records) => {
+      if (records.every((r) => first.findInstalledPv(r.name, r.version, r.architecture) >= 0)) return first;
+      return buildFrom(steps, [...included, ...records], cache);
+    },
+  };
 }
 
 /**
- * An IndexLayersLoader for loadKnowledgeBase that builds the universe; `result()` gives it afterwards.
- * `installed`: records of the fleet's installed versions when known before loading (the demo):
- * those no layer has go into the first build as the fill layer, so no second build is needed.
+ * loadKnowledgeBase with the indexes loaded by the universe fast path, and the universe of all
+ * its layers. `installed`: records of installed versions known before loading (a fleet read from
+ * files, a dpkg status): those no layer has are built into the universe at once.
  */
-export function createUniverseIndexLoader(installed: readonly PackageRecord[] = []): { loader: (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]) => Promise<IndexLoad[]>; result(): KbUniverse | undefined } {
+export async function loadKnowledgeBaseWithUniverse(
+  paths: readonly string[],
+  options: Pick<LoadOptions, 'indexes' | 'fallbackIndexes'> & { installed?: readonly PackageRecord[] } = {},
+): Promise<{ kb: KnowledgeBase; universe: KbUniverse }> {
+  const installed = options.installed ?? [];
+  const cache: BytesCache = new Map();
   let made: KbUniverse | undefined;
-  const loader = async (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]): Promise<IndexLoad[]> => {
+  const indexLoader = async (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]): Promise<IndexLoad[]> => {
     // An index that fails to parse is left out (its problem reported), as the record importer does.
     const results: Array<IndexLoad | undefined> = indexes.map(() => undefined);
     let good = indexes.map((input, i) => ({ input, i }));
     let universe: Universe | undefined;
     let steps: Step[] = [];
-    const cache: BytesCache = new Map();
     while (universe === undefined) {
       steps = orderSteps([...good.map((g): Step => ({ kind: 'index', input: g.input })), ...yamlLayers.map((layer): Step => ({ kind: 'yaml', layer }))]);
       try {
@@ -145,31 +159,23 @@ export function createUniverseIndexLoader(installed: readonly PackageRecord[] = 
         good = good.filter((g) => g !== bad);
       }
     }
-    let fill: readonly PackageRecord[] = installed;
-    if (installed.length > 0) {
-      const clash = collidingFill(universe);
-      if (clash.size > 0) {
-        fill = installed.filter((r) => !clash.has(`${r.name}\u0000${r.version}`));
-        universe = await buildFrom(steps, fill, cache);
-      }
-    }
     const u = universe;
     for (const g of good) results[g.i] = { ok: true, records: indexRecordsOf(u, g.input.layer, g.input.file) };
-    const finalSteps = steps;
-    const included = fill;
-    made = {
-      universe: u,
-      withFill: async (records) => (records.length === 0 ? u : buildFrom(finalSteps, [...included, ...records], cache)),
-    };
+    made = kbUniverse(steps, u, installed, cache);
     return results.map((r) => r ?? { ok: true, records: [] });
   };
-  return { loader, result: () => made };
+  const kb = await loadKnowledgeBase(paths, { ...options, indexLoader });
+  if (!made) {
+    // no index: the YAML layers alone
+    const steps = orderSteps(kb.layers.filter((l) => l.origin === 'yaml').map((layer): Step => ({ kind: 'yaml', layer })));
+    made = kbUniverse(steps, await buildFrom(steps, installed, cache), installed, cache);
+  }
+  return { kb, universe: made };
 }
 
-/** loadKnowledgeBase with the indexes loaded by the universe fast path; `universe` is absent when the KB has no index. */
-export async function loadKnowledgeBaseWithUniverse(paths: readonly string[], options: { indexes?: readonly string[]; installed?: readonly PackageRecord[] } = {}): Promise<{ kb: KnowledgeBase; universe?: KbUniverse }> {
-  const { loader, result } = createUniverseIndexLoader(options.installed);
-  const kb = await loadKnowledgeBase(paths, { ...(options.indexes ? { indexes: options.indexes } : {}), indexLoader: loader });
-  const universe = result();
-  return universe ? { kb, universe } : { kb };
+/** Package versions a universe has only because its fill layer added them (installed, no layer has them). */
+export function countFilled(u: Universe): number {
+  let n = 0;
+  for (let pv = 0; pv < u.pvCount; pv++) if (u.layerOf(pv).name === INSTALLED_LAYER) n++;
+  return n;
 }

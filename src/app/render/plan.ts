@@ -2,21 +2,10 @@
  * Plans rendered for people: grouped, summarised, colours through an injected palette (the CLI
  * passes real colours only on terminals). Pure: plan in, text out.
  */
-import type { FactName } from '../fleet/index.js';
-import type { EnvFinding, Plan, PlanChange, PlanGroup } from './model.js';
-import { formatRequest } from './request.js';
-
-export interface Palette {
-  bold(s: string): string;
-  dim(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-}
-
-const id = (s: string): string => s;
-export const PLAIN: Palette = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+import type { FactName } from '../../fleet/index.js';
+import type { EnvFinding, Plan, PlanChange, PlanGroup } from '../../planner/index.js';
+import { formatRequest } from '../../planner/index.js';
+import { PLAIN, type Palette } from './palette.js';
 
 function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;

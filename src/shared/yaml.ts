@@ -1,11 +1,15 @@
 /**
- * Maps a path inside a parsed YAML document (as zod reports it: keys and indexes) back to
- * file:line:column, using the `yaml` library's node ranges and a LineCounter.
+ * The one YAML-with-positions reader, shared by the knowledge base, inventories, request files
+ * and resolution files: parse with a line counter (duplicate keys are errors), and map a path
+ * inside the document (as zod reports it: keys and indexes) back to file:line:column, using the
+ * `yaml` library's node ranges.
  */
+import { readFileSync } from 'node:fs';
 import { LineCounter, Scalar, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import type { SourcePosition } from '../shared/errors.js';
+import { RollwiseError, type ErrorCode, type SourcePosition } from './errors.js';
 
-export type KbPath = ReadonlyArray<string | number>;
+/** A path inside a YAML document: map keys and sequence indexes. */
+export type YamlPath = ReadonlyArray<string | number>;
 
 export interface SourceDoc {
   file: string;
@@ -30,7 +34,7 @@ export function positionAt(src: SourceDoc, offset: number): SourcePosition {
  * further than the document (a missing key), the deepest existing node is used. `offset` points
  * inside a single-line scalar string (plain, or quoted without escapes).
  */
-export function locatePath(src: SourceDoc, path: KbPath, options: { key?: boolean; offset?: number } = {}): SourcePosition {
+export function locatePath(src: SourceDoc, path: YamlPath, options: { key?: boolean; offset?: number } = {}): SourcePosition {
   let node: unknown = src.doc.contents;
   let at: number = (node as Node | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
@@ -70,4 +74,41 @@ function scalarContentStart(src: SourceDoc, node: Scalar): number | undefined {
   if (node.type === Scalar.PLAIN && raw === value) return range[0];
   if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && raw.slice(1, -1) === value) return range[0] + 1;
   return undefined;
+}
+
+/** A YAML syntax problem of a parsed document, positioned. */
+export interface YamlSyntaxProblem {
+  position: SourcePosition;
+  message: string;
+  /** The `yaml` library's code (BAD_INDENT, DUPLICATE_KEY, ...). */
+  code: string;
+  offset: number;
+}
+
+export function syntaxProblems(src: SourceDoc): YamlSyntaxProblem[] {
+  return src.doc.errors.map((e) => ({ position: positionAt(src, e.pos[0]), message: e.message.split('\n')[0] ?? e.message, code: e.code, offset: e.pos[0] }));
+}
+
+/** Reads and parses a YAML file; an unreadable file is `code` (RW_IO by default) naming the file. */
+export function readYamlFile(file: string, what: string, code: ErrorCode = 'RW_IO'): SourceDoc {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RollwiseError(code, `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'check the path and its permissions' });
+  }
+  return parseSource(file, text);
+}
+
+/** The position of the node at `path` (or the nearest existing ancestor), for zod issues. */
+export function positionOfPath(src: SourceDoc, path: ReadonlyArray<PropertyKey>, options: { key?: string } = {}): SourcePosition {
+  const parts = path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as Array<string | number>;
+  if (options.key !== undefined) {
+    const node = src.doc.getIn(parts, true);
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === options.key);
+      if (pair && isScalar(pair.key) && pair.key.range) return positionAt(src, pair.key.range[0]);
+    }
+  }
+  return locatePath(src, parts);
 }

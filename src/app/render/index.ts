@@ -1,0 +1,5 @@
+// Rendering for people (text) and programs (JSON): pure, data in, text out. Only app/ renders.
+export * from './palette.js';
+export * from './plan.js';
+export * from './fleet.js';
+export * from './kb.js';

@@ -1,0 +1,41 @@
+/**
+ * Reading the fleet for a use case: inventories, the local host and SSH targets into one fleet,
+ * and the dpkg status records of hosts read from files (their relations refine the universe's
+ * fill layer for installed versions no layer has).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseDebianPackages, type PackageRecord } from '../../kb/index.js';
+import { collectFleet, type Fleet, type FleetHost } from '../../fleet/index.js';
+
+export interface FleetInputs {
+  inventory: readonly string[];
+  local: boolean;
+  sshHost: readonly string[];
+  knownHosts?: string;
+  sshIdentity?: string;
+  sshConfig?: string;
+}
+
+/** Collects every source (see collectFleet); progress as one line of text. */
+export function readFleet(o: FleetInputs, onProgress?: (text: string) => void): Promise<Fleet> {
+  return collectFleet({
+    inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost],
+    ssh: { ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}), ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}), ...(o.sshConfig ? { configFile: o.sshConfig } : {}) },
+    onProgress: (e) => onProgress?.(e.phase === 'ssh' ? `collecting hosts over SSH ${e.done}/${e.total}` : `inventory: ${e.done} hosts`),
+  });
+}
+
+/** Records (with relations) of installed versions, read from the hosts' dpkg status files. */
+export function readStatusRecords(hosts: readonly FleetHost[]): PackageRecord[] {
+  const files = new Set(hosts.map((h) => h.installedFrom).filter((f) => f.startsWith('/') && existsSync(f)));
+  const out: PackageRecord[] = [];
+  for (const f of files) {
+    try {
+      out.push(...parseDebianPackages(readFileSync(f), f, { layer: `installed:${path.basename(f)}`, trust: 'observed' }).records);
+    } catch (_e) {
+      /* the fleet loader already reported unreadable status files; relations are a refinement */
+    }
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+// The application's use cases, shared by every front end (the CLI in app/cli, the HTTP server next).
+export * from './defaults.js';
+export * from './knowledge.js';
+export * from './fleet.js';
+export * from './planning.js';
+export * from './solving.js';

@@ -1,0 +1,54 @@
+/**
+ * Loading the knowledge base for a use case: its layers, its universe (one way, through
+ * src/universe/knowledge-base.ts) and the environment rules the planner evaluates. Bad input is
+ * a RollwiseError with the first problem's position before anything else happens.
+ */
+import { existsSync } from 'node:fs';
+import { RollwiseError } from '../../shared/index.js';
+import { formatProblem, hasErrors, type KnowledgeBase, type PackageRecord } from '../../kb/index.js';
+import { loadKnowledgeBaseWithUniverse, type KbUniverse } from '../../universe/index.js';
+import { environmentRulesFromKb, type EnvironmentRules } from '../../planner/index.js';
+
+export interface Knowledge {
+  kb: KnowledgeBase;
+  /** The layers as a universe (indexes by the fast path, YAML layers on top). */
+  universe: KbUniverse;
+  rules: EnvironmentRules;
+}
+
+export interface KnowledgeInputs {
+  /** Knowledge-base paths: YAML files, directories of them, Packages indexes. */
+  kb: readonly string[];
+  /** Extra Debian Packages indexes. */
+  indexes: readonly string[];
+  /** Indexes loaded only when none is given (the embedded default). */
+  fallbackIndexes?: readonly string[];
+  /** Installed versions known before loading (a fleet read from files, a dpkg status): built in at once. */
+  installed?: readonly PackageRecord[];
+}
+
+/** Loads and validates; RW_USAGE without any input, RW_IO for a missing path, RW_KB_INVALID for problems. */
+export async function loadKnowledge(inputs: KnowledgeInputs): Promise<Knowledge> {
+  if (inputs.kb.length + inputs.indexes.length + (inputs.fallbackIndexes?.length ?? 0) === 0) {
+    throw new RollwiseError('RW_USAGE', 'no knowledge base given', { hint: 'pass --kb PATH (YAML layers) and/or --index FILE (a Debian Packages index)' });
+  }
+  for (const i of inputs.indexes) if (!existsSync(i)) throw new RollwiseError('RW_IO', `index not found: ${i}`, { hint: 'give a Debian Packages index (plain, .gz or .xz)' });
+  for (const k of inputs.kb) if (!existsSync(k)) throw new RollwiseError('RW_IO', `knowledge base path not found: ${k}`, { hint: 'give a YAML file, a directory of them, or a Packages index' });
+  const { kb, universe } = await loadKnowledgeBaseWithUniverse(inputs.kb, {
+    indexes: inputs.indexes, ...(inputs.fallbackIndexes ? { fallbackIndexes: inputs.fallbackIndexes } : {}), ...(inputs.installed ? { installed: inputs.installed } : {}),
+  });
+  return knowledgeFrom(kb, universe, inputs.kb);
+}
+
+/** A loaded knowledge base as Knowledge; RW_KB_INVALID (first problem's position) when it has errors. */
+export function knowledgeFrom(kb: KnowledgeBase, universe: KbUniverse, kbPaths: readonly string[] = []): Knowledge {
+  if (hasErrors(kb.problems)) {
+    const errors = kb.problems.filter((p) => p.severity === 'error');
+    const first = errors[0]!;
+    throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${errors.length} problem${errors.length === 1 ? '' : 's'}; first: ${formatProblem(first)}`, {
+      ...(first.line !== undefined ? { position: { file: first.file, line: first.line, column: first.column ?? 1 } } : {}),
+      hint: `rollwise kb validate ${kbPaths.join(' ')} lists them all`,
+    });
+  }
+  return { kb, universe, rules: environmentRulesFromKb(kb) };
+}

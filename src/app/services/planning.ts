@@ -1,0 +1,139 @@
+/**
+ * The planning use cases every front end calls (the CLI today, the HTTP server next): create a
+ * plan over a fleet, resolve a stored plan's conflicts into the next version, approve it; find
+ * plans in the store. They read files and open stores; the rules themselves are the planner's
+ * (src/planner: planDeployment, resolvePlan, lifecycle.ts). Everything is validated before the
+ * store is opened, so bad input leaves the store as it was.
+ */
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { RollwiseError, positionAt, readYamlFile, syntaxProblems, locatePath } from '../../shared/index.js';
+import type { PackageRecord } from '../../kb/index.js';
+import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../fleet/index.js';
+import {
+  appliedChoices, assemblePlan, assertCanApprove, assertCanResolve, createFleetSolver, installedFillRecords, parseChoice, planDeployment,
+  resolvePlan, summariseApproval, validateChoices,
+  type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
+} from '../../planner/index.js';
+import { openSqlitePlanStore, defaultStorePath } from '../../store/index.js';
+import { loadKnowledge, type Knowledge } from './knowledge.js';
+import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
+
+/** The solver over the knowledge base's universe with the fleet's installed versions filled in. */
+export async function createSolverFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[] = []): Promise<FleetSolver> {
+  const universe = await knowledge.universe.withFill(installedFillRecords(installedSets, statusRecords));
+  return createFleetSolver({ universe, rules: knowledge.rules, policy: { timeBudgetMs: 20_000 } });
+}
+
+export function newPlanId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export async function openStore(file: string | undefined): Promise<PlanStore> {
+  return openSqlitePlanStore(file ?? defaultStorePath());
+}
+
+/** Finds a plan by id or unique id prefix (latest version, or `ID@N` / `version`). */
+export async function findPlan(store: PlanStore, spec: string, version?: number): Promise<Plan> {
+  const m = /^([0-9a-f]{1,32})(?:@v?(\d+))?$/.exec(spec.trim());
+  if (!m) throw new RollwiseError('RW_USAGE', `not a plan id '${spec}'`, { hint: 'plan ids are hexadecimal (rollwise plan list); ID@N names version N' });
+  const ids = await store.findPlanIds(m[1]!);
+  if (ids.length === 0) throw new RollwiseError('RW_NOT_FOUND', `no plan '${m[1]}'`, { hint: 'rollwise plan list shows the stored plans' });
+  if (ids.length > 1) throw new RollwiseError('RW_USAGE', `'${m[1]}' matches ${ids.length} plans (${ids.slice(0, 5).join(', ')})`, { hint: 'give more characters of the id' });
+  const v = version ?? (m[2] ? Number(m[2]) : undefined);
+  const plan = await store.getPlan(ids[0]!, v);
+  if (!plan) throw new RollwiseError('RW_NOT_FOUND', `plan ${ids[0]} has no version ${v}`, { hint: `rollwise plan show ${ids[0]} shows the latest version` });
+  return plan;
+}
+
+export interface CreatePlanInputs extends FleetInputs {
+  kb: string[];
+  index: string[];
+  skipUnreachable: boolean;
+  request: PlanRequest;
+  onProgress?: (text: string) => void;
+  /** An already loaded knowledge base (the demo has one); otherwise kb/index are loaded. */
+  knowledge?: Knowledge;
+}
+
+/** Validates and plans; returns the plan (not yet stored). Throws on bad input before anything is written. */
+export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
+  if (o.inventory.length === 0 && !o.local && o.sshHost.length === 0) throw new RollwiseError('RW_USAGE', 'no fleet given', { hint: 'pass --inventory FILE, --local or --ssh-host HOST' });
+  // Inventory problems first: they are the cheapest to find and need no index.
+  let sshInInventory = false;
+  for (const f of o.inventory) {
+    const r = loadInventory(f);
+    if (!r.ok) throw inventoryError(r.problems);
+    if (r.inventory.sshHosts.length > 0) sshInInventory = true;
+  }
+  // A fleet read from files only (no SSH, no local host) is read first: cheap and without side
+  // effects, and its installed versions let the universe be built once. Otherwise the knowledge
+  // base is loaded (and its errors reported) before any host is contacted.
+  const filesOnly = !o.knowledge && !o.local && o.sshHost.length === 0 && !sshInInventory;
+  const early = filesOnly ? await readFleet(o, o.onProgress) : undefined;
+  o.onProgress?.('loading the knowledge base…');
+  const hint = early ? installedFillRecords(early.hosts.map((h) => h.installed), readStatusRecords(early.hosts)) : undefined;
+  const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(hint ? { installed: hint } : {}) }));
+  const fleet: Fleet = early ?? (await readFleet(o, o.onProgress));
+  const unreachable = fleet.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed');
+  if (unreachable.length > 0 && !o.skipUnreachable) {
+    throw new RollwiseError('RW_HOST', `${unreachable.length} host${unreachable.length === 1 ? '' : 's'} could not be collected: ${unreachable.map((f) => `${f.host} (${f.message})`).join('; ')}`, {
+      hint: 'fix access (rollwise fleet show) or pass --skip-unreachable to plan the other hosts (they are recorded in the plan)',
+    });
+  }
+  const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
+  const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
+  return assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
+    kb: o.kb.map((p) => path.resolve(p)), indexes: o.index.map((p) => path.resolve(p)), inventories: o.inventory.map((p) => path.resolve(p)),
+    local: o.local, sshHosts: [...o.sshHost], request: o.request,
+  });
+}
+
+/** Re-solves a plan with the chosen resolutions: the next version (not yet stored). */
+export async function resolveStoredPlan(plan: Plan, choices: readonly ResolutionChoice[], onProgress?: (text: string) => void, knowledge?: Knowledge): Promise<Plan> {
+  assertCanResolve(plan);
+  // Check the choices against the plan before the (slow) loading.
+  validateChoices(plan, choices);
+  const hosts: FleetHost[] = [];
+  for (const f of plan.inputs.inventories) {
+    const r = existsSync(f) ? loadInventory(f) : undefined;
+    if (r?.ok) hosts.push(...r.inventory.hosts);
+  }
+  // the local host's status (read-only) when the plan included it; SSH hosts' sets are in the plan
+  if (plan.inputs.local) hosts.push({ name: 'local', source: 'local', groups: [], labels: {}, facts: {}, installed: [], installedFrom: '/var/lib/dpkg/status' });
+  const statusRecords = readStatusRecords(hosts);
+  const installedSets = plan.groups.map((g) => g.installed);
+  onProgress?.('loading the knowledge base…');
+  const k = knowledge ?? (await loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, installed: installedFillRecords(installedSets, statusRecords) }));
+  const solver = await createSolverFor(k, installedSets, statusRecords);
+  const body = resolvePlan(plan, choices, solver, k.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
+  return assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs);
+}
+
+export type ApprovalOutcome = { kind: 'approved'; plan: Plan; summary: ApprovalSummary } | { kind: 'already-approved'; plan: Plan };
+
+/** Approves the latest version of a plan when the planner's rules allow it. */
+export async function approvePlan(store: PlanStore, spec: string): Promise<ApprovalOutcome> {
+  const plan = await findPlan(store, spec);
+  if (plan.status === 'approved') return { kind: 'already-approved', plan };
+  assertCanApprove(plan);
+  await store.setStatus(plan.id, plan.version, 'approved');
+  return { kind: 'approved', plan: { ...plan, status: 'approved' }, summary: summariseApproval(plan) };
+}
+
+/** Reads a resolutions file: a map `c1: r2`, optionally under `choices:`. Errors carry file:line:column. */
+export function loadResolutionsFile(file: string): ResolutionChoice[] {
+  const src = readYamlFile(file, 'resolutions file');
+  const syntax = syntaxProblems(src);
+  if (syntax.length) throw new RollwiseError('RW_USAGE', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint: 'a resolutions file is a map CONFLICT: RESOLUTION, e.g. `c1: r2`' });
+  let data = src.doc.toJS() as unknown;
+  const nested = data !== null && typeof data === 'object' && !Array.isArray(data) && 'choices' in data;
+  if (nested) data = (data as { choices: unknown }).choices;
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new RollwiseError('RW_USAGE', 'expected a map CONFLICT: RESOLUTION (e.g. `c1: r2`)', { position: positionAt(src, 0) });
+  return Object.entries(data as Record<string, unknown>).map(([k, v]) => {
+    if (typeof v !== 'string') throw new RollwiseError('RW_USAGE', `resolution for ${k} must be an id such as r1`, { position: locatePath(src, nested ? ['choices', k] : [k]) });
+    return parseChoice(`${k}=${v}`);
+  });
+}
+
