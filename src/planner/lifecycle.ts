@@ -21,7 +21,7 @@ export function appliedChoices(plan: Plan, choices: readonly ResolutionChoice[])
     const conflict = plan.conflicts.find((x) => x.id === c.conflict);
     const res = conflict?.resolutions.find((x) => x.id === c.resolution);
     if (!res) throw new Error(`choice ${c.conflict}=${c.resolution} was not validated against plan ${plan.id} v${plan.version}`);
-    return { conflict: c.conflict, resolution: c.resolution, description: res.description, fromVersion: plan.version };
+    return { conflict: c.conflict, resolution: c.resolution, edit: res.edit, fromVersion: plan.version };
   });
 }
 

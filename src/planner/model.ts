@@ -1,5 +1,6 @@
 /** The plan: pure data the planner produces, the store keeps and the CLI renders. */
 import type { FleetFinding, InstalledPackage, FactName } from '../fleet/index.js';
+import type { ExplanationFact, ResolutionEdit } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 export type PlanStatus = 'needs-review' | 'ready' | 'approved' | 'superseded';
@@ -35,11 +36,29 @@ export type GroupOutcome =
   | { kind: 'transaction'; changes: PlanChange[] }
   | { kind: 'conflict'; conflict: string };
 
+/** A fact of a plan conflict: the solver's, or the planner's own (a removal nobody asked for, no answer in time). */
+export type PlanFact =
+  | ExplanationFact
+  | { kind: 'unasked-removal'; key: string; names: string[] }
+  | { kind: 'no-answer'; key: string; message: string }
+  /** A line of a plan stored before explanations were data (read back as it was). */
+  | { kind: 'text'; key: string; text: string };
+
+export interface PlanExplanation {
+  /** Facts ordered as a chain from the request (the application words them). */
+  facts: PlanFact[];
+  /** True when the set of facts was proven minimal. */
+  minimal: boolean;
+}
+
+/** A resolution's edit: the solver's typed edit, or (plans stored before edits were data) its description. */
+export type PlanResolutionEdit = ResolutionEdit | { kind: 'described'; description: string };
+
 /** A choice the operator made on a group (recorded in the plan version it made). */
 export interface AppliedChoice {
   conflict: string;
   resolution: string;
-  description: string;
+  edit: PlanResolutionEdit;
   /** Plan version the conflict was chosen in. */
   fromVersion: number;
 }
@@ -59,9 +78,8 @@ export interface PlanGroup {
 
 export interface PlanResolution {
   id: string;
-  description: string;
-  /** The edit in the solver's words, for programs (opaque JSON). */
-  edit?: unknown;
+  /** What the resolution changes in the request (typed data). */
+  edit: PlanResolutionEdit;
   /** The edited request per group key; each was solved again and succeeded. */
   requests: Record<string, PlanRequest>;
   /** Changes the resolution leads to on the first group (a preview). */
@@ -72,8 +90,8 @@ export interface PlanConflict {
   id: string;
   groups: string[];
   hosts: number;
-  /** Explanation lines (outermost first), words a person can act on. */
-  explanation: string[];
+  /** Why: the facts (the same for every group of the conflict, which is how groups are clustered). */
+  explanation: PlanExplanation;
   resolutions: PlanResolution[];
 }
 

@@ -13,7 +13,7 @@ import type { PlanRequest } from './request.js';
 import { subjectOfFacts } from './subject.js';
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import type {
-  AppliedChoice, EnvFinding, Plan, PlanChange, PlanConflict, PlanGroup, PlanResolution, PlanSummary, PlanStatus,
+  AppliedChoice, EnvFinding, Plan, PlanChange, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
 } from './model.js';
 
 export interface GroupSolveInput {
@@ -24,8 +24,7 @@ export interface GroupSolveInput {
 }
 
 export interface SolvedResolution {
-  description: string;
-  edit?: unknown;
+  edit: PlanResolutionEdit;
   /** The edited request (verified: solving it succeeded). */
   request: PlanRequest;
   changes: PlanChange[];
@@ -33,7 +32,7 @@ export interface SolvedResolution {
 
 export type GroupSolveOutcome =
   | { kind: 'solution'; changes: PlanChange[] }
-  | { kind: 'conflict'; explanation: string[]; resolutions: SolvedResolution[] };
+  | { kind: 'conflict'; explanation: PlanExplanation; resolutions: SolvedResolution[] };
 
 /** What the planner needs from the resolver (src/planner/solver-adapter.ts builds one over the real solver). */
 export interface GroupSolver {
@@ -120,12 +119,14 @@ function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings:
       outcome = { kind: 'transaction', changes: g.outcome.changes };
       findings = evaluateGroupEnvironment(g, g.outcome.changes, rules);
     } else {
-      const sig = JSON.stringify([g.outcome.explanation, g.outcome.resolutions.map((r) => r.description)]);
+      // groups whose conflicts have the same facts and the same resolutions share one conflict
+      const facts = g.outcome.explanation.facts.slice().sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      const sig = JSON.stringify([facts, g.outcome.resolutions.map((r) => r.edit)]);
       let c = bySignature.get(sig);
       if (!c) {
         c = {
           id: `c${conflicts.length + 1}`, groups: [], hosts: 0, explanation: g.outcome.explanation,
-          resolutions: g.outcome.resolutions.map((r, i): PlanResolution => ({ id: `r${i + 1}`, description: r.description, ...(r.edit !== undefined ? { edit: r.edit } : {}), requests: {}, preview: r.changes })),
+          resolutions: g.outcome.resolutions.map((r, i): PlanResolution => ({ id: `r${i + 1}`, edit: r.edit, requests: {}, preview: r.changes })),
         };
         bySignature.set(sig, c);
         conflicts.push(c);
@@ -236,13 +237,13 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
     if (!pick) {
       return {
         ...base, request: g.request, choices: g.choices,
-        outcome: { kind: 'conflict', explanation: c.explanation, resolutions: c.resolutions.filter((r) => r.requests[g.key]).map((r) => ({ description: r.description, ...(r.edit !== undefined ? { edit: r.edit } : {}), request: r.requests[g.key]!, changes: r.preview })) },
+        outcome: { kind: 'conflict', explanation: c.explanation, resolutions: c.resolutions.filter((r) => r.requests[g.key]).map((r) => ({ edit: r.edit, request: r.requests[g.key]!, changes: r.preview })) },
       };
     }
     const request = pick.resolution.requests[g.key]!;
     const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request });
     onProgress?.(++done, affected.length);
-    const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, description: pick.resolution.description, fromVersion: plan.version };
+    const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
     return { ...base, request, choices: [...g.choices, choice], outcome };
   });
   return assemble(solved, rules, plan.fleetFindings);

@@ -8,7 +8,7 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { createUniverseView, solveRequest, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
+import { createUniverseView, solveRequest, type Explanation, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
 import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { PlanChange } from './model.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
@@ -108,12 +108,12 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     };
   };
 
-  const conflictOf = (text: string, resolutions: readonly Resolution[], first?: SolvedResolution): GroupSolveOutcome => ({
+  const conflictOf = (explanation: Explanation, resolutions: readonly Resolution[], first?: SolvedResolution): GroupSolveOutcome => ({
     kind: 'conflict',
-    explanation: text.split('\n').filter((l) => l.trim() !== ''),
+    explanation,
     resolutions: [
       ...(first ? [first] : []),
-      ...resolutions.map((res) => ({ description: res.description, request: { items: res.request.items }, changes: res.transaction.map(toChange) })),
+      ...resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction.map(toChange) })),
     ],
   });
 
@@ -132,8 +132,8 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       const problem: Problem = { set, installed: installedFlags(input.installed) };
       const policy = policyFor(input.facts, problem.installed);
       const r = solveRequest(problem, { items: input.request.items }, policy);
-      if (r.kind === 'timeout') return { kind: 'conflict', explanation: [`no answer: ${r.message}`], resolutions: [] };
-      if (r.kind === 'conflict') return conflictOf(r.explanation.text, r.resolutions);
+      if (r.kind === 'timeout') return { kind: 'conflict', explanation: { facts: [{ kind: 'no-answer', key: 'no-answer', message: r.message }], minimal: false }, resolutions: [] };
+      if (r.kind === 'conflict') return conflictOf(r.explanation, r.resolutions);
       // A removal nobody asked for is a conflict to review, never a silent part of the plan
       // (apt would remove the package quietly): explain it by solving with the package protected (kept installed, upgrades allowed).
       const asked = new Set(input.request.items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
@@ -141,17 +141,16 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       if (unasked.length === 0) return { kind: 'solution', changes: r.transaction.map(toChange) };
       const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
       const r2 = solveRequest(problem, { items: held.items }, policy);
-      const allowRemoval = {
-        description: `allow removal of the installed package${unasked.length > 1 ? 's' : ''} ${unasked.join(', ')}`,
+      const allowRemoval: SolvedResolution = {
+        edit: { kind: 'allow-removal', names: unasked },
         request: { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
         changes: r.transaction.map(toChange),
       };
       if (r2.kind !== 'conflict') {
-        const text = `the request would remove ${unasked.join(', ')}, which nobody asked to remove`;
-        return { kind: 'conflict', explanation: [text], resolutions: [allowRemoval] };
+        return { kind: 'conflict', explanation: { facts: [{ kind: 'unasked-removal', key: `unasked-removal:${unasked.join(',')}`, names: unasked }], minimal: true }, resolutions: [allowRemoval] };
       }
       const others = r2.resolutions.filter((res) => !res.transaction.some((s) => s.action === 'remove' && unasked.includes(s.name)));
-      return conflictOf(r2.explanation.text, others, allowRemoval);
+      return conflictOf(r2.explanation, others, allowRemoval);
     },
   };
 }

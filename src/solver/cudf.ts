@@ -10,9 +10,10 @@ import { createCudfUniverse } from '../universe/index.js';
 import { PARANOID, type Criterion, type RequestItem, type SolverPolicy } from './request.js';
 import { createUniverseProblem, solveRequest, type SolveOutcome } from './solve.js';
 
+/** The CUDF solution document when there is one; otherwise the outcome (the application writes `FAIL` and the explanation). */
 export type CudfOutcome =
   | { kind: 'solution'; text: string; outcome: SolveOutcome }
-  | { kind: 'fail'; text: string; outcome: SolveOutcome | undefined };
+  | { kind: 'fail'; outcome: Exclude<SolveOutcome, { kind: 'solution' }> };
 
 export interface SolveCudfOptions {
   criteria?: Criterion[];
@@ -43,6 +44,5 @@ export function solveCudf(problemText: string, options: SolveCudfOptions = {}): 
     const head = outcome.optimal ? '' : '# not proven optimal: the time budget ran out\n';
     return { kind: 'solution', text: head + writeCudfSolution(after), outcome };
   }
-  const why = outcome.kind === 'conflict' ? outcome.explanation.text : outcome.message;
-  return { kind: 'fail', text: `FAIL\n${why}\n`, outcome };
+  return { kind: 'fail', outcome };
 }

@@ -1,6 +1,7 @@
 /**
- * Explanations for requests without a solution: a minimal unsatisfiable set of facts (MUS),
- * as data and as text a person can act on.
+ * Explanations for requests without a solution: a minimal unsatisfiable set of facts (MUS), as
+ * data. Words are the application's business (src/app/render/explanation.ts renders them for
+ * the terminal; --json and the console read the facts).
  *
  * Technique: the request is encoded again with one selector literal per fact (encode.ts);
  * solving under all selectors gives a failed-assumption core, which deletion-based
@@ -8,90 +9,113 @@
  * unsatisfiable the fact is dropped (and the new, often smaller, core replaces the rest),
  * otherwise it is necessary. The result is minimal: taking away any one fact makes the request
  * solvable. The facts are then ordered as a chain from the request items through the
- * dependencies they pull in, and rendered in the request's and the packages' own terms.
+ * dependencies they pull in, each in the request's and the packages' own terms (names,
+ * versions, the relation as the package declares it), with a key that names the same fact in
+ * every solve (names and versions, never internal ids), so equal conflicts can be grouped.
  */
-import { factKey, type Encoding, type Fact } from './encode.js';
-import { formatItem } from './request.js';
+import type { Encoding, Fact } from './encode.js';
+import type { RequestItem } from './request.js';
 
-export interface ExplanationFact {
-  /**
-   * 'request' for the operator's request items (an explicit hold included); 'protected' for an
-   * installed package the policy keeps (a `protect` item: nothing removed that was not asked for).
-   */
-  kind: Fact['kind'] | 'protected';
-  /** Stable key of the fact (used by resolutions). */
-  key: string;
-  text: string;
-  /** Package (name and version) the fact is about, when there is one. */
-  package?: { name: string; version: string };
-  /** Request item index for request facts. */
-  requestIndex?: number;
+/** A package version named by a fact. */
+export interface PackageRef {
+  name: string;
+  version: string;
 }
+
+/** Why a requested install or upgrade has nothing to install (when that is the case). */
+export type UnmetRequest =
+  | { reason: 'no-version-matches'; available: string[]; more: number }
+  | { reason: 'no-provider-matches' }
+  | { reason: 'no-package' };
+
+export type ExplanationFact =
+  /** One of the operator's request items (an explicit hold included). */
+  | { kind: 'request'; key: string; requestIndex: number; item: RequestItem; unmet?: UnmetRequest; installed?: string[] }
+  /** An installed package the policy keeps (nothing removed that was not asked for): a `protect` item. */
+  | { kind: 'protected'; key: string; requestIndex: number; name: string; installed: string[] }
+  /** `package` depends (or pre-depends) on `relation`; `satisfiable` false when no available package satisfies it. */
+  | { kind: 'depends'; key: string; package: PackageRef; field: 'depends' | 'pre-depends'; relation: string; satisfiable: boolean }
+  /** `package` conflicts with (or breaks) `relation`, which `other` satisfies. */
+  | { kind: 'conflict'; key: string; package: PackageRef; field: 'conflicts' | 'breaks'; relation: string; other: PackageRef }
+  /** Only one version of `name` can be installed at a time. */
+  | { kind: 'one-version'; key: string; name: string }
+  /** `name` is installed and Essential (or Priority: required), so it is kept. */
+  | { kind: 'essential'; key: string; name: string }
+  /** `package` cannot be installed on this host (an environment requirement). */
+  | { kind: 'not-candidate'; key: string; package: PackageRef; reason: string }
+  /** (installability) `package` cannot be installed together with the Essential packages (no smaller reason found in time). */
+  | { kind: 'not-with-essential'; key: string; package: PackageRef }
+  /** (installability) `package`'s dependency `relation` has only non-installable candidates. */
+  | { kind: 'broken-dependency'; key: string; package: PackageRef; field: 'depends' | 'pre-depends'; relation: string; candidates: PackageRef[] };
+
+export type ExplanationFactKind = ExplanationFact['kind'];
 
 export interface Explanation {
   /** The minimal set of facts, ordered as a chain from the request. */
   facts: ExplanationFact[];
-  /** Human-readable summary: the chain, then the conclusion. */
-  text: string;
   /** True when the set was proven minimal (the budget did not run out). */
   minimal: boolean;
 }
 
-export function describeFact(enc: Encoding, f: Fact): string {
+function ref(enc: Encoding, pv: number): PackageRef {
+  return { name: enc.set.nameOf(pv), version: enc.set.versionOf(pv) };
+}
+
+const refKey = (r: PackageRef): string => `${r.name}=${r.version}`;
+
+/** A fact of the encoding as data, with a key that does not depend on internal ids. */
+export function describeFactData(enc: Encoding, f: Fact): ExplanationFact {
   const set = enc.set;
   switch (f.kind) {
-    case 'request':
-      if (f.item.kind === 'protect') return describeProtected(enc, f.item.name);
-      return `the request asks to ${formatItem(f.item)}${describeRequestContext(enc, f)}`;
+    case 'request': {
+      if (f.item.kind === 'protect') {
+        const name = f.item.name;
+        return { kind: 'protected', key: `protected:${name}`, requestIndex: f.index, name, installed: installedVersions(enc, name) };
+      }
+      const out: Extract<ExplanationFact, { kind: 'request' }> = { kind: 'request', key: `request:${f.index}`, requestIndex: f.index, item: f.item };
+      const unmet = unmetRequest(enc, f.item);
+      if (unmet) out.unmet = unmet;
+      if (f.item.kind === 'hold') out.installed = installedVersions(enc, f.item.name);
+      return out;
+    }
     case 'depends': {
       const cands = (f.field === 'depends' ? set.depends(f.pv) : set.preDepends(f.pv))[f.clause]!;
-      const verb = f.field === 'depends' ? 'depends on' : 'pre-depends on';
-      const tail = cands.length === 0 ? ', which no available package satisfies' : '';
-      return `${set.label(f.pv)} ${verb} ${set.clauseText(f.pv, f.field, f.clause)}${tail}`;
+      const pkg = ref(enc, f.pv);
+      return { kind: 'depends', key: `${f.field}:${refKey(pkg)}:${f.clause}`, package: pkg, field: f.field, relation: set.clauseText(f.pv, f.field, f.clause), satisfiable: cands.length > 0 };
     }
-    case 'conflict':
-      return `${set.label(f.a)} ${set.conflictAtomText(f.a, f.b).replace(/^breaks with/, 'breaks')}${conflictTarget(enc, f.a, f.b)}`;
-    case 'one-version':
-      return `only one version of ${set.names[f.nameId]} can be installed at a time`;
-    case 'essential':
-      return `${set.names[f.nameId]} is installed and essential (or Priority: required), so it is kept`;
-    case 'not-candidate':
-      return `${set.label(f.pv)} cannot be installed on this host: ${f.reason}`;
-  }
-}
-
-function describeProtected(enc: Encoding, name: string): string {
-  const set = enc.set;
-  const inst = Array.from(set.versionsOf(name)).filter((pv) => enc.installed[pv]);
-  return `${name} ${inst.map((pv) => set.versionOf(pv)).join(', ')} is installed and may not be removed unless allowed`;
-}
-
-function conflictTarget(enc: Encoding, _a: number, b: number): string {
-  return ` (${enc.set.label(b)})`;
-}
-
-function describeRequestContext(enc: Encoding, f: Extract<Fact, { kind: 'request' }>): string {
-  const set = enc.set;
-  if (f.item.kind === 'install' || f.item.kind === 'upgrade') {
-    const item = f.item;
-    const cands = set.candidates(item.op ? { name: item.name, op: item.op, version: item.version! } : { name: item.name });
-    if (cands.length === 0) {
-      const own = Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv));
-      if (own.length > 0) return `, but no available version matches (available: ${own.slice(0, 5).join(', ')}${own.length > 5 ? ', ...' : ''})`;
-      return set.isProvided(item.name) ? ', but no provider matches the version' : ', but no package of that name is available';
+    case 'conflict': {
+      const r = set.conflictRelation(f.a, f.b);
+      const [a, b] = [ref(enc, f.a), ref(enc, f.b)];
+      const pair = [refKey(a), refKey(b)].sort().join('|');
+      return { kind: 'conflict', key: `conflict:${pair}`, package: a, field: r.field, relation: r.relation, other: b };
+    }
+    case 'one-version': {
+      const name = set.names[f.nameId]!;
+      return { kind: 'one-version', key: `one-version:${name}`, name };
+    }
+    case 'essential': {
+      const name = set.names[f.nameId]!;
+      return { kind: 'essential', key: `essential:${name}`, name };
+    }
+    case 'not-candidate': {
+      const pkg = ref(enc, f.pv);
+      return { kind: 'not-candidate', key: `not-candidate:${refKey(pkg)}:${f.reason}`, package: pkg, reason: f.reason };
     }
   }
-  if (f.item.kind === 'hold') {
-    const inst = Array.from(set.versionsOf(f.item.name)).filter((pv) => enc.installed[pv]);
-    return inst.length ? ` (installed: ${inst.map((pv) => set.versionOf(pv)).join(', ')})` : ' (not installed)';
-  }
-  return '';
 }
 
-function factPackage(enc: Encoding, f: Fact): { name: string; version: string } | undefined {
-  const pv = f.kind === 'depends' || f.kind === 'not-candidate' ? f.pv : f.kind === 'conflict' ? f.a : -1;
-  if (pv < 0) return undefined;
-  return { name: enc.set.nameOf(pv), version: enc.set.versionOf(pv) };
+function installedVersions(enc: Encoding, name: string): string[] {
+  return Array.from(enc.set.versionsOf(name)).filter((pv) => enc.installed[pv]).map((pv) => enc.set.versionOf(pv));
+}
+
+function unmetRequest(enc: Encoding, item: RequestItem): UnmetRequest | undefined {
+  if (item.kind !== 'install' && item.kind !== 'upgrade') return undefined;
+  const set = enc.set;
+  const cands = set.candidates(item.op ? { name: item.name, op: item.op, version: item.version! } : { name: item.name });
+  if (cands.length > 0) return undefined;
+  const own = Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv));
+  if (own.length > 0) return { reason: 'no-version-matches', available: own.slice(0, 5), more: Math.max(0, own.length - 5) };
+  return set.isProvided(item.name) ? { reason: 'no-provider-matches' } : { reason: 'no-package' };
 }
 
 /**
@@ -127,7 +151,7 @@ export function computeMus(enc: Encoding, deadline: number): { facts: number[]; 
   return { facts: core.map((a) => selToFact.get(a)!), minimal };
 }
 
-/** Orders MUS facts as a chain from the request items, then renders them. */
+/** Orders MUS facts as a chain from the request items, as data. */
 export function buildExplanation(enc: Encoding, factIdx: number[], minimal: boolean): Explanation {
   const set = enc.set;
   const facts = factIdx.map((i) => enc.facts[i]!);
@@ -171,35 +195,16 @@ export function buildExplanation(enc: Encoding, factIdx: number[], minimal: bool
     remaining.delete(picked);
     touch(picked);
   }
-  const out: ExplanationFact[] = order.map((f) => {
-    const pkg = factPackage(enc, f);
-    return {
-      kind: f.kind === 'request' && f.item.kind === 'protect' ? 'protected' : f.kind,
-      key: factKey(f),
-      text: describeFact(enc, f),
-      ...(pkg ? { package: pkg } : {}),
-      ...(f.kind === 'request' ? { requestIndex: f.index } : {}),
-    };
-  });
-  const protectedNames = order.flatMap((f) => (f.kind === 'request' && f.item.kind === 'protect' ? [f.item.name] : []));
-  const lines = summariseChain(out.map((f) => f.text));
-  const requests = order.filter((f): f is Extract<Fact, { kind: 'request' }> => f.kind === 'request' && f.item.kind !== 'protect');
-  const keeping = protectedNames.length === 0 ? '' : ` while keeping ${protectedNames.join(', ')} installed`;
-  const conclusion =
-    requests.length === 0
-      ? protectedNames.length === 0
-        ? 'so the installed system itself is inconsistent'
-        : `so ${protectedNames.join(', ')} cannot all stay installed`
-      : requests.length === 1
-        ? `so the request to ${formatItem(requests[0]!.item)} cannot be satisfied${keeping}`
-        : `so these request items cannot all be satisfied together${keeping}: ${requests.map((r) => formatItem(r.item)).join('; ')}`;
-  return { facts: out, text: `${lines.join(';\n')};\n${conclusion}${minimal ? '' : ' (explanation not proven minimal: time budget reached)'}`, minimal };
+  return { facts: order.map((f) => describeFactData(enc, f)), minimal };
 }
 
-/** Long chains are summarised: the first steps and the last ones, with a count in between. */
-export function summariseChain(lines: string[], keep = 10): string[] {
-  if (lines.length <= keep + 2) return lines;
-  const head = lines.slice(0, keep - 3);
-  const tail = lines.slice(-3);
-  return [...head, `... ${lines.length - head.length - tail.length} more dependency steps ...`, ...tail];
+/** The request items a conflict is about (protect items excluded), and the names kept by the policy. */
+export function conclusionOf(ex: Explanation): { requests: RequestItem[]; protected: string[] } {
+  const requests: RequestItem[] = [];
+  const protectedNames: string[] = [];
+  for (const f of ex.facts) {
+    if (f.kind === 'request') requests.push(f.item);
+    else if (f.kind === 'protected') protectedNames.push(f.name);
+  }
+  return { requests, protected: protectedNames };
 }

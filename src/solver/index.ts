@@ -20,9 +20,11 @@
  *     added package in (request first); `criteria` the value of each criterion and whether it
  *     was proven optimal; `optimal` false when the time budget stopped the optimisation.
  *   - `{ kind: 'conflict', explanation, resolutions, stats }`: `explanation.facts` is a minimal
- *     set of facts (taking any one away makes the request solvable), `explanation.text` reads
- *     as a chain with a conclusion; `resolutions` are edited requests, each solved again
- *     successfully, ranked by cost (removals, then changes).
+ *     set of facts (taking any one away makes the request solvable), as data ordered as a chain
+ *     from the request (src/app/render/explanation.ts words them); `resolutions` are typed edits
+ *     of the request (`choose-version`, `alternative`, `relax`, `allow-downgrade`, `skip`,
+ *     `lift`, `allow-removal`), each solved again successfully, ranked by cost (removals, then
+ *     changes).
  *   - `{ kind: 'timeout', message, stats }` when no solution was found within the budget.
  * - `request.items`: `install|remove|upgrade` of `{ name, op?, version? }`, `upgrade-all`,
  *   `hold` (keep as installed), `pin` (`name op version` must hold for any installed version).
@@ -40,8 +42,8 @@
  *   installed together with each package checked, Breaks as Conflicts).
  *
  * ## CUDF
- * - `solveCudf(problemText, { criteria?, file?, timeBudgetMs? })` → `{ kind: 'solution', text, outcome } | { kind: 'fail', text, outcome }`:
- *   the CUDF solution document (every installed package stanza) or `FAIL` + explanation.
+ * - `solveCudf(problemText, { criteria?, file?, timeBudgetMs? })` → `{ kind: 'solution', text, outcome } | { kind: 'fail', outcome }`:
+ *   the CUDF solution document (every installed package stanza), or the outcome (conflict or timeout).
  */
 export {
   parseCriteria,
@@ -71,9 +73,10 @@ export type {
   SolveStats,
   SolveModeOptions,
 } from './solve.js';
-export type { Explanation, ExplanationFact } from './explain.js';
+export { conclusionOf } from './explain.js';
+export type { Explanation, ExplanationFact, ExplanationFactKind, PackageRef, UnmetRequest } from './explain.js';
 export { checkInstallable } from './installable.js';
 export { solveCudf } from './cudf.js';
 export type { CudfOutcome, SolveCudfOptions } from './cudf.js';
 export type { BrokenPackage, InstallabilityReport, CheckInstallableOptions } from './installable.js';
-export type { Resolution } from './repair.js';
+export type { Resolution, ResolutionEdit, ResolutionEditKind } from './repair.js';

@@ -24,7 +24,7 @@
  * set of facts (MUS) from a selector encoding of its closure (explain.ts).
  */
 import { encodeRequest } from './encode.js';
-import { buildExplanation, computeMus } from './explain.js';
+import { buildExplanation, computeMus, type ExplanationFact } from './explain.js';
 import { createSatEngine } from './internal/sat.js';
 import type { PackageSet } from './universe-view.js';
 
@@ -33,7 +33,8 @@ export interface BrokenPackage {
   package: string;
   version: string;
   architecture: string;
-  explanation: string;
+  /** Why: the chain of broken dependencies down to a root cause (a minimal set of facts). */
+  explanation: ExplanationFact[];
 }
 
 export interface InstallabilityReport {
@@ -208,17 +209,18 @@ export function checkInstallable(set: PackageSet, options: CheckInstallableOptio
       package: set.nameOf(pv),
       version: set.versionOf(pv),
       architecture: set.archOf(pv),
-      explanation: explainer ? explainer(pv) : '',
+      explanation: explainer ? explainer(pv) : [],
     });
   }
   return { broken: brokenList, checked: targets.length, solves: engine.solves, ms: Math.round(performance.now() - t0), complete };
 }
 
-function createBrokenExplainer(set: PackageSet, broken: Uint8Array, essentialPvs: number[], deadline: number): (pv: number) => string {
-  const cache = new Map<number, string[]>();
+function createBrokenExplainer(set: PackageSet, broken: Uint8Array, essentialPvs: number[], deadline: number): (pv: number) => ExplanationFact[] {
+  const cache = new Map<number, ExplanationFact[]>();
   const installedEssential = new Uint8Array(set.size);
   for (const pv of essentialPvs) installedEssential[pv] = 1;
-  const rootCause = (pv: number): string[] => {
+  const ref = (pv: number) => ({ name: set.nameOf(pv), version: set.versionOf(pv) });
+  const rootCause = (pv: number): ExplanationFact[] => {
     const enc = encodeRequest(
       set,
       installedEssential,
@@ -227,27 +229,26 @@ function createBrokenExplainer(set: PackageSet, broken: Uint8Array, essentialPvs
       { selectors: true, oneVersionPerName: true, keepEssential: true },
     );
     const mus = computeMus(enc, deadline);
-    if (mus.facts.length === 0) return [`${set.label(pv)} is not installable together with the Essential packages`];
-    const ex = buildExplanation(enc, mus.facts, mus.minimal);
-    return ex.facts.filter((f) => f.kind !== 'request').map((f) => f.text);
+    const pkg = ref(pv);
+    if (mus.facts.length === 0) return [{ kind: 'not-with-essential', key: `not-with-essential:${pkg.name}=${pkg.version}`, package: pkg }];
+    return buildExplanation(enc, mus.facts, mus.minimal).facts.filter((f) => f.kind !== 'request');
   };
-  const chainOf = (pv: number, visiting: Set<number>): string[] => {
+  const chainOf = (pv: number, visiting: Set<number>): ExplanationFact[] => {
     const hit = cache.get(pv);
     if (hit) return hit;
     visiting.add(pv);
-    let out: string[] | undefined;
+    let out: ExplanationFact[] | undefined;
     for (const field of ['pre-depends', 'depends'] as const) {
       const clauses = field === 'depends' ? set.depends(pv) : set.preDepends(pv);
       for (let i = 0; i < clauses.length && !out; i++) {
         const cands = clauses[i]!;
-        const verb = field === 'depends' ? 'depends on' : 'pre-depends on';
+        const pkg = ref(pv);
+        const key = `${field}:${pkg.name}=${pkg.version}:${i}`;
         if (cands.length === 0) {
-          out = [`${set.label(pv)} ${verb} ${set.clauseText(pv, field, i)}, which no available package satisfies`];
+          out = [{ kind: 'depends', key, package: pkg, field, relation: set.clauseText(pv, field, i), satisfiable: false }];
         } else if (Array.from(cands).every((q) => broken[q] && !visiting.has(q))) {
-          const first = cands[0]!;
-          const names = Array.from(cands, (q) => set.label(q));
-          const head = `${set.label(pv)} ${verb} ${set.clauseText(pv, field, i)}, and ${names.length === 1 ? `${names[0]} is not` : `none of ${names.join(', ')} is`} installable`;
-          out = [head, ...chainOf(first, visiting)];
+          const head: ExplanationFact = { kind: 'broken-dependency', key: `broken-${key}`, package: pkg, field, relation: set.clauseText(pv, field, i), candidates: Array.from(cands, ref) };
+          out = [head, ...chainOf(cands[0]!, visiting)];
         }
       }
       if (out) break;
@@ -257,9 +258,5 @@ function createBrokenExplainer(set: PackageSet, broken: Uint8Array, essentialPvs
     cache.set(pv, out);
     return out;
   };
-  return (pv) => {
-    const chain = chainOf(pv, new Set());
-    if (chain.length <= 8) return chain.join('; ');
-    return [...chain.slice(0, 4), `... ${chain.length - 7} more steps ...`, ...chain.slice(-3)].join('; ');
-  };
+  return (pv) => chainOf(pv, new Set());
 }

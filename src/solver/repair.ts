@@ -1,8 +1,8 @@
 /**
- * Suggested resolutions for a request without a solution: edits to the request, derived from
- * the facts of the minimal explanation, each solved again; only edits that produced a solution
- * are returned, distinct by their transaction, ranked by cost (removals, then changes), the
- * solutions themselves optimal for the request's criteria.
+ * Suggested resolutions for a request without a solution: typed edits to the request (data; the
+ * application words them), derived from the facts of the minimal explanation, each solved again;
+ * only edits that produced a solution are returned, distinct by their transaction, ranked by cost
+ * (removals, then changes), the solutions themselves optimal for the request's criteria.
  *
  * Edits tried, for each fact of the explanation:
  * - a request item to install/upgrade: choose each other candidate version or provider
@@ -14,12 +14,30 @@
  */
 import type { Explanation } from './explain.js';
 import { installCandidates } from './encode.js';
-import { formatItem, type RequestItem, type SolveRequest, type SolverPolicy } from './request.js';
-import { solveRequest, type Problem, type SolveModeOptions, type TransactionStep } from './solve.js';
+import type { RequestItem, SolveRequest, SolverPolicy } from './request.js';
+import type { Problem, SolveModeOptions, TransactionStep } from './problem.js';
+
+/** What a resolution changes in the request, as data. */
+export type ResolutionEdit =
+  /** Install `name=version` (another version of the requested package) instead of `instead`. */
+  | { kind: 'choose-version'; name: string; version: string; instead: RequestItem }
+  /** Install `name=version`, another package providing what `instead` asked for. */
+  | { kind: 'alternative'; name: string; version: string; instead: RequestItem }
+  /** Drop the version constraint of `item`. */
+  | { kind: 'relax'; item: RequestItem }
+  /** Let the upgrade of `name` install an older version. */
+  | { kind: 'allow-downgrade'; name: string }
+  /** Leave `item` out of the request. */
+  | { kind: 'skip'; item: RequestItem }
+  /** Lift a hold or pin (`item`), allowing that package to change. */
+  | { kind: 'lift'; item: RequestItem }
+  /** Allow the installed packages `names` to be removed. */
+  | { kind: 'allow-removal'; names: string[] };
+
+export type ResolutionEditKind = ResolutionEdit['kind'];
 
 export interface Resolution {
-  /** What the edit does, in words. */
-  description: string;
+  edit: ResolutionEdit;
   /** The edited request, ready to be solved again (it was, and it succeeded). */
   request: SolveRequest;
   transaction: TransactionStep[];
@@ -27,9 +45,12 @@ export interface Resolution {
 }
 
 interface Edit {
-  description: string;
+  edit: ResolutionEdit;
   request: SolveRequest;
 }
+
+/** How solveRequest is called again (passed in, so repair and solve do not import each other). */
+export type Resolver = (problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions) => { kind: string; transaction?: TransactionStep[] };
 
 function replaceItem(request: SolveRequest, index: number, item: RequestItem | null): SolveRequest {
   const items = request.items.slice();
@@ -43,12 +64,12 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
   const edits: Edit[] = [];
   const removable = new Set<string>();
   for (const f of explanation.facts) {
-    if (f.kind === 'protected' && f.requestIndex !== undefined) {
+    if (f.kind === 'protected') {
       const item = request.items[f.requestIndex]!;
       if (item.kind === 'protect') {
-        edits.push({ description: `allow removal of the installed package ${item.name}`, request: replaceItem(request, f.requestIndex, { kind: 'remove', name: item.name }) });
+        edits.push({ edit: { kind: 'allow-removal', names: [item.name] }, request: replaceItem(request, f.requestIndex, { kind: 'remove', name: item.name }) });
       }
-    } else if (f.kind === 'request' && f.requestIndex !== undefined) {
+    } else if (f.kind === 'request') {
       const i = f.requestIndex;
       const item = request.items[i]!;
       if (item.kind === 'install' || item.kind === 'upgrade') {
@@ -63,29 +84,27 @@ function proposeEdits(problem: Problem, request: SolveRequest, explanation: Expl
           if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
           // an upgrade is only re-targeted to versions newer than the installed one
           if (item.kind === 'upgrade' && name === item.name && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
-          const alt = name === item.name ? 'choose another version' : 'choose an alternative provider';
           edits.push({
-            description: `${alt}: install ${name}=${version} instead of ${formatItem(item).replace(/^\w+ /, '')}`,
+            edit: { kind: name === item.name ? 'choose-version' : 'alternative', name, version, instead: item },
             request: replaceItem(request, i, { kind: 'install', name, op: '=', version }),
           });
         }
-        if (item.op) edits.push({ description: `relax ${formatItem(item)} to any version of ${item.name}`, request: replaceItem(request, i, { kind: item.kind, name: item.name }) });
-        if (item.kind === 'upgrade') edits.push({ description: `allow a downgrade of ${item.name}`, request: replaceItem(request, i, { kind: 'install', name: item.name }) });
-        edits.push({ description: `skip ${formatItem(item)}`, request: replaceItem(request, i, null) });
+        if (item.op) edits.push({ edit: { kind: 'relax', item }, request: replaceItem(request, i, { kind: item.kind, name: item.name }) });
+        if (item.kind === 'upgrade') edits.push({ edit: { kind: 'allow-downgrade', name: item.name }, request: replaceItem(request, i, { kind: 'install', name: item.name }) });
+        edits.push({ edit: { kind: 'skip', item }, request: replaceItem(request, i, null) });
       } else if (item.kind === 'hold' || item.kind === 'pin') {
-        edits.push({ description: `lift ${formatItem(item)} (allows changing ${item.name})`, request: replaceItem(request, i, null) });
+        edits.push({ edit: { kind: 'lift', item }, request: replaceItem(request, i, null) });
       } else {
-        edits.push({ description: `skip ${formatItem(item)}`, request: replaceItem(request, i, null) });
+        edits.push({ edit: { kind: 'skip', item }, request: replaceItem(request, i, null) });
       }
     } else if (f.kind === 'essential') {
-      const name = /^(\S+)/.exec(f.text)?.[1];
-      if (name) removable.add(name);
-    } else if (f.package && (f.kind === 'depends' || f.kind === 'conflict')) {
+      removable.add(f.name);
+    } else if (f.kind === 'depends' || f.kind === 'conflict') {
       for (const pv of Array.from(set.versionsOf(f.package.name))) if (problem.installed[pv]) removable.add(f.package.name);
     }
   }
   for (const name of removable) {
-    edits.push({ description: `allow removal of the installed package ${name}`, request: { items: [...request.items, { kind: 'remove', name }] } });
+    edits.push({ edit: { kind: 'allow-removal', names: [name] }, request: { items: [...request.items, { kind: 'remove', name }] } });
   }
   return edits;
 }
@@ -97,6 +116,7 @@ export function findResolutions(
   mode: SolveModeOptions,
   explanation: Explanation,
   deadline: number,
+  resolve: Resolver,
 ): Resolution[] {
   const max = policy.maxResolutions ?? 3;
   if (max <= 0) return [];
@@ -105,13 +125,13 @@ export function findResolutions(
   for (const edit of proposeEdits(problem, request, explanation)) {
     const left = deadline - performance.now();
     if (left <= 0) break;
-    const r = solveRequest(problem, edit.request, { ...policy, timeBudgetMs: Math.min(left, 5000) }, { ...mode, skipExplanation: true });
-    if (r.kind !== 'solution') continue;
+    const r = resolve(problem, edit.request, { ...policy, timeBudgetMs: Math.min(left, 5000) }, { ...mode, skipExplanation: true });
+    if (r.kind !== 'solution' || !r.transaction) continue;
     const sig = JSON.stringify(r.transaction);
     if (seen.has(sig)) continue;
     seen.add(sig);
     const removed = r.transaction.filter((s) => s.action === 'remove').length;
-    found.push({ description: edit.description, request: edit.request, transaction: r.transaction, cost: { removed, changed: r.transaction.length } });
+    found.push({ edit: edit.edit, request: edit.request, transaction: r.transaction, cost: { removed, changed: r.transaction.length } });
   }
   found.sort((a, b) => a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
   return found.slice(0, max);

@@ -12,6 +12,9 @@ import { minimizeLexicographic } from './internal/optimize.js';
 import { UniverseBuilder, type Universe } from '../universe/index.js';
 import { createUniverseView, type PackageSet, type RelationField } from './universe-view.js';
 import { findResolutions, type Resolution } from './repair.js';
+import type { Problem, SolveModeOptions, TransactionAction, TransactionStep } from './problem.js';
+
+export type { Problem, SolveModeOptions, TransactionAction, TransactionStep };
 import {
   DEFAULT_CRITERIA,
   DEFAULT_CRITERIA_WITH_RECOMMENDS,
@@ -22,18 +25,6 @@ import {
 } from './request.js';
 
 const DEBUG = process.env.ROLLWISE_SOLVER_DEBUG === '1';
-
-export type TransactionAction = 'install' | 'upgrade' | 'downgrade' | 'remove';
-
-export interface TransactionStep {
-  action: TransactionAction;
-  name: string;
-  architecture: string;
-  /** Installed version before (upgrade, downgrade, remove). */
-  from?: string;
-  /** Version after (install, upgrade, downgrade). */
-  to?: string;
-}
 
 export interface CriterionValue {
   name: string;
@@ -79,13 +70,6 @@ export interface SolveStats {
   ms: number;
 }
 
-/** A package set with the installed state marked. */
-export interface Problem {
-  set: PackageSet;
-  /** installed[pv] = 1 when that version is installed now. */
-  installed: Uint8Array;
-}
-
 /**
  * A problem from records (tests, scenario files, small examples): the index records as one
  * universe layer, the installed records as a fill layer (installed versions no index has are
@@ -106,13 +90,6 @@ export function createUniverseProblem(universe: Universe, installedPvs: ArrayLik
   const installed = new Uint8Array(set.size);
   for (let i = 0; i < installedPvs.length; i++) installed[installedPvs[i]!] = 1;
   return { set, installed };
-}
-
-export interface SolveModeOptions {
-  /** 'debian' (default): one version per name, Essential kept, operator-friendly defaults. 'cudf': CUDF 2.0 semantics. */
-  mode?: 'debian' | 'cudf';
-  /** Skip explanation and resolutions when there is no solution (used by resolutions themselves). */
-  skipExplanation?: boolean;
 }
 
 export function effectiveCriteria(policy: SolverPolicy): Criterion[] {
@@ -187,9 +164,9 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
   });
   if (r.status === 'unknown') return { kind: 'timeout', message: 'the time budget ran out before any solution was found', stats: stats() };
   if (r.status === 'unsat') {
-    if (mode.skipExplanation) return { kind: 'conflict', explanation: { facts: [], text: 'no solution', minimal: false }, resolutions: [], stats: stats() };
+    if (mode.skipExplanation) return { kind: 'conflict', explanation: { facts: [], minimal: false }, resolutions: [], stats: stats() };
     const explanation = explainConflict(problem, request, policy, encodeOptions, deadline);
-    const resolutions = findResolutions(problem, request, policy, mode, explanation, deadline);
+    const resolutions = findResolutions(problem, request, policy, mode, explanation, deadline, solveRequest);
     return { kind: 'conflict', explanation, resolutions, stats: stats() };
   }
   const model = r.model!;

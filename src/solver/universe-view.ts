@@ -51,8 +51,8 @@ export interface PackageSet {
   conflicts(pv: number): Int32Array;
   /** Text of one relation clause, e.g. `libssl3 (>= 3.1) | libssl1.1`. */
   clauseText(pv: number, field: RelationField, clause: number): string;
-  /** The conflicting relation of pv that matches q, e.g. `conflicts with mta`. */
-  conflictAtomText(pv: number, q: number): string;
+  /** The relation of pv (its Conflicts or Breaks) that q satisfies, e.g. `{ field: 'conflicts', relation: 'mta' }`. */
+  conflictRelation(pv: number, q: number): { field: 'conflicts' | 'breaks'; relation: string };
 }
 
 export class UniverseView implements PackageSet {
@@ -184,12 +184,16 @@ export class UniverseView implements PackageSet {
     return Array.from(u.clauseAtomsOf(from + clause), (a) => u.formatAtom(a)).join(' | ');
   }
 
-  conflictAtomText(pv: number, q: number): string {
+  conflictRelation(pv: number, q: number): { field: 'conflicts' | 'breaks'; relation: string } {
     const u = this.universe;
     for (const [field, kind] of [['conflicts', REL.conflicts], ['breaks', REL.breaks]] as const) {
-      for (const a of u.atomsOf(pv, kind)) if (u.candidates(a).includes(q)) return `${field} with ${u.formatAtom(a)}`;
+      for (const a of u.atomsOf(pv, kind)) if (u.candidates(a).includes(q)) return { field, relation: u.formatAtom(a) };
     }
-    return 'conflicts';
+    // the other side declares it (conflicts are symmetric for installability)
+    for (const [field, kind] of [['conflicts', REL.conflicts], ['breaks', REL.breaks]] as const) {
+      for (const a of u.atomsOf(q, kind)) if (u.candidates(a).includes(pv)) return { field, relation: u.formatAtom(a) };
+    }
+    return { field: 'conflicts', relation: u.nameOfPv(q) };
   }
 
   record(pv: number): PackageRecord {

@@ -4,7 +4,10 @@
  */
 import { Migrator, type Kysely, type MigrationProvider } from 'kysely';
 import { RollwiseError } from '../shared/errors.js';
-import { formatRequest, PLAN_STATUSES, type Plan, type PlanGroup, type PlanListEntry, type PlanStatus, type PlanStore } from '../planner/index.js';
+import {
+  formatRequest, PLAN_STATUSES,
+  type AppliedChoice, type Plan, type PlanConflict, type PlanGroup, type PlanListEntry, type PlanResolutionEdit, type PlanStatus, type PlanStore,
+} from '../planner/index.js';
 import { MIGRATIONS, type StoreDatabase } from './schema.js';
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -21,6 +24,34 @@ export async function migrateToLatest(db: Kysely<StoreDatabase>): Promise<string
 }
 
 const GROUP_BATCH = 200;
+
+type StoredChoice = AppliedChoice & { description?: string };
+type StoredConflict = Omit<PlanConflict, 'explanation' | 'resolutions'> & {
+  explanation: PlanConflict['explanation'] | string[];
+  resolutions: Array<Omit<PlanConflict['resolutions'][number], 'edit'> & { edit?: PlanResolutionEdit | unknown; description?: string }>;
+};
+
+/**
+ * Plans stored before explanations and resolutions were data (explanation lines, resolution
+ * descriptions) are read back in today's shape: each line a `text` fact, each description a
+ * `described` edit. Nothing is rewritten in the store.
+ */
+function choiceOf(c: StoredChoice): AppliedChoice {
+  if (c.edit) return c;
+  const { description, ...rest } = c;
+  return { ...rest, edit: { kind: 'described', description: description ?? '' } };
+}
+
+function conflictOf(c: StoredConflict): PlanConflict {
+  const explanation = Array.isArray(c.explanation)
+    ? { facts: c.explanation.map((text, i) => ({ kind: 'text' as const, key: `text:${i}:${text}`, text })), minimal: true }
+    : c.explanation;
+  const resolutions = c.resolutions.map(({ description, edit, ...r }) => ({
+    ...r,
+    edit: edit && typeof edit === 'object' && 'kind' in edit ? (edit as PlanResolutionEdit) : { kind: 'described' as const, description: description ?? '' },
+  }));
+  return { ...c, explanation, resolutions };
+}
 
 export function createSqlPlanStore(db: Kysely<StoreDatabase>, onClose: () => Promise<void> = async () => db.destroy()): PlanStore {
   return {
@@ -56,11 +87,16 @@ export function createSqlPlanStore(db: Kysely<StoreDatabase>, onClose: () => Pro
       if (!v) return undefined;
       const rows = await db.selectFrom('plan_groups').select(['body']).where('plan_id', '=', id).where('version', '=', v.version).orderBy('ordinal').execute();
       if (rows.length !== v.group_count) throw new RollwiseError('RW_STORE', `plan ${id} v${v.version} is incomplete (${rows.length} of ${v.group_count} groups)`);
+      const origin = JSON.parse(v.origin) as Plan['origin'];
       return {
         id, version: v.version, status: v.status as PlanStatus, createdAt: v.created_at,
-        origin: JSON.parse(v.origin) as Plan['origin'], inputs: JSON.parse(v.inputs) as Plan['inputs'], summary: JSON.parse(v.summary) as Plan['summary'],
-        conflicts: JSON.parse(v.conflicts) as Plan['conflicts'], fleetFindings: JSON.parse(v.fleet_findings) as Plan['fleetFindings'],
-        groups: rows.map((r) => JSON.parse(r.body) as PlanGroup),
+        origin: origin.kind === 'resolution' ? { ...origin, choices: origin.choices.map(choiceOf) } : origin,
+        inputs: JSON.parse(v.inputs) as Plan['inputs'], summary: JSON.parse(v.summary) as Plan['summary'],
+        conflicts: (JSON.parse(v.conflicts) as StoredConflict[]).map(conflictOf), fleetFindings: JSON.parse(v.fleet_findings) as Plan['fleetFindings'],
+        groups: rows.map((r) => {
+          const g = JSON.parse(r.body) as PlanGroup;
+          return { ...g, choices: g.choices.map(choiceOf) };
+        }),
       };
     },
     async findPlanIds(prefix) {

@@ -73,9 +73,16 @@ describe('rollwise plan', () => {
     expect(r.stdout.includes(String.fromCharCode(27))).toBe(false);
     const list = await cli(['plan', 'list', '--store', store]);
     expect(list.stdout).toMatch(new RegExp(`^${id} v1  needs-review .* 8 hosts, 4 groups, 2 conflicts  install app-a \\(= 2\\.0-1\\)$`, 'm'));
-    const json = JSON.parse((await cli(['plan', 'show', id.slice(0, 4), '--store', store, '--json'])).stdout) as { id: string; conflicts: Array<{ id: string; explanation: string[] }>; groups: Array<{ installedCount: number }> };
+    type JsonConflict = { id: string; explanation: { facts: Array<{ kind: string; key: string; reason?: string }>; text: string[] }; resolutions: Array<{ edit: { kind: string }; description: string }> };
+    const json = JSON.parse((await cli(['plan', 'show', id.slice(0, 4), '--store', store, '--json'])).stdout) as { id: string; conflicts: JsonConflict[]; groups: Array<{ installedCount: number }> };
     expect(json.id).toBe(id);
     expect(json.conflicts.map((c) => c.id)).toEqual(['c1', 'c2']);
+    // explanations and resolutions are data (facts, typed edits), with their words beside them
+    const kernel = json.conflicts.find((c) => c.explanation.facts.some((f) => f.kind === 'not-candidate'))!;
+    expect(kernel.explanation.facts.find((f) => f.kind === 'not-candidate')!.reason).toMatch(/kernel 5\.10\.0-28-amd64 >= 6\.1 does not hold/);
+    expect(kernel.explanation.text.join('\n')).toMatch(/cannot be installed on this host/);
+    const removal = json.conflicts.find((c) => c !== kernel)!;
+    expect(removal.resolutions[0]).toMatchObject({ edit: { kind: 'allow-removal', names: ['legacy-tool'] }, description: 'allow removal of the installed package legacy-tool' });
     expect(json.groups[0]!.installedCount).toBe(3);
   });
 

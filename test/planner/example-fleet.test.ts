@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createPlan, loadKnowledge, resolveStoredPlan } from '../../src/app/services/index.js';
 import { buildRequest, loadRequestFile } from '../../src/planner/index.js';
 import { repoRoot } from '../helpers/cli.js';
+import { describeEdit, planExplanationText } from '../helpers/words.js';
 
 const INDEX = path.resolve(repoRoot, '..', 'shared', 'data', 'debian', 'bookworm-main-amd64.Packages.xz');
 const INVENTORY = path.join(repoRoot, 'examples', 'fleet', 'inventory.yaml');
@@ -27,12 +28,12 @@ describe('the example fleet', () => {
     const issueHosts = plan.groups.filter((g) => g.findings.some((f) => f.rule === 'KI-0001')).flatMap((g) => g.hosts);
     expect(issueHosts).toEqual(['app-13', 'app-14', 'app-15', 'app-16', 'app-17', 'app-18']);
     const byHost = (h: string) => plan.conflicts.find((c) => plan.groups.some((g) => g.hosts.includes(h) && c.groups.includes(g.key)))!;
-    expect(byHost('app-19').explanation.join(' ')).toMatch(/kernel 4\.19\.0-26-amd64 >= 5\.10 does not hold/);
-    expect(byHost('app-23').explanation.join(' ')).toMatch(/os\.versionId 11 in \[12\] is false/);
-    expect(byHost('app-29').explanation.join(' ')).toMatch(/legacy-shop-agent 0\.7-2 conflicts with libjemalloc2/);
-    expect(byHost('app-33').explanation.join(' ')).toMatch(/memoryMiB 768 >= 1024 does not hold/);
+    expect(planExplanationText(byHost('app-19').explanation)).toMatch(/kernel 4\.19\.0-26-amd64 >= 5\.10 does not hold/);
+    expect(planExplanationText(byHost('app-23').explanation)).toMatch(/os\.versionId 11 in \[12\] is false/);
+    expect(planExplanationText(byHost('app-29').explanation)).toMatch(/legacy-shop-agent 0\.7-2 conflicts with libjemalloc2/);
+    expect(planExplanationText(byHost('app-33').explanation)).toMatch(/memoryMiB 768 >= 1024 does not hold/);
     const agent = byHost('app-29');
-    expect(agent.resolutions.map((r) => r.description)).toEqual([
+    expect(agent.resolutions.map((r) => describeEdit(r.edit))).toEqual([
       'allow removal of the installed package legacy-shop-agent',
       'choose another version: install shopfront=1.8.3 instead of shopfront (= 2.0.0)',
     ]);

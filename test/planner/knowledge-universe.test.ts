@@ -113,7 +113,7 @@ describe('the knowledge base over the universe fast path', () => {
       const b = planDeployment({ fleet, request, solver: viaUniverse, rules: fast.rules });
       expect(b.groups).toEqual(a.groups);
       // the same facts explain each conflict; their order may differ (the solver orders a core by its ids)
-      const norm = (cs: typeof a.conflicts) => cs.map((c) => ({ ...c, explanation: [...c.explanation].sort() }));
+      const norm = (cs: typeof a.conflicts) => cs.map((c) => ({ ...c, explanation: { ...c.explanation, facts: [...c.explanation.facts].sort((x, y) => (x.key < y.key ? -1 : 1)) } }));
       expect(norm(b.conflicts)).toEqual(norm(a.conflicts));
     }
     // the override is what is solved: installing libfoo1 2.0-1 brings helper along

@@ -8,6 +8,7 @@ import { createSolverFor, loadKnowledge, readStatusRecords, type Knowledge } fro
 import { renderPlan } from '../../src/app/render/index.js';
 import { askChoices } from '../../src/app/cli/commands/plan.js';
 import { createWorld, type World } from './fixture.js';
+import { describeEdit, planExplanationText } from '../helpers/words.js';
 
 let world: World;
 let ctx: Knowledge;
@@ -73,13 +74,13 @@ describe('planDeployment', () => {
     const body = plan();
     expect(body.status).toBe('needs-review');
     expect(body.conflicts.map((c) => c.id)).toEqual(['c1', 'c2']);
-    const kernel = body.conflicts.find((c) => c.explanation.join(' ').includes('kernel'))!;
+    const kernel = body.conflicts.find((c) => planExplanationText(c.explanation).includes('kernel'))!;
     expect(kernel.hosts).toBe(2);
-    expect(kernel.explanation.join('\n')).toMatch(/kernel 5\.10\.0-28-amd64 >= 6\.1 does not hold/);
-    expect(kernel.resolutions.map((r) => r.description).join('\n')).toMatch(/app-a=1\.0-1/);
+    expect(planExplanationText(kernel.explanation)).toMatch(/kernel 5\.10\.0-28-amd64 >= 6\.1 does not hold/);
+    expect(kernel.resolutions.map((r) => describeEdit(r.edit)).join('\n')).toMatch(/app-a=1\.0-1/);
     const removal = body.conflicts.find((c) => c !== kernel)!;
-    expect(removal.explanation.join('\n')).toMatch(/legacy-tool/);
-    expect(removal.resolutions[0]!.description).toBe('allow removal of the installed package legacy-tool');
+    expect(planExplanationText(removal.explanation)).toMatch(/legacy-tool/);
+    expect(describeEdit(removal.resolutions[0]!.edit)).toBe('allow removal of the installed package legacy-tool');
     expect(removal.resolutions[0]!.preview).toContainEqual({ action: 'remove', name: 'legacy-tool', architecture: 'amd64', from: '1.0-1' });
     // every resolution carries an edited request for every group of its conflict
     for (const c of body.conflicts) for (const r of c.resolutions) expect(Object.keys(r.requests).sort()).toEqual([...c.groups].sort());
@@ -100,16 +101,16 @@ describe('planDeployment', () => {
 describe('conflict review', () => {
   it('applies a chosen resolution to the groups of that conflict and re-solves them', () => {
     const v1 = asPlan(plan());
-    const removal = v1.conflicts.find((c) => c.explanation.join(' ').includes('legacy-tool'))!;
+    const removal = v1.conflicts.find((c) => planExplanationText(c.explanation).includes('legacy-tool'))!;
     const body = resolvePlan(v1, [{ conflict: removal.id, resolution: 'r1' }], solverFor(fleet), ctx.rules);
     const legacy = body.groups.find((g) => g.hosts.includes('legacy-1'))!;
     expect(legacy.outcome.kind).toBe('transaction');
-    expect(legacy.choices).toEqual([{ conflict: removal.id, resolution: 'r1', description: 'allow removal of the installed package legacy-tool', fromVersion: 1 }]);
+    expect(legacy.choices).toEqual([{ conflict: removal.id, resolution: 'r1', edit: { kind: 'allow-removal', names: ['legacy-tool'] }, fromVersion: 1 }]);
     expect(legacy.request.items).toContainEqual({ kind: 'remove', name: 'legacy-tool' });
     // the other conflict is still there, renumbered from c1
     expect(body.conflicts).toHaveLength(1);
     expect(body.conflicts[0]!.id).toBe('c1');
-    expect(body.conflicts[0]!.explanation.join(' ')).toMatch(/kernel/);
+    expect(planExplanationText(body.conflicts[0]!.explanation)).toMatch(/kernel/);
     // untouched groups keep their outcome
     expect(body.groups.find((g) => g.hosts.includes('ok-1'))!.outcome).toEqual(v1.groups.find((g) => g.hosts.includes('ok-1'))!.outcome);
   });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createProblem, solveRequest, type RequestItem } from '../../src/solver/index.js';
 import { recordsFromYaml } from './helpers.js';
+import { describeFact, explanationText } from '../helpers/words.js';
 
 const records = recordsFromYaml([
   { name: 'shopfront', version: '1.8.3' },
@@ -23,18 +24,18 @@ function explain(second: RequestItem) {
 describe('protected installed packages vs holds', () => {
   it('a protect item is a protected fact, worded as installed and not removable unless allowed', () => {
     const e = explain({ kind: 'protect', name: 'legacy-shop-agent' });
-    const f = e.facts.find((x) => x.requestIndex === 1)!;
-    expect(f.kind).toBe('protected');
-    expect(f.text).toBe('legacy-shop-agent 0.7-2 is installed and may not be removed unless allowed');
-    expect(e.text).not.toMatch(/hold/);
-    expect(e.text).toMatch(/so the request to install shopfront \(= 2\.0\.0\) cannot be satisfied while keeping legacy-shop-agent installed$/);
+    const f = e.facts.find((x) => 'requestIndex' in x && x.requestIndex === 1)!;
+    expect(f).toMatchObject({ kind: 'protected', name: 'legacy-shop-agent', installed: ['0.7-2'] });
+    expect(describeFact(f)).toBe('legacy-shop-agent 0.7-2 is installed and may not be removed unless allowed');
+    expect(explanationText(e)).not.toMatch(/hold/);
+    expect(explanationText(e)).toMatch(/so the request to install shopfront \(= 2\.0\.0\) cannot be satisfied while keeping legacy-shop-agent installed$/);
   });
 
   it('an explicit hold stays a request fact worded as a hold', () => {
     const e = explain({ kind: 'hold', name: 'legacy-shop-agent' });
-    const f = e.facts.find((x) => x.requestIndex === 1)!;
+    const f = e.facts.find((x) => 'requestIndex' in x && x.requestIndex === 1)!;
     expect(f.kind).toBe('request');
-    expect(f.text).toBe('the request asks to hold legacy-shop-agent (installed: 0.7-2)');
-    expect(e.text).toMatch(/cannot all be satisfied together: install shopfront \(= 2\.0\.0\); hold legacy-shop-agent$/);
+    expect(describeFact(f)).toBe('the request asks to hold legacy-shop-agent (installed: 0.7-2)');
+    expect(explanationText(e)).toMatch(/cannot all be satisfied together: install shopfront \(= 2\.0\.0\); hold legacy-shop-agent$/);
   });
 });

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { createProblem, parseCriteria, solveRequest, type RequestItem, type SolverPolicy } from '../../src/solver/index.js';
 import { recordsFromYaml, specItem, formatStep } from './helpers.js';
 import { checkSolution } from './checker.js';
+import { describeEdit, describeFact, explanationText } from '../helpers/words.js';
 
 interface Scenario {
   description: string;
@@ -55,7 +56,7 @@ for (const group of groups) {
         }
         const out = solveRequest(problem, { items }, policy);
         if (sc.expect.transaction) {
-          expect(out.kind, out.kind === 'conflict' ? out.explanation.text : '').toBe('solution');
+          expect(out.kind, out.kind === 'conflict' ? explanationText(out.explanation) : '').toBe('solution');
           if (out.kind !== 'solution') return;
           expect(out.transaction.map(formatStep).sort()).toEqual([...sc.expect.transaction].sort());
           expect(out.optimal).toBe(true);
@@ -72,11 +73,11 @@ for (const group of groups) {
         } else {
           expect(out.kind).toBe('conflict');
           if (out.kind !== 'conflict') return;
-          const texts = out.explanation.facts.map((f) => f.text);
+          const texts = out.explanation.facts.map(describeFact);
           expect(texts.sort()).toEqual([...sc.expect.conflict!.facts].sort());
           expect(out.explanation.minimal).toBe(true);
           if (sc.expect.conflict!.resolutions) {
-            expect(out.resolutions.map((r) => r.description)).toEqual(sc.expect.conflict!.resolutions);
+            expect(out.resolutions.map((r) => describeEdit(r.edit))).toEqual(sc.expect.conflict!.resolutions);
           }
           if (sc.expect.conflict!.minResolutions !== undefined) expect(out.resolutions.length).toBeGreaterThanOrEqual(sc.expect.conflict!.minResolutions);
           for (const res of out.resolutions) {

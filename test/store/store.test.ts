@@ -57,6 +57,30 @@ describe.each(implementations)('the PlanStore contract: %s', (_name, open) => {
       await store.close();
     }
   });
+
+  it('reads a plan stored before explanations and resolutions were data (lines and descriptions) in today\'s shape', async () => {
+    if (_name === 'memory') return; // the memory store keeps objects, not stored JSON
+    const store = await open();
+    try {
+      const v2 = createSamplePlan('dd44', 2, 4);
+      const legacy = JSON.parse(JSON.stringify(v2)) as Record<string, unknown> & { conflicts: Array<Record<string, unknown>>; origin: { choices: Array<Record<string, unknown>> } };
+      for (const c of legacy.conflicts) {
+        c.explanation = ['the request asks to install nginx', 'so it cannot be satisfied'];
+        c.resolutions = (c.resolutions as Array<Record<string, unknown>>).map(({ edit: _e, ...r }) => ({ ...r, description: 'skip install nginx' }));
+      }
+      legacy.origin.choices = legacy.origin.choices.map(({ edit: _e, ...c }) => ({ ...c, description: 'skip install nginx' }));
+      await store.savePlan(legacy as unknown as typeof v2);
+      const back = (await store.getPlan('dd44'))!;
+      expect(back.conflicts[0]!.explanation).toEqual({ facts: [
+        { kind: 'text', key: 'text:0:the request asks to install nginx', text: 'the request asks to install nginx' },
+        { kind: 'text', key: 'text:1:so it cannot be satisfied', text: 'so it cannot be satisfied' },
+      ], minimal: true });
+      expect(back.conflicts[0]!.resolutions[0]!.edit).toEqual({ kind: 'described', description: 'skip install nginx' });
+      expect(back.origin.kind === 'resolution' && back.origin.choices[0]!.edit).toEqual({ kind: 'described', description: 'skip install nginx' });
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('the SQLite store', () => {

@@ -3,3 +3,4 @@ export * from './palette.js';
 export * from './plan.js';
 export * from './fleet.js';
 export * from './kb.js';
+export * from './explanation.js';

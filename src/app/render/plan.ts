@@ -3,9 +3,10 @@
  * passes real colours only on terminals). Pure: plan in, text out.
  */
 import type { FactName } from '../../fleet/index.js';
-import type { EnvFinding, Plan, PlanChange, PlanGroup } from '../../planner/index.js';
+import type { AppliedChoice, EnvFinding, Plan, PlanChange, PlanGroup } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
+import { describeEdit, renderPlanExplanation } from './explanation.js';
 
 function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
@@ -62,7 +63,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   out.push(`${p.bold(`Plan ${plan.id}`)} version ${plan.version}  ${status}  (${plan.createdAt})`);
   out.push(`Request: ${formatRequest(plan.inputs.request)}`);
   if (plan.origin.kind === 'resolution') {
-    out.push(`Made from version ${plan.origin.parentVersion} by choosing: ${plan.origin.choices.map((c) => `${c.conflict}=${c.resolution} (${c.description})`).join('; ')}`);
+    out.push(`Made from version ${plan.origin.parentVersion} by choosing: ${plan.origin.choices.map((c) => `${c.conflict}=${c.resolution} (${describeEdit(c.edit)})`).join('; ')}`);
   }
   out.push(`Fleet: ${plural(s.hosts, 'host')} in ${plural(s.groups, 'group')} (hosts in the same state are solved once)`);
   out.push(`  ready: ${plural(s.hostsReady, 'host')} in ${plural(s.groupsReady, 'group')}; in conflict: ${s.hostsInConflict ? p.red(plural(s.hostsInConflict, 'host')) : '0 hosts'} in ${plural(s.groupsInConflict, 'group')}`);
@@ -75,7 +76,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   out.push('', p.bold('Host groups:'));
   plan.groups.forEach((g, i) => {
     out.push(groupHeader(g, i, p));
-    if (g.choices.length) out.push(`      chosen: ${g.choices.map((c) => `${c.description} (v${c.fromVersion} ${c.conflict}=${c.resolution})`).join('; ')}`);
+    if (g.choices.length) out.push(`      chosen: ${g.choices.map((c) => `${describeEdit(c.edit)} (v${c.fromVersion} ${c.conflict}=${c.resolution})`).join('; ')}`);
     if (g.outcome.kind === 'transaction') out.push(`      ${changeLine(g.outcome.changes, options.maxChanges)}`);
     for (const fi of g.findings) out.push(findingLine(fi, p));
   });
@@ -84,9 +85,9 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
     for (const c of plan.conflicts) {
       const hosts = plan.groups.filter((g) => c.groups.includes(g.key)).flatMap((g) => g.hosts);
       out.push(`  ${p.red(p.bold(c.id))}: ${plural(c.hosts, 'host')} in ${plural(c.groups.length, 'group')} (${listHosts(hosts)})`);
-      for (const line of c.explanation) out.push(`      ${line}`);
+      for (const line of renderPlanExplanation(c.explanation)) out.push(`      ${line}`);
       if (c.resolutions.length === 0) out.push(`      ${p.yellow('no verified resolution: change the request')}`);
-      for (const r of c.resolutions) out.push(`    ${p.cyan(r.id)}  ${r.description}\n          → ${changeLine(r.preview, 4)}`);
+      for (const r of c.resolutions) out.push(`    ${p.cyan(r.id)}  ${describeEdit(r.edit)}\n          → ${changeLine(r.preview, 4)}`);
     }
     const example = plan.conflicts.filter((c) => c.resolutions.length).map((c) => `--choose ${c.id}=${c.resolutions[0]!.id}`).join(' ');
     if (example) out.push('', `Choose with: rollwise plan resolve ${plan.id} ${example}   (or run it on a terminal without --choose)`);
@@ -96,7 +97,20 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   return out.join('\n') + '\n';
 }
 
-/** The plan for programs: everything but the installed sets (their size instead). */
+/**
+ * The plan for programs: everything but the installed sets (their size instead); explanations and
+ * resolutions as data (facts, typed edits) with their words beside them (`text`, `description`).
+ */
 export function planToJson(plan: Plan): unknown {
-  return { ...plan, groups: plan.groups.map(({ installed, ...g }) => ({ ...g, installedCount: installed.length })) };
+  const choice = (c: AppliedChoice) => ({ ...c, description: describeEdit(c.edit) });
+  return {
+    ...plan,
+    origin: plan.origin.kind === 'resolution' ? { ...plan.origin, choices: plan.origin.choices.map(choice) } : plan.origin,
+    groups: plan.groups.map(({ installed, ...g }) => ({ ...g, choices: g.choices.map(choice), installedCount: installed.length })),
+    conflicts: plan.conflicts.map((c) => ({
+      ...c,
+      explanation: { ...c.explanation, text: renderPlanExplanation(c.explanation) },
+      resolutions: c.resolutions.map((r) => ({ ...r, description: describeEdit(r.edit) })),
+    })),
+  };
 }

@@ -21,12 +21,13 @@ import {
   type PackageId,
 } from '../../helpers/peers.js';
 import { loadIndexRecords, loadProblem } from './fixture.js';
+import { renderBrokenChain } from '../../helpers/words.js';
 
 function ours(file: string): { broken: PackageId[]; complete: boolean; explanations: Map<string, string> } {
   const { problem } = loadProblem(loadIndexRecords(file));
   const report = checkInstallable(problem.set, { explain: true, timeBudgetMs: 600_000 });
   const broken = report.broken.map((b) => ({ package: b.package, version: b.version, architecture: b.architecture }));
-  return { broken, complete: report.complete, explanations: new Map(report.broken.map((b) => [keyOfId(b), b.explanation])) };
+  return { broken, complete: report.complete, explanations: new Map(report.broken.map((b) => [keyOfId(b), renderBrokenChain(b.explanation)])) };
 }
 
 function diff(a: readonly PackageId[], b: readonly PackageId[]): { onlyA: string[]; onlyB: string[] } {

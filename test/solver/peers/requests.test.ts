@@ -16,6 +16,7 @@ import { solveRequest, type RequestItem, type SolveOutcome, type SolutionOutcome
 import { createAptRoot, ensureBaseStatus, runAptSimulate, type AptRoot, type AptSimulation } from '../../helpers/peers.js';
 import { checkInstalledSet } from './checker.js';
 import { loadIndexRecords, loadProblem, recordKey, type LoadedIndex, type LoadedProblem } from './fixture.js';
+import { describeEdit, explanationText } from '../../helpers/words.js';
 
 let index: LoadedIndex;
 let empty: LoadedProblem;
@@ -69,7 +70,7 @@ function essentialBefore(p: LoadedProblem): PackageRecord[] {
 
 function expectSolution(p: LoadedProblem, items: RequestItem[], recommends: boolean): SolutionOutcome {
   const out: SolveOutcome = solveRequest(p.problem, { items }, { recommends, timeBudgetMs: 60_000 });
-  if (out.kind !== 'solution') throw new Error(`no solution for ${JSON.stringify(items)}: ${out.kind === 'conflict' ? out.explanation.text : out.message}`);
+  if (out.kind !== 'solution') throw new Error(`no solution for ${JSON.stringify(items)}: ${out.kind === 'conflict' ? explanationText(out.explanation) : out.message}`);
   const after = recordsAfter(p, out);
   expect(checkInstalledSet(after, { essentialFrom: essentialBefore(p) })).toEqual([]);
   const names = new Set(after.map((r) => r.name));
@@ -141,12 +142,12 @@ describe('requests on bookworm: valid solutions, and apt-get -s agrees on instal
       if (out.kind !== 'conflict') return;
       expect(out.explanation.facts.length).toBeGreaterThan(0);
       expect(out.explanation.minimal).toBe(true);
-      for (const name of c.install) expect(out.explanation.text).toContain(name);
+      for (const name of c.install) expect(explanationText(out.explanation)).toContain(name);
       expect(out.resolutions.length).toBeGreaterThan(0);
       for (const r of out.resolutions) {
         const again = solveRequest(empty.problem, r.request, { recommends: false, timeBudgetMs: 60_000 });
-        expect(again.kind, r.description).toBe('solution');
-        if (again.kind === 'solution') expect(checkInstalledSet(recordsAfter(empty, again)), r.description).toEqual([]);
+        expect(again.kind, describeEdit(r.edit)).toBe('solution');
+        if (again.kind === 'solution') expect(checkInstalledSet(recordsAfter(empty, again)), describeEdit(r.edit)).toEqual([]);
       }
       const sim = await runAptSimulate(emptyRoot!, 'install', c.install, { recommends: false });
       expect(sim.ok).toBe(false);

@@ -2,8 +2,9 @@
  * A brute-force resolver for small Debian universes, written for the property tests: it
  * enumerates every installed set with at most one version per name (and, when asked, the sets
  * that break the one-version rule of some names) and evaluates every rule directly on the
- * records (versions by dpkg's order). Each rule instance carries the solver's fact key
- * (`depends:PV:CLAUSE`, `conflict:A:B`, `one-version:NAMEID`, `essential:NAMEID`, `request:I`), so a set of facts
+ * records (versions by dpkg's order). Each rule instance carries the key of the solver's
+ * explanation fact (`depends:NAME=VERSION:CLAUSE`, `conflict:A=V|B=W` (sorted), `one-version:NAME`,
+ * `essential:NAME`, `request:I`: names and versions, never internal ids), so a set of facts
  * can be switched off to check that an explanation is minimal. A Conflicts/Breaks between two
  * versions of the same name counts as the one-version fact of that name, as in the solver.
  */
@@ -55,26 +56,29 @@ export function violatedFacts(u: BruteUniverse, on: readonly number[], items: re
     (['pre-depends', 'depends'] as const).forEach((field) => {
       const clauses = field === 'depends' ? r.depends : r.preDepends;
       clauses.forEach((alts, i) => {
-        if (!alts.some((a: PackageAtom) => recs.some((c) => matchesAtom(c, a)))) out.add(`${field}:${pv}:${i}`);
+        if (!alts.some((a: PackageAtom) => recs.some((c) => matchesAtom(c, a)))) out.add(`${field}:${r.name}=${r.version}:${i}`);
       });
     });
     for (const a of [...r.conflicts, ...r.breaks]) {
       for (const q of on) {
         // between versions of one name a conflict is part of the one-version rule (as in the solver)
-        if (q !== pv && u.nameIdOf(q) !== u.nameIdOf(pv) && matchesAtom(u.records[q]!, a)) out.add(`conflict:${Math.min(pv, q)}:${Math.max(pv, q)}`);
+        if (q !== pv && u.nameIdOf(q) !== u.nameIdOf(pv) && matchesAtom(u.records[q]!, a)) {
+          const rq = u.records[q]!;
+          out.add(`conflict:${[`${r.name}=${r.version}`, `${rq.name}=${rq.version}`].sort().join('|')}`);
+        }
       }
     }
   }
   const countByName = new Map<number, number>();
   for (const pv of on) countByName.set(u.nameIdOf(pv), (countByName.get(u.nameIdOf(pv)) ?? 0) + 1);
-  for (const [id, n] of countByName) if (n > 1) out.add(`one-version:${id}`);
+  for (const [id, n] of countByName) if (n > 1) out.add(`one-version:${u.universe.names[id]}`);
   // installed Essential / Priority: required packages are kept unless a remove item names them
   const removedNames = new Set(items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
   for (const [id, pvs] of u.pvsOfName) {
     const was = pvs.filter((pv) => u.before.has(pv));
     if (was.length === 0 || removedNames.has(u.records[was[0]!]!.name)) continue;
     if (!was.some((pv) => u.records[pv]!.essential || u.records[pv]!.priority === 'required')) continue;
-    if (!pvs.some((pv) => on.includes(pv))) out.add(`essential:${id}`);
+    if (!pvs.some((pv) => on.includes(pv))) out.add(`essential:${u.universe.names[id]}`);
   }
   items.forEach((item, i) => {
     if (item.kind === 'hold') {

@@ -9,7 +9,7 @@ import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, t
 import {
   approvePlan, createPlan, findPlan, loadResolutionsFile, openStore, resolveStoredPlan,
 } from '../../services/index.js';
-import { planToJson, renderPlan, type Palette } from '../../render/index.js';
+import { describeEdit, planToJson, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import { collect, createProgress, paletteFor, warn } from '../terminal.js';
 
 export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }> }) => Promise<string | null>;
@@ -20,11 +20,12 @@ export async function askChoices(plan: Plan, ask: AskResolution): Promise<Resolu
   for (const c of plan.conflicts) {
     if (c.resolutions.length === 0) continue;
     const hosts = plan.groups.filter((g) => c.groups.includes(g.key)).flatMap((g) => g.hosts);
-    const message = `${c.id} (${c.hosts} host${c.hosts === 1 ? '' : 's'}: ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}): ${c.explanation.at(-1) ?? ''}`;
+    const why = renderPlanExplanation(c.explanation);
+    const message = `${c.id} (${c.hosts} host${c.hosts === 1 ? '' : 's'}: ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}): ${why.at(-1) ?? ''}`;
     const answer = await ask({
       message,
       choices: [
-        ...c.resolutions.map((r) => ({ name: `${r.id}  ${r.description}`, value: r.id, description: c.explanation.join('\n') })),
+        ...c.resolutions.map((r) => ({ name: `${r.id}  ${describeEdit(r.edit)}`, value: r.id, description: why.join('\n') })),
         { name: 'decide later', value: null },
       ],
     });

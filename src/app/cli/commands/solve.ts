@@ -23,6 +23,7 @@ import {
 } from '../../../solver/index.js';
 import { loadArchive, loadSolveProblem } from '../../services/index.js';
 import { collect, warn } from '../terminal.js';
+import { describeEdit, renderBrokenChain, renderExplanation } from '../../render/index.js';
 
 interface SolveOptions {
   index?: string[];
@@ -106,11 +107,12 @@ function renderOutcome(out: SolveOutcome): string {
     for (const s of out.transaction) lines.push(`  ${formatStep(s)}`);
   } else if (out.kind === 'conflict') {
     lines.push('No solution:');
-    for (const l of out.explanation.text.split('\n')) lines.push(`  ${l}`);
+    const why = renderExplanation(out.explanation);
+    why.forEach((l, i) => lines.push(`  ${l}${i < why.length - 1 ? ';' : ''}`));
     if (out.resolutions.length > 0) {
       lines.push('', 'Resolutions (each solved again; cheapest first):');
       out.resolutions.forEach((r, i) => {
-        lines.push(`  ${i + 1}. ${r.description} (${r.cost.removed} removal${r.cost.removed === 1 ? '' : 's'}, ${r.cost.changed} change${r.cost.changed === 1 ? '' : 's'})`);
+        lines.push(`  ${i + 1}. ${describeEdit(r.edit)} (${r.cost.removed} removal${r.cost.removed === 1 ? '' : 's'}, ${r.cost.changed} change${r.cost.changed === 1 ? '' : 's'})`);
         for (const s of r.transaction.slice(0, 8)) lines.push(`       ${formatStep(s)}`);
         if (r.transaction.length > 8) lines.push(`       ... ${r.transaction.length - 8} more`);
       });
@@ -121,10 +123,18 @@ function renderOutcome(out: SolveOutcome): string {
   return lines.join('\n') + '\n';
 }
 
+/** The outcome for programs: data first (facts, typed edits), with their words beside them (`text`, `description`). */
 function outcomeJson(out: SolveOutcome): unknown {
   if (out.kind === 'solution') {
     const { installedAfter: _ia, ...rest } = out;
     return rest;
+  }
+  if (out.kind === 'conflict') {
+    return {
+      ...out,
+      explanation: { ...out.explanation, text: renderExplanation(out.explanation) },
+      resolutions: out.resolutions.map((r) => ({ ...r, description: describeEdit(r.edit) })),
+    };
   }
   return out;
 }
@@ -205,8 +215,9 @@ export function register(program: Command): void {
       const text = readFileSync(input === undefined || input === '-' ? 0 : input, 'utf8');
       const budget = o.timeBudget !== undefined ? Number(o.timeBudget) : undefined;
       const r = solveCudf(text, { file: input ?? '<stdin>', ...(criteria ? { criteria } : {}), ...(budget ? { timeBudgetMs: budget } : {}) });
-      if (output !== undefined && output !== '-') writeFileSync(output, r.text);
-      else process.stdout.write(r.text);
+      const doc = r.kind === 'solution' ? r.text : `FAIL\n${r.outcome.kind === 'conflict' ? renderExplanation(r.outcome.explanation).join(';\n') : r.outcome.message}\n`;
+      if (output !== undefined && output !== '-') writeFileSync(output, doc);
+      else process.stdout.write(doc);
       process.exitCode = 0;
     });
 
@@ -216,13 +227,13 @@ export function register(program: Command): void {
     .command('check-installable')
     .description("list every package of an archive that cannot be installed (dose-distcheck's meaning: with the Essential packages), each with its explanation")
     .argument('<index...>', 'Debian Packages indexes (plain, .gz or .xz)')
-    .option('--json', 'print one object with a `broken` array of {package, version, architecture, explanation}')
+    .option('--json', 'print one object with a `broken` array of {package, version, architecture, explanation (words), facts (data)}')
     .option('--no-essential', 'do not install the Essential packages with each package checked')
     .option('--no-explain', 'skip explanations (faster)')
     .action(async (indexes: string[], o: { json?: boolean; essential?: boolean; explain?: boolean }) => {
       const universe = await loadArchive(indexes);
       const report = checkInstallable(createUniverseView(universe), { withEssential: o.essential !== false, explain: o.explain !== false });
-      const broken = report.broken.map((b) => ({ package: b.package, version: b.version, architecture: b.architecture, explanation: b.explanation }));
+      const broken = report.broken.map((b) => ({ package: b.package, version: b.version, architecture: b.architecture, explanation: renderBrokenChain(b.explanation), facts: b.explanation }));
       if (o.json) {
         process.stdout.write(JSON.stringify({ checked: report.checked, broken, complete: report.complete, ms: report.ms }, null, 2) + '\n');
       } else {
