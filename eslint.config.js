@@ -11,6 +11,8 @@ export default tseslint.config(
     plugins: { layers },
     rules: {
       'layers/one-way': 'error',
+      'layers/index-only': 'error',
+      'layers/no-cycle': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],

@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PACKAGES=(
-  dpkg-dev apt-utils xz-utils           # synthetic .deb packages, local apt repositories
+  dpkg-dev apt-utils xz-utils lz4       # synthetic .deb packages, local apt repositories; apt's .lz4 lists
   python3-apt                           # apt_pkg.version_compare, oracle for Debian version order
   dose-distcheck libsolv-tools python3-solv mccs aspcud cudf-tools   # the resolver's peers
   time                                  # /usr/bin/time: wall time and peak memory of the peers

@@ -2,7 +2,7 @@
 // test/kb/schema-json.test.ts fails when the committed file differs from what this would write.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderKbJsonSchema } from '../src/kb/schema.js';
+import { renderKbJsonSchema } from '../src/kb/index.js';
 
 const target = fileURLToPath(new URL('../schema/rollwise-kb.schema.json', import.meta.url));
 writeFileSync(target, renderKbJsonSchema());

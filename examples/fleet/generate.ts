@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPlanningContext } from '../../src/app/cli/commands/plan.js';
+import { loadPlanningContext } from '../../src/app/index.js';
 import { createFleetSolver } from '../../src/planner/index.js';
 import { formatAlternatives, formatAtom, type RequestItem } from '../../src/solver/index.js';
 import type { PackageRecord } from '../../src/kb/index.js';

@@ -2,7 +2,7 @@
  * A distribution index (Debian `Packages`, plain/.gz/.xz) as a knowledge-base layer, through the
  * importer in importers/. Read errors become problems, not exceptions.
  */
-import { isRollwiseError } from '../shared/errors.js';
+import { isRollwiseError } from '../shared/index.js';
 import type { PackageRecord } from './model.js';
 import { loadDebianIndex } from './importers/index.js';
 import { createProblem, type KbProblem } from './problems.js';

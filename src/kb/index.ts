@@ -12,11 +12,5 @@ export {
   formatAtom, formatClause, toAtom, toAlternatives, isValidVersionIn, compareVersionsIn, versionProblem, versionHint, PACKAGE_NAME_PATTERN,
 } from './relations.js';
 export type { LocatedAtom, RelationProblem, RelationParse, RangeBound, RelationScratch, RelationParseOptions } from './relations.js';
-// Importers (Debian Packages, dpkg status, CUDF): see src/kb/importers/.
-export { loadDebianIndex, parseDebianPackages, streamDebianIndex, isValidDebianName, type DebianIndexStats, type DebianImportOptions } from './importers/debian.js';
-export { readDecompressed, streamDecompressed, detectCompression, type Compression } from './importers/io.js';
-export { loadDpkgStatus, parseDpkgStatus, isInstalledStatus, type DpkgStatusOptions } from './importers/dpkg-status.js';
-export {
-  loadCudf, parseCudf, writeCudf, writeCudfSolution, installedOf, cudfToRecords, formatCudfAtom, formatCudfFormula, isValidCudfName,
-  type CudfDocument, type CudfPackage, type CudfRequest, type CudfPreamble, type CudfPropertyDecl, type CudfKeep,
-} from './importers/cudf.js';
+// Importers (Debian Packages indexes and their control-file scanner, dpkg status, CUDF): see src/kb/importers/.
+export * from './importers/index.js';

@@ -4,12 +4,12 @@
  * references across all loaded layers) and every problem is returned with its position;
  * nothing here throws for a user's mistake.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { readFile, readdir, stat, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alternatives, Provenance, SchemeName } from './model.js';
 import { createEmptyRecord } from './model.js';
-import { locatePath, parseSource, positionAt, type YamlPath, type SourceDoc } from '../shared/yaml.js';
+import { documentData, excerpt, locatePath, parseSource, positionAt, type YamlPath, type SourceDoc } from '../shared/index.js';
 import { createProblem, sortProblems, type KbProblem } from './problems.js';
 import {
   isValidVersionIn, parseClause, parseProvision, parseVersionRange, toAlternatives, toAtom, versionHint,
@@ -92,7 +92,7 @@ async function looksLikeIndex(file: string): Promise<boolean> {
 }
 
 /** A file in a directory that is a Packages index: `Packages`, `Packages.xz`, `bookworm-main-amd64.Packages.gz`, ... */
-const INDEX_NAME = /(^|[._-])Packages(\.(xz|gz))?$/;
+const INDEX_NAME = /(^|[._-])Packages(\.(xz|gz|lz4))?$/;
 
 /** YAML files (and Packages indexes) under a directory, recursively, in name order. */
 async function listKbFiles(dir: string, out: { yaml: string[]; indexes: string[] }): Promise<void> {
@@ -182,6 +182,14 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
       problems.push(createProblem('RW_KB_IO', { file }, `cannot read: ${(e as Error).message}`));
       continue;
     }
+    const bad = text.search(/[\u0000\ufffd]/);
+    if (bad >= 0) {
+      // not a text file (or not UTF-8): say where, quote nothing (it may be a key or a binary)
+      const before = text.slice(0, bad);
+      const line = before.split('\n').length;
+      problems.push(createProblem('RW_KB_YAML', { file, line, column: bad - before.lastIndexOf('\n') }, text[bad] === '\u0000' ? 'a NUL character: this is not a text file' : 'invalid UTF-8: this is not a UTF-8 text file', 'knowledge-base files are UTF-8 YAML text (see docs/knowledge-base.md)'));
+      continue;
+    }
     const src = parseSource(file, text);
     sources.set(file, src);
     if (src.doc.errors.length > 0) {
@@ -197,9 +205,20 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
       }
       continue;
     }
-    const data: unknown = src.doc.toJS();
+    const read = documentData(src);
+    if (!read.ok) {
+      problems.push(createProblem('RW_KB_YAML', read.problem.position, read.problem.message, 'write the values out instead of nesting aliases (*name) of aliases'));
+      continue;
+    }
+    const data = read.data;
     if (data === null || data === undefined) {
       problems.push(createProblem('RW_KB_EMPTY', { file, line: 1, column: 1 }, 'the file is empty', `start with apiVersion: ${KB_API_VERSION}, kind: ${KB_KIND} and a layer: header`));
+      continue;
+    }
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      // not a knowledge-base document at all (a key, a list, a note): say what it is, quote nothing
+      const what = Array.isArray(data) ? 'a list' : `a single ${typeof data === 'string' ? 'text value' : typeof data}`;
+      problems.push(createProblem('RW_KB_TYPE', { file, line: 1, column: 1 }, `not a knowledge-base document: the file is ${what}, not a mapping`, `a knowledge-base file starts with apiVersion: ${KB_API_VERSION}, kind: ${KB_KIND} and a layer: header (see docs/knowledge-base.md)`));
       continue;
     }
     const parsed = KbDocumentSchema.safeParse(data);
@@ -319,13 +338,13 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   };
   const at = (p: YamlPath, offset?: number) => locatePath(src, p, offset === undefined ? {} : { offset });
   const warn = (warnings: readonly RelationProblem[], p: YamlPath, what: string, text: string): void => {
-    for (const w of warnings) problems.push(createProblem('RW_KB_DEPRECATED', at(p, w.offset), `${what}: ${w.message} in '${text}'`, w.hint, 'warning'));
+    for (const w of warnings) problems.push(createProblem('RW_KB_DEPRECATED', at(p, w.offset), `${what}: ${w.message} in '${excerpt(text, 80)}'`, w.hint, 'warning'));
   };
   const clause = (text: unknown, p: YamlPath, what: string, allowAlternatives: boolean): LocatedAtom[] | undefined => {
     if (typeof text !== 'string') return undefined;
     const r = parseClause(text, { allowAlternatives });
     if (!r.ok) {
-      problems.push(createProblem('RW_KB_BAD_RELATION', at(p, r.problem.offset), `${what}: ${r.problem.message} in '${text}'`, r.problem.hint));
+      problems.push(createProblem('RW_KB_BAD_RELATION', at(p, r.problem.offset), `${what}: ${r.problem.message} in '${excerpt(text, 80)}'`, r.problem.hint));
       return undefined;
     }
     warn(r.warnings, p, what, text);
@@ -338,7 +357,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     if (!env || typeof env.kernel !== 'string') return out;
     const r = parseVersionRange(env.kernel);
     if (!r.ok) {
-      problems.push(createProblem('RW_KB_INVALID_VALUE', at([...p, 'kernel'], r.problem.offset), `${what}: ${r.problem.message} in '${env.kernel}'`, r.problem.hint));
+      problems.push(createProblem('RW_KB_INVALID_VALUE', at([...p, 'kernel'], r.problem.offset), `${what}: ${r.problem.message} in '${excerpt(env.kernel, 80)}'`, r.problem.hint));
       return undefined;
     }
     warn(r.warnings, [...p, 'kernel'], what, env.kernel);
@@ -373,7 +392,7 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
         const r = parseProvision(t);
         if (r.ok) declared.virtual.add(r.value.name);
         else {
-          problems.push(createProblem('RW_KB_BAD_RELATION', at([...vp, 'provides', k], r.problem.offset), `provides of ${label}: ${r.problem.message} in '${t}'`, r.problem.hint));
+          problems.push(createProblem('RW_KB_BAD_RELATION', at([...vp, 'provides', k], r.problem.offset), `provides of ${label}: ${r.problem.message} in '${excerpt(t, 80)}'`, r.problem.hint));
           ok = false;
         }
       });
@@ -396,8 +415,12 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
         }
         for (const s of ['up', 'down'] as const) {
           const script = asString(m[s]);
-          if (script !== undefined && !existsSync(path.resolve(dir, script))) {
-            problems.push(createProblem('RW_KB_MISSING_FILE', at([...mp, s]), `${s} script '${script}' of migration '${String(m.id)}' does not exist`, `paths are relative to ${src.file}`));
+          if (script === undefined) continue;
+          const where = scriptInside(dir, script);
+          if (where.kind === 'outside') {
+            problems.push(createProblem('RW_KB_INVALID_VALUE', at([...mp, s]), `${s} script '${excerpt(script)}' of migration '${String(m.id)}' is outside the knowledge base's folder`, `migration scripts live beside the YAML file that names them (a relative path inside ${dir})`));
+          } else if (where.kind === 'missing') {
+            problems.push(createProblem('RW_KB_MISSING_FILE', at([...mp, s]), `${s} script '${excerpt(script)}' of migration '${String(m.id)}' does not exist`, `paths are relative to ${src.file}`));
           }
         }
       });
@@ -536,6 +559,27 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
     const pos = at(cp);
     layer.configFiles.push({ value: parsed.data, file: src.file, path: cp, position: pos, provenance: provenanceFor(layer, src, pos.line) });
   });
+}
+
+/**
+ * Where a migration script named in a KB file is: inside the file's folder (following links:
+ * a link out of the folder is outside), outside it (an absolute path, `..`, or a link out), or
+ * missing. A knowledge base may only make Rollwise read files it ships.
+ */
+function scriptInside(dir: string, script: string): { kind: 'inside' | 'outside' | 'missing' } {
+  if (path.isAbsolute(script)) return { kind: 'outside' };
+  const full = path.resolve(dir, script);
+  const inside = (p: string, root: string): boolean => {
+    const rel = path.relative(root, p);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  if (!inside(full, dir)) return { kind: 'outside' };
+  if (!existsSync(full)) return { kind: 'missing' };
+  try {
+    return inside(realpathSync(full), realpathSync(dir)) ? { kind: 'inside' } : { kind: 'outside' };
+  } catch {
+    return { kind: 'missing' };
+  }
 }
 
 /** Names defined by all layers: package names, virtual names they provide, services. */

@@ -2,7 +2,7 @@
  * Validation outcomes are values: a list of problems, each with a stable code, the file, line and
  * column of the text at fault, and a hint. Nothing here throws for a user's mistake.
  */
-import type { SourcePosition } from '../shared/errors.js';
+import type { SourcePosition } from '../shared/index.js';
 
 export type KbProblemCode =
   | 'RW_KB_IO' // a path cannot be read

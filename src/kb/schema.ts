@@ -171,7 +171,7 @@ export const KnownIssueSchema = z.strictObject({
 });
 
 export const ConfigFileSchema = z.strictObject({
-  path: z.string().regex(/^\/\S*$/).describe('absolute path on the host'),
+  path: z.string().regex(/^\/(?!.*(?:^|\/)\.\.?(?:\/|$))[^\s\u0000]*$/, 'an absolute path without . or .. segments').describe('absolute path on the host, without . or .. segments'),
   package: packageName.describe('package that ships or owns the file'),
   owner: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),
   group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),

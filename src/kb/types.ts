@@ -2,10 +2,10 @@
  * A loaded knowledge base: layers (YAML files merged by layer name, distribution indexes), each
  * fact with its provenance, plus every problem found while loading and validating.
  */
-import type { SourcePosition } from '../shared/errors.js';
+import type { SourcePosition } from '../shared/index.js';
 import type { Alternatives, PackageRecord, Provenance } from './model.js';
 import type { RangeBound } from './relations.js';
-import type { YamlPath } from '../shared/yaml.js';
+import type { YamlPath } from '../shared/index.js';
 import type { KbProblem } from './problems.js';
 import type { KbConfigFile, KbFunctionalImpact, KbKnownIssue, KbPackage, KbService } from './schema.js';
 

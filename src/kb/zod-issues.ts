@@ -2,7 +2,7 @@
  * Turns zod issues into positioned problems with hints written for people editing YAML.
  */
 import type { z } from 'zod';
-import { locatePath, type YamlPath, type SourceDoc } from '../shared/yaml.js';
+import { excerpt, locatePath, type YamlPath, type SourceDoc } from '../shared/index.js';
 import { createProblem, type KbProblem } from './problems.js';
 
 type AnySchema = z.ZodType;
@@ -101,7 +101,7 @@ function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string '${v}'`;
+  if (typeof v === 'string') return `the string '${excerpt(v)}'`;
   return `the ${typeof v} ${String(v)}`;
 }
 

@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './yaml.js';
+export * from './text.js';

@@ -112,3 +112,21 @@ export function positionOfPath(src: SourceDoc, path: ReadonlyArray<PropertyKey>,
   }
   return locatePath(src, parts);
 }
+
+/**
+ * The document's data, or a positioned problem when building it would exhaust memory (a YAML
+ * alias bomb: `yaml` refuses more aliases than its limit and throws) — never an uncaught error.
+ */
+export function documentData(src: SourceDoc): { ok: true; data: unknown } | { ok: false; problem: YamlSyntaxProblem } {
+  try {
+    return { ok: true, data: src.doc.toJS({ maxAliasCount: 100 }) };
+  } catch (e) {
+    if (!(e instanceof ReferenceError || e instanceof RangeError)) throw e;
+    const alias = /(^|[\s[{,:-])\*[^\s,\]}]/m.exec(src.text);
+    const offset = alias ? alias.index + alias[1]!.length : 0;
+    return {
+      ok: false,
+      problem: { position: positionAt(src, offset), message: 'YAML aliases expand too much (more than 100 alias uses): refused as a resource-exhaustion attack', code: 'ALIAS_COUNT', offset },
+    };
+  }
+}

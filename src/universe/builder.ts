@@ -1,10 +1,11 @@
 /**
  * Building a universe: layers of package versions are added (records, or the fast Debian path
  * in ./debian.ts), names, versions and atoms are interned as they come, and `build()` lays the
- * relations out as CSR arrays and builds the "who provides X" and per-name version indexes once.
+ * relations out as CSR arrays and builds the "who provides X", "who depends on X" and per-name
+ * version indexes once.
  */
-import type { PackageAtom, PackageRecord, Provenance, Provision, SchemeName } from '../kb/model.js';
-import type { RelationScratch } from '../kb/relations.js';
+import type { PackageAtom, PackageRecord, Provenance, Provision, SchemeName } from '../kb/index.js';
+import type { RelationScratch } from '../kb/index.js';
 import { getScheme, opCode } from '../versions/index.js';
 import { StringTable } from './strings.js';
 import {
@@ -519,6 +520,30 @@ export class UniverseBuilder {
       }
     }
 
+    // who depends on X: pvs whose Depends or Pre-Depends name X in some alternative (each pv once per name)
+    const rdepStart = new Int32Array(nameCount + 1);
+    const lastPv = new Int32Array(nameCount).fill(-1);
+    const forEachDependedName = (visit: (pv: number, nameId: number) => void): void => {
+      lastPv.fill(-1);
+      for (let pv = 0; pv < n; pv++) {
+        for (const kind of [REL.depends, REL.preDepends]) {
+          const from = relStart[pv * REL_KINDS + kind]!;
+          const to = relStart[pv * REL_KINDS + kind + 1]!;
+          for (let x = clauseStart[from]!; x < clauseStart[to]!; x++) {
+            const name = aName[clauseAtoms[x]!]!;
+            if (lastPv[name] === pv) continue;
+            lastPv[name] = pv;
+            visit(pv, name);
+          }
+        }
+      }
+    };
+    forEachDependedName((_pv, name) => { rdepStart[name + 1]!++; });
+    for (let i = 0; i < nameCount; i++) rdepStart[i + 1]! += rdepStart[i]!;
+    const rdepPv = new Int32Array(rdepStart[nameCount]!);
+    const rfill = rdepStart.slice(0, nameCount);
+    forEachDependedName((pv, name) => { rdepPv[rfill[name]!++] = pv; });
+
     const flags = this.pvFlags.a.slice(0, n);
     const essential: number[] = [];
     const required: number[] = [];
@@ -538,7 +563,7 @@ export class UniverseBuilder {
       overridden: this.overridden,
       relStart, clauseStart, clauseAtoms,
       atomCount: na, atomName: aName.slice(0, na), atomOp: this.atomOp.a.slice(0, na), atomVersion: aVersion.slice(0, na), atomArch: this.atomArch.a.slice(0, na),
-      nameVersionStart, nameVersionPv, provStart, provPv, provVersion,
+      nameVersionStart, nameVersionPv, provStart, provPv, provVersion, rdepStart, rdepPv,
       essential: Int32Array.from(essential), required: Int32Array.from(required),
     };
     return new Universe(data);

@@ -2,8 +2,8 @@
  * A universe from a CUDF document: its packages (scheme `cudf`, CUDF provides semantics, keep),
  * its installed state, and its request kept as data for the resolver.
  */
-import { cudfToRecords, type CudfDocument, type CudfRequest } from '../kb/importers/cudf.js';
-import { RollwiseError } from '../shared/errors.js';
+import { cudfToRecords, type CudfDocument, type CudfRequest } from '../kb/index.js';
+import { RollwiseError } from '../shared/index.js';
 import { UniverseBuilder } from './builder.js';
 import { createInstalledState, type InstalledState } from './installed.js';
 import type { Universe } from './universe.js';

@@ -10,10 +10,10 @@
  * field is malformed; a structurally malformed stanza is re-scanned by the shared control
  * scanner, which throws the positioned error.
  */
-import { scanControl } from '../kb/importers/control.js';
-import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/relations.js';
-import { RollwiseError, type ErrorCode } from '../shared/errors.js';
-import { checkDebianVersion } from '../versions/debian.js';
+import { scanControl } from '../kb/index.js';
+import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/index.js';
+import { RollwiseError, type ErrorCode } from '../shared/index.js';
+import { checkDebianVersion } from '../versions/index.js';
 import type { LayerSpec, UniverseBuilder } from './builder.js';
 import { StringTable } from './strings.js';
 import { MA, PV_ESSENTIAL, PV_REQUIRED, REL } from './universe.js';

@@ -3,11 +3,11 @@
  * builder: the control scanner finds the fields, the relation parser fills a reused scratch, and
  * the builder interns it. No PackageRecord objects are created.
  */
-import { F, scanControl, scanControlStream, type ControlStanza } from '../kb/importers/control.js';
-import { StanzaReader } from '../kb/importers/debian.js';
-import { readDecompressed, streamDecompressed } from '../kb/importers/io.js';
-import { isInstalledStatus, loadDpkgStatus } from '../kb/importers/dpkg-status.js';
-import type { ErrorCode } from '../shared/errors.js';
+import { F, scanControl, scanControlStream, type ControlStanza } from '../kb/index.js';
+import { StanzaReader } from '../kb/index.js';
+import { readDecompressed, streamDecompressed } from '../kb/index.js';
+import { isInstalledStatus, loadDpkgStatus } from '../kb/index.js';
+import type { ErrorCode } from '../shared/index.js';
 import { indexLayerName } from '../kb/index.js';
 import { UniverseBuilder, type LayerSpec } from './builder.js';
 import { addDebianPackagesFast } from './debian-fast.js';

@@ -34,7 +34,9 @@
  *   atomOp[a] (OP codes: 0 none, 1 <<, 2 <=, 3 =, 4 >=, 5 >>, 6 !=), atomVersion[a] (version id or
  *   -1), atomArch[a] (ARCHQ: 0 none, 1 any, 2 native/host arch, ≥3 another architecture);
  * - versionsOf(nameId): nameVersionPv CSR, newest first by the name's scheme;
- * - who provides X: provPv/provVersion CSR by name id, built once in build().
+ * - who provides X: provPv/provVersion CSR by name id, built once in build();
+ * - who depends on X: rdepPv CSR by name id (Depends and Pre-Depends, any alternative), built once
+ *   in build(), for impact analysis (dependentsOf).
  *
  * API for the resolver (see Universe in ./universe.ts):
  *   nameId(name) → id or -1; nameOf(id); isReal(id); versionsOf(id) → pvs newest first;
@@ -43,7 +45,7 @@
  *   clauseRange(pv, kind) / clauseAtomsOf(clause) / clausesOf(pv, kind) / atomsOf(pv, kind);
  *   candidates(atom) → pvs satisfying it (Debian semantics; cached), candidatesFor(PackageAtom) for
  *   request atoms; conflictsOf(pv) / breaksOf(pv) → pvs (expanded, self excluded, cached);
- *   providersOf(nameId); essential() / required() → pvs; formatAtom(atom), atomToPackageAtom(atom).
+ *   providersOf(nameId); dependentsOf(nameId); essential() / required() → pvs; formatAtom(atom), atomToPackageAtom(atom).
  *
  * Semantics of candidates(atom): real versions of the name satisfying the constraint (newest
  * first), then providers. An unversioned `Provides: x` satisfies only unversioned atoms on x;

@@ -3,9 +3,9 @@
  * Build the universe with the host's status as a `fill` layer (addInstalledLayer) so installed
  * versions missing from the archive still get pvs, then map the status with createInstalledState.
  */
-import type { InstalledRecord } from '../kb/model.js';
+import type { InstalledRecord } from '../kb/index.js';
 import type { UniverseBuilder } from './builder.js';
-import { isInstalledStatus } from '../kb/importers/dpkg-status.js';
+import { isInstalledStatus } from '../kb/index.js';
 import type { Universe } from './universe.js';
 
 export interface InstalledEntry {

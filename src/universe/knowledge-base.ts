@@ -13,7 +13,7 @@
  * go into the first build; otherwise `withFill` builds once more from the same inputs (the
  * decompressed index bytes are kept, so only parsing is repeated).
  */
-import { isRollwiseError } from '../shared/errors.js';
+import { isRollwiseError } from '../shared/index.js';
 import {
   createProblem, loadKnowledgeBase, readDecompressed,
   type Alternatives, type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type LoadOptions,

@@ -1,7 +1,7 @@
 /**
  * The read-only universe: see the design note in ./index.ts.
  */
-import type { PackageAtom, Provenance, SchemeName } from '../kb/model.js';
+import type { PackageAtom, Provenance, SchemeName } from '../kb/index.js';
 import { getScheme, opCode, opOfCode, OP_NONE, relationHolds } from '../versions/index.js';
 import type { StringTable } from './strings.js';
 
@@ -90,6 +90,8 @@ export interface UniverseData {
   nameVersionPv: Int32Array;
   provStart: Int32Array;
   provPv: Int32Array;
+  rdepStart: Int32Array;
+  rdepPv: Int32Array;
   provVersion: Int32Array;
   essential: Int32Array;
   required: Int32Array;
@@ -135,6 +137,9 @@ export class Universe {
   readonly atomArch: Int32Array;
   readonly nameVersionStart: Int32Array;
   readonly nameVersionPv: Int32Array;
+  /** Package versions whose Depends or Pre-Depends name n (in some alternative): rdepPv[rdepStart[n] .. rdepStart[n+1]]. */
+  readonly rdepStart: Int32Array;
+  readonly rdepPv: Int32Array;
   /** Providers of name n: provPv[provStart[n] .. provStart[n+1]], with the provided version id in provVersion (-1 none). */
   readonly provStart: Int32Array;
   readonly provPv: Int32Array;
@@ -186,6 +191,8 @@ export class Universe {
     this.nameVersionPv = d.nameVersionPv;
     this.provStart = d.provStart;
     this.provPv = d.provPv;
+    this.rdepStart = d.rdepStart;
+    this.rdepPv = d.rdepPv;
     this.provVersion = d.provVersion;
     this.essentialPvs = d.essential;
     this.requiredPvs = d.required;
@@ -475,6 +482,16 @@ export class Universe {
     let c = this.breakCache[pv];
     if (c === undefined) { c = this.expand(pv, REL.breaks); this.breakCache[pv] = c; }
     return c;
+  }
+
+  /**
+   * Who depends on a name: the package versions whose Depends or Pre-Depends mention it in some
+   * alternative, whatever the version constraint (ascending pv order). A virtual name's
+   * dependents are its own; add those of the names a package provides to follow Provides.
+   */
+  dependentsOf(nameId: number): Int32Array {
+    if (nameId < 0 || nameId >= this.nameCount) return EMPTY;
+    return this.rdepPv.subarray(this.rdepStart[nameId]!, this.rdepStart[nameId + 1]!);
   }
 
   /** Providers of a name: [pv, provided version id or -1] pairs as two parallel views. */

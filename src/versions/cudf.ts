@@ -2,7 +2,7 @@
  * CUDF versions: positive integers (CUDF 2.0 `posint`), written without sign or leading zeros and
  * at most Number.MAX_SAFE_INTEGER so they fit the universe's integer arrays.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 
 export const MIN_CUDF_VERSION = '1';
 

@@ -11,7 +11,7 @@
  * `compareDebian` is on the hot path of the universe and the solver: it works on index ranges of
  * the two strings and allocates nothing.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import { parseOperator, relationHolds } from './relation.js';
 
 export interface DebianVersion {

@@ -3,7 +3,7 @@
  * and `+ - .`, starting with a letter or digit. Host drivers call assertPackageName on every name
  * before it reaches a command line, so a hostile name (`-o`, `x;rm`, `$(...)`) never gets there.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 
 const PACKAGE_NAME_RE = /^[a-z0-9][a-z0-9+.-]+$/;
 

@@ -11,7 +11,7 @@
  *
  * Versions passed to the factories are validated (RW_BAD_VERSION); `contains` expects a valid one.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import type { VersionScheme } from './scheme.js';
 import { parseOperator, readOperator, type RelationOp } from './relation.js';
 

@@ -8,7 +8,6 @@
  * deprecated ... meaning `<=` and `>=`"); so does every Rollwise parser, and where a person typed
  * them the parser says so (a warning), because most people expect `<` to be strict.
  */
-import type { VersionScheme } from './scheme.js';
 
 export type RelationOp = '<<' | '<=' | '=' | '>=' | '>>' | '!=';
 
@@ -102,7 +101,7 @@ export function relationHolds(cmp: number, op: RelationOp): boolean {
   }
 }
 
-/** Does `version op bound` hold in `scheme`'s order? The one relation check of every layer. */
-export function satisfiesRelation(scheme: VersionScheme, version: string, op: RelationOp, bound: string): boolean {
+/** Does `version op bound` hold in `scheme`'s order (a VersionScheme of ./scheme.ts)? The one relation check of every layer. */
+export function satisfiesRelation(scheme: { compare(a: string, b: string): number }, version: string, op: RelationOp, bound: string): boolean {
   return relationHolds(version === bound ? 0 : scheme.compare(version, bound), op);
 }

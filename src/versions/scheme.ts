@@ -3,7 +3,7 @@
  * versions (`semver`, the organisation's own packages) and CUDF (`cudf`, positive integers).
  * The range algebra and the `version` commands work on any of them through this interface.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import { checkCudfVersion, compareCudf, MIN_CUDF_VERSION, parseCudfVersion } from './cudf.js';
 import { checkDebianVersion, compareDebian, parseDebianVersion } from './debian.js';
 import { checkSemver, compareSemver, MIN_SEMVER, nextSemver, parseSemver } from './semver.js';

@@ -5,7 +5,7 @@
  * by the order, as the specification says.
  */
 import semver from 'semver';
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 
 export interface SemanticVersion {
   major: number;

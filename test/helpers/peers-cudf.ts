@@ -22,8 +22,7 @@
  * one-version rule hit the provider too: such collisions are counted in `collisions` (tests
  * assert none).
  */
-import type { Alternatives, PackageAtom, PackageRecord } from '../../src/kb/model.js';
-import { writeCudf, type CudfDocument, type CudfPackage } from '../../src/kb/importers/cudf.js';
+import { writeCudf, type Alternatives, type CudfDocument, type CudfPackage, type PackageAtom, type PackageRecord } from '../../src/kb/index.js';
 import { compareDebian, relationHolds } from '../../src/versions/index.js';
 
 export interface CudfFromDebianRequest {

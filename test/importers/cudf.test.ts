@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { installedOf, loadCudf, parseCudf, writeCudf, writeCudfSolution } from '../../src/kb/importers/index.js';
-import { RollwiseError } from '../../src/shared/errors.js';
+import { installedOf, loadCudf, parseCudf, writeCudf, writeCudfSolution } from '../../src/kb/index.js';
+import { RollwiseError } from '../../src/shared/index.js';
 import { createCudfUniverse, REL } from '../../src/universe/index.js';
 
 const PROBLEM = new URL('../fixtures/debian/problem.cudf', import.meta.url).pathname;

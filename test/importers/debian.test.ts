@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decompressedSizeHint, loadDebianIndex, parseDebianPackages, readDecompressed, streamDebianIndex } from '../../src/kb/importers/index.js';
-import type { PackageRecord } from '../../src/kb/model.js';
-import { RollwiseError } from '../../src/shared/errors.js';
+import { decompressedSizeHint, loadDebianIndex, parseDebianPackages, readDecompressed, streamDebianIndex } from '../../src/kb/index.js';
+import type { PackageRecord } from '../../src/kb/index.js';
+import { RollwiseError } from '../../src/shared/index.js';
 
 const FIXTURE = new URL('../fixtures/debian/Packages', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rw-importers-'));
@@ -117,6 +117,23 @@ describe('compressed and streamed indexes', () => {
       expect(await decompressedSizeHint(p)).toBe(plain.length);
       expect((await readDecompressed(p)).equals(plain)).toBe(true);
     }
+  });
+
+  it('reads apt\'s lz4-compressed lists (/var/lib/apt/lists/*.lz4) too, detected by content', async () => {
+    try {
+      execFileSync('lz4', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('the lz4 program is missing: apt-get install lz4');
+    }
+    const plain = readFileSync(FIXTURE);
+    const lz4 = join(dir, 'deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4');
+    writeFileSync(lz4, execFileSync('lz4', ['-zc'], { input: plain }));
+    const strip = (rs: PackageRecord[]): unknown => rs.map((r) => ({ ...r, provenance: undefined }));
+    expect(strip((await loadDebianIndex(lz4)).records)).toEqual(strip(parseDebianPackages(plain, FIXTURE).records));
+    expect((await readDecompressed(lz4)).equals(plain)).toBe(true);
+    const bad = join(dir, 'bad.lz4');
+    writeFileSync(bad, Buffer.from([0x04, 0x22, 0x4d, 0x18, 1, 2, 3]));
+    await expect(loadDebianIndex(bad)).rejects.toMatchObject({ code: 'RW_IO', message: expect.stringContaining('lz4 exited') });
   });
 
   it('streams batches that add up to the whole index', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isInstalledStatus, loadDpkgStatus, parseDpkgStatus } from '../../src/kb/importers/index.js';
-import { RollwiseError } from '../../src/shared/errors.js';
+import { isInstalledStatus, loadDpkgStatus, parseDpkgStatus } from '../../src/kb/index.js';
+import { RollwiseError } from '../../src/shared/index.js';
 import { addInstalledLayer, createInstalledState, createUniverseBuilder, addDebianPackagesFast, REL } from '../../src/universe/index.js';
 
 const STATUS = new URL('../fixtures/debian/status', import.meta.url).pathname;

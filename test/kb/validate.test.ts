@@ -128,6 +128,37 @@ describe('checks beyond the schema', () => {
     expect(brief(kb.problems)).toEqual(['a.yaml:11:13 RW_KB_MIGRATION', 'a.yaml:17:19 RW_KB_MISSING_FILE', 'a.yaml:22:27 RW_KB_MIGRATION']);
   });
 
+  it('migration scripts must be inside the knowledge base\'s folder; config file paths are absolute without . or ..', async () => {
+    const kb = await check({
+      'a.yaml': `${HEADER()}packages:
+  - name: app
+    versions:
+      - version: "1.0"
+        migrations:
+          - id: m1
+            database: db
+            up: ../../etc/shadow
+            irreversible: true
+          - id: m2
+            database: db
+            up: /etc/passwd
+            irreversible: true
+          - id: m3
+            database: db
+            up: sub/m3.sql
+            irreversible: true
+configFiles:
+  - path: /etc/app/../../root/.ssh/id_rsa
+    package: app
+  - path: /etc/app/app.conf
+    package: app
+`,
+      'sub/m3.sql': 'SELECT 1;\n',
+    });
+    expect(brief(kb.problems)).toEqual(['a.yaml:13:17 RW_KB_INVALID_VALUE', 'a.yaml:17:17 RW_KB_INVALID_VALUE', 'a.yaml:24:11 RW_KB_INVALID_VALUE']);
+    expect(kb.problems[0]!.message).toMatch(/outside the knowledge base's folder/);
+  });
+
   it('service dependency cycles, restart without a method, metric without a threshold', async () => {
     const kb = await check({
       's.yaml': `${HEADER()}services:

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadDebianIndex, parseDebianPackages } from '../../src/kb/importers/index.js';
-import { RollwiseError } from '../../src/shared/errors.js';
+import { loadDebianIndex, parseDebianPackages } from '../../src/kb/index.js';
+import { RollwiseError } from '../../src/shared/index.js';
 import { addDebianPackagesFast, createUniverse, createUniverseBuilder, loadDebianUniverse, REL, type Universe } from '../../src/universe/index.js';
 
 const INDEX = new URL('../../../shared/data/debian/bookworm-main-amd64.Packages.xz', import.meta.url).pathname;

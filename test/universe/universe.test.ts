@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseDebianPackages } from '../../src/kb/importers/index.js';
-import { createEmptyRecord, type PackageRecord } from '../../src/kb/model.js';
+import { parseDebianPackages } from '../../src/kb/index.js';
+import { createEmptyRecord, type PackageRecord } from '../../src/kb/index.js';
 import {
   addDebianPackagesFast, createInstalledState, createUniverse, createUniverseBuilder, REL, type Universe,
 } from '../../src/universe/index.js';
@@ -130,6 +130,33 @@ describe('essential, required, relations layout', () => {
     expect(names(u, u.providersOf(mta).pvs)).toEqual(['postfix 3.7.11-0+deb12u1', 'exim4-daemon-light 4.96-15+deb12u5']);
     expect(u.isReal(u.nameId('libc6'))).toBe(true);
     expect(u.stats()).toMatchObject({ packages: 12, layers: 1, essential: 1 });
+  });
+});
+
+describe('who depends on X', () => {
+  it('lists every version whose Depends or Pre-Depends name X in some alternative, once, whatever the constraint', () => {
+    const u = createUniverse([
+      rec('libssl3', '3.0.11-1'),
+      rec('curl', '7.88', { depends: [[{ name: 'libssl3', op: '>=', version: '3.0' }], [{ name: 'libssl3' }]] }),
+      rec('wget', '1.21', { preDepends: [[{ name: 'gnutls' }, { name: 'libssl3' }]] }),
+      rec('nginx', '1.22', { recommends: [[{ name: 'libssl3' }]], conflicts: [{ name: 'libssl3', op: '<<', version: '3' }] }),
+      rec('mta-user', '1', { depends: [[{ name: 'mail-transport-agent' }]] }),
+      rec('postfix', '3.7', { provides: [{ name: 'mail-transport-agent' }] }),
+    ]);
+    expect(names(u, u.dependentsOf(u.nameId('libssl3')))).toEqual(['curl 7.88', 'wget 1.21']);
+    expect(names(u, u.dependentsOf(u.nameId('mail-transport-agent')))).toEqual(['mta-user 1']);
+    expect(names(u, u.dependentsOf(u.nameId('postfix')))).toEqual([]);
+    expect(names(u, u.dependentsOf(-1))).toEqual([]);
+  });
+
+  it('agrees with a scan of the records on a real index', () => {
+    const u = fixtureUniverse();
+    const { records } = parseDebianPackages(readFileSync(FIXTURE), FIXTURE);
+    for (let id = 0; id < u.nameCount; id++) {
+      const name = u.nameOf(id);
+      const expected = records.filter((r) => [...r.depends, ...r.preDepends].some((c) => c.some((a) => a.name === name))).map((r) => `${r.name} ${r.version}`).sort();
+      expect(names(u, u.dependentsOf(id)).sort(), name).toEqual(expected);
+    }
   });
 });
 

@@ -3,8 +3,9 @@
  * `register(program)`; this file only wires them and renders errors by code.
  */
 import { Command, CommanderError } from 'commander';
-import { isRollwiseError } from '../../shared/errors.js';
+import { isRollwiseError } from '../../shared/index.js';
 import { commandModules } from './commands/index.js';
+import { guardStream } from './terminal.js';
 
 export function createProgram(): Command {
   const program = new Command();
@@ -33,6 +34,8 @@ export function createProgram(): Command {
 
 /** Runs the CLI and returns the exit status (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
+  guardStream(process.stdout);
+  guardStream(process.stderr);
   const program = createProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -35,3 +35,28 @@ export function warn(message: string): void {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/**
+ * Everything the CLI prints passes here: control characters from files, hosts and people (escape
+ * sequences that could retitle, move or clear the terminal) are shown escaped. Kept as they are:
+ * newline, tab, and the two sequences the CLI itself writes (SGR colours `ESC[…m`, and the
+ * progress line's `\r ESC[2K`), which cannot do more than colour text or clear one line.
+ */
+export function escapeForTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\r\x1b\[2K|\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) => {
+    if (m.length > 1) return m;
+    return `\\x${m.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+const GUARDED = Symbol('rollwise.guarded');
+
+/** Makes a stream's write() escape control characters (see escapeForTerminal); once per stream. */
+export function guardStream(stream: NodeJS.WriteStream): void {
+  const s = stream as NodeJS.WriteStream & { [GUARDED]?: true };
+  if (s[GUARDED]) return;
+  s[GUARDED] = true;
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? escapeForTerminal(chunk) : chunk, ...rest)) as typeof stream.write;
+}

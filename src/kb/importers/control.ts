@@ -9,7 +9,7 @@
  *
  * One ControlStanza object is reused for every stanza: consumers must copy what they keep.
  */
-import { RollwiseError, type ErrorCode } from '../../shared/errors.js';
+import { RollwiseError, type ErrorCode } from '../../shared/index.js';
 
 /** Field codes of the fields consumers read. Other fields are scanned past but not indexed. */
 export const F = {

@@ -10,7 +10,7 @@
  * request properties declared in the preamble (`property: name: type = [default], ...`).
  */
 import { readFile } from 'node:fs/promises';
-import { RollwiseError } from '../../shared/errors.js';
+import { RollwiseError } from '../../shared/index.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision, RelationOp } from '../model.js';
 
 export type CudfKeep = 'version' | 'package' | 'feature' | 'none';

@@ -7,8 +7,8 @@
  * faster path over the same scanner and relation parser that skips the records entirely
  * (src/universe/debian.ts).
  */
-import { RollwiseError, type ErrorCode } from '../../shared/errors.js';
-import { checkDebianVersion } from '../../versions/debian.js';
+import { RollwiseError, type ErrorCode } from '../../shared/index.js';
+import { checkDebianVersion } from '../../versions/index.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision } from '../model.js';
 import { F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
 import { streamDecompressed } from './io.js';

@@ -3,7 +3,7 @@
  * each package's status triple, its conffiles (path, md5, obsolete) and its relations.
  */
 import { readFile } from 'node:fs/promises';
-import { RollwiseError } from '../../shared/errors.js';
+import { RollwiseError } from '../../shared/index.js';
 import type { InstalledRecord, Provenance } from '../model.js';
 import { F, scanControl } from './control.js';
 import { StanzaReader } from './debian.js';

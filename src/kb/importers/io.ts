@@ -1,22 +1,24 @@
 /**
- * Reading possibly compressed index files as streams of bytes: plain, gzip (zlib) or xz
- * (`xz -dc` spawned with an argument array, its stdout streamed). The format is detected from
- * the file's first bytes, not its name.
+ * Reading possibly compressed index files as streams of bytes: plain, gzip (zlib), xz or lz4
+ * (`xz -dc` / `lz4 -dc` spawned with an argument array, stdout streamed; apt keeps its lists as
+ * .lz4 in /var/lib/apt/lists). The format is detected from the file's first bytes, not its name.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { RollwiseError } from '../../shared/errors.js';
+import { RollwiseError, excerpt } from '../../shared/index.js';
 
-export type Compression = 'none' | 'gzip' | 'xz';
+export type Compression = 'none' | 'gzip' | 'xz' | 'lz4';
 
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+/** LZ4 frame format (what `lz4` and apt write). */
+const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
 
 function ioError(path: string, e: unknown): RollwiseError {
   const err = e as NodeJS.ErrnoException;
   const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : (err.message ?? String(e));
-  return new RollwiseError('RW_IO', `cannot read ${path}: ${why}`, { cause: e });
+  return new RollwiseError('RW_IO', `cannot read ${path}: ${why}`, { cause: e, hint: 'check the path and its permissions' });
 }
 
 /** Detect the compression of a file from its magic bytes. */
@@ -32,6 +34,7 @@ export async function detectCompression(path: string): Promise<Compression> {
     const { bytesRead } = await fh.read(head, 0, 6, 0);
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
     if (bytesRead >= 6 && XZ_MAGIC.every((b, i) => head[i] === b)) return 'xz';
+    if (bytesRead >= 4 && LZ4_MAGIC.every((b, i) => head[i] === b)) return 'lz4';
     return 'none';
   } catch (e) {
     throw ioError(path, e);
@@ -43,8 +46,8 @@ export async function detectCompression(path: string): Promise<Compression> {
 /** The decompressed bytes of a file, chunk by chunk. */
 export async function* streamDecompressed(path: string): AsyncGenerator<Buffer> {
   const kind = await detectCompression(path);
-  if (kind === 'xz') {
-    yield* streamXz(path);
+  if (kind === 'xz' || kind === 'lz4') {
+    yield* streamTool(path, TOOLS[kind]);
     return;
   }
   const raw = createReadStream(path);
@@ -60,8 +63,14 @@ export async function* streamDecompressed(path: string): AsyncGenerator<Buffer> 
   }
 }
 
-async function* streamXz(path: string): AsyncGenerator<Buffer> {
-  const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The decompressing programs, and the Debian package each comes from. */
+const TOOLS = {
+  xz: { program: 'xz', package: 'xz-utils' },
+  lz4: { program: 'lz4', package: 'lz4' },
+} as const;
+
+async function* streamTool(path: string, tool: { program: string; package: string }): AsyncGenerator<Buffer> {
+  const child = spawn(tool.program, ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let spawnError: NodeJS.ErrnoException | undefined;
   const stderr: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
@@ -77,13 +86,13 @@ async function* streamXz(path: string): AsyncGenerator<Buffer> {
   const code = await exited;
   if (spawnError) {
     if (spawnError.code === 'ENOENT') {
-      throw new RollwiseError('RW_IO', `cannot decompress ${path}: the xz program is not installed`, { hint: 'apt-get install xz-utils' });
+      throw new RollwiseError('RW_IO', `cannot decompress ${path}: the ${tool.program} program is not installed`, { hint: `apt-get install ${tool.package}` });
     }
     throw ioError(path, spawnError);
   }
   if (code !== 0) {
     const msg = Buffer.concat(stderr).toString('utf8').trim().split('\n')[0] ?? '';
-    throw new RollwiseError('RW_IO', `cannot decompress ${path}: xz exited with status ${code}${msg ? `: ${msg}` : ''}`, { hint: 'the file is not a valid xz stream' });
+    throw new RollwiseError('RW_IO', `cannot decompress ${path}: ${tool.program} exited with status ${code}${msg ? `: ${excerpt(msg, 120)}` : ''}`, { hint: `the file is not a valid ${tool.program} stream` });
   }
 }
 
@@ -107,6 +116,7 @@ export async function decompressedSizeHint(path: string): Promise<number | undef
         await fh.close();
       }
     }
+    if (kind === 'lz4') return undefined;
     const out = await new Promise<string>((resolve) => {
       execFile('xz', ['--robot', '--list', '--', path], { encoding: 'utf8' }, (err, stdout) => resolve(err ? '' : stdout));
     });

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { collect } from '../terminal.js';
-import { RollwiseError } from '../../../shared/errors.js';
+import { RollwiseError } from '../../../shared/index.js';
 import {
   computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
   type KbProblem, type KnowledgeBase, type LoadOptions, type PackageView, type Fact, type KbService, type Provenance,

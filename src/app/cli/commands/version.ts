@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { RollwiseError } from '../../../shared/errors.js';
+import { RollwiseError } from '../../../shared/index.js';
 import { getScheme, parseOperator, satisfiesRelation, SCHEME_NAMES, type VersionScheme } from '../../../versions/index.js';
 
 function schemeOption(): Option {
