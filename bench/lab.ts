@@ -38,14 +38,14 @@ try {
   for (const h of plain.hosts.slice(0, HOSTS / 2)) {
     const d = createDirectoryRootDriver({ root: h.root, name: h.name });
     const t = performance.now();
-    const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', version: '1.0' }] });
+    const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] });
     if (o.status !== 'succeeded') throw new Error(`install failed on ${h.name}`);
     seq.push(since(t));
   }
   t0 = performance.now();
   await Promise.all(
     plain.hosts.slice(HOSTS / 2).map((h) =>
-      createDirectoryRootDriver({ root: h.root, name: h.name }).apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', version: '1.0' }] }),
+      createDirectoryRootDriver({ root: h.root, name: h.name }).apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] }),
     ),
   );
   const parallelHalf = since(t0);
@@ -73,10 +73,10 @@ try {
   for (const h of net.hosts.slice(0, 5)) {
     const d = createSshDriver({ name: h.name, ssh: net.sshOptionsFor(h), root: h.root });
     let t = performance.now();
-    const a = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', version: '1.0' }] });
+    const a = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] });
     sshFirst.push(since(t));
     t = performance.now();
-    const b = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'upgrade', version: '2.0' }] });
+    const b = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'upgrade', to: '2.0' }] });
     sshNext.push(since(t));
     if (a.status !== 'succeeded' || b.status !== 'succeeded') throw new Error(`ssh install failed on ${h.name}`);
   }

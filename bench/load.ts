@@ -36,7 +36,7 @@ function arg(name: string): string | undefined {
 }
 
 async function child(indexPath: string, rawPath: string, withRecords: boolean): Promise<void> {
-  const { readDecompressed, loadDebianIndex } = await import('../src/kb/importers/index.js');
+  const { readDecompressed, loadDebianIndex } = await import('../src/kb/index.js');
   const { createUniverseBuilder, addDebianPackagesFast } = await import('../src/universe/index.js');
   const peak = (): number => process.resourceUsage().maxRSS / 1024;
   const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };

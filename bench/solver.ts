@@ -48,7 +48,7 @@ interface ChildResult {
 
 async function runChild(spec: Spec): Promise<void> {
   const { UniverseBuilder, addDebianPackagesFast, addInstalledLayer, createInstalledState } = await import('../src/universe/index.js');
-  const { parseDpkgStatus } = await import('../src/kb/importers/dpkg-status.js');
+  const { parseDpkgStatus } = await import('../src/kb/index.js');
   const { createUniverseProblem, checkInstallable, solveRequest, parseRequestSpec } = await import('../src/solver/index.js');
   const t0 = performance.now();
   const builder = new UniverseBuilder();
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const Table = (await import('cli-table3')).default;
   const peers = await import('../test/helpers/peers.js');
   const { createCudfFromDebian } = await import('../test/helpers/peers-cudf.js');
-  const { parseDebianPackages } = await import('../src/kb/importers/debian.js');
+  const { parseDebianPackages } = await import('../src/kb/index.js');
 
   console.log(`bench:solver — ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine: figures are upper bounds)`);
   const bookworm = peers.ensureBookwormPackages();

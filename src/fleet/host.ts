@@ -40,6 +40,11 @@ export interface Fleet {
 
 /** Host names: DNS-like labels (letters, digits, `-`, `_`, `.`), not starting with `-`. */
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
-/** SSH destinations: a host name, an IPv4 address or a bracket-free IPv6 address. */
+/**
+ * SSH destinations: a host name, an IPv4 address or a bracket-free IPv6 address. The one pattern
+ * for inventories, `--ssh-host` and the ssh argument builder of src/hosts: never starts with `-`
+ * (ssh would read an option), no `%` (ssh tokens), `@`, `/`, whitespace or shell characters.
+ */
 export const SSH_HOST_PATTERN = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*)$/;
-export const SSH_USER_PATTERN = /^[a-z_][a-z0-9_.-]{0,31}$/;
+/** SSH user names (POSIX portable names plus upper case, as directory services use), at most 32 characters. */
+export const SSH_USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;

@@ -4,7 +4,6 @@ export * from './installed.js';
 export * from './conditions.js';
 export * from './host.js';
 export * from './inventory-yaml.js';
-export * from './local.js';
-export * from './ssh.js';
+export * from './collector.js';
 export * from './group.js';
 export * from './collect.js';

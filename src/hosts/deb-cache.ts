@@ -9,9 +9,9 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { RollwiseError } from '../shared/errors.js';
-import type { SnapshotPackage } from './snapshot.js';
-import type { PackageChange } from './steps.js';
+import { RollwiseError } from '../shared/index.js';
+import type { PackageChange } from '../solver/index.js';
+import type { SnapshotPackage } from '../planner/index.js';
 import { assertArchitecture, assertPackageName, assertPackageVersion } from './validate.js';
 
 export interface CachedDeb {

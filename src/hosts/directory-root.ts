@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import type { HostFacts } from '../fleet/index.js';
 import { assertArchitecture } from './validate.js';
 

@@ -11,16 +11,17 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isRollwiseError, type ErrorCode } from '../shared/errors.js';
+import { isRollwiseError, RollwiseError, type ErrorCode } from '../shared/index.js';
 import { compareDebian } from '../versions/index.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
 import { aptConfigPath, factsFilePath } from './directory-root.js';
 import { createLocalRunner, type CommandRunner, type RunOptions, type RunResult } from './runner.js';
-import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl, type ServiceState } from './services.js';
-import type { Snapshot, SnapshotDatabase, SnapshotFile, SnapshotPackage, SnapshotSpec } from './snapshot.js';
-import type { DatabaseRef, FileState, PackageChange, PackageDelta, Step, StepFailure, StepOutcome } from './steps.js';
+import type { PackageChange } from '../solver/index.js';
+import type {
+  DatabaseRef, FileState, PackageDelta, ServiceState, Snapshot, SnapshotDatabase, SnapshotFile, SnapshotPackage, SnapshotSpec, Step, StepFailure, StepOutcome,
+} from '../planner/index.js';
+import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl } from './services.js';
 import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName } from './validate.js';
-import { RollwiseError } from '../shared/errors.js';
 
 export type HostTarget = { kind: 'system' } | { kind: 'root'; root: string };
 
@@ -77,9 +78,10 @@ export function validateStep(step: Step): void {
         assertPackageName(c.name);
         if (c.architecture !== undefined) assertArchitecture(c.architecture);
         if (!['install', 'upgrade', 'downgrade', 'remove', 'purge'].includes(c.action)) throw new RollwiseError('RW_HOST', `unknown package action ${JSON.stringify(c.action)}`);
+        if (c.from !== undefined) assertPackageVersion(c.from);
         if (c.action === 'install' || c.action === 'upgrade' || c.action === 'downgrade') {
-          if (c.version === undefined) throw new RollwiseError('RW_BAD_VERSION', `${c.action} ${c.name} needs an exact version`);
-          assertPackageVersion(c.version);
+          if (c.to === undefined) throw new RollwiseError('RW_BAD_VERSION', `${c.action} ${c.name} needs an exact version`);
+          assertPackageVersion(c.to);
           if (c.debPath !== undefined) {
             assertHostPath(c.debPath);
             if (!c.debPath.endsWith('.deb')) throw new RollwiseError('RW_BAD_NAME', `${JSON.stringify(c.debPath)} is not a .deb file`);
@@ -356,7 +358,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     const qualified = c.architecture ? `${c.name}:${c.architecture}` : c.name;
     if (c.action === 'remove' || c.action === 'purge') return `${qualified}-`;
     if (c.debPath) return uploaded.get(c.debPath) ?? c.debPath;
-    return `${qualified}=${c.version!}`;
+    return `${qualified}=${c.to!}`;
   }
 
   function deltas(before: SnapshotPackage[], after: SnapshotPackage[]): PackageDelta[] {
@@ -424,8 +426,8 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       if (c.action === 'remove' || c.action === 'purge') {
         if (p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n') wrong.push(`${c.name} is still ${p.status} ${p.version}`);
         if (c.action === 'purge' && p && p.status.charAt(1) === 'c') wrong.push(`${c.name} still has config files`);
-      } else if (!p || compareDebian(p.version, c.version!) !== 0 || p.status !== 'ii') {
-        wrong.push(`${c.name} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.version}`);
+      } else if (!p || compareDebian(p.version, c.to!) !== 0 || p.status !== 'ii') {
+        wrong.push(`${c.name} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.to}`);
       }
     }
     if (wrong.length > 0) return { ok: false, failure: { kind: 'precondition', message: `after apt-get: ${wrong.join('; ')}` }, packages: packages ?? [] };

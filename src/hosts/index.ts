@@ -1,11 +1,10 @@
 // Public surface of the hosts layer (see docs/ARCHITECTURE.md).
-export * from './steps.js';
 export * from './runner.js';
 export * from './quote.js';
 export * from './validate.js';
 export * from './services.js';
-export * from './snapshot.js';
 export * from './directory-root.js';
 export * from './driver.js';
 export * from './ssh.js';
 export * from './deb-cache.js';
+export * from './collect.js';

@@ -15,12 +15,23 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Working directory (local runners only). */
   cwd?: string;
+  /**
+   * Most bytes kept of stdout and of stderr each (default DEFAULT_MAX_OUTPUT_BYTES). A command that
+   * writes more is never allowed to grow memory without bound; what happens to it is `onOversizedOutput`.
+   */
+  maxOutputBytes?: number;
+  /**
+   * `truncate` (default): keep the first bytes and let the command finish (an apt run must not be
+   * killed half-way because it was chatty). `kill`: stop it at once; for read-only commands whose
+   * answer is useless when cut.
+   */
+  onOversizedOutput?: 'truncate' | 'kill';
 }
 
 export type RunResult =
-  | { kind: 'exited'; exitCode: number; stdout: string; stderr: string; durationMs: number }
+  | { kind: 'exited'; exitCode: number; stdout: string; stderr: string; durationMs: number; outputTruncated?: boolean }
   /** The process or the connection to the host went away: the command may or may not have run. */
-  | { kind: 'lost'; reason: string; stdout: string; stderr: string; durationMs: number }
+  | { kind: 'lost'; reason: string; stdout: string; stderr: string; durationMs: number; outputTruncated?: boolean }
   /** The program could not be started (not installed, not executable): nothing ran. */
   | { kind: 'not-started'; reason: string; durationMs: number };
 
@@ -37,7 +48,10 @@ export interface LocalRunnerOptions {
   baseEnv?: NodeJS.ProcessEnv;
 }
 
-const MAX_OUTPUT = 32 * 1024 * 1024;
+/** What a command may print per stream before it is cut (tool output such as apt's is far smaller). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+/** How long output may still arrive after the command exited before its pipes are closed. */
+const PIPE_GRACE_MS = 1000;
 
 /** Runs commands on this machine with child_process.spawn (argument arrays, no shell). */
 export function createLocalRunner(options: LocalRunnerOptions = {}): CommandRunner {
@@ -75,10 +89,12 @@ export function spawnCollect(
       resolve({ kind: 'not-started', reason: (e as Error).message, durationMs: elapsed() });
       return;
     }
+    const limit = Math.max(0, options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
     let errLen = 0;
+    let truncated = false;
     let timedOut = false;
     let settled = false;
     const timer =
@@ -88,12 +104,20 @@ export function spawnCollect(
             child.kill('SIGKILL');
           }, options.timeoutMs)
         : undefined;
+    // Keeps at most `limit` bytes of a stream (a chunk is cut, never kept whole past the limit).
+    const keep = (chunks: Buffer[], had: number, b: Buffer): void => {
+      if (had < limit) chunks.push(had + b.length <= limit ? b : b.subarray(0, limit - had));
+      if (had + b.length > limit && !truncated) {
+        truncated = true;
+        if (options.onOversizedOutput === 'kill') child.kill('SIGKILL');
+      }
+    };
     child.stdout.on('data', (b: Buffer) => {
-      if (outLen < MAX_OUTPUT) out.push(b);
+      keep(out, outLen, b);
       outLen += b.length;
     });
     child.stderr.on('data', (b: Buffer) => {
-      if (errLen < MAX_OUTPUT) err.push(b);
+      keep(err, errLen, b);
       errLen += b.length;
     });
     child.stdin.on('error', () => undefined);
@@ -103,22 +127,38 @@ export function spawnCollect(
       if (timer) clearTimeout(timer);
       resolve({ kind: 'not-started', reason: `${file}: ${e.code ?? e.message}`, durationMs: elapsed() });
     });
-    child.on('close', (code, signal) => {
+    // Settles on 'close' (all output read). A helper the command left behind (an ssh ProxyCommand's
+    // background reader) can hold the pipes open after the command exited: then settle a moment
+    // after the exit with what was read, instead of waiting for the helper.
+    let afterExit: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      afterExit = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(code, signal);
+      }, PIPE_GRACE_MS);
+    });
+    child.on('close', (code, signal) => settle(code, signal));
+    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
+      if (afterExit) clearTimeout(afterExit);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
-      if (timedOut) {
-        resolve({ kind: 'lost', reason: `timed out after ${options.timeoutMs} ms`, stdout, stderr, durationMs: elapsed() });
+      const cut = truncated ? { outputTruncated: true } : {};
+      if (truncated && options.onOversizedOutput === 'kill') {
+        resolve({ kind: 'lost', reason: `output larger than ${limit} bytes: stopped`, stdout, stderr, durationMs: elapsed(), ...cut });
+      } else if (timedOut) {
+        resolve({ kind: 'lost', reason: `timed out after ${options.timeoutMs} ms`, stdout, stderr, durationMs: elapsed(), ...cut });
       } else if (code === null) {
-        resolve({ kind: 'lost', reason: `killed by ${signal ?? 'a signal'}`, stdout, stderr, durationMs: elapsed() });
+        resolve({ kind: 'lost', reason: `killed by ${signal ?? 'a signal'}`, stdout, stderr, durationMs: elapsed(), ...cut });
       } else if (classify && classify(code, stderr) === 'lost') {
-        resolve({ kind: 'lost', reason: lastLine(stderr) || `exit status ${code}`, stdout, stderr, durationMs: elapsed() });
+        resolve({ kind: 'lost', reason: lastLine(stderr) || `exit status ${code}`, stdout, stderr, durationMs: elapsed(), ...cut });
       } else {
-        resolve({ kind: 'exited', exitCode: code, stdout, stderr, durationMs: elapsed() });
+        resolve({ kind: 'exited', exitCode: code, stdout, stderr, durationMs: elapsed(), ...cut });
       }
-    });
+    };
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });

@@ -7,21 +7,9 @@
  *   proof (see `settled`): the driver reads the status until it shows the change.
  * - systemd (`systemctl`): real hosts whose init is systemd.
  */
+import type { ServiceState } from '../planner/index.js';
 import type { RunResult } from './runner.js';
 import { assertHostPath, assertServiceName } from './validate.js';
-
-export type ServiceState =
-  /** Supervised and running. */
-  | 'running'
-  /** Known to the supervisor and not running (stopped, or failed). */
-  | 'stopped'
-  | 'failed'
-  /** No such service on the host. */
-  | 'absent'
-  /** The service directory exists but no supervisor watches it. */
-  | 'unsupervised'
-  /** The state could not be read. */
-  | 'unknown';
 
 export type ServiceAction = 'start' | 'stop' | 'restart';
 

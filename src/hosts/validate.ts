@@ -3,7 +3,7 @@
  * They run before any command is built, on every driver: a hostile name or version never
  * reaches a process. Package names and versions use the versions layer's grammar.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import { assertPackageName as assertName, isValidPackageName, parseDebianVersion } from '../versions/index.js';
 
 export { isValidPackageName };

@@ -182,6 +182,7 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
       problems.push(createProblem('RW_KB_IO', { file }, `cannot read: ${(e as Error).message}`));
       continue;
     }
+    // eslint-disable-next-line no-control-regex -- NUL (and U+FFFD, invalid UTF-8) is what is refused here
     const bad = text.search(/[\u0000\ufffd]/);
     if (bad >= 0) {
       // not a text file (or not UTF-8): say where, quote nothing (it may be a key or a binary)

@@ -171,6 +171,7 @@ export const KnownIssueSchema = z.strictObject({
 });
 
 export const ConfigFileSchema = z.strictObject({
+  // eslint-disable-next-line no-control-regex -- a NUL byte is refused in a host path
   path: z.string().regex(/^\/(?!.*(?:^|\/)\.\.?(?:\/|$))[^\s\u0000]*$/, 'an absolute path without . or .. segments').describe('absolute path on the host, without . or .. segments'),
   package: packageName.describe('package that ships or owns the file'),
   owner: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),

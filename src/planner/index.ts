@@ -6,3 +6,5 @@ export * from './plan.js';
 export * from './store-port.js';
 export * from './solver-adapter.js';
 export * from './lifecycle.js';
+export * from './steps.js';
+export * from './snapshot.js';

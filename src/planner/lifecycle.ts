@@ -6,7 +6,7 @@
  *   needs-review ──resolve──▶ (new version) … ──▶ ready ──approve──▶ approved
  *         └──────────── a later version makes the earlier one superseded ────────────┘
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import type { AppliedChoice, Plan, PlanInputs, PlanOrigin, PlanStatus } from './model.js';
 import type { PlanBody, ResolutionChoice } from './plan.js';
 

@@ -1,20 +1,13 @@
 /** The plan: pure data the planner produces, the store keeps and the CLI renders. */
 import type { FleetFinding, InstalledPackage, FactName } from '../fleet/index.js';
-import type { ExplanationFact, ResolutionEdit } from '../solver/index.js';
+import type { ChangeAction, ExplanationFact, PackageChange, ResolutionEdit } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 export type PlanStatus = 'needs-review' | 'ready' | 'approved' | 'superseded';
 export const PLAN_STATUSES: readonly PlanStatus[] = ['needs-review', 'ready', 'approved', 'superseded'];
 
-export type ChangeAction = 'install' | 'upgrade' | 'downgrade' | 'remove';
-
-export interface PlanChange {
-  action: ChangeAction;
-  name: string;
-  architecture?: string;
-  from?: string;
-  to?: string;
-}
+/** The actions a solve produces, which a plan's summary counts (a purge, from restore planning, counts as a removal). */
+export type SolvedAction = Exclude<ChangeAction, 'purge'>;
 
 export type EnvFindingKind = 'requirement-not-met' | 'requirement-unknown' | 'known-issue';
 
@@ -33,7 +26,7 @@ export interface EnvFinding {
 }
 
 export type GroupOutcome =
-  | { kind: 'transaction'; changes: PlanChange[] }
+  | { kind: 'transaction'; changes: PackageChange[] }
   | { kind: 'conflict'; conflict: string };
 
 /** A fact of a plan conflict: the solver's, or the planner's own (a removal nobody asked for, no answer in time). */
@@ -83,7 +76,7 @@ export interface PlanResolution {
   /** The edited request per group key; each was solved again and succeeded. */
   requests: Record<string, PlanRequest>;
   /** Changes the resolution leads to on the first group (a preview). */
-  preview: PlanChange[];
+  preview: PackageChange[];
 }
 
 export interface PlanConflict {
@@ -102,7 +95,7 @@ export interface PlanSummary {
   groupsInConflict: number;
   hostsReady: number;
   hostsInConflict: number;
-  changes: Record<ChangeAction, number>;
+  changes: Record<SolvedAction, number>;
   findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; unreachable: number };
 }
 

@@ -4,16 +4,17 @@
  * operator's chosen resolutions (edits to the request of the groups concerned) and re-solve those
  * groups, giving the body of the next plan version. Pure: the solver is passed in, nothing is stored.
  */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import {
   groupHosts, evaluateCondition,
   type Fleet, type FleetFinding, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
+import type { PackageChange } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 import { subjectOfFacts } from './subject.js';
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import type {
-  AppliedChoice, EnvFinding, Plan, PlanChange, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
+  AppliedChoice, EnvFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
 } from './model.js';
 
 export interface GroupSolveInput {
@@ -27,11 +28,11 @@ export interface SolvedResolution {
   edit: PlanResolutionEdit;
   /** The edited request (verified: solving it succeeded). */
   request: PlanRequest;
-  changes: PlanChange[];
+  changes: PackageChange[];
 }
 
 export type GroupSolveOutcome =
-  | { kind: 'solution'; changes: PlanChange[] }
+  | { kind: 'solution'; changes: PackageChange[] }
   | { kind: 'conflict'; explanation: PlanExplanation; resolutions: SolvedResolution[] };
 
 /** What the planner needs from the resolver (src/planner/solver-adapter.ts builds one over the real solver). */
@@ -53,10 +54,10 @@ export interface PlanDeploymentInput {
 
 const subjectOf = subjectOfFacts;
 
-function afterState(installed: InstalledPackage[], changes: PlanChange[]): Map<string, InstalledPackage> {
+function afterState(installed: InstalledPackage[], changes: PackageChange[]): Map<string, InstalledPackage> {
   const m = new Map(installed.map((p) => [p.name, p]));
   for (const c of changes) {
-    if (c.action === 'remove') m.delete(c.name);
+    if (c.action === 'remove' || c.action === 'purge') m.delete(c.name);
     else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? m.get(c.name)?.architecture ?? 'all' });
   }
   return m;
@@ -65,12 +66,12 @@ function afterState(installed: InstalledPackage[], changes: PlanChange[]): Map<s
 /** Environment findings of one group: requirements of the versions it installs, known issues of the packages it changes. */
 export function evaluateGroupEnvironment(
   group: { installed: InstalledPackage[]; facts: Partial<Record<FactName, string | number>> },
-  changes: PlanChange[],
+  changes: PackageChange[],
   rules: EnvironmentRules,
 ): EnvFinding[] {
   const findings: EnvFinding[] = [];
   const subject = subjectOf(group.facts);
-  const touched = new Map(changes.filter((c) => c.action !== 'remove').map((c) => [c.name, c]));
+  const touched = new Map(changes.filter((c) => c.action !== 'remove' && c.action !== 'purge').map((c) => [c.name, c]));
   for (const r of rules.requirements) {
     const c = touched.get(r.package);
     if (!c || (r.version !== undefined && c.to !== r.version)) continue;
@@ -156,7 +157,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
     if (g.outcome.kind === 'transaction') {
       s.groupsReady++;
       s.hostsReady += n;
-      for (const c of g.outcome.changes) s.changes[c.action] += n;
+      for (const c of g.outcome.changes) s.changes[c.action === 'purge' ? 'remove' : c.action] += n;
     } else {
       s.groupsInConflict++;
       s.hostsInConflict += n;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument, LineCounter } from 'yaml';
 import { z } from 'zod';
-import { RollwiseError, type SourcePosition } from '../shared/errors.js';
+import { RollwiseError, type SourcePosition } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };

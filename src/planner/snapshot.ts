@@ -2,12 +2,27 @@
  * Snapshots: what a rollback must restore and what a rehearsal compares. The exact installed
  * set, the content hashes and modes (and content, for restoring) of the configuration files the
  * knowledge base names and of dpkg's conffiles, the schema version of each named database, and
- * the state of each named service. Comparing two snapshots gives a list of differences, each
- * naming its kind; planning a restore gives the steps that bring a host back.
+ * the state of each named service. Host drivers (src/hosts) take them; here they are compared
+ * (a list of differences, each naming its kind) and a restore is planned (the steps that bring a
+ * host back), both pure.
  */
 import { compareDebian } from '../versions/index.js';
-import type { ServiceState } from './services.js';
-import type { DatabaseRef, FileState, PackageChange, Step } from './steps.js';
+import type { PackageChange } from '../solver/index.js';
+import type { DatabaseRef, FileState, Step } from './steps.js';
+
+/** A service's state as a host's supervisor reports it. */
+export type ServiceState =
+  /** Supervised and running. */
+  | 'running'
+  /** Known to the supervisor and not running (stopped, or failed). */
+  | 'stopped'
+  | 'failed'
+  /** No such service on the host. */
+  | 'absent'
+  /** The service directory exists but no supervisor watches it. */
+  | 'unsupervised'
+  /** The state could not be read. */
+  | 'unknown';
 
 export interface SnapshotPackage {
   name: string;
@@ -119,39 +134,6 @@ export function compareSnapshots(before: Snapshot, after: Snapshot): SnapshotDif
   return out;
 }
 
-const mode = (m: number): string => m.toString(8).padStart(4, '0');
-const short = (h: string): string => h.slice(0, 12);
-
-/** One readable line per difference. */
-export function describeDifference(d: SnapshotDifference): string {
-  switch (d.kind) {
-    case 'package-added':
-      return `package added: ${d.name}:${d.architecture} ${d.version} (${d.status})`;
-    case 'package-removed':
-      return `package removed: ${d.name}:${d.architecture} ${d.version} (${d.status})`;
-    case 'package-version-changed':
-      return `package version changed: ${d.name}:${d.architecture} ${d.before} -> ${d.after}`;
-    case 'package-status-changed':
-      return `package status changed: ${d.name}:${d.architecture} ${d.before} -> ${d.after}`;
-    case 'config-changed':
-      return `config changed: ${d.path} (sha256 ${short(d.before)} -> ${short(d.after)})`;
-    case 'config-mode-changed':
-      return `config mode changed: ${d.path} ${mode(d.before)} -> ${mode(d.after)}`;
-    case 'config-missing':
-      return `config missing: ${d.path}`;
-    case 'config-appeared':
-      return `config appeared: ${d.path}`;
-    case 'schema-version-changed':
-      return `schema version changed: ${d.database} ${d.before ?? '(none)'} -> ${d.after ?? '(none)'}`;
-    case 'service-state-changed':
-      return `service state changed: ${d.service} ${d.before} -> ${d.after}`;
-  }
-}
-
-export function formatDifferences(diffs: readonly SnapshotDifference[]): string {
-  return diffs.length === 0 ? 'no differences' : diffs.map(describeDifference).join('\n');
-}
-
 /** Snapshot without the moment it was taken: two of these are equal iff nothing differs. */
 export function snapshotContent(s: Snapshot): Omit<Snapshot, 'takenAt'> {
   const { takenAt: _t, ...rest } = s;
@@ -187,7 +169,7 @@ export function planRestore(
     if (installedLike(c) && c!.version === t.version && c!.status === t.status) continue;
     const action = !installedLike(c) ? 'install' : compareDebian(t.version, c!.version) < 0 ? 'downgrade' : 'upgrade';
     const debPath = debPathFor?.(t.name, t.version, t.architecture);
-    changes.push({ name: t.name, action, version: t.version, ...(debPath ? { debPath } : {}) });
+    changes.push({ name: t.name, action, to: t.version, ...(debPath ? { debPath } : {}) });
   }
   for (const c of current.packages) {
     const t = tgt.get(key(c));

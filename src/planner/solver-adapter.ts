@@ -8,9 +8,8 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { createUniverseView, solveRequest, type Explanation, type PackageSet, type Problem, type SolverPolicy, type TransactionStep, type Resolution } from '../solver/index.js';
+import { createUniverseView, solveRequest, type Explanation, type PackageSet, type Problem, type SolverPolicy, type Resolution } from '../solver/index.js';
 import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
-import type { PlanChange } from './model.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
 import { subjectOfFacts } from './subject.js';
 import type { PlanRequest } from './request.js';
@@ -33,10 +32,6 @@ export interface FleetSolver extends GroupSolver {
 
 function key(name: string, version: string, arch: string): string {
   return `${name}\u0000${version}\u0000${arch}`;
-}
-
-function toChange(s: TransactionStep): PlanChange {
-  return { action: s.action, name: s.name, architecture: s.architecture, ...(s.from !== undefined ? { from: s.from } : {}), ...(s.to !== undefined ? { to: s.to } : {}) };
 }
 
 /**
@@ -113,7 +108,7 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     explanation,
     resolutions: [
       ...(first ? [first] : []),
-      ...resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction.map(toChange) })),
+      ...resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction })),
     ],
   });
 
@@ -138,13 +133,13 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       // (apt would remove the package quietly): explain it by solving with the package protected (kept installed, upgrades allowed).
       const asked = new Set(input.request.items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
       const unasked = [...new Set(r.transaction.filter((s) => s.action === 'remove' && !asked.has(s.name)).map((s) => s.name))];
-      if (unasked.length === 0) return { kind: 'solution', changes: r.transaction.map(toChange) };
+      if (unasked.length === 0) return { kind: 'solution', changes: r.transaction };
       const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
       const r2 = solveRequest(problem, { items: held.items }, policy);
       const allowRemoval: SolvedResolution = {
         edit: { kind: 'allow-removal', names: unasked },
         request: { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
-        changes: r.transaction.map(toChange),
+        changes: r.transaction,
       };
       if (r2.kind !== 'conflict') {
         return { kind: 'conflict', explanation: { facts: [{ kind: 'unasked-removal', key: `unasked-removal:${unasked.join(',')}`, names: unasked }], minimal: true }, resolutions: [allowRemoval] };

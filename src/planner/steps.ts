@@ -1,27 +1,12 @@
 /**
  * Steps a host driver applies, and their outcomes. Steps are plain data (JSON-serialisable) so
- * the planner can produce them and the journal can store them; an outcome is data too:
- * succeeded, failed (with the tool's exit code and output, or the grammar error that stopped it
- * before any command ran), or unknown (the connection dropped or the command timed out: it may
- * or may not have taken effect; take a snapshot to find out).
+ * the planner can produce them, the journal can store them and src/hosts can apply them; an
+ * outcome is data too: succeeded, failed (with the tool's exit code and output, or the grammar
+ * error that stopped it before any command ran), or unknown (the connection dropped or the
+ * command timed out: it may or may not have taken effect; take a snapshot to find out).
  */
-import type { ErrorCode } from '../shared/errors.js';
-
-export type PackageAction = 'install' | 'upgrade' | 'downgrade' | 'remove' | 'purge';
-
-export interface PackageChange {
-  name: string;
-  action: PackageAction;
-  /** Exact version for install/upgrade/downgrade (ignored for remove/purge). */
-  version?: string;
-  /** dpkg architecture qualifier (optional; `name:arch`). */
-  architecture?: string;
-  /**
-   * Install from this .deb file on the host (e.g. from the .deb cache) instead of the
-   * repository, so a downgrade does not depend on the repository still holding the version.
-   */
-  debPath?: string;
-}
+import type { ErrorCode } from '../shared/index.js';
+import type { PackageChange } from '../solver/index.js';
 
 /** Where a database lives, and the table recording applied migrations. */
 export interface DatabaseRef {
@@ -50,6 +35,10 @@ export type FileState =
 
 export type Step =
   | { kind: 'refresh-index' }
+  /**
+   * One apt transaction. install/upgrade/downgrade need `to` (the exact version); remove and
+   * purge need only the name; `debPath` installs from that .deb instead of the repository.
+   */
   | { kind: 'packages'; changes: PackageChange[] }
   | { kind: 'migrate'; database: DatabaseRef; migration: Migration }
   | { kind: 'write-config'; path: string; content: string; mode?: number }
@@ -83,42 +72,4 @@ export type StepOutcome =
 
 export function isSucceeded(o: StepOutcome): o is Extract<StepOutcome, { status: 'succeeded' }> {
   return o.status === 'succeeded';
-}
-
-/** A one-line description of a step, for logs and journals. */
-export function describeStep(step: Step): string {
-  switch (step.kind) {
-    case 'refresh-index':
-      return 'refresh the package index';
-    case 'packages':
-      return step.changes
-        .map((c) => (c.action === 'remove' || c.action === 'purge' ? `${c.action} ${c.name}` : `${c.action} ${c.name}=${c.version ?? '?'}`))
-        .join(', ');
-    case 'migrate':
-      return `migrate ${step.database.name} ${step.migration.direction} ${step.migration.version}`;
-    case 'write-config':
-      return `write ${step.path}`;
-    case 'restore-config':
-      return step.state.kind === 'absent' ? `remove ${step.path}` : `restore ${step.path}`;
-    case 'service':
-      return `${step.action} ${step.service}`;
-  }
-}
-
-/** A one-line description of an outcome. */
-export function describeOutcome(o: StepOutcome): string {
-  const what = `${o.host}: ${describeStep(o.step)}`;
-  if (o.status === 'succeeded') return `${what}: succeeded`;
-  if (o.status === 'unknown') return `${what}: unknown (${o.reason})`;
-  const f = o.failure;
-  switch (f.kind) {
-    case 'rejected':
-      return `${what}: rejected (${f.code}: ${f.message})`;
-    case 'command':
-      return `${what}: failed (${f.command[0] ?? '?'} exit ${f.exitCode})`;
-    case 'not-started':
-      return `${what}: failed (${f.reason})`;
-    case 'precondition':
-      return `${what}: failed (${f.message})`;
-  }
 }

@@ -15,9 +15,10 @@
  * ## Solving a request
  * - `solveRequest(problem, request, policy?, { mode: 'debian' | 'cudf' }?)` →
  *   - `{ kind: 'solution', transaction, reasons, criteria, optimal, installedAfter, stats }`:
- *     `transaction` is a list of `{ action: install|upgrade|downgrade|remove, name,
- *     architecture, from?, to? }`; `reasons['name=version']` is the chain that brought each
- *     added package in (request first); `criteria` the value of each criterion and whether it
+ *     `transaction` is a list of `PackageChange` (`{ action, name, architecture?, from?, to?,
+ *     debPath? }`, the one shape of a package change that plans store and host drivers apply);
+ *     a solve gives only install|upgrade|downgrade|remove, always with `architecture`;
+ *     `reasons['name=version']` is the chain that brought each added package in (request first); `criteria` the value of each criterion and whether it
  *     was proven optimal; `optimal` false when the time budget stopped the optimisation.
  *   - `{ kind: 'conflict', explanation, resolutions, stats }`: `explanation.facts` is a minimal
  *     set of facts (taking any one away makes the request solvable), as data ordered as a chain
@@ -67,8 +68,8 @@ export type {
   SolutionOutcome,
   ConflictOutcome,
   TimeoutOutcome,
-  TransactionStep,
-  TransactionAction,
+  PackageChange,
+  ChangeAction,
   CriterionValue,
   SolveStats,
   SolveModeOptions,

@@ -1,16 +1,28 @@
-/** The solver's problem and transaction shapes, shared by solve.ts and repair.ts (which must not import each other). */
+/** The solver's problem and package-change shapes, shared by solve.ts and repair.ts (which must not import each other). */
 import type { PackageSet } from './universe-view.js';
 
-export type TransactionAction = 'install' | 'upgrade' | 'downgrade' | 'remove';
+export type ChangeAction = 'install' | 'upgrade' | 'downgrade' | 'remove' | 'purge';
 
-export interface TransactionStep {
-  action: TransactionAction;
+/**
+ * One package change: what a solve's transaction lists, what a plan stores and what a host's
+ * `packages` step applies. The solver produces install, upgrade, downgrade and remove, always
+ * with `architecture`; `purge` (remove with the configuration files) and `debPath` come from
+ * rollback and restore planning, which decide from snapshots rather than solves.
+ */
+export interface PackageChange {
+  action: ChangeAction;
   name: string;
-  architecture: string;
+  /** dpkg architecture (`name:arch`); always set by the solver. */
+  architecture?: string;
   /** Installed version before (upgrade, downgrade, remove). */
   from?: string;
-  /** Version after (install, upgrade, downgrade). */
+  /** Exact version after: required for install, upgrade and downgrade. */
   to?: string;
+  /**
+   * Install from this .deb file (e.g. from the .deb cache) instead of the repository, so a
+   * downgrade does not depend on the repository still holding the version.
+   */
+  debPath?: string;
 }
 
 /** A package set with the installed state marked. */

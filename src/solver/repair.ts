@@ -15,7 +15,7 @@
 import type { Explanation } from './explain.js';
 import { installCandidates } from './encode.js';
 import type { RequestItem, SolveRequest, SolverPolicy } from './request.js';
-import type { Problem, SolveModeOptions, TransactionStep } from './problem.js';
+import type { PackageChange, Problem, SolveModeOptions } from './problem.js';
 
 /** What a resolution changes in the request, as data. */
 export type ResolutionEdit =
@@ -40,7 +40,7 @@ export interface Resolution {
   edit: ResolutionEdit;
   /** The edited request, ready to be solved again (it was, and it succeeded). */
   request: SolveRequest;
-  transaction: TransactionStep[];
+  transaction: PackageChange[];
   cost: { removed: number; changed: number };
 }
 
@@ -50,7 +50,7 @@ interface Edit {
 }
 
 /** How solveRequest is called again (passed in, so repair and solve do not import each other). */
-export type Resolver = (problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions) => { kind: string; transaction?: TransactionStep[] };
+export type Resolver = (problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions) => { kind: string; transaction?: PackageChange[] };
 
 function replaceItem(request: SolveRequest, index: number, item: RequestItem | null): SolveRequest {
   const items = request.items.slice();

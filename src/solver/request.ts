@@ -4,7 +4,7 @@
  * criteria strings such as `-removed,-changed,+new`).
  */
 import { formatAtom, parsePackageSpec, toAtom, type PackageAtom, type PackageRecord, type RelationOp } from '../kb/index.js';
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 
 /** A package named in a request, optionally with an architecture and a version constraint. */
 export type PackageSpec = PackageAtom;

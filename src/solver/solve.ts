@@ -3,8 +3,8 @@
  * (internal/optimize.ts), then turn the model into a transaction with the reason chain of every
  * package it adds; or, when there is no solution, explain (explain.ts) and repair (repair.ts).
  */
-import type { PackageRecord } from '../kb/model.js';
-import { RollwiseError } from '../shared/errors.js';
+import type { PackageRecord } from '../kb/index.js';
+import { RollwiseError } from '../shared/index.js';
 import { getScheme } from '../versions/index.js';
 import { encodeRequest, type EncodeOptions, type Encoding } from './encode.js';
 import { buildExplanation, computeMus, type Explanation } from './explain.js';
@@ -12,9 +12,9 @@ import { minimizeLexicographic } from './internal/optimize.js';
 import { UniverseBuilder, type Universe } from '../universe/index.js';
 import { createUniverseView, type PackageSet, type RelationField } from './universe-view.js';
 import { findResolutions, type Resolution } from './repair.js';
-import type { Problem, SolveModeOptions, TransactionAction, TransactionStep } from './problem.js';
+import type { ChangeAction, PackageChange, Problem, SolveModeOptions } from './problem.js';
 
-export type { Problem, SolveModeOptions, TransactionAction, TransactionStep };
+export type { ChangeAction, PackageChange, Problem, SolveModeOptions };
 import {
   DEFAULT_CRITERIA,
   DEFAULT_CRITERIA_WITH_RECOMMENDS,
@@ -35,7 +35,7 @@ export interface CriterionValue {
 
 export interface SolutionOutcome {
   kind: 'solution';
-  transaction: TransactionStep[];
+  transaction: PackageChange[];
   /** For every package the transaction adds (install, upgrade, downgrade): the chain of reasons, request first. */
   reasons: Record<string, string[]>;
   criteria: CriterionValue[];
@@ -200,7 +200,7 @@ function explainConflict(problem: Problem, request: SolveRequest, policy: Solver
   return buildExplanation(enc, mus.facts, mus.minimal);
 }
 
-export function buildTransaction(problem: Problem, after: readonly number[]): TransactionStep[] {
+export function buildTransaction(problem: Problem, after: readonly number[]): PackageChange[] {
   const { set, installed } = problem;
   const before = new Map<number, number[]>();
   for (let pv = 0; pv < set.size; pv++) {
@@ -217,7 +217,7 @@ export function buildTransaction(problem: Problem, after: readonly number[]): Tr
     if (l) l.push(pv);
     else afterBy.set(id, [pv]);
   }
-  const steps: TransactionStep[] = [];
+  const steps: PackageChange[] = [];
   const ids = new Set([...before.keys(), ...afterBy.keys()]);
   for (const id of ids) {
     const b = before.get(id) ?? [];
@@ -234,7 +234,7 @@ export function buildTransaction(problem: Problem, after: readonly number[]): Tr
     for (const pv of removed) steps.push({ action: 'remove', name, architecture: set.archOf(pv), from: set.versionOf(pv) });
     for (const pv of added) steps.push({ action: 'install', name, architecture: set.archOf(pv), to: set.versionOf(pv) });
   }
-  const order: Record<TransactionAction, number> = { remove: 0, downgrade: 1, upgrade: 2, install: 3 };
+  const order: Record<ChangeAction, number> = { purge: 0, remove: 0, downgrade: 1, upgrade: 2, install: 3 };
   steps.sort((x, y) => order[x.action] - order[y.action] || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return steps;
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadInventory, collectFleet, inventoryError, type InventoryProblem } from '../../src/fleet/index.js';
+import { loadInventory, collectFleet, inventoryError, parseSshSpec, type InventoryProblem } from '../../src/fleet/index.js';
+import { createHostCollector, createRecordingRunner } from '../../src/hosts/index.js';
 
 let dir: string;
 const STATUS = 'Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\nPackage: old\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0\n';
@@ -107,6 +108,13 @@ describe('YAML inventory', () => {
     expect(err.render()).toMatch(/RW_INVENTORY: .*broken:7:10: malformed version/);
   });
 
+  it("refuses 'ssh.config' with its position: an inventory is data, and an ssh config can run commands here", () => {
+    const p = problems(['ssh:', '  knownHosts: kh', '  config: evil_ssh_config', 'hosts:', '  - name: a', '    ssh: { host: a }', ''].join('\n'));
+    expect(p.map(where)).toEqual(["inv.yaml:3:3: 'ssh.config' is no longer accepted: an inventory is data, and an ssh config file can run commands on this machine (ProxyCommand, LocalCommand, Match exec)"]);
+    const err = inventoryError(p);
+    expect(err.render()).toMatch(/RW_INVENTORY: .*inv\.yaml:3:3: 'ssh\.config' is no longer accepted.*hint: .*pass --ssh-config FILE on the command line/);
+  });
+
   it('rejects a host without any source of state, and one with two', () => {
     const p = problems('hosts:\n  - name: a\n  - name: b\n    status: status/web\n    installed: []\n');
     expect(p.map((x) => x.message)).toEqual([
@@ -125,12 +133,34 @@ describe('combining sources', () => {
 
   it('adds the local host beside an inventory', async () => {
     const a = write('a.yaml', 'hosts:\n  - name: web-1\n    installed: []\n');
-    const f = await collectFleet({ inventories: [a], local: { name: 'this-machine' } });
+    const f = await collectFleet({ inventories: [a], local: { name: 'this-machine' } }, createHostCollector());
     expect(f.hosts.map((h) => [h.name, h.source])).toEqual([['web-1', 'inventory'], ['this-machine', 'local']]);
   });
 
-  it('needs a known_hosts file before any SSH host is contacted', async () => {
-    await expect(collectFleet({ sshHosts: ['10.255.255.1'] })).rejects.toThrow(/known_hosts/);
-    await expect(collectFleet({ sshHosts: ['-oProxyCommand=x'] })).rejects.toThrow(/bad SSH host/);
+  it('needs a known_hosts file before any SSH host is contacted, falling back to ~/.ssh/known_hosts', async () => {
+    const runner = createRecordingRunner();
+    const collector = createHostCollector({ runner });
+    const missing = path.join(dir, 'home', '.ssh', 'known_hosts');
+    await expect(collectFleet({ sshHosts: ['10.255.255.1'], userKnownHosts: missing }, collector)).rejects.toThrow(
+      `SSH hosts need a known_hosts file: no --known-hosts given, no ssh.knownHosts in the inventory, and the fallback ~/.ssh/known_hosts (${missing}) does not exist`,
+    );
+    await expect(collectFleet({ sshHosts: ['10.255.255.1'], ssh: { knownHosts: path.join(dir, 'nope') } }, collector)).rejects.toThrow(/known_hosts file .*nope does not exist/);
+    await expect(collectFleet({ sshHosts: ['-oProxyCommand=x'] }, collector)).rejects.toThrow(/bad SSH host/);
+    expect(runner.calls).toEqual([]);
+    // the fallback, when it exists, is what ssh checks host keys against
+    const home = write('known_hosts', '');
+    const f = await collectFleet({ sshHosts: ['10.255.255.1'], userKnownHosts: home }, collector);
+    expect(runner.calls[0]!.argv).toContain(`UserKnownHostsFile="${home}"`);
+    expect(f.findings.map((x) => [x.host, x.kind])).toEqual([['10.255.255.1', 'collection-failed']]);
+  });
+
+  it('parses [user@]host[:port] with the same host and user patterns as inventories', () => {
+    expect(parseSshSpec('deploy@web_1.example:2222')).toEqual({ host: 'web_1.example', user: 'deploy', port: 2222 });
+    expect(parseSshSpec('2001:db8::10')).toEqual({ host: '2001:db8::10' });
+    expect(parseSshSpec('root@[2001:db8::10]:22')).toEqual({ host: '2001:db8::10', user: 'root', port: 22 });
+    expect(parseSshSpec('Admin@10.0.0.1')).toEqual({ host: '10.0.0.1', user: 'Admin' });
+    for (const bad of ['-oProxyCommand=x', 'a b', 'host:99999', '-l@host', 'x@-host', '[web]:22', 'host%h', 'a@b@c', '', 'host:']) {
+      expect(() => parseSshSpec(bad), bad).toThrow(/bad (SSH host|SSH user|port)/);
+    }
   });
 });

@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { PackageChange } from '../../src/solver/index.js';
 import { repoRoot } from './cli.js';
 
 export const BOOKWORM_XZ = join(repoRoot, '..', 'shared', 'data', 'debian', 'bookworm-main-amd64.Packages.xz');
@@ -312,15 +313,10 @@ export function createAptRoot(packagesFile: string, statusText = '', options: { 
   return { dir, config, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface AptStep {
-  action: 'install' | 'remove' | 'upgrade' | 'downgrade';
-  name: string;
-  version: string;
-}
-
 export interface AptSimulation {
   ok: boolean;
-  steps: AptStep[];
+  /** apt's transaction: install and upgrade with `to` (and `from` when replacing), remove with `from`. */
+  steps: PackageChange[];
   /** `E:` lines and broken-dependency lines when apt finds no solution. */
   errors: string[];
   run: MeasuredRun;
@@ -347,18 +343,18 @@ export async function runAptSimulate(
   if (!options.allowRemovals && command === 'install') args.push('--no-remove');
   args.push(command, ...packages);
   const r = await runMeasured(apt, args, { timeoutMs: options.timeoutMs ?? 300_000, env: { APT_CONFIG: root.config, DEBIAN_FRONTEND: 'noninteractive' } });
-  const steps: AptStep[] = [];
+  const steps: PackageChange[] = [];
   const errors: string[] = [];
   for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) {
     let m = /^Inst (\S+) (?:\[(\S+)\] )?\((\S+) /.exec(line);
     if (m) {
-      const action = m[2] === undefined ? 'install' : 'upgrade';
-      steps.push({ action, name: m[1]!.replace(/:amd64$/, ''), version: m[3]! });
+      const name = m[1]!.replace(/:amd64$/, '');
+      steps.push(m[2] === undefined ? { action: 'install', name, to: m[3]! } : { action: 'upgrade', name, from: m[2], to: m[3]! });
       continue;
     }
     m = /^Remv (\S+) \[(\S+)\]/.exec(line);
     if (m) {
-      steps.push({ action: 'remove', name: m[1]!.replace(/:amd64$/, ''), version: m[2]! });
+      steps.push({ action: 'remove', name: m[1]!.replace(/:amd64$/, ''), from: m[2]! });
       continue;
     }
     if (/^E: /.test(line) || / : (Depends|Pre-Depends|Conflicts|Breaks): /.test(line)) errors.push(line.trim());
@@ -392,7 +388,7 @@ export async function ensureBaseStatus(packagesFile: string): Promise<{ status: 
     try {
       const sim = await runAptSimulate(root, 'install', [...new Set(wanted)], { recommends: false });
       if (!sim.ok) throw new Error(`apt-get could not install the required/important set: ${sim.errors.slice(0, 5).join(' | ')}`);
-      const chosen = new Map(sim.steps.map((s) => [s.name, s.version]));
+      const chosen = new Map(sim.steps.map((s) => [s.name, s.to]));
       const picked = stanzas.filter((s) => chosen.get(stanzaField(s, 'Package') ?? '') === stanzaField(s, 'Version'));
       writeAtomically(cache, statusFromStanzas(picked));
     } finally {

@@ -1,9 +1,9 @@
 // Explanations and resolutions in the words the application renders them (tests compare wording).
-import { renderExplanation, renderPlanExplanation } from '../../src/app/render/index.js';
+import { renderExplanation, renderPlanExplanation } from '../../src/app/index.js';
 import type { Explanation } from '../../src/solver/index.js';
 import type { PlanExplanation } from '../../src/planner/index.js';
 
-export { describeEdit, describeFact, renderBrokenChain } from '../../src/app/render/index.js';
+export { describeEdit, describeFact, renderBrokenChain } from '../../src/app/index.js';
 
 /** A solver explanation as one text: the chain, then the conclusion. */
 export function explanationText(ex: Explanation): string {

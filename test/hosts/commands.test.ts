@@ -14,8 +14,8 @@ import {
   renderAptConfig,
   type HostDriver,
   type RunResult,
-  type Step,
 } from '../../src/hosts/index.js';
+import type { Step } from '../../src/planner/index.js';
 
 const HOSTILE_NAMES = ['bad name', 'x;rm -rf /', '$(touch /tmp/pwned)', '-oDir=/', '`id`', 'a\nb', 'UPPER', 'x', '', '../etc'];
 const HOSTILE_VERSIONS = ['1.0; rm -rf /', '$(id)', '-1', '`id`', '1.0\n2', '1 0', '', ':1', '1.0-'];
@@ -40,7 +40,7 @@ describe('hostile package names and versions are rejected before any command run
     it(`on the ${label} driver`, async () => {
       for (const name of HOSTILE_NAMES) {
         for (const action of ['install', 'remove'] as const) {
-          const o = await driver.apply({ kind: 'packages', changes: [{ name, action, version: '1.0' }] });
+          const o = await driver.apply({ kind: 'packages', changes: [{ name, action, to: '1.0' }] });
           expect(o.status).toBe('failed');
           if (o.status === 'failed') {
             expect(o.failure.kind).toBe('rejected');
@@ -49,15 +49,15 @@ describe('hostile package names and versions are rejected before any command run
         }
       }
       for (const version of HOSTILE_VERSIONS) {
-        const o = await driver.apply({ kind: 'packages', changes: [{ name: 'good', action: 'upgrade', version }] });
+        const o = await driver.apply({ kind: 'packages', changes: [{ name: 'good', action: 'upgrade', to: version }] });
         expect(o.status === 'failed' && o.failure.kind === 'rejected' && o.failure.code).toBe('RW_BAD_VERSION');
       }
       // one hostile change among good ones rejects the whole step
       const mixed = await driver.apply({
         kind: 'packages',
         changes: [
-          { name: 'good', action: 'install', version: '1.0' },
-          { name: 'evil;reboot', action: 'install', version: '1.0' },
+          { name: 'good', action: 'install', to: '1.0' },
+          { name: 'evil;reboot', action: 'install', to: '1.0' },
         ],
       });
       expect(mixed.status).toBe('failed');
@@ -69,7 +69,7 @@ describe('hostile package names and versions are rejected before any command run
         { kind: 'restore-config', path: '/etc/x\nboom', state: { kind: 'absent' } },
         { kind: 'migrate', database: { name: 'db', host: 'localhost', port: 5432, user: 'postgres', database: 'x; DROP', table: 'schema_migrations' }, migration: { version: '1', direction: 'up', sql: '' } },
         { kind: 'migrate', database: { name: 'db', host: 'localhost', port: 5432, user: 'postgres', database: 'app' }, migration: { version: "1'; DROP", direction: 'up', sql: '' } },
-        { kind: 'packages', changes: [{ name: 'good', action: 'install', version: '1.0', debPath: '/tmp/$(id).deb; rm' }] },
+        { kind: 'packages', changes: [{ name: 'good', action: 'install', to: '1.0', debPath: '/tmp/$(id).deb; rm' }] },
       ];
       for (const step of others) {
         const o = await driver.apply(step);
@@ -83,7 +83,7 @@ describe('hostile package names and versions are rejected before any command run
   it('accepts the grammar and then does run commands (the recorder sees them)', async () => {
     const r = createRecordingRunner();
     const d = createDirectoryRootDriver({ root: '/tmp/rw-never', runner: r });
-    await d.apply({ kind: 'packages', changes: [{ name: 'libfoo1.2+x', action: 'install', version: '1:2.0~rc1-1+b1' }] });
+    await d.apply({ kind: 'packages', changes: [{ name: 'libfoo1.2+x', action: 'install', to: '1:2.0~rc1-1+b1' }] });
     expect(r.calls.length).toBeGreaterThan(0);
   });
 });
@@ -92,7 +92,7 @@ describe('directory-root command construction', () => {
   it('guards apt with the per-host config and repeats Dir and --root on the command line', async () => {
     const r = createRecordingRunner((argv): RunResult => ({ kind: 'exited', exitCode: 0, stdout: argv[0] === 'dpkg-query' ? 'demo\t1.0\tall\tii \tinstalled\n' : '', stderr: '', durationMs: 0 }));
     const d = createDirectoryRootDriver({ root: '/srv/h1/', runner: r });
-    await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', version: '0.9' }] });
+    await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', to: '0.9' }] });
     const [guard, ...rest] = r.calls;
     expect(guard!.argv).toEqual(['test', '-f', '/srv/h1/var/lib/rollwise/apt.conf', '-a', '-f', '/srv/h1/var/lib/dpkg/status']);
     const apt = rest.find((c) => c.argv[0] === 'apt-get')!;
@@ -109,7 +109,7 @@ describe('directory-root command construction', () => {
   it('drops --no-remove only when removal was planned, and purges with --purge (a second call when mixed)', async () => {
     const r = createRecordingRunner();
     const d = createDirectoryRootDriver({ root: '/srv/h1', runner: r });
-    await d.apply({ kind: 'packages', changes: [{ name: 'a1', action: 'remove' }, { name: 'b1', action: 'purge' }, { name: 'c1', action: 'install', version: '2' }] });
+    await d.apply({ kind: 'packages', changes: [{ name: 'a1', action: 'remove' }, { name: 'b1', action: 'purge' }, { name: 'c1', action: 'install', to: '2' }] });
     const apt = r.calls.filter((c) => c.argv[0] === 'apt-get');
     expect(apt[0]!.argv).not.toContain('--no-remove');
     expect(apt[0]!.argv).not.toContain('--purge');
@@ -148,7 +148,7 @@ describe('local driver command construction (never run for real here)', () => {
   it('uses apt-get with confdef/confold on the system and systemctl for services', async () => {
     const r = createRecordingRunner();
     const d = createLocalDriver({ runner: r });
-    await d.apply({ kind: 'packages', changes: [{ name: 'nginx', action: 'upgrade', version: '1.22.1-9' }] });
+    await d.apply({ kind: 'packages', changes: [{ name: 'nginx', action: 'upgrade', to: '1.22.1-9' }] });
     const apt = r.calls.find((c) => c.argv[0] === 'apt-get')!;
     expect(apt.argv).toContain('DPkg::Options::=--force-confold');
     expect(apt.argv).not.toContainEqual(expect.stringMatching(/--root/));
@@ -216,7 +216,7 @@ describe('ssh command construction and remote quoting', () => {
     const argv = buildSshCommand(o, ['dpkg-query', '-W'], { LC_ALL: 'C' });
     expect(argv[0]).toBe('ssh');
     const opts = argv.join(' ');
-    for (const want of ['BatchMode=yes', 'StrictHostKeyChecking=yes', 'UserKnownHostsFile=/k/known_hosts', 'ConnectTimeout=4', 'ControlMaster=auto', 'ControlPath=/k/cm.sock', 'ControlPersist=60']) {
+    for (const want of ['BatchMode=yes', 'StrictHostKeyChecking=yes', 'UserKnownHostsFile="/k/known_hosts"', 'GlobalKnownHostsFile=/dev/null', 'ConnectTimeout=4', 'ControlMaster=auto', 'ControlPath="/k/cm.sock"', 'ControlPersist=60']) {
       expect(opts).toContain(want);
     }
     const dd = argv.indexOf('--');

@@ -1,6 +1,7 @@
 // Migrations as steps against a real, throwaway PostgreSQL cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDirectoryRootDriver, type DatabaseRef, type HostDriver, type Step } from '../../src/hosts/index.js';
+import { createDirectoryRootDriver, type HostDriver } from '../../src/hosts/index.js';
+import type { DatabaseRef, Step } from '../../src/planner/index.js';
 import { recordMachineDpkg } from './machine-guard.js';
 import { createLab, createPostgresCluster, runLabTool, type Lab, type PostgresCluster } from '../lab/index.js';
 

@@ -1,7 +1,8 @@
 // Lab services under runit on a directory-root host: metrics whose behaviour follows the version.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDirectoryRootDriver, type HostDriver, type ServiceState } from '../../src/hosts/index.js';
+import { createDirectoryRootDriver, type HostDriver } from '../../src/hosts/index.js';
+import type { ServiceState } from '../../src/planner/index.js';
 import { recordMachineDpkg } from './machine-guard.js';
 import { createLab, freePort, type Lab } from '../lab/index.js';
 
@@ -80,7 +81,7 @@ const pidOf = (): number => Number(readFileSync(`${lab.hosts[0]!.root}/etc/servi
 describe('a lab service under runit, its behaviour chosen by the installed version', () => {
   it('is absent before its package is installed, and runs once it is', async () => {
     expect(await d.readServiceState('web')).toBe('absent');
-    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'install', version: '1.0' }] })).status).toBe('succeeded');
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'install', to: '1.0' }] })).status).toBe('succeeded');
     await waitState('running');
     const s = await waitVersion('1.0');
     await new Promise((r) => setTimeout(r, 300));
@@ -127,7 +128,7 @@ describe('a lab service under runit, its behaviour chosen by the installed versi
   });
 
   it('an upgrade to a bad version really breaks it: errors and latency in its metrics', async () => {
-    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', version: '2.0' }] })).status).toBe('succeeded');
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', to: '2.0' }] })).status).toBe('succeeded');
     const a = await waitVersion('2.0');
     await new Promise((r) => setTimeout(r, 500));
     const b = await scrape();
@@ -139,7 +140,7 @@ describe('a lab service under runit, its behaviour chosen by the installed versi
   });
 
   it('a version that leaks memory and crashes is restarted by runit', async () => {
-    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', version: '3.0' }] })).status).toBe('succeeded');
+    expect((await d.apply({ kind: 'packages', changes: [{ name: 'web', action: 'upgrade', to: '3.0' }] })).status).toBe('succeeded');
     const first = await waitVersion('3.0');
     // per process (keyed by start time): the smallest and largest resident size seen
     const seen = new Map<number, { min: number; max: number }>();

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDebCache, createDirectoryRootDriver, createSshDriver, snapshotContent, type HostDriver, type Step } from '../../src/hosts/index.js';
+import { createDebCache, createDirectoryRootDriver, createSshDriver, type HostDriver } from '../../src/hosts/index.js';
+import { snapshotContent, type Step } from '../../src/planner/index.js';
 import { createLab, type Lab } from '../lab/index.js';
 import { recordMachineDpkg, type MachineDpkgRecord } from './machine-guard.js';
 
@@ -31,7 +32,7 @@ afterAll(async () => {
   await lab?.destroy();
 });
 
-const pkg = (name: string, action: 'install' | 'upgrade' | 'downgrade', version: string): Step => ({ kind: 'packages', changes: [{ name, action, version }] });
+const pkg = (name: string, action: 'install' | 'upgrade' | 'downgrade', version: string): Step => ({ kind: 'packages', changes: [{ name, action, to: version }] });
 
 async function installed(d: HostDriver): Promise<Record<string, string>> {
   const r = await d.readInstalled();
@@ -125,7 +126,7 @@ describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
     await lab.repository.drop('demo', '1.0');
     expect((await d.apply({ kind: 'refresh-index' })).status).toBe('succeeded');
     expect((await d.apply(pkg('demo', 'downgrade', '1.0'))).status).toBe('failed');
-    const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', version: '1.0', debPath: kept.deb.path }] });
+    const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', to: '1.0', debPath: kept.deb.path }] });
     expect(o.status, JSON.stringify(o)).toBe('succeeded');
     expect(await installed(d)).toMatchObject({ demo: 'ii 1.0' });
     expect(existsSync(`${h.root}/var/cache/rollwise/debs/${kept.deb.sha256}.deb`)).toBe(true);

@@ -25,7 +25,7 @@ import { appendFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { aptConfigPath, prepareDirectoryRoot, type DirectoryRootFacts } from '../../src/hosts/directory-root.js';
+import { aptConfigPath, prepareDirectoryRoot, type DirectoryRootFacts } from '../../src/hosts/index.js';
 import { registerExitCleanup } from './cleanup.js';
 import type { DebSpec } from './deb.js';
 import { cleanStaleNamespaces, createNetwork, startSshd, type Network, type SshdInstance } from './netns.js';
@@ -119,6 +119,12 @@ export interface CreateLabOptions {
   facts?: DirectoryRootFacts;
   /** Run `apt-get update` on every root (default true). */
   updateIndex?: boolean;
+  /**
+   * More sshd_config lines for a host's sshd (with ssh). For example `SetEnv PATH=DIR:/usr/bin:/bin`
+   * puts lab-made programs first on the PATH of that host's sessions, so the host misbehaves in a
+   * chosen way without touching this machine's own programs.
+   */
+  sshdConfig?: (host: LabHost) => readonly string[];
 }
 
 let sequence = 0;
@@ -207,7 +213,8 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
           await runChecked([keygen, '-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', hostKey]);
           const pub = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
           knownHosts[i] = `${nh.address} ${pub}`;
-          const sshd = await startSshd({ namespace: nh.namespace, address: nh.address, port: 22, dir: hdir, hostKey, authorizedKeys });
+          const extraConfig = options.sshdConfig?.(h) ?? [];
+          const sshd = await startSshd({ namespace: nh.namespace, address: nh.address, port: 22, dir: hdir, hostKey, authorizedKeys, extraConfig });
           sshds.push(sshd);
           sshdByHost.set(h.name, sshd);
           h.namespace = nh.namespace;

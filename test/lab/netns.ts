@@ -168,6 +168,8 @@ export async function startSshd(opts: {
   dir: string;
   hostKey: string;
   authorizedKeys: string;
+  /** More sshd_config lines (e.g. `SetEnv PATH=...` so a host answers with lab-made programs). */
+  extraConfig?: readonly string[];
 }): Promise<SshdInstance> {
   const ip = requireTool('ip');
   const unshare = requireTool('unshare');
@@ -192,6 +194,7 @@ export async function startSshd(opts: {
       'PrintLastLog no',
       'MaxSessions 50',
       'MaxStartups 100:30:200',
+      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPlan, loadKnowledge, resolveStoredPlan } from '../../src/app/services/index.js';
+import { createPlan, loadKnowledge, resolveStoredPlan } from '../../src/app/index.js';
 import { buildRequest, loadRequestFile } from '../../src/planner/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { describeEdit, planExplanationText } from '../helpers/words.js';

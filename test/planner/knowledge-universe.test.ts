@@ -7,7 +7,7 @@ import { buildRequest, createFleetSolver, environmentRulesFromKb, installedFillR
 import { createEmptyRecord } from '../../src/kb/index.js';
 import { loadKnowledgeBaseWithUniverse, UniverseBuilder } from '../../src/universe/index.js';
 import type { UniverseView } from '../../src/solver/index.js';
-import { createSolverFor, knowledgeFrom, readStatusRecords, type Knowledge } from '../../src/app/services/index.js';
+import { createSolverFor, knowledgeFrom, readStatusRecords, type Knowledge } from '../../src/app/index.js';
 import { createWorld, INVENTORY, type World } from './fixture.js';
 
 /**

@@ -4,9 +4,8 @@ import {
   assemblePlan, buildRequest, createFleetSolver, installedFillRecords, planDeployment, resolvePlan, parseChoice, validateChoices,
   type FleetSolver, type PlanBody, type Plan,
 } from '../../src/planner/index.js';
-import { createSolverFor, loadKnowledge, readStatusRecords, type Knowledge } from '../../src/app/services/index.js';
-import { renderPlan } from '../../src/app/render/index.js';
-import { askChoices } from '../../src/app/cli/commands/plan.js';
+import { createSolverFor, loadKnowledge, readStatusRecords, type Knowledge } from '../../src/app/index.js';
+import { renderPlan } from '../../src/app/index.js';
 import { createWorld, type World } from './fixture.js';
 import { describeEdit, planExplanationText } from '../helpers/words.js';
 
@@ -120,18 +119,6 @@ describe('conflict review', () => {
     expect(() => validateChoices(v1, [parseChoice('c9=r1')])).toThrow(/no conflict 'c9'/);
     expect(() => validateChoices(v1, [parseChoice('c1=r42')])).toThrow(/no resolution 'r42'/);
     expect(() => parseChoice('c1:r1')).toThrow(/cannot read choice/);
-  });
-
-  it('asks one question per conflict and collects the answers (the interactive flow)', async () => {
-    const v1 = asPlan(plan());
-    const asked: string[] = [];
-    const choices = await askChoices(v1, async (q) => {
-      asked.push(q.message);
-      expect(q.choices.at(-1)).toEqual({ name: 'decide later', value: null });
-      return q.message.startsWith('c1') ? q.choices[0]!.value : null;
-    });
-    expect(asked).toHaveLength(2);
-    expect(choices).toEqual([{ conflict: 'c1', resolution: 'r1' }]);
   });
 
   it('renders groups, findings and conflicts for people', () => {

@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PackageRecord } from '../../src/kb/model.js';
-import { loadDebianIndex } from '../../src/kb/importers/debian.js';
+import type { PackageRecord } from '../../src/kb/index.js';
+import { loadDebianIndex } from '../../src/kb/index.js';
 import { loadDebianUniverse } from '../../src/universe/index.js';
 import {
   checkInstallable,

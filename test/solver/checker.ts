@@ -3,8 +3,8 @@
  * directly on the records (version comparison by dpkg's algorithm), not through the solver's
  * encoding or candidate index. Returns the list of violations (empty when valid).
  */
-import type { PackageAtom, PackageRecord } from '../../src/kb/model.js';
-import { compareDebian } from '../../src/versions/debian.js';
+import type { PackageAtom, PackageRecord } from '../../src/kb/index.js';
+import { compareDebian } from '../../src/versions/index.js';
 import type { Problem, RequestItem } from '../../src/solver/index.js';
 
 function holds(cmp: number, op: string): boolean {

@@ -1,7 +1,7 @@
 import {
   createEmptyRecord, createRelationScratch, parseRelationField, scratchAtom, type PackageAtom, type PackageRecord, type RelationParseOptions,
 } from '../../src/kb/index.js';
-import type { RequestItem, TransactionStep } from '../../src/solver/index.js';
+import type { RequestItem, PackageChange } from '../../src/solver/index.js';
 
 /**
  * Scenario files' relation strings (`a (>= 1) | b, c`) and request specs (`a=1`), read by the one
@@ -68,7 +68,7 @@ export function specItem(entry: Record<string, string>): RequestItem {
   }
 }
 
-export function formatStep(s: TransactionStep): string {
+export function formatStep(s: PackageChange): string {
   switch (s.action) {
     case 'install':
       return `install ${s.name}=${s.to}`;

@@ -4,8 +4,8 @@
  * name), and the time budget's honesty on a real request.
  */
 import { describe, expect, it } from 'vitest';
-import type { PackageAtom, PackageRecord } from '../../src/kb/model.js';
-import { createEmptyRecord } from '../../src/kb/model.js';
+import type { PackageAtom, PackageRecord } from '../../src/kb/index.js';
+import { createEmptyRecord } from '../../src/kb/index.js';
 import { checkInstallable, createProblem, solveRequest } from '../../src/solver/index.js';
 import { checkRecords } from './checker.js';
 import { createPrng } from '../helpers/prng.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmptyRecord, type PackageRecord } from '../../src/kb/index.js';
 import { createProblem, solveRequest } from '../../src/solver/index.js';
-import { isRollwiseError } from '../../src/shared/errors.js';
+import { isRollwiseError } from '../../src/shared/index.js';
 import { runCli } from '../helpers/cli.js';
 
 function semverApp(version: string): PackageRecord {

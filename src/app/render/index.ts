@@ -4,3 +4,4 @@ export * from './plan.js';
 export * from './fleet.js';
 export * from './kb.js';
 export * from './explanation.js';
+export * from './steps.js';

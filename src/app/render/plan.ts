@@ -3,7 +3,8 @@
  * passes real colours only on terminals). Pure: plan in, text out.
  */
 import type { FactName } from '../../fleet/index.js';
-import type { AppliedChoice, EnvFinding, Plan, PlanChange, PlanGroup } from '../../planner/index.js';
+import type { PackageChange } from '../../solver/index.js';
+import type { AppliedChoice, EnvFinding, Plan, PlanGroup } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
@@ -30,15 +31,16 @@ export function describeGroupFacts(facts: Partial<Record<FactName, string | numb
   return parts.join(', ');
 }
 
-export function formatChange(c: PlanChange): string {
+export function formatChange(c: PackageChange): string {
   switch (c.action) {
     case 'install': return `install ${c.name} ${c.to}`;
-    case 'remove': return `remove ${c.name} ${c.from}`;
+    case 'remove':
+    case 'purge': return c.from === undefined ? `${c.action} ${c.name}` : `${c.action} ${c.name} ${c.from}`;
     default: return `${c.action} ${c.name} ${c.from} → ${c.to}`;
   }
 }
 
-function changeLine(changes: PlanChange[], max = 6): string {
+function changeLine(changes: PackageChange[], max = 6): string {
   if (changes.length === 0) return 'nothing to change';
   const shown = changes.slice(0, max).map(formatChange).join('; ');
   return changes.length > max ? `${shown}; and ${changes.length - max} more` : shown;

@@ -6,7 +6,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseDebianPackages, type PackageRecord } from '../../kb/index.js';
-import { collectFleet, type Fleet, type FleetHost } from '../../fleet/index.js';
+import { collectFleet, type Fleet, type FleetHost, type HostCollector } from '../../fleet/index.js';
+import { createHostCollector } from '../../hosts/index.js';
 
 export interface FleetInputs {
   inventory: readonly string[];
@@ -14,16 +15,24 @@ export interface FleetInputs {
   sshHost: readonly string[];
   knownHosts?: string;
   sshIdentity?: string;
+  /** The operator's ssh config file (command line only: it may run commands such as ProxyCommand). */
   sshConfig?: string;
 }
 
-/** Collects every source (see collectFleet); progress as one line of text. */
-export function readFleet(o: FleetInputs, onProgress?: (text: string) => void): Promise<Fleet> {
+/**
+ * Collects every source (see collectFleet); progress as one line of text. The local host and SSH
+ * hosts are read by the hosts layer's collector (`collector` replaces it, e.g. in tests).
+ */
+export function readFleet(o: FleetInputs, onProgress?: (text: string) => void, collector: HostCollector = createHostCollector()): Promise<Fleet> {
   return collectFleet({
     inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost],
-    ssh: { ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}), ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}), ...(o.sshConfig ? { configFile: o.sshConfig } : {}) },
+    ssh: {
+      ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}),
+      ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}),
+      ...(o.sshConfig ? { configFile: path.resolve(o.sshConfig) } : {}),
+    },
     onProgress: (e) => onProgress?.(e.phase === 'ssh' ? `collecting hosts over SSH ${e.done}/${e.total}` : `inventory: ${e.done} hosts`),
-  });
+  }, collector);
 }
 
 /** Records (with relations) of installed versions, read from the hosts' dpkg status files. */

@@ -16,7 +16,7 @@ import {
   resolvePlan, summariseApproval, validateChoices,
   type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
 } from '../../planner/index.js';
-import { openSqlitePlanStore, defaultStorePath } from '../../store/index.js';
+import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath } from '../../store/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
 import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
 
@@ -30,8 +30,29 @@ export function newPlanId(): string {
   return randomBytes(4).toString('hex');
 }
 
-export async function openStore(file: string | undefined): Promise<PlanStore> {
-  return openSqlitePlanStore(file ?? defaultStorePath());
+/**
+ * The store for writing commands (`--store FILE`, default .rollwise/rollwise.db): migrated to
+ * the newest schema; created when absent unless `create` is false (resolve and approve need an
+ * existing store: RW_NOT_FOUND otherwise). Fails with RW_STORE when it cannot be written.
+ */
+export async function openStore(file: string | undefined, options: { create?: boolean } = {}): Promise<PlanStore> {
+  return openSqlitePlanStore(file ?? defaultStorePath(), { access: 'write', create: options.create ?? true });
+}
+
+/**
+ * The store for read-only commands: opened read-only, never created or migrated (RW_NOT_FOUND
+ * when there is none; RW_STORE for a file that is not a Rollwise store or an older schema).
+ */
+export async function openStoreForReading(file: string | undefined): Promise<PlanStore> {
+  return openSqlitePlanStore(file ?? defaultStorePath(), { access: 'read' });
+}
+
+/**
+ * Checks, before any slow work and without creating anything, that the result can be stored:
+ * RW_STORE for a read-only store, folder or mount, or a file that is not a Rollwise store.
+ */
+export async function checkStoreWritable(file: string | undefined): Promise<void> {
+  await checkSqliteStoreWritable(file ?? defaultStorePath());
 }
 
 /** Finds a plan by id or unique id prefix (latest version, or `ID@N` / `version`). */

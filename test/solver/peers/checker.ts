@@ -9,7 +9,7 @@
  * - one version of a name at a time;
  * - optionally: every Essential package of the archive installed (dose's / apt's base rule).
  */
-import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
+import type { PackageAtom, PackageRecord } from '../../../src/kb/index.js';
 import { compareDebian, relationHolds } from '../../../src/versions/index.js';
 
 /** Whether installed record `r` satisfies (or, for conflicts, matches) atom `a`, Debian's way. */

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEmptyRecord, type PackageRecord } from '../../../src/kb/model.js';
-import { parseCudf } from '../../../src/kb/importers/cudf.js';
+import { createEmptyRecord, type PackageRecord } from '../../../src/kb/index.js';
+import { parseCudf } from '../../../src/kb/index.js';
 import { createCudfFromDebian, evaluateCriteria } from '../../helpers/peers-cudf.js';
 import { runCudfCheck, runMccs } from '../../helpers/peers.js';
 

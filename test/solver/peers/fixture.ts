@@ -3,9 +3,9 @@
  * its records (kb importer) and universe problems (universe layer), loaded once per test file.
  */
 import { readFileSync } from 'node:fs';
-import type { PackageRecord } from '../../../src/kb/model.js';
-import { parseDebianPackages } from '../../../src/kb/importers/debian.js';
-import { parseDpkgStatus } from '../../../src/kb/importers/dpkg-status.js';
+import type { PackageRecord } from '../../../src/kb/index.js';
+import { parseDebianPackages } from '../../../src/kb/index.js';
+import { parseDpkgStatus } from '../../../src/kb/index.js';
 import { UniverseBuilder, addDebianPackagesFast, addInstalledLayer, createInstalledState, type Universe } from '../../../src/universe/index.js';
 import { createUniverseProblem, type Problem } from '../../../src/solver/index.js';
 import { ensureBookwormPackages } from '../../helpers/peers.js';

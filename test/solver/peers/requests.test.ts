@@ -11,7 +11,7 @@
  * solved again and checked the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PackageRecord } from '../../../src/kb/model.js';
+import type { PackageRecord } from '../../../src/kb/index.js';
 import { solveRequest, type RequestItem, type SolveOutcome, type SolutionOutcome } from '../../../src/solver/index.js';
 import { createAptRoot, ensureBaseStatus, runAptSimulate, type AptRoot, type AptSimulation } from '../../helpers/peers.js';
 import { checkInstalledSet } from './checker.js';
@@ -53,7 +53,7 @@ function aptAfter(sim: AptSimulation, before: readonly string[]): PackageRecord[
   }
   for (const s of sim.steps) {
     if (s.action === 'remove') names.delete(s.name);
-    else names.set(s.name, s.version);
+    else names.set(s.name, s.to!);
   }
   return [...names].map(([n, v]) => {
     const r = index.byName.get(n)?.find((x) => x.version === v);

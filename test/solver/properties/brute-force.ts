@@ -8,10 +8,10 @@
  * can be switched off to check that an explanation is minimal. A Conflicts/Breaks between two
  * versions of the same name counts as the one-version fact of that name, as in the solver.
  */
-import type { PackageAtom, PackageRecord } from '../../../src/kb/model.js';
+import type { PackageAtom, PackageRecord } from '../../../src/kb/index.js';
 import type { Universe } from '../../../src/universe/index.js';
 import type { RequestItem } from '../../../src/solver/index.js';
-import { compareDebian } from '../../../src/versions/debian.js';
+import { compareDebian } from '../../../src/versions/index.js';
 import { matchesAtom } from '../peers/checker.js';
 
 export interface BruteUniverse {

@@ -13,8 +13,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PackageAtom, PackageRecord, Provision, RelationOp } from '../../../src/kb/model.js';
-import { createEmptyRecord } from '../../../src/kb/model.js';
+import type { PackageAtom, PackageRecord, Provision, RelationOp } from '../../../src/kb/index.js';
+import { createEmptyRecord } from '../../../src/kb/index.js';
 import { createUniverse } from '../../../src/universe/index.js';
 import { createUniverseProblem, parseCriteria, solveRequest, type RequestItem, type SolveOutcome } from '../../../src/solver/index.js';
 import { countCriteria, createBruteUniverse, enumerateStates, violatedFacts, type BruteUniverse, type CriteriaCounts } from './brute-force.js';

@@ -8,6 +8,13 @@ import { readFleet } from '../../services/index.js';
 import { renderFleet } from '../../render/index.js';
 import { collect, createProgress, paletteFor } from '../terminal.js';
 
+/** Help of the SSH options `fleet show` and `plan` share. */
+export const SSH_OPTION_HELP = {
+  knownHosts: 'known_hosts file for SSH; host keys are always checked strictly (default: ssh.knownHosts of the inventory, else ~/.ssh/known_hosts)',
+  identity: 'SSH private key',
+  config: 'ssh config file (-F) for every SSH host, e.g. for jump hosts; without it ssh reads no config file (-F none). Trusted: it may run commands on this machine (ProxyCommand, Match exec); inventories cannot name one',
+};
+
 export function register(program: Command): void {
   const fleet = program.command('fleet').description('inventory sources: YAML inventories, the local host, hosts over SSH');
   fleet
@@ -16,10 +23,17 @@ export function register(program: Command): void {
     .option('--inventory <file>', 'YAML inventory (repeatable)', collect, [])
     .option('--local', 'include this machine (read-only)', false)
     .option('--ssh-host <[user@]host[:port]>', 'collect a host over SSH (repeatable)', collect, [])
-    .option('--known-hosts <file>', 'known_hosts file for SSH (host keys are always checked)')
-    .option('--ssh-identity <file>', 'SSH private key')
-    .option('--ssh-config <file>', 'ssh config file (-F)')
+    .option('--known-hosts <file>', SSH_OPTION_HELP.knownHosts)
+    .option('--ssh-identity <file>', SSH_OPTION_HELP.identity)
+    .option('--ssh-config <file>', SSH_OPTION_HELP.config)
     .option('--json', 'print hosts, groups and findings as JSON')
+    .addHelpText(
+      'after',
+      '\nExit status:\n' +
+        '  0  every host was collected (facts missing on some hosts are listed, not failures)\n' +
+        '  1  some hosts could not be reached or collected: they are listed with the others\n' +
+        '  2  bad usage or a bad inventory (nothing was contacted)',
+    )
     .action(async (o: { inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; json?: boolean }) => {
       const progress = createProgress();
       let result: Fleet;
@@ -39,6 +53,10 @@ export function register(program: Command): void {
         process.stdout.write(renderFleet(result, paletteFor()));
       }
       const unreachable = result.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed').length;
-      if (unreachable) process.stderr.write(`rollwise: ${unreachable} host${unreachable === 1 ? '' : 's'} could not be collected (listed above)\n`);
+      if (unreachable) {
+        process.stderr.write(`rollwise: ${unreachable} host${unreachable === 1 ? '' : 's'} could not be collected (listed above)\n`);
+        // scripts and CI must not read a partial fleet as a whole one
+        process.exitCode = 1;
+      }
     });
 }

@@ -7,10 +7,11 @@ import type { Command } from 'commander';
 import { RollwiseError } from '../../../shared/index.js';
 import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
-  approvePlan, createPlan, findPlan, loadResolutionsFile, openStore, resolveStoredPlan,
+  approvePlan, checkStoreWritable, createPlan, findPlan, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
 } from '../../services/index.js';
 import { describeEdit, planToJson, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import { collect, createProgress, paletteFor, warn } from '../terminal.js';
+import { SSH_OPTION_HELP } from './fleet.js';
 
 export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }> }) => Promise<string | null>;
 
@@ -73,9 +74,9 @@ export function register(program: Command): void {
     .option('--inventory <file>', 'YAML inventory (repeatable)', collect, [])
     .option('--local', 'include this machine (its dpkg status, read-only)', false)
     .option('--ssh-host <[user@]host[:port]>', 'collect a host over SSH (repeatable)', collect, [])
-    .option('--known-hosts <file>', 'known_hosts file for SSH (host keys are always checked)')
-    .option('--ssh-identity <file>', 'SSH private key')
-    .option('--ssh-config <file>', 'ssh config file (-F)')
+    .option('--known-hosts <file>', SSH_OPTION_HELP.knownHosts)
+    .option('--ssh-identity <file>', SSH_OPTION_HELP.identity)
+    .option('--ssh-config <file>', SSH_OPTION_HELP.config)
     .option('--skip-unreachable', 'plan the reachable hosts and record the others as findings', false)
     .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)" (repeatable)', collect, [])
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
@@ -86,6 +87,8 @@ export function register(program: Command): void {
     .action(async (o: { kb: string[]; index: string[]; inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both');
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
+      // a store that cannot take the plan is reported before the (slow) planning
+      await checkStoreWritable(o.store);
       const progress = createProgress();
       let created: Plan;
       try {
@@ -115,7 +118,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the plan as JSON')
     .action(async (spec: string, o: { version?: number; store?: string; json?: boolean }) => {
-      const store = await openStore(o.store);
+      const store = await openStoreForReading(o.store);
       try {
         const p = await findPlan(store, spec, o.version);
         if (o.json) process.stdout.write(JSON.stringify(planToJson(p), null, 2) + '\n');
@@ -131,7 +134,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print as JSON')
     .action(async (o: { store?: string; json?: boolean }) => {
-      const store = await openStore(o.store);
+      const store = await openStoreForReading(o.store);
       try {
         const rows = await store.listPlans();
         if (o.json) {
@@ -162,7 +165,7 @@ export function register(program: Command): void {
     .option('--json', 'print the new version as JSON')
     .action(async (spec: string, o: { choose: string[]; file?: string; store?: string; json?: boolean }) => {
       const choices = [...o.choose.map(parseChoice), ...(o.file ? loadResolutionsFile(o.file) : [])];
-      const store = await openStore(o.store);
+      const store = await openStore(o.store, { create: false });
       const progress = createProgress();
       try {
         const current = await findPlan(store, spec);
@@ -197,7 +200,7 @@ export function register(program: Command): void {
     .argument('<plan>', 'plan id (or a unique prefix)')
     .option('--store <file>', 'SQLite store')
     .action(async (spec: string, o: { store?: string }) => {
-      const store = await openStore(o.store);
+      const store = await openStore(o.store, { create: false });
       try {
         const r = await approvePlan(store, spec);
         const p = r.plan;

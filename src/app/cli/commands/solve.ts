@@ -16,10 +16,10 @@ import {
   parseRequestSpec,
   solveCudf,
   solveRequest,
+  type PackageChange,
   type RequestItem,
   type SolveOutcome,
   type SolverPolicy,
-  type TransactionStep,
 } from '../../../solver/index.js';
 import { loadArchive, loadSolveProblem } from '../../services/index.js';
 import { collect, warn } from '../terminal.js';
@@ -88,7 +88,7 @@ function loadProblem(o: SolveOptions) {
   return loadSolveProblem({ index: o.index ?? [], kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
 }
 
-function formatStep(s: TransactionStep): string {
+function formatStep(s: PackageChange): string {
   switch (s.action) {
     case 'install':
       return `install    ${s.name} ${s.to} (${s.architecture})`;

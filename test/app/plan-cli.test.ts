@@ -9,9 +9,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/app/cli/main.js';
-import { joinForShell } from '../../src/hosts/quote.js';
+import { joinForShell } from '../../src/hosts/index.js';
 import { runCli, repoRoot } from '../helpers/cli.js';
-import { createWorld, type World } from './fixture.js';
+import { createWorld, type World } from '../planner/fixture.js';
 
 let world: World;
 let store: string;
