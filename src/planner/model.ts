@@ -25,6 +25,28 @@ export interface EnvFinding {
   workaround?: string;
 }
 
+/**
+ * A host group where the plan does less than was asked: a requested package kept back at its
+ * installed version, or installed/upgraded to a version older than the newest that matches the
+ * request. `because` says why (the facts that stop the newest one), like apt's "kept back" but
+ * with the reason.
+ */
+export interface ShortfallFinding {
+  kind: 'held-back';
+  /** `held-back:NAME` */
+  rule: string;
+  severity: 'medium';
+  package: string;
+  /** The version the group keeps (kept back) or gets (an older one); undefined when none. */
+  version?: string;
+  installed?: string;
+  /** The newest version matching the request. */
+  newest: string;
+  because: PlanExplanation;
+}
+
+export type GroupFinding = EnvFinding | ShortfallFinding;
+
 export type GroupOutcome =
   | { kind: 'transaction'; changes: PackageChange[] }
   | { kind: 'conflict'; conflict: string };
@@ -32,8 +54,9 @@ export type GroupOutcome =
 /** A fact of a plan conflict: the solver's, or the planner's own (a removal nobody asked for, no answer in time). */
 export type PlanFact =
   | ExplanationFact
-  | { kind: 'unasked-removal'; key: string; names: string[] }
   | { kind: 'no-answer'; key: string; message: string }
+  /** The newest version could be installed, but costs more changes than the criteria accept. */
+  | { kind: 'costlier'; key: string; package: { name: string; version: string }; changes: number; chosenChanges: number }
   /** A line of a plan stored before explanations were data (read back as it was). */
   | { kind: 'text'; key: string; text: string };
 
@@ -66,7 +89,7 @@ export interface PlanGroup {
   request: PlanRequest;
   choices: AppliedChoice[];
   outcome: GroupOutcome;
-  findings: EnvFinding[];
+  findings: GroupFinding[];
 }
 
 export interface PlanResolution {
@@ -96,7 +119,8 @@ export interface PlanSummary {
   hostsReady: number;
   hostsInConflict: number;
   changes: Record<SolvedAction, number>;
-  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; unreachable: number };
+  /** Hosts per kind of finding (`heldBack`: hosts where a requested package stays behind the newest). */
+  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; heldBack: number; unreachable: number };
 }
 
 export interface PlanInputs {

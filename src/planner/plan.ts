@@ -14,7 +14,8 @@ import type { PlanRequest } from './request.js';
 import { subjectOfFacts } from './subject.js';
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import type {
-  AppliedChoice, EnvFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
+  AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
+  ShortfallFinding,
 } from './model.js';
 
 export interface GroupSolveInput {
@@ -32,13 +33,15 @@ export interface SolvedResolution {
 }
 
 export type GroupSolveOutcome =
-  | { kind: 'solution'; changes: PackageChange[] }
+  | { kind: 'solution'; changes: PackageChange[]; shortfalls?: ShortfallFinding[] }
   | { kind: 'conflict'; explanation: PlanExplanation; resolutions: SolvedResolution[] };
 
 /** What the planner needs from the resolver (src/planner/solver-adapter.ts builds one over the real solver). */
 export interface GroupSolver {
   /** Names in the request that no layer of the knowledge base knows. */
   unknownPackages(request: PlanRequest): string[];
+  /** Exact versions the request names (`name=1.2`) that no layer has, with the versions there are. */
+  unknownVersions?(request: PlanRequest): Array<{ name: string; version: string; available: string[] }>;
   solveGroup(input: GroupSolveInput): GroupSolveOutcome;
 }
 
@@ -108,25 +111,35 @@ export function evaluateGroupEnvironment(
 /** A plan group before its conflicts are clustered and its rules evaluated. */
 type SolvedGroup = Omit<PlanGroup, 'outcome' | 'findings'> & { outcome: GroupSolveOutcome };
 
-/** Clusters identical conflicts, numbers them (c1, c2, ...), evaluates rules, summarises. */
-function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[]): PlanBody {
+/** Groups whose conflicts have the same facts and the same resolutions share one conflict. */
+function conflictSignature(explanation: PlanExplanation, edits: readonly PlanResolutionEdit[]): string {
+  const facts = explanation.facts.slice().sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return JSON.stringify([facts, edits]);
+}
+
+/**
+ * Clusters identical conflicts, evaluates rules, summarises. A conflict the previous version
+ * had (the same facts and resolutions) keeps its id there; new ones are numbered after the
+ * highest id used so far, so an id never names two different conflicts of one plan.
+ */
+function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[], previous: readonly PlanConflict[] = []): PlanBody {
   const conflicts: PlanConflict[] = [];
   const bySignature = new Map<string, PlanConflict>();
   const groups: PlanGroup[] = [];
+  const idBefore = new Map(previous.map((c) => [conflictSignature(c.explanation, c.resolutions.map((r) => r.edit)), c.id]));
+  let nextId = Math.max(0, ...previous.map((c) => Number(/^c(\d+)$/.exec(c.id)?.[1] ?? 0))) + 1;
   for (const g of solved) {
     let outcome: PlanGroup['outcome'];
-    let findings: EnvFinding[] = [];
+    let findings: GroupFinding[] = [];
     if (g.outcome.kind === 'solution') {
       outcome = { kind: 'transaction', changes: g.outcome.changes };
-      findings = evaluateGroupEnvironment(g, g.outcome.changes, rules);
+      findings = [...evaluateGroupEnvironment(g, g.outcome.changes, rules), ...(g.outcome.shortfalls ?? [])];
     } else {
-      // groups whose conflicts have the same facts and the same resolutions share one conflict
-      const facts = g.outcome.explanation.facts.slice().sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-      const sig = JSON.stringify([facts, g.outcome.resolutions.map((r) => r.edit)]);
+      const sig = conflictSignature(g.outcome.explanation, g.outcome.resolutions.map((r) => r.edit));
       let c = bySignature.get(sig);
       if (!c) {
         c = {
-          id: `c${conflicts.length + 1}`, groups: [], hosts: 0, explanation: g.outcome.explanation,
+          id: idBefore.get(sig) ?? `c${nextId++}`, groups: [], hosts: 0, explanation: g.outcome.explanation,
           resolutions: g.outcome.resolutions.map((r, i): PlanResolution => ({ id: `r${i + 1}`, edit: r.edit, requests: {}, preview: r.changes })),
         };
         bySignature.set(sig, c);
@@ -141,6 +154,7 @@ function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings:
     }
     groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: g.request, choices: g.choices, outcome, findings });
   }
+  conflicts.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const summary = summarise(groups, conflicts, fleetFindings);
   return { status: conflicts.length > 0 ? 'needs-review' : 'ready', summary, groups, conflicts, fleetFindings };
 }
@@ -149,7 +163,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
   const s: PlanSummary = {
     hosts: 0, groups: groups.length, groupsReady: 0, groupsInConflict: 0, hostsReady: 0, hostsInConflict: 0,
     changes: { install: 0, upgrade: 0, downgrade: 0, remove: 0 },
-    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
+    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
   };
   for (const g of groups) {
     const n = g.hosts.length;
@@ -162,11 +176,11 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
       s.groupsInConflict++;
       s.hostsInConflict += n;
     }
-    for (const f of g.findings) {
-      if (f.kind === 'requirement-not-met') s.findings.requirementNotMet += n;
-      else if (f.kind === 'requirement-unknown') s.findings.requirementUnknown += n;
-      else s.findings.knownIssue += n;
-    }
+    const kinds = new Set(g.findings.map((f) => f.kind));
+    if (kinds.has('requirement-not-met')) s.findings.requirementNotMet += n;
+    if (kinds.has('requirement-unknown')) s.findings.requirementUnknown += n;
+    if (kinds.has('known-issue')) s.findings.knownIssue += n;
+    if (kinds.has('held-back')) s.findings.heldBack += n;
   }
   return s;
 }
@@ -176,6 +190,13 @@ export function planDeployment(input: PlanDeploymentInput): PlanBody {
   const unknown = input.solver.unknownPackages(input.request);
   if (unknown.length > 0) {
     throw new RollwiseError('RW_UNKNOWN_PACKAGE', `unknown package${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling' });
+  }
+  const missing = input.solver.unknownVersions?.(input.request) ?? [];
+  if (missing.length > 0) {
+    const m = missing[0]!;
+    throw new RollwiseError('RW_UNKNOWN_PACKAGE', `no version ${m.version} of ${m.name} in any layer${missing.length > 1 ? ` (and ${missing.length - 1} more requested versions)` : ''}`, {
+      hint: m.available.length ? `available: ${m.available.slice(0, 6).join(', ')}${m.available.length > 6 ? ', ...' : ''}` : 'check the version',
+    });
   }
   if (input.fleet.hosts.length === 0) throw new RollwiseError('RW_INVENTORY', 'the fleet has no reachable host', { hint: 'check the inventory and the SSH findings (rollwise fleet show)' });
   const groups = groupHosts(input.fleet.hosts, factsReadByRules(input.rules));
@@ -232,7 +253,10 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
   let done = 0;
   const solved: SolvedGroup[] = plan.groups.map((g) => {
     const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed };
-    if (g.outcome.kind === 'transaction') return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: g.outcome.changes } };
+    if (g.outcome.kind === 'transaction') {
+      const shortfalls = g.findings.filter((f): f is ShortfallFinding => f.kind === 'held-back');
+      return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: g.outcome.changes, shortfalls } };
+    }
     const c = conflictsById.get(g.outcome.conflict)!;
     const pick = chosen.get(c.id);
     if (!pick) {
@@ -247,5 +271,5 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
     const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
     return { ...base, request, choices: [...g.choices, choice], outcome };
   });
-  return assemble(solved, rules, plan.fleetFindings);
+  return assemble(solved, rules, plan.fleetFindings, plan.conflicts);
 }

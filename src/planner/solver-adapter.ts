@@ -8,9 +8,10 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { createUniverseView, solveRequest, type Explanation, type PackageSet, type Problem, type SolverPolicy, type Resolution } from '../solver/index.js';
+import { createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type SolverPolicy, type Resolution } from '../solver/index.js';
 import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
-import type { GroupSolver, GroupSolveInput, GroupSolveOutcome, SolvedResolution } from './plan.js';
+import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
+import type { PlanExplanation, ShortfallFinding } from './model.js';
 import { subjectOfFacts } from './subject.js';
 import type { PlanRequest } from './request.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
@@ -63,6 +64,44 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
   return createSolverOver(createUniverseView(u), (p) => u.findInstalledPv(p.name, p.version, p.architecture), countFilled(u), options);
 }
 
+/**
+ * Where the solution does less than the request asked: for each install or upgrade of a real
+ * package, the newest version matching the item; when the group ends up with an older one (or
+ * keeps its installed version), a held-back finding whose reason is the solver's own: the
+ * request solved again with that newest version asked for exactly (a conflict: its facts), or,
+ * when that solves, the extra changes it would take.
+ */
+function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy): ShortfallFinding[] {
+  const { set } = problem;
+  const out: ShortfallFinding[] = [];
+  const installedOf = new Map(input.installed.map((p) => [p.name, p.version]));
+  const after = new Map(installedOf);
+  for (const c of changes) {
+    if (c.action === 'remove' || c.action === 'purge') after.delete(c.name);
+    else if (c.to !== undefined) after.set(c.name, c.to);
+  }
+  input.request.items.forEach((item, index) => {
+    if (item.kind !== 'install' && item.kind !== 'upgrade') return;
+    const matching = Array.from(set.versionsOf(item.name)).filter((pv) => set.satisfies(pv, item.op, item.version));
+    const newestPv = matching[0];
+    const have = after.get(item.name);
+    if (newestPv === undefined || have === undefined) return;
+    const newest = set.versionOf(newestPv);
+    const havePv = matching.find((pv) => set.versionOf(pv) === have) ?? Array.from(set.versionsOf(item.name)).find((pv) => set.versionOf(pv) === have);
+    if (have === newest || (havePv !== undefined && set.comparePvs(havePv, newestPv) >= 0)) return;
+    const items = input.request.items.slice();
+    items[index] = { kind: 'install', name: item.name, op: '=', version: newest };
+    const again = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
+    let because: PlanExplanation;
+    if (again.kind === 'conflict') because = again.explanation;
+    else if (again.kind === 'solution') because = { facts: [{ kind: 'costlier', key: `costlier:${item.name}=${newest}`, package: { name: item.name, version: newest }, changes: again.transaction.length, chosenChanges: changes.length }], minimal: true };
+    else because = { facts: [{ kind: 'no-answer', key: 'no-answer', message: again.message }], minimal: false };
+    const installed = installedOf.get(item.name);
+    out.push({ kind: 'held-back', rule: `held-back:${item.name}`, severity: 'medium', package: item.name, version: have, ...(installed !== undefined ? { installed } : {}), newest, because });
+  });
+  return out;
+}
+
 function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number, added: number, options: FleetSolverOptions): FleetSolver {
   const requirements = new Map<string, RequirementRule[]>();
   for (const r of options.rules?.requirements ?? []) {
@@ -103,18 +142,24 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     };
   };
 
-  const conflictOf = (explanation: Explanation, resolutions: readonly Resolution[], first?: SolvedResolution): GroupSolveOutcome => ({
+  const conflictOf = (explanation: Explanation, resolutions: readonly Resolution[]): GroupSolveOutcome => ({
     kind: 'conflict',
     explanation,
-    resolutions: [
-      ...(first ? [first] : []),
-      ...resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction })),
-    ],
+    resolutions: resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction })),
   });
 
   return {
     set,
     addedInstalled: added,
+    unknownVersions(request: PlanRequest): Array<{ name: string; version: string; available: string[] }> {
+      const out: Array<{ name: string; version: string; available: string[] }> = [];
+      for (const item of request.items) {
+        if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;
+        if (set.candidates(item).length > 0) continue;
+        out.push({ name: item.name, version: item.version, available: Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv)) });
+      }
+      return out;
+    },
     unknownPackages(request: PlanRequest): string[] {
       const out: string[] = [];
       for (const item of request.items) {
@@ -126,26 +171,13 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     solveGroup(input: GroupSolveInput): GroupSolveOutcome {
       const problem: Problem = { set, installed: installedFlags(input.installed) };
       const policy = policyFor(input.facts, problem.installed);
-      const r = solveRequest(problem, { items: input.request.items }, policy);
+      // nothing removed that was not asked for (the solver's keepInstalled policy, as `rollwise solve` uses it)
+      const kept: SolverPolicy = { ...policy, keepInstalled: true };
+      const r = solveRequest(problem, { items: input.request.items }, kept);
       if (r.kind === 'timeout') return { kind: 'conflict', explanation: { facts: [{ kind: 'no-answer', key: 'no-answer', message: r.message }], minimal: false }, resolutions: [] };
       if (r.kind === 'conflict') return conflictOf(r.explanation, r.resolutions);
-      // A removal nobody asked for is a conflict to review, never a silent part of the plan
-      // (apt would remove the package quietly): explain it by solving with the package protected (kept installed, upgrades allowed).
-      const asked = new Set(input.request.items.filter((i) => i.kind === 'remove').map((i) => (i as { name: string }).name));
-      const unasked = [...new Set(r.transaction.filter((s) => s.action === 'remove' && !asked.has(s.name)).map((s) => s.name))];
-      if (unasked.length === 0) return { kind: 'solution', changes: r.transaction };
-      const held: PlanRequest = { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
-      const r2 = solveRequest(problem, { items: held.items }, policy);
-      const allowRemoval: SolvedResolution = {
-        edit: { kind: 'allow-removal', names: unasked },
-        request: { items: [...input.request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
-        changes: r.transaction,
-      };
-      if (r2.kind !== 'conflict') {
-        return { kind: 'conflict', explanation: { facts: [{ kind: 'unasked-removal', key: `unasked-removal:${unasked.join(',')}`, names: unasked }], minimal: true }, resolutions: [allowRemoval] };
-      }
-      const others = r2.resolutions.filter((res) => !res.transaction.some((s) => s.action === 'remove' && unasked.includes(s.name)));
-      return conflictOf(r2.explanation, others, allowRemoval);
+      const shortfalls = findShortfalls(problem, input, r.transaction, kept);
+      return { kind: 'solution', changes: r.transaction, ...(shortfalls.length ? { shortfalls } : {}) };
     },
   };
 }

@@ -1,13 +1,19 @@
 /**
  * The persistence port the planner's callers use. Implementations live in src/store/
- * (SQLite by default, in-memory for tests; PostgreSQL can follow): nothing here is SQL-specific.
+ * (SQLite by default, PostgreSQL, in-memory for tests): nothing here is SQL-specific.
+ *
+ * Several processes may share one store. Every failure is a RollwiseError (RW_STORE with the
+ * cause in words, such as a full disk or a store locked too long, or RW_NOT_FOUND): a write
+ * either stored all of the plan version or nothing of it.
  */
 import type { Plan, PlanListEntry, PlanStatus } from './model.js';
 
 export interface PlanStore {
   /**
    * Writes one plan version atomically (all of it or nothing). When `supersede` is given, the
-   * version it names is marked `superseded` in the same transaction.
+   * version it names is marked `superseded` in the same transaction, and only if it is not
+   * superseded already: of two processes resolving the same version, the second gets RW_STORE
+   * and stores nothing. A version at or below the plan's latest is refused (RW_STORE).
    */
   savePlan(plan: Plan, options?: { supersede?: { id: string; version: number } }): Promise<void>;
   /** The latest version of a plan (or the given one); undefined when absent. */
@@ -15,6 +21,7 @@ export interface PlanStore {
   /** Plan ids starting with `prefix` (for short ids on the command line). */
   findPlanIds(prefix: string): Promise<string[]>;
   listPlans(): Promise<PlanListEntry[]>;
+  /** Sets a version's status; a version superseded meanwhile is left so (RW_STORE). */
   setStatus(id: string, version: number, status: PlanStatus): Promise<void>;
   close(): Promise<void>;
 }

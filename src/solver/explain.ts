@@ -43,6 +43,8 @@ export type ExplanationFact =
   | { kind: 'essential'; key: string; name: string }
   /** `package` cannot be installed on this host (an environment requirement). */
   | { kind: 'not-candidate'; key: string; package: PackageRef; reason: string }
+  /** The only solution removes installed packages nobody asked to remove (keepInstalled), and no smaller reason was found. */
+  | { kind: 'unasked-removal'; key: string; names: string[] }
   /** (installability) `package` cannot be installed together with the Essential packages (no smaller reason found in time). */
   | { kind: 'not-with-essential'; key: string; package: PackageRef }
   /** (installability) `package`'s dependency `relation` has only non-installable candidates. */

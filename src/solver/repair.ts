@@ -133,6 +133,10 @@ export function findResolutions(
     const removed = r.transaction.filter((s) => s.action === 'remove').length;
     found.push({ edit: edit.edit, request: edit.request, transaction: r.transaction, cost: { removed, changed: r.transaction.length } });
   }
-  found.sort((a, b) => a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
-  return found.slice(0, max);
+  return rankResolutions(found).slice(0, max);
+}
+
+/** Gentlest first: fewest removals, then fewest changes (stable otherwise). */
+export function rankResolutions(rs: readonly Resolution[]): Resolution[] {
+  return rs.slice().sort((a, b) => a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
 }

@@ -58,6 +58,13 @@ export interface SolverPolicy {
   isCancelled?: () => boolean;
   /** How many verified resolutions to look for when there is no solution. Default 3. */
   maxResolutions?: number;
+  /**
+   * Nothing installed is removed unless a `remove` item names it (the operator's policy in
+   * `rollwise solve` and `plan`): a solution that would remove an installed package nobody asked
+   * to remove becomes a conflict, explained with that package protected, whose resolutions
+   * include allowing the removal. Default false (the criteria alone decide, as CUDF solvers do).
+   */
+  keepInstalled?: boolean;
 }
 
 export const PARANOID: Criterion[] = [

@@ -11,7 +11,7 @@ import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
 import { UniverseBuilder, type Universe } from '../universe/index.js';
 import { createUniverseView, type PackageSet, type RelationField } from './universe-view.js';
-import { findResolutions, type Resolution } from './repair.js';
+import { findResolutions, rankResolutions, type Resolution } from './repair.js';
 import type { ChangeAction, PackageChange, Problem, SolveModeOptions } from './problem.js';
 
 export type { ChangeAction, PackageChange, Problem, SolveModeOptions };
@@ -119,6 +119,33 @@ function assertRequestVersions(set: PackageSet, request: SolveRequest): void {
 }
 
 export function solveRequest(problem: Problem, request: SolveRequest, policy: SolverPolicy = {}, mode: SolveModeOptions = {}): SolveOutcome {
+  const r = solveOnce(problem, request, policy, mode);
+  if (!policy.keepInstalled || r.kind !== 'solution') return r;
+  // Nothing removed that was not asked for: a removal of an installed package is a conflict to
+  // review (apt would remove it quietly), explained by solving again with those packages
+  // protected (kept installed, upgrades allowed); allowing the removal is one resolution.
+  const asked = new Set(request.items.flatMap((i) => (i.kind === 'remove' ? [i.name] : [])));
+  const unasked = [...new Set(r.transaction.filter((s) => (s.action === 'remove' || s.action === 'purge') && !asked.has(s.name)).map((s) => s.name))];
+  if (unasked.length === 0) return r;
+  const allowRemoval: Resolution = {
+    edit: { kind: 'allow-removal', names: unasked },
+    request: { items: [...request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
+    transaction: r.transaction,
+    cost: { removed: r.transaction.filter((s) => s.action === 'remove' || s.action === 'purge').length, changed: r.transaction.length },
+  };
+  const protectedRequest: SolveRequest = { items: [...request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
+  const r2 = solveOnce(problem, protectedRequest, policy, mode);
+  if (r2.kind !== 'conflict') {
+    const key = `unasked-removal:${unasked.join(',')}`;
+    return { kind: 'conflict', explanation: { facts: [{ kind: 'unasked-removal', key, names: unasked }], minimal: false }, resolutions: [allowRemoval], stats: r.stats };
+  }
+  // the protected request's resolutions, minus those that remove what is protected anyway, and
+  // the removal itself: gentlest first (removals, then changes)
+  const others = r2.resolutions.filter((res) => !res.transaction.some((s) => (s.action === 'remove' || s.action === 'purge') && unasked.includes(s.name)));
+  return { ...r2, resolutions: rankResolutions([...others, allowRemoval]).slice(0, Math.max(policy.maxResolutions ?? 3, 1)) };
+}
+
+function solveOnce(problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions): SolveOutcome {
   assertRequestVersions(problem.set, request);
   const t0 = performance.now();
   const deadline = t0 + (policy.timeBudgetMs ?? 10_000);

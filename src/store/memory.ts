@@ -1,20 +1,25 @@
 /** An in-memory PlanStore for unit tests of pure code (copies in and out, like a real store). */
-import { RollwiseError } from '../shared/errors.js';
+import { RollwiseError } from '../shared/index.js';
 import { formatRequest, type Plan, type PlanStore } from '../planner/index.js';
 
 export function createMemoryPlanStore(): PlanStore {
   const plans = new Map<string, Plan[]>();
   return {
     async savePlan(plan, options = {}) {
+      // checked before anything changes, as the SQL stores check inside their transaction
+      let parent: Plan | undefined;
+      if (options.supersede) {
+        const { id, version } = options.supersede;
+        parent = plans.get(id)?.find((p) => p.version === version);
+        if (!parent) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version} to supersede`);
+        if (parent.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was already superseded by v${plans.get(id)!.at(-1)!.version}; v${plan.version} was not stored`);
+      }
       const versions = plans.get(plan.id) ?? [];
       const last = versions[versions.length - 1];
       if (last && plan.version <= last.version) throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${last.version}`);
       versions.push(structuredClone(plan));
       plans.set(plan.id, versions);
-      if (options.supersede) {
-        const old = plans.get(options.supersede.id)?.find((p) => p.version === options.supersede!.version);
-        if (old) old.status = 'superseded';
-      }
+      if (parent) parent.status = 'superseded';
     },
     async getPlan(id, version) {
       const versions = plans.get(id);
@@ -30,6 +35,7 @@ export function createMemoryPlanStore(): PlanStore {
     async setStatus(id, version, status) {
       const p = plans.get(id)?.find((x) => x.version === version);
       if (!p) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`);
+      if (p.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded meanwhile; it cannot become ${status}`);
       p.status = status;
     },
     async close() {},

@@ -35,8 +35,21 @@ export interface StoreDatabase {
   plan_groups: PlanGroupsTable;
 }
 
+/** A migration, and whether today's read-only commands can read a store that lacks it. */
+export interface StoreMigration extends Migration {
+  /**
+   * False for a change today's reads do not depend on (an added index, say): read-only commands
+   * then read a store without it as it is. True (the default) when reads need it: read-only
+   * commands, which never migrate, ask for a writing command to upgrade the store first.
+   */
+  readonly requiredForReading?: boolean;
+}
+
+/** The tables a Rollwise store has besides kysely's bookkeeping (`kysely_migration`, `kysely_migration_lock`). */
+export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups'] as const;
+
 /** Versioned migrations, applied in name order by kysely's Migrator (SQLite and PostgreSQL alike). */
-export const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, StoreMigration> = {
   '0001_plans': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema

@@ -2,25 +2,187 @@
  * The PlanStore over any kysely database (SQLite by default, PostgreSQL with the same code).
  * Each plan version is written in one transaction: a process killed mid-write leaves no trace of it.
  */
-import { Migrator, type Kysely, type MigrationProvider } from 'kysely';
-import { RollwiseError } from '../shared/errors.js';
+import { Migrator, sql, type Kysely } from 'kysely';
+import { RollwiseError } from '../shared/index.js';
 import {
   formatRequest, PLAN_STATUSES,
   type AppliedChoice, type Plan, type PlanConflict, type PlanGroup, type PlanListEntry, type PlanResolutionEdit, type PlanStatus, type PlanStore,
 } from '../planner/index.js';
-import { MIGRATIONS, type StoreDatabase } from './schema.js';
+import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
+import { describeStore, driverCode, isBusy, isRetriablePostgres, storeError } from './errors.js';
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/**
+ * One opened store as the plan store sees it: the kysely database plus what differs between
+ * SQLite and PostgreSQL when several processes share it.
+ */
+export interface SqlBackend {
+  /** The store as the user named it (file or URL), for messages. */
+  readonly where: string;
+  readonly db: Kysely<StoreDatabase>;
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Whether the connection is still inside a transaction after an error. SQLite may end a
+   * transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM): a
+   * ROLLBACK then fails with "no transaction is active" and would hide the real error.
+   */
+  inTransaction(): boolean;
+  /** How long a write refused for contention is tried again (ms), beyond the driver's own wait. */
+  readonly retryForMs: number;
+  close(): Promise<void>;
+}
 
-/** Brings the schema to the newest version; throws RW_STORE naming the failed migration. */
-export async function migrateToLatest(db: Kysely<StoreDatabase>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Retrying is safe only for errors after which nothing of the transaction was committed. */
+function retriable(b: SqlBackend, e: unknown): boolean {
+  return b.dialect === 'sqlite' ? isBusy(e) : isRetriablePostgres(e);
+}
+
+/**
+ * Runs `fn` in one write transaction, all of it or nothing. On SQLite it is `BEGIN IMMEDIATE`:
+ * the write lock is taken (waiting up to the busy timeout) before anything is read, so a read
+ * can never have to become a write while another process writes (that fails at once with
+ * SQLITE_BUSY, whatever the timeout). Refused for contention, the whole transaction runs again
+ * until `retryForMs`; any other error is rethrown as it was (after a rollback, if one is due).
+ */
+export async function runWrite<T>(b: SqlBackend, fn: (trx: Kysely<StoreDatabase>) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await b.db.connection().execute(async (conn) => {
+        await sql.raw(b.dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (e) {
+          if (b.inTransaction()) {
+            try {
+              await sql`rollback`.execute(conn);
+            } catch {
+              // the error that ended the transaction is the one to report
+            }
+          }
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (!retriable(b, e) || Date.now() - started >= b.retryForMs) throw e;
+      // jittered backoff, so that processes woken together do not collide again
+      await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+    }
+  }
+}
+
+/** What a database holds, seen from Rollwise. */
+export type SchemaState =
+  | { kind: 'empty' }
+  | { kind: 'foreign'; tables: string[] }
+  | { kind: 'rollwise'; applied: string[]; pending: string[]; unknown: string[] };
+
+/**
+ * Reads (never writes) which tables and applied migrations a database has: empty (nothing, or
+ * only kysely's bookkeeping with no migration applied), foreign (another program's tables), or a
+ * Rollwise store with its pending migrations and those this code does not know (a newer store).
+ */
+export async function inspectSchema(db: Kysely<StoreDatabase>, dialect: SqlBackend['dialect'], migrations: Record<string, StoreMigration> = MIGRATIONS): Promise<SchemaState> {
+  // one catalogue query (kysely's introspection reads every column of every table, which
+  // costs more than the rest of opening a store)
+  const tables = dialect === 'sqlite'
+    ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)).rows.map((r) => r.name)
+    : (await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = any (current_schemas(false))`.execute(db)).rows.map((r) => r.name);
+  const applied = tables.includes('kysely_migration') ? (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((r) => r.name) : [];
+  const known = Object.keys(migrations).sort();
+  const others = tables.filter((t) => t !== 'kysely_migration' && t !== 'kysely_migration_lock');
+  if (!applied.some((n) => known.includes(n))) {
+    return others.length === 0 && applied.length === 0 ? { kind: 'empty' } : { kind: 'foreign', tables: others.length ? others : tables };
+  }
+  return { kind: 'rollwise', applied, pending: known.filter((n) => !applied.includes(n)), unknown: applied.filter((n) => !known.includes(n)) };
+}
+
+export function foreignStoreError(where: string, tables: string[]): RollwiseError {
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  return new RollwiseError('RW_STORE', `${describeStore(where)} is not a Rollwise store: it holds other tables (${shown}) and no plans`, {
+    hint: '--store names the database rollwise writes its plans to (default .rollwise/rollwise.db under the working directory); rollwise never changes another program\'s database',
+  });
+}
+
+export function newerStoreError(where: string, unknown: string[]): RollwiseError {
+  return new RollwiseError('RW_STORE', `the store ${describeStore(where)} was written by a newer rollwise (schema migrations this version does not know: ${unknown.join(', ')})`, {
+    hint: 'use the rollwise version that wrote it, or a newer one',
+  });
+}
+
+/** Refuses what no writer may touch: another program's database, or a store newer than this code. */
+export function assertWritableSchema(where: string, state: SchemaState): void {
+  if (state.kind === 'foreign') throw foreignStoreError(where, state.tables);
+  if (state.kind === 'rollwise' && state.unknown.length > 0) throw newerStoreError(where, state.unknown);
+}
+
+/**
+ * Refuses what read-only commands cannot read: another program's database, a newer store, or an
+ * older one lacking a migration reads depend on (read-only commands never migrate; a writing
+ * command upgrades it). Returns false when there is nothing to read yet (an empty database).
+ */
+export function assertReadableSchema(where: string, state: SchemaState, migrations: Record<string, StoreMigration>): boolean {
+  if (state.kind === 'empty') return false;
+  assertWritableSchema(where, state);
+  if (state.kind !== 'rollwise') return false;
+  const needed = state.pending.filter((n) => migrations[n]?.requiredForReading !== false);
+  if (needed.length > 0) {
+    throw new RollwiseError('RW_STORE', `the store ${describeStore(where)} has an older schema (missing ${needed.join(', ')}); read-only commands do not upgrade it`, {
+      hint: 'run a writing command on it once (rollwise plan ..., plan resolve or plan approve with the same --store) to upgrade it, then read it',
+    });
+  }
+  return true;
+}
+
+async function runMigrator(b: SqlBackend, db: Kysely<StoreDatabase>, migrations: Record<string, StoreMigration>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
   if (error) {
-    throw new RollwiseError('RW_STORE', `store migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // contention is retried by the caller; anything else names the migration that failed
+    if (retriable(b, error) || driverCode(error) === '23505' || driverCode(error) === '42P07') throw error;
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw storeError(error, b.where, `the schema migration ${failed ?? ''}`.trimEnd());
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Brings the schema to the newest version, safely when several processes open a fresh or old
+ * store at once; returns the migrations this call applied (none when another process did).
+ * SQLite: kysely's Migrator takes no lock there (it assumes one connection per database), so it
+ * runs inside one `BEGIN IMMEDIATE` transaction: the schema is read again once the write lock is
+ * held, and a failed migration leaves nothing behind (SQLite's DDL is transactional).
+ * PostgreSQL: the Migrator holds an advisory lock and a transaction; the few races it leaves
+ * (two `create table if not exists` of its bookkeeping) are run again until `retryForMs`.
+ */
+export async function migrateToLatest(b: SqlBackend, migrations: Record<string, StoreMigration> = MIGRATIONS): Promise<string[]> {
+  const state = await inspectSchema(b.db, b.dialect, migrations);
+  assertWritableSchema(b.where, state);
+  if (state.kind === 'rollwise' && state.pending.length === 0) return [];
+  if (b.dialect === 'sqlite') {
+    return runWrite(b, async (trx) => {
+      const locked = await inspectSchema(trx, b.dialect, migrations);
+      assertWritableSchema(b.where, locked);
+      if (locked.kind === 'rollwise' && locked.pending.length === 0) return [];
+      return runMigrator(b, trx, migrations);
+    });
+  }
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runMigrator(b, b.db, migrations);
+    } catch (e) {
+      const now = await inspectSchema(b.db, b.dialect, migrations);
+      if (now.kind === 'rollwise' && now.pending.length === 0 && now.unknown.length === 0) return [];
+      if (e instanceof RollwiseError || Date.now() - started >= b.retryForMs) throw e;
+      await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+    }
+  }
 }
 
 const GROUP_BATCH = 200;
@@ -53,16 +215,49 @@ function conflictOf(c: StoredConflict): PlanConflict {
   return { ...c, explanation, resolutions };
 }
 
-export function createSqlPlanStore(db: Kysely<StoreDatabase>, onClose: () => Promise<void> = async () => db.destroy()): PlanStore {
+/**
+ * The PlanStore over a SQL back end. Every write is one transaction (`runWrite`), checks what it
+ * depends on inside that transaction, and every failure reaches the caller as a RollwiseError.
+ */
+export function createSqlPlanStore(b: SqlBackend): PlanStore {
+  const { db } = b;
+  const fail = (e: unknown, doing: string): RollwiseError => storeError(e, b.where, doing, { busyForMs: b.retryForMs });
+  const guard = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw fail(e, doing);
+    }
+  };
+  const latestVersion = async (trx: Kysely<StoreDatabase>, id: string): Promise<number | undefined> =>
+    (await trx.selectFrom('plans').select(['latest_version']).where('id', '=', id).executeTakeFirst())?.latest_version;
+
   return {
-    async savePlan(plan, options = {}) {
-      await db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('plans').select(['latest_version']).where('id', '=', plan.id).executeTakeFirst();
-        if (existing) {
-          if (plan.version <= existing.latest_version) throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${existing.latest_version}`);
-          await trx.updateTable('plans').set({ latest_version: plan.version }).where('id', '=', plan.id).execute();
-        } else {
-          await trx.insertInto('plans').values({ id: plan.id, created_at: plan.createdAt, latest_version: plan.version }).execute();
+    savePlan(plan, options = {}) {
+      return guard(`saving plan ${plan.id} v${plan.version}`, () => runWrite(b, async (trx) => {
+        if (options.supersede) {
+          // The parent is marked superseded only if no one did it first: of two processes that
+          // resolve the same version, the second finds it superseded here and stores nothing.
+          const { id, version } = options.supersede;
+          const r = await trx.updateTable('plan_versions').set({ status: 'superseded' })
+            .where('plan_id', '=', id).where('version', '=', version).where('status', '<>', 'superseded').executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== 1) {
+            const exists = await trx.selectFrom('plan_versions').select(['status']).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
+            if (!exists) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version} to supersede`, { hint: 'rollwise plan list shows the stored plans' });
+            const latest = await latestVersion(trx, id);
+            throw new RollwiseError('RW_STORE', `plan ${id} v${version} was already superseded by v${latest} (another resolve or review saved first); v${plan.version} was not stored`, {
+              hint: `rollwise plan show ${id} shows v${latest}; resolve that version if it still has conflicts`,
+            });
+          }
+        }
+        const inserted = await trx.insertInto('plans').values({ id: plan.id, created_at: plan.createdAt, latest_version: plan.version })
+          .onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) {
+          const updated = await trx.updateTable('plans').set({ latest_version: plan.version })
+            .where('id', '=', plan.id).where('latest_version', '<', plan.version).executeTakeFirst();
+          if (Number(updated.numUpdatedRows) !== 1) {
+            throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${await latestVersion(trx, plan.id)}`, { hint: `rollwise plan show ${plan.id} shows it` });
+          }
         }
         await trx.insertInto('plan_versions').values({
           plan_id: plan.id, version: plan.version, status: plan.status, created_at: plan.createdAt,
@@ -74,48 +269,80 @@ export function createSqlPlanStore(db: Kysely<StoreDatabase>, onClose: () => Pro
           const rows = plan.groups.slice(i, i + GROUP_BATCH).map((g, j) => ({ plan_id: plan.id, version: plan.version, ordinal: i + j, group_key: g.key, body: JSON.stringify(g) }));
           await trx.insertInto('plan_groups').values(rows).execute();
         }
-        if (options.supersede) {
-          await trx.updateTable('plan_versions').set({ status: 'superseded' })
-            .where('plan_id', '=', options.supersede.id).where('version', '=', options.supersede.version).execute();
-        }
+      }));
+    },
+    getPlan(id, version) {
+      return guard(`reading plan ${id}`, async () => {
+        const v = await db.selectFrom('plan_versions').selectAll().where('plan_id', '=', id)
+          .$if(version !== undefined, (q) => q.where('version', '=', version!))
+          .orderBy('version', 'desc').limit(1).executeTakeFirst();
+        if (!v) return undefined;
+        const rows = await db.selectFrom('plan_groups').select(['body']).where('plan_id', '=', id).where('version', '=', v.version).orderBy('ordinal').execute();
+        if (rows.length !== v.group_count) throw new RollwiseError('RW_STORE', `plan ${id} v${v.version} is incomplete (${rows.length} of ${v.group_count} groups)`);
+        const origin = JSON.parse(v.origin) as Plan['origin'];
+        return {
+          id, version: v.version, status: v.status as PlanStatus, createdAt: v.created_at,
+          origin: origin.kind === 'resolution' ? { ...origin, choices: origin.choices.map(choiceOf) } : origin,
+          inputs: JSON.parse(v.inputs) as Plan['inputs'], summary: JSON.parse(v.summary) as Plan['summary'],
+          conflicts: (JSON.parse(v.conflicts) as StoredConflict[]).map(conflictOf), fleetFindings: JSON.parse(v.fleet_findings) as Plan['fleetFindings'],
+          groups: rows.map((r) => {
+            const g = JSON.parse(r.body) as PlanGroup;
+            return { ...g, choices: g.choices.map(choiceOf) };
+          }),
+        };
       });
     },
-    async getPlan(id, version) {
-      const v = await db.selectFrom('plan_versions').selectAll().where('plan_id', '=', id)
-        .$if(version !== undefined, (q) => q.where('version', '=', version!))
-        .orderBy('version', 'desc').limit(1).executeTakeFirst();
-      if (!v) return undefined;
-      const rows = await db.selectFrom('plan_groups').select(['body']).where('plan_id', '=', id).where('version', '=', v.version).orderBy('ordinal').execute();
-      if (rows.length !== v.group_count) throw new RollwiseError('RW_STORE', `plan ${id} v${v.version} is incomplete (${rows.length} of ${v.group_count} groups)`);
-      const origin = JSON.parse(v.origin) as Plan['origin'];
-      return {
-        id, version: v.version, status: v.status as PlanStatus, createdAt: v.created_at,
-        origin: origin.kind === 'resolution' ? { ...origin, choices: origin.choices.map(choiceOf) } : origin,
-        inputs: JSON.parse(v.inputs) as Plan['inputs'], summary: JSON.parse(v.summary) as Plan['summary'],
-        conflicts: (JSON.parse(v.conflicts) as StoredConflict[]).map(conflictOf), fleetFindings: JSON.parse(v.fleet_findings) as Plan['fleetFindings'],
-        groups: rows.map((r) => {
-          const g = JSON.parse(r.body) as PlanGroup;
-          return { ...g, choices: g.choices.map(choiceOf) };
-        }),
-      };
+    findPlanIds(prefix) {
+      return guard('looking up plan ids', async () => {
+        const rows = await db.selectFrom('plans').select(['id']).where('id', 'like', `${prefix.replace(/[%_\\]/g, '')}%`).orderBy('id').execute();
+        return rows.map((r) => r.id);
+      });
     },
-    async findPlanIds(prefix) {
-      const rows = await db.selectFrom('plans').select(['id']).where('id', 'like', `${prefix.replace(/[%_\\]/g, '')}%`).orderBy('id').execute();
-      return rows.map((r) => r.id);
-    },
-    async listPlans() {
-      const rows = await db.selectFrom('plan_versions').select(['plan_id', 'version', 'status', 'created_at', 'request_text', 'summary', 'conflicts'])
-        .orderBy('created_at').orderBy('plan_id').orderBy('version').execute();
-      return rows.map((r): PlanListEntry => {
-        const s = JSON.parse(r.summary) as Plan['summary'];
-        return { id: r.plan_id, version: r.version, status: r.status as PlanStatus, createdAt: r.created_at, request: r.request_text, hosts: s.hosts, groups: s.groups, conflicts: (JSON.parse(r.conflicts) as unknown[]).length };
+    listPlans() {
+      return guard('listing plans', async () => {
+        const rows = await db.selectFrom('plan_versions').select(['plan_id', 'version', 'status', 'created_at', 'request_text', 'summary', 'conflicts'])
+          .orderBy('created_at').orderBy('plan_id').orderBy('version').execute();
+        return rows.map((r): PlanListEntry => {
+          const s = JSON.parse(r.summary) as Plan['summary'];
+          return { id: r.plan_id, version: r.version, status: r.status as PlanStatus, createdAt: r.created_at, request: r.request_text, hosts: s.hosts, groups: s.groups, conflicts: (JSON.parse(r.conflicts) as unknown[]).length };
+        });
       });
     },
     async setStatus(id, version, status) {
       if (!PLAN_STATUSES.includes(status)) throw new RollwiseError('RW_USAGE', `unknown status '${status}'`);
-      const r = await db.updateTable('plan_versions').set({ status }).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`);
+      return guard(`setting plan ${id} v${version} ${status}`, () => runWrite(b, async (trx) => {
+        // a version superseded meanwhile (a resolve saved after this command read it) stays so
+        const r = await trx.updateTable('plan_versions').set({ status }).where('plan_id', '=', id).where('version', '=', version).where('status', '<>', 'superseded').executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 1) return;
+        const exists = await trx.selectFrom('plan_versions').select(['status']).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
+        if (!exists) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`, { hint: 'rollwise plan list shows the stored plans' });
+        const latest = await latestVersion(trx, id);
+        throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded by v${latest} meanwhile; it cannot become ${status}`, { hint: `rollwise plan show ${id} shows v${latest}` });
+      }));
     },
-    close: onClose,
+    close: () => b.close(),
   };
+}
+
+/**
+ * The store for read-only commands: reads only; a write is a programming error, reported as
+ * RW_STORE rather than attempted.
+ */
+export function readOnlyPlanStore(store: PlanStore, where: string): PlanStore {
+  const refuse = async (): Promise<never> => {
+    throw new RollwiseError('RW_STORE', `the store ${describeStore(where)} was opened read-only`, { hint: 'open it with openStore() to write' });
+  };
+  return { ...store, savePlan: refuse, setStatus: refuse };
+}
+
+/** An existing database with no Rollwise tables yet (being created, or empty): no plans in it. */
+export function emptyPlanStore(where: string, close: () => Promise<void>): PlanStore {
+  return readOnlyPlanStore({
+    savePlan: async () => undefined,
+    getPlan: async () => undefined,
+    findPlanIds: async () => [],
+    listPlans: async () => [],
+    setStatus: async () => undefined,
+    close,
+  }, where);
 }

@@ -77,17 +77,17 @@ describe('the same spec means the same versions at every entry point', () => {
     const narrow = path.join(dir, 'narrow');
     mkdirSync(narrow, { recursive: true });
     writeFileSync(path.join(narrow, 'kb.yaml'), 'apiVersion: rollwise/v1\nkind: KnowledgeBase\nlayer: { name: org, precedence: 50 }\npackages:\n  - name: nginx\n    architecture: amd64\n    versions:\n      - version: "1.24.0-1"\n      - version: "1.25.2-1"\n');
-    const solve = runCli(['solve', '--kb', narrow, '--install', 'nginx (< 1.24.0-1)', '--json']);
+    const solve = runCli(['solve', '--no-index', '--kb', narrow, '--install', 'nginx (< 1.24.0-1)', '--json']);
     expect(solve.status, solve.stderr).toBe(0);
     expect(solve.stderr).toMatch(/warning: --install: '<' is the obsolete spelling of '<='/);
     expect((JSON.parse(solve.stdout) as { transaction: Array<{ name: string; to: string }> }).transaction.find((s) => s.name === 'nginx')!.to).toBe('1.24.0-1');
-    const plan = runCli(['plan', '--kb', narrow, '--inventory', path.join(dir, 'inventory.yaml'), '--install', 'nginx (< 1.24.0-1)', '--store', path.join(dir, 'store.db'), '--json']);
+    const plan = runCli(['plan', '--no-index', '--kb', narrow, '--inventory', path.join(dir, 'inventory.yaml'), '--install', 'nginx (< 1.24.0-1)', '--store', path.join(dir, 'store.db'), '--json']);
     expect(plan.status, plan.stderr).toBe(0);
     expect(plan.stderr).toMatch(/warning: --install: '<' is the obsolete spelling of '<='/);
     const changes = (JSON.parse(plan.stdout) as { groups: Array<{ outcome: { changes: Array<{ name: string; to: string }> } }> }).groups[0]!.outcome.changes;
     expect(changes.find((c) => c.name === 'nginx')!.to).toBe('1.24.0-1');
     // and `nginx>=1.23` (no parentheses) is one spec in both
-    expect(runCli(['solve', '--kb', narrow, '--install', 'nginx>=1.25', '--json']).status).toBe(0);
-    expect(runCli(['solve', '--kb', narrow, '--install', 'nginx (<< 1.24.0-1)', '--json']).status).toBe(1);
+    expect(runCli(['solve', '--no-index', '--kb', narrow, '--install', 'nginx>=1.25', '--json']).status).toBe(0);
+    expect(runCli(['solve', '--no-index', '--kb', narrow, '--install', 'nginx (<< 1.24.0-1)', '--json']).status).toBe(1);
   });
 });

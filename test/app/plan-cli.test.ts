@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/app/cli/main.js';
 import { joinForShell } from '../../src/hosts/index.js';
-import { runCli, repoRoot } from '../helpers/cli.js';
+import { CLI_ENTRY, runCli, repoRoot } from '../helpers/cli.js';
 import { createWorld, type World } from '../planner/fixture.js';
 
 let world: World;
@@ -66,7 +66,7 @@ describe('rollwise plan', () => {
   it('plans, stores and renders (no colours in a pipe), and lists', async () => {
     const r = runCli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, '--install', 'app-a=2.0-1']);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1); // conflicts remain to review (exit 0 only when the plan is ready)
     id = planId(r.stdout);
     expect(r.stdout).toMatch(/needs-review/);
     expect(r.stdout).toMatch(/Fleet: 8 hosts in 4 groups/);
@@ -82,7 +82,7 @@ describe('rollwise plan', () => {
     expect(kernel.explanation.facts.find((f) => f.kind === 'not-candidate')!.reason).toMatch(/kernel 5\.10\.0-28-amd64 >= 6\.1 does not hold/);
     expect(kernel.explanation.text.join('\n')).toMatch(/cannot be installed on this host/);
     const removal = json.conflicts.find((c) => c !== kernel)!;
-    expect(removal.resolutions[0]).toMatchObject({ edit: { kind: 'allow-removal', names: ['legacy-tool'] }, description: 'allow removal of the installed package legacy-tool' });
+    expect(removal.resolutions[1]).toMatchObject({ edit: { kind: 'allow-removal', names: ['legacy-tool'] }, description: 'allow removal of the installed package legacy-tool' });
     expect(json.groups[0]!.installedCount).toBe(3);
   });
 
@@ -139,10 +139,14 @@ describe('rollwise plan', () => {
   });
 
   it('resolves with --choose and with a file, each making a new version that records the choice', async () => {
-    const r = await cli(['plan', 'resolve', id, '--choose', 'c2=r1', '--store', store]);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await cli(['plan', 'resolve', id, '--choose', 'c2=r2', '--store', store]);
+    expect(r.status, r.stderr).toBe(1); // c1 remains
+    expect(r.stderr).toMatch(new RegExp(`resolving plan ${id} version 1 into version 2`));
     expect(r.stdout).toMatch(new RegExp(`Plan ${id} version 2`));
-    expect(r.stdout).toMatch(/Made from version 1 by choosing: c2=r1 \(allow removal of the installed package legacy-tool\)/);
+    expect(r.stdout).toMatch(/Made from version 1 by choosing: c2=r2 \(allow removal of the installed package legacy-tool\)/);
+    // the conflict left keeps its id (c1), and the hint offers a resolution that removes nothing
+    expect(r.stdout).toMatch(/^ {2}c1: 2 hosts/m);
+    expect(r.stdout).toMatch(/Choose with: rollwise plan resolve \w+ --choose c1=r1 /);
     const file = path.join(world.dir, 'choices.yaml');
     writeFileSync(file, 'choices:\n  c1: r1\n');
     const r3 = await cli(['plan', 'resolve', id, '--file', file, '--store', store, '--json']);
@@ -168,10 +172,10 @@ describe('rollwise plan', () => {
   it('asks on a real terminal (pseudo-terminal through script) and re-solves at once', async () => {
     const created = await plan(['--install', 'app-a=2.0-1']);
     const id2 = planId(created.stdout);
-    const argv = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/app/cli/main.ts'), 'plan', 'resolve', id2, '--store', store];
+    const argv = [process.execPath, CLI_ENTRY, 'plan', 'resolve', id2, '--store', store];
     // util-linux `script` gives the CLI a pseudo-terminal on stdin and stdout; Enter picks the
-    // first (cheapest) resolution of each conflict, typed once its question is on the screen.
-    const child = spawn('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } });
+    // resolution the cursor starts on (the gentlest that removes nothing), typed once its question is on the screen.
+    const child = spawn('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', ROLLWISE_DIST_CHECKED: '1' } });
     let out = '';
     let answered = 0;
     const status = await new Promise<number>((resolve, reject) => {
@@ -203,11 +207,11 @@ describe('rollwise plan', () => {
   });
 
   it('colours only on a terminal, and not with NO_COLOR', () => {
-    const env = { ...process.env, TERM: 'xterm' } as NodeJS.ProcessEnv;
+    const env = { ...process.env, TERM: 'xterm', ROLLWISE_DIST_CHECKED: '1' } as NodeJS.ProcessEnv;
     delete env.NO_COLOR;
     delete env.CI;
     delete env.FORCE_COLOR;
-    const argv = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/app/cli/main.ts'), 'plan', 'list', '--store', store];
+    const argv = [process.execPath, CLI_ENTRY, 'plan', 'list', '--store', store];
     const onTty = spawnSync('script', ['-qec', joinForShell(argv), '/dev/null'], { cwd: repoRoot, env, encoding: 'utf8', timeout: 60_000 });
     if (onTty.error) throw new Error(`script (util-linux) is needed for this test: install the Debian package bsdutils (${onTty.error.message})`);
     const ESC = String.fromCharCode(27);

@@ -33,15 +33,19 @@ describe('the example fleet', () => {
     expect(planExplanationText(byHost('app-29').explanation)).toMatch(/legacy-shop-agent 0\.7-2 conflicts with libjemalloc2/);
     expect(planExplanationText(byHost('app-33').explanation)).toMatch(/memoryMiB 768 >= 1024 does not hold/);
     const agent = byHost('app-29');
+    // the gentlest first: keeping the host as it is comes before removing the agent
     expect(agent.resolutions.map((r) => describeEdit(r.edit))).toEqual([
-      'allow removal of the installed package legacy-shop-agent',
       'choose another version: install shopfront=1.8.3 instead of shopfront (= 2.0.0)',
+      'allow removal of the installed package legacy-shop-agent',
     ]);
-    // choosing every first resolution leaves nothing to review
+    // choosing every first (gentlest) resolution leaves nothing to review and removes nothing
     const next = await resolveStoredPlan({ ...plan }, plan.conflicts.map((c) => ({ conflict: c.id, resolution: 'r1' })), undefined, knowledge);
     expect(next.version).toBe(2);
     expect(next.status).toBe('ready');
     expect(next.summary.hostsReady).toBe(36);
-    expect(next.summary.changes.remove).toBe(4);
+    expect(next.summary.changes.remove).toBe(0);
+    // allowing the agent's removal instead removes it on its 4 hosts
+    const removing = await resolveStoredPlan({ ...plan }, plan.conflicts.map((c) => ({ conflict: c.id, resolution: c === agent ? 'r2' : 'r1' })), undefined, knowledge);
+    expect(removing.summary.changes.remove).toBe(4);
   });
 });

@@ -62,7 +62,7 @@ describe('planDeployment', () => {
       ],
     });
     expect(ok.findings.map((f) => [f.kind, f.rule])).toEqual([['known-issue', 'KI-T1']]);
-    expect(ok.findings[0]!.workaround).toBe('restart weekly');
+    expect(ok.findings[0]!.kind === 'known-issue' && ok.findings[0]!.workaround).toBe('restart weekly');
     const deb11 = body.groups.find((g) => g.hosts.includes('deb11-1'))!;
     expect(deb11.outcome.kind).toBe('transaction');
     expect(deb11.findings).toEqual([]);
@@ -79,8 +79,9 @@ describe('planDeployment', () => {
     expect(kernel.resolutions.map((r) => describeEdit(r.edit)).join('\n')).toMatch(/app-a=1\.0-1/);
     const removal = body.conflicts.find((c) => c !== kernel)!;
     expect(planExplanationText(removal.explanation)).toMatch(/legacy-tool/);
-    expect(describeEdit(removal.resolutions[0]!.edit)).toBe('allow removal of the installed package legacy-tool');
-    expect(removal.resolutions[0]!.preview).toContainEqual({ action: 'remove', name: 'legacy-tool', architecture: 'amd64', from: '1.0-1' });
+    // the gentlest resolution first (keep app-a as it is), the removal after it
+    expect(removal.resolutions.map((r) => describeEdit(r.edit))).toEqual(['choose another version: install app-a=1.0-1 instead of app-a (= 2.0-1)', 'allow removal of the installed package legacy-tool']);
+    expect(removal.resolutions[1]!.preview).toContainEqual({ action: 'remove', name: 'legacy-tool', architecture: 'amd64', from: '1.0-1' });
     // every resolution carries an edited request for every group of its conflict
     for (const c of body.conflicts) for (const r of c.resolutions) expect(Object.keys(r.requests).sort()).toEqual([...c.groups].sort());
   });
@@ -101,14 +102,15 @@ describe('conflict review', () => {
   it('applies a chosen resolution to the groups of that conflict and re-solves them', () => {
     const v1 = asPlan(plan());
     const removal = v1.conflicts.find((c) => planExplanationText(c.explanation).includes('legacy-tool'))!;
-    const body = resolvePlan(v1, [{ conflict: removal.id, resolution: 'r1' }], solverFor(fleet), ctx.rules);
+    const kernelId = v1.conflicts.find((c) => c !== removal)!.id;
+    const body = resolvePlan(v1, [{ conflict: removal.id, resolution: 'r2' }], solverFor(fleet), ctx.rules);
     const legacy = body.groups.find((g) => g.hosts.includes('legacy-1'))!;
     expect(legacy.outcome.kind).toBe('transaction');
-    expect(legacy.choices).toEqual([{ conflict: removal.id, resolution: 'r1', edit: { kind: 'allow-removal', names: ['legacy-tool'] }, fromVersion: 1 }]);
+    expect(legacy.choices).toEqual([{ conflict: removal.id, resolution: 'r2', edit: { kind: 'allow-removal', names: ['legacy-tool'] }, fromVersion: 1 }]);
     expect(legacy.request.items).toContainEqual({ kind: 'remove', name: 'legacy-tool' });
-    // the other conflict is still there, renumbered from c1
+    // the other conflict is still there, under the id it had in version 1 (ids are stable across versions)
     expect(body.conflicts).toHaveLength(1);
-    expect(body.conflicts[0]!.id).toBe('c1');
+    expect(body.conflicts[0]!.id).toBe(kernelId);
     expect(planExplanationText(body.conflicts[0]!.explanation)).toMatch(/kernel/);
     // untouched groups keep their outcome
     expect(body.groups.find((g) => g.hosts.includes('ok-1'))!.outcome).toEqual(v1.groups.find((g) => g.hosts.includes('ok-1'))!.outcome);
@@ -138,7 +140,7 @@ describe('environment findings', () => {
       const solver = await createSolverFor(c, f.hosts.map((h) => h.installed));
       const body = planDeployment({ fleet: f, request: buildRequest({ install: ['app-a=2.0-1'] }), solver, rules: c.rules });
       expect(body.status).toBe('ready');
-      const kinds = body.groups[0]!.findings.map((x) => [x.kind, x.rule, x.reason]);
+      const kinds = body.groups[0]!.findings.map((x) => [x.kind, x.rule, 'reason' in x ? x.reason : undefined]);
       expect(kinds).toContainEqual(['requirement-unknown', 'requirement:app-a=2.0-1', 'fact kernel is not known for this host']);
       expect(kinds.map((k) => k[0])).toContain('known-issue');
       expect(body.summary.findings.requirementUnknown).toBe(1);

@@ -22,7 +22,7 @@ export function createSamplePlan(id: string, version: number, groups: number, pa
     inputs: { kb: ['/kb'], indexes: ['/index'], inventories: ['/inv.yaml'], local: false, sshHosts: [], request: { items: [{ kind: 'install', name: 'nginx' }] } },
     summary: {
       hosts: groups * 2, groups, groupsReady: groups - conflicted.length, groupsInConflict: conflicted.length, hostsReady: (groups - conflicted.length) * 2, hostsInConflict: conflicted.length * 2,
-      changes: { install: (groups - conflicted.length) * 2, upgrade: 0, downgrade: 0, remove: 0 }, findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, unreachable: 0 },
+      changes: { install: (groups - conflicted.length) * 2, upgrade: 0, downgrade: 0, remove: 0 }, findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, unreachable: 0 },
     },
     groups: gs,
     conflicts: conflicted.length ? [{ id: 'c1', groups: conflicted.map((g) => g.key), hosts: conflicted.length * 2, explanation: { facts: [{ kind: 'request', key: 'request:0', requestIndex: 0, item: { kind: 'install', name: 'nginx' } }], minimal: true }, resolutions: [{ id: 'r1', edit: { kind: 'skip', item: { kind: 'install', name: 'nginx' } }, requests: {}, preview: [] }] }] : [],

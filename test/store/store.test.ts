@@ -58,6 +58,24 @@ describe.each(implementations)('the PlanStore contract: %s', (_name, open) => {
     }
   });
 
+  it('supersedes a version once: a second resolve of it is refused inside its write and stores nothing', async () => {
+    const store = await open();
+    try {
+      await store.savePlan(createSamplePlan('ee55', 1, 4));
+      await store.savePlan(createSamplePlan('ee55', 2, 4), { supersede: { id: 'ee55', version: 1 } });
+      // another process made v2 from v1 too, and saves it as v3: v1 is superseded already
+      const late = store.savePlan(createSamplePlan('ee55', 3, 4), { supersede: { id: 'ee55', version: 1 } });
+      await expect(late).rejects.toMatchObject({ code: 'RW_STORE', message: expect.stringMatching(/^plan ee55 v1 was already superseded by v2\b.*v3 was not stored$/) as unknown });
+      expect((await store.listPlans()).filter((p) => p.id === 'ee55').map((p) => `v${p.version} ${p.status}`)).toEqual(['v1 superseded', 'v2 needs-review']);
+      await expect(store.savePlan(createSamplePlan('ee55', 3, 4), { supersede: { id: 'ee55', version: 7 } })).rejects.toMatchObject({ code: 'RW_NOT_FOUND' });
+      // a superseded version cannot be approved (an approve that read it before the resolve saved)
+      await expect(store.setStatus('ee55', 1, 'approved')).rejects.toMatchObject({ code: 'RW_STORE', message: expect.stringMatching(/^plan ee55 v1 was superseded/) as unknown });
+      expect((await store.getPlan('ee55', 1))!.status).toBe('superseded');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads a plan stored before explanations and resolutions were data (lines and descriptions) in today\'s shape', async () => {
     if (_name === 'memory') return; // the memory store keeps objects, not stored JSON
     const store = await open();

@@ -3,7 +3,7 @@
  * `register(program)`; this file only wires them and renders errors by code.
  */
 import { Command, CommanderError } from 'commander';
-import { isRollwiseError } from '../../shared/index.js';
+import { isRollwiseError, RollwiseError } from '../../shared/index.js';
 import { commandModules } from './commands/index.js';
 import { guardStream } from './terminal.js';
 
@@ -32,12 +32,51 @@ export function createProgram(): Command {
   return program;
 }
 
+/**
+ * The first command word of argv that names no command (`rollwise nosuch`, `rollwise kb vaildate`),
+ * found before commander parses: an unknown command is an error that guesses nothing (a guess
+ * could name a command that writes: `deploy` → `demo`), and `rollwise nosuch --help` is that
+ * error, not the main help.
+ */
+function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+  let cmd = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) return undefined; // options from here on: commander checks them
+    if (cmd.commands.length === 0 || word === 'help') return undefined;
+    const next = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!next) {
+      // a group's default subcommand may take the word as its argument (when it has arguments)
+      const defaultName = (cmd as Command & { _defaultCommandName?: string | null })._defaultCommandName;
+      const fallback = defaultName ? cmd.commands.find((c) => c.name() === defaultName) : undefined;
+      if (fallback && fallback.registeredArguments.length > 0) return undefined;
+      return `${cmd === program ? '' : `${cmd.name()} `}${word}`;
+    }
+    cmd = next;
+  }
+  return undefined;
+}
+
+/** Output into a closed pipe (`rollwise plan show ID | head`) ends the command quietly. */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0 && (stream as NodeJS.WriteStream & { rollwisePipe?: true }).rollwisePipe) return;
+  (stream as NodeJS.WriteStream & { rollwisePipe?: true }).rollwisePipe = true;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+
 /** Runs the CLI and returns the exit status (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
   guardStream(process.stdout);
   guardStream(process.stderr);
+  endQuietlyOnClosedPipe(process.stdout);
   const program = createProgram();
   try {
+    const unknown = unknownCommand(program, argv);
+    if (unknown !== undefined) {
+      throw new RollwiseError('RW_USAGE', `unknown command '${unknown}'`, { hint: 'rollwise --help lists the commands and what each does' });
+    }
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
@@ -48,6 +87,11 @@ export async function main(argv: string[]): Promise<number> {
     if (isRollwiseError(e)) {
       process.stderr.write(`rollwise: ${e.render()}\n`);
       return e.exitCode;
+    }
+    // Ctrl-C in an interactive prompt: end cleanly, as a shell expects after SIGINT
+    if (e instanceof Error && e.name === 'ExitPromptError') {
+      process.stderr.write('\n');
+      return 130;
     }
     throw e;
   }

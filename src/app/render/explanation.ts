@@ -37,6 +37,7 @@ export function describeFact(f: ExplanationFact | PlanFact): string {
     case 'not-with-essential': return `${label(f.package)} is not installable together with the Essential packages`;
     case 'unasked-removal': return `the request would remove ${f.names.join(', ')}, which nobody asked to remove`;
     case 'no-answer': return `no answer: ${f.message}`;
+    case 'costlier': return `${label(f.package)} could be installed, but it takes ${f.changes} changes where the plan's choice takes ${f.chosenChanges} (the criteria prefer fewer changes; ask for it exactly: ${f.package.name}=${f.package.version})`;
     case 'text': return f.text;
   }
 }

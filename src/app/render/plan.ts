@@ -4,7 +4,7 @@
  */
 import type { FactName } from '../../fleet/index.js';
 import type { PackageChange } from '../../solver/index.js';
-import type { AppliedChoice, EnvFinding, Plan, PlanGroup } from '../../planner/index.js';
+import type { AppliedChoice, GroupFinding, Plan, PlanGroup, PlanResolution } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
@@ -46,11 +46,21 @@ function changeLine(changes: PackageChange[], max = 6): string {
   return changes.length > max ? `${shown}; and ${changes.length - max} more` : shown;
 }
 
-function findingLine(f: EnvFinding, p: Palette): string {
+function findingLine(f: GroupFinding, p: Palette): string {
+  if (f.kind === 'held-back') {
+    const what = f.version === undefined ? 'not installed' : f.installed === f.version ? `kept back at ${f.version}` : `gets ${f.version}`;
+    const why = renderPlanExplanation(f.because);
+    return `      ! held back [${p.yellow(f.severity)}] ${f.package} ${what}, not the newest ${f.newest}\n        because ${why.join('; ')}`;
+  }
   const sev = f.severity === 'critical' || f.severity === 'high' ? p.red(f.severity) : p.yellow(f.severity);
   const tag = f.kind === 'known-issue' ? `known issue ${f.rule}` : f.kind === 'requirement-not-met' ? 'requirement not met' : 'requirement unknown';
   const wa = f.workaround ? `\n        workaround: ${f.workaround}` : '';
   return `      ! ${tag} [${sev}] ${f.message}\n        because ${f.reason}; source: ${f.source}${wa}`;
+}
+
+/** Whether choosing the resolution removes a package (never the one a hint or a prompt offers first). */
+export function removesPackages(r: PlanResolution): boolean {
+  return r.edit.kind === 'allow-removal' || r.preview.some((c) => c.action === 'remove' || c.action === 'purge');
 }
 
 function groupHeader(g: PlanGroup, index: number, p: Palette): string {
@@ -72,7 +82,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   const ch = s.changes;
   out.push(`  changes over all hosts: ${ch.install} installs, ${ch.upgrade} upgrades, ${ch.downgrade} downgrades, ${ch.remove} removals`);
   const f = s.findings;
-  const fl = [`${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
+  const fl = [`${f.heldBack ?? 0} held back (a requested package stays behind its newest version)`, `${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
   out.push(`  findings: ${fl.join(', ')}`);
   for (const ff of plan.fleetFindings) out.push(`  ${ff.kind === 'unreachable' ? p.red('unreachable') : p.yellow(ff.kind)} ${ff.host}: ${ff.message}`);
   out.push('', p.bold('Host groups:'));
@@ -91,8 +101,15 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
       if (c.resolutions.length === 0) out.push(`      ${p.yellow('no verified resolution: change the request')}`);
       for (const r of c.resolutions) out.push(`    ${p.cyan(r.id)}  ${describeEdit(r.edit)}\n          → ${changeLine(r.preview, 4)}`);
     }
-    const example = plan.conflicts.filter((c) => c.resolutions.length).map((c) => `--choose ${c.id}=${c.resolutions[0]!.id}`).join(' ');
-    if (example) out.push('', `Choose with: rollwise plan resolve ${plan.id} ${example}   (or run it on a terminal without --choose)`);
+    // the hint offers the gentlest resolution that removes nothing; a conflict whose every
+    // resolution removes a package is left for the operator to choose explicitly
+    const gentle = plan.conflicts.flatMap((c) => {
+      const r = c.resolutions.find((x) => !removesPackages(x));
+      return r ? [`--choose ${c.id}=${r.id}`] : [];
+    });
+    const onlyRemovals = plan.conflicts.filter((c) => c.resolutions.length > 0 && c.resolutions.every(removesPackages)).map((c) => c.id);
+    if (gentle.length) out.push('', `Choose with: rollwise plan resolve ${plan.id} ${gentle.join(' ')}   (or run it on a terminal without --choose)`);
+    if (onlyRemovals.length) out.push(`${gentle.length ? '' : '\n'}Every resolution of ${onlyRemovals.join(', ')} removes a package: choose one explicitly (--choose ${onlyRemovals[0]}=rN).`);
   } else if (plan.status === 'ready') {
     out.push('', `No conflicts. Approve with: rollwise plan approve ${plan.id}`);
   }

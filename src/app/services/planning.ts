@@ -71,6 +71,8 @@ export async function findPlan(store: PlanStore, spec: string, version?: number)
 export interface CreatePlanInputs extends FleetInputs {
   kb: string[];
   index: string[];
+  /** Indexes loaded only when no index is given and no KB path is one (the embedded default). */
+  fallbackIndexes?: string[];
   skipUnreachable: boolean;
   request: PlanRequest;
   onProgress?: (text: string) => void;
@@ -95,7 +97,7 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   const early = filesOnly ? await readFleet(o, o.onProgress) : undefined;
   o.onProgress?.('loading the knowledge base…');
   const hint = early ? installedFillRecords(early.hosts.map((h) => h.installed), readStatusRecords(early.hosts)) : undefined;
-  const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(hint ? { installed: hint } : {}) }));
+  const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), ...(hint ? { installed: hint } : {}) }));
   const fleet: Fleet = early ?? (await readFleet(o, o.onProgress));
   const unreachable = fleet.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed');
   if (unreachable.length > 0 && !o.skipUnreachable) {
@@ -106,9 +108,16 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
   const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
   return assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
-    kb: o.kb.map((p) => path.resolve(p)), indexes: o.index.map((p) => path.resolve(p)), inventories: o.inventory.map((p) => path.resolve(p)),
+    // the indexes really loaded (the default one too), so a later resolve loads the same
+    kb: o.kb.map((p) => path.resolve(p)), indexes: loadedIndexes(knowledge, o.index), inventories: o.inventory.map((p) => path.resolve(p)),
     local: o.local, sshHosts: [...o.sshHost], request: o.request,
   });
+}
+
+/** The index files a knowledge base loaded as layers, absolute (those given, when it was loaded elsewhere without any). */
+function loadedIndexes(knowledge: Knowledge, given: readonly string[]): string[] {
+  const loaded = knowledge.kb.layers.filter((l) => l.origin === 'index').map((l) => path.resolve(l.source));
+  return loaded.length > 0 ? loaded : given.map((p) => path.resolve(p));
 }
 
 /** Re-solves a plan with the chosen resolutions: the next version (not yet stored). */

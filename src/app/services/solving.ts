@@ -13,6 +13,8 @@ import { loadKnowledge } from './knowledge.js';
 export interface SolveInputs {
   /** Debian Packages indexes (plain, .gz, .xz). */
   index: readonly string[];
+  /** Indexes loaded only when no index is given and no KB path is one (the embedded default). */
+  fallbackIndexes?: readonly string[];
   /** Knowledge-base paths whose packages are added as layers. */
   kb: readonly string[];
   /** A host's dpkg status file (default: nothing installed). */
@@ -21,14 +23,14 @@ export interface SolveInputs {
 
 /** The universe of the inputs with the status's installed set marked. */
 export async function loadSolveProblem(o: SolveInputs): Promise<Problem> {
-  if (o.index.length === 0 && o.kb.length === 0) {
-    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH' });
+  if (o.index.length === 0 && o.kb.length === 0 && (o.fallbackIndexes?.length ?? 0) === 0) {
+    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (the default Debian 12 index is not there)' });
   }
   for (const f of [...o.index, ...(o.status ? [o.status] : [])]) {
     if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });
   }
   const entries = o.status ? (await loadDpkgStatus(o.status, { host: 'localhost' })).filter((e) => isInstalledStatus(e.status)) : [];
-  const knowledge = await loadKnowledge({ kb: o.kb, indexes: o.index, installed: entries.map((e) => e.record) });
+  const knowledge = await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), installed: entries.map((e) => e.record) });
   const universe = knowledge.universe.universe;
   return createUniverseProblem(universe, createInstalledState(universe, entries, 'localhost').pvs);
 }

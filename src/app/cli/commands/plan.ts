@@ -7,13 +7,14 @@ import type { Command } from 'commander';
 import { RollwiseError } from '../../../shared/index.js';
 import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
-  approvePlan, checkStoreWritable, createPlan, findPlan, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
+  approvePlan, checkStoreWritable, createPlan, findPlan, indexInputs, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
 } from '../../services/index.js';
-import { describeEdit, planToJson, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
+import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import { collect, createProgress, paletteFor, warn } from '../terminal.js';
 import { SSH_OPTION_HELP } from './fleet.js';
 
-export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }> }) => Promise<string | null>;
+/** One question: its choices, and the one the cursor starts on (never a resolution that removes a package). */
+export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }>; default: string | null }) => Promise<string | null>;
 
 /** The interactive review: one question per conflict; returns the choices made (possibly none). */
 export async function askChoices(plan: Plan, ask: AskResolution): Promise<ResolutionChoice[]> {
@@ -26,9 +27,11 @@ export async function askChoices(plan: Plan, ask: AskResolution): Promise<Resolu
     const answer = await ask({
       message,
       choices: [
-        ...c.resolutions.map((r) => ({ name: `${r.id}  ${describeEdit(r.edit)}`, value: r.id, description: why.join('\n') })),
+        ...c.resolutions.map((r) => ({ name: `${r.id}  ${describeEdit(r.edit)}${removesPackages(r) ? ' (removes a package)' : ''}`, value: r.id, description: why.join('\n') })),
         { name: 'decide later', value: null },
       ],
+      // Enter alone never removes a package: the gentlest resolution that removes nothing, or "decide later"
+      default: c.resolutions.find((r) => !removesPackages(r))?.id ?? null,
     });
     if (answer) out.push({ conflict: c.id, resolution: answer });
   }
@@ -37,7 +40,7 @@ export async function askChoices(plan: Plan, ask: AskResolution): Promise<Resolu
 
 async function inquirerAsk(q: Parameters<AskResolution>[0]): Promise<string | null> {
   const { select } = await import('@inquirer/prompts');
-  return select<string | null>({ message: q.message, choices: q.choices.map((c) => ({ name: c.name, value: c.value, ...(c.description ? { description: c.description } : {}) })) });
+  return select<string | null>({ message: q.message, default: q.default, choices: q.choices.map((c) => ({ name: c.name, value: c.value, ...(c.description ? { description: c.description } : {}) })) });
 }
 
 /** Interactive loop: choose, re-solve at once, store, and ask again while conflicts remain. */
@@ -68,9 +71,10 @@ export function register(program: Command): void {
 
   plan
     .command('create', { isDefault: true })
-    .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`)')
+    .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`); exit 0 when the plan is ready, 1 when conflicts remain to review, 2 for bad input')
     .option('--kb <path>', 'knowledge-base YAML file or directory (repeatable)', collect, [])
-    .option('--index <file>', 'Debian Packages index, plain/.gz/.xz (repeatable)', collect, [])
+    .option('--index <file>', 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)', collect)
+    .option('--no-index', 'do not load the default Debian index')
     .option('--inventory <file>', 'YAML inventory (repeatable)', collect, [])
     .option('--local', 'include this machine (its dpkg status, read-only)', false)
     .option('--ssh-host <[user@]host[:port]>', 'collect a host over SSH (repeatable)', collect, [])
@@ -84,7 +88,7 @@ export function register(program: Command): void {
     .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: { kb: string[]; index: string[]; inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
+    .action(async (o: { kb: string[]; index?: string[] | false; inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both');
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       // a store that cannot take the plan is reported before the (slow) planning
@@ -93,7 +97,7 @@ export function register(program: Command): void {
       let created: Plan;
       try {
         created = await createPlan({
-          kb: o.kb, index: o.index, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
+          kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
           onProgress: (t) => progress.update(t),
         });
@@ -108,6 +112,7 @@ export function register(program: Command): void {
       }
       if (o.json) process.stdout.write(JSON.stringify(planToJson(created), null, 2) + '\n');
       else process.stdout.write(renderPlan(created, paletteFor()));
+      process.exitCode = created.status === 'needs-review' ? 1 : 0;
     });
 
   plan
@@ -157,7 +162,7 @@ export function register(program: Command): void {
 
   plan
     .command('resolve')
-    .description('choose resolutions for conflicts and re-solve (a new plan version); on a terminal without --choose, asks interactively')
+    .description('choose resolutions for conflicts and re-solve (a new plan version); on a terminal without --choose, asks interactively; exit 1 when conflicts remain')
     .argument('<plan>', 'plan id (or a unique prefix)')
     .option('--choose <conflict=resolution>', 'e.g. c1=r2 (repeatable)', collect, [])
     .option('--file <resolutions.yaml>', 'a map of choices, e.g. `c1: r2`')
@@ -169,6 +174,7 @@ export function register(program: Command): void {
       const progress = createProgress();
       try {
         const current = await findPlan(store, spec);
+        process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
         if (choices.length === 0) {
           if (!(process.stdin.isTTY && process.stdout.isTTY)) {
             throw new RollwiseError('RW_USAGE', 'no terminal to ask on: give --choose CONFLICT=RESOLUTION or --file resolutions.yaml', { hint: `rollwise plan show ${current.id} lists the conflicts and their resolutions` });
@@ -188,6 +194,7 @@ export function register(program: Command): void {
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
         if (o.json) process.stdout.write(JSON.stringify(planToJson(next), null, 2) + '\n');
         else process.stdout.write(renderPlan(next, paletteFor()));
+        process.exitCode = next.status === 'needs-review' ? 1 : 0;
       } finally {
         progress.done();
         await store.close();

@@ -21,12 +21,14 @@ import {
   type SolveOutcome,
   type SolverPolicy,
 } from '../../../solver/index.js';
-import { loadArchive, loadSolveProblem } from '../../services/index.js';
+import { indexInputs, loadArchive, loadSolveProblem } from '../../services/index.js';
 import { collect, warn } from '../terminal.js';
 import { describeEdit, renderBrokenChain, renderExplanation } from '../../render/index.js';
 
 interface SolveOptions {
-  index?: string[];
+  /** false with --no-index */
+  index?: string[] | false;
+  allowRemovals?: boolean;
   kb?: string[];
   status?: string;
   install?: string[];
@@ -43,7 +45,8 @@ interface SolveOptions {
 
 function addInputOptions(cmd: Command): Command {
   return cmd
-    .option('--index <file>', 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override', collect)
+    .option('--index <file>', 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override (default: the Debian 12 index beside the repository, when there)', collect)
+    .option('--no-index', 'do not load the default Debian index')
     .option('--kb <path>', 'knowledge-base YAML file or directory whose packages are added as a layer; repeatable', collect)
     .option('--status <file>', 'dpkg status file of the host (default: nothing installed)')
     .option('--install <spec>', "install `name`, `name=ver` or `name (>= 1.2)`; repeatable", collect)
@@ -52,6 +55,7 @@ function addInputOptions(cmd: Command): Command {
     .option('--upgrade-all', 'upgrade every installed package')
     .option('--hold <name>', 'keep a package exactly as installed; repeatable', collect)
     .option('--pin <spec>', "allow only matching versions, e.g. 'libssl3=3.0.11'; repeatable", collect)
+    .option('--allow-removals', 'let the solution remove installed packages nobody asked to remove (as apt does); by default such a removal is a conflict whose resolutions include allowing it')
     .option('--criteria <criteria>', 'paranoid, trendy, or a list like -removed,-changed,-notuptodate')
     .option('--no-recommends', 'do not install Recommends')
     .option('--time-budget <ms>', 'stop optimising after this many milliseconds (the result then says not optimal)')
@@ -74,7 +78,7 @@ function buildItems(o: SolveOptions): RequestItem[] {
 }
 
 function buildPolicy(o: SolveOptions): SolverPolicy {
-  const policy: SolverPolicy = { recommends: o.recommends !== false };
+  const policy: SolverPolicy = { recommends: o.recommends !== false, keepInstalled: o.allowRemovals !== true };
   if (o.criteria) policy.criteria = parseCriteria(o.criteria);
   if (o.timeBudget !== undefined) {
     const ms = Number(o.timeBudget);
@@ -85,7 +89,8 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
 }
 
 function loadProblem(o: SolveOptions) {
-  return loadSolveProblem({ index: o.index ?? [], kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
+  const { indexes, fallbackIndexes } = indexInputs(o.index);
+  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
 }
 
 function formatStep(s: PackageChange): string {
