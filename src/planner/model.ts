@@ -130,14 +130,30 @@ export interface PlanInputs {
   local: boolean;
   sshHosts: string[];
   request: PlanRequest;
+  /** The request file the request was read from, when there was one. */
+  requestFile?: string;
+  /**
+   * sha256 of every file the version was computed from (knowledge-base files, indexes,
+   * inventories, dpkg status files, the request file), by absolute path: resolving or approving
+   * against changed inputs stops and says what changed. Absent in plans made before it was kept.
+   */
+  digests?: Record<string, string>;
 }
 
 export type PlanOrigin = { kind: 'initial' } | { kind: 'resolution'; parentVersion: number; choices: AppliedChoice[] };
+
+/** Who approved a version, and when (ISO 8601). */
+export interface PlanApproval {
+  by: string;
+  at: string;
+}
 
 export interface Plan {
   id: string;
   version: number;
   status: PlanStatus;
+  /** Set when the version is approved. */
+  approval?: PlanApproval;
   createdAt: string;
   origin: PlanOrigin;
   inputs: PlanInputs;

@@ -6,7 +6,7 @@
  * cause in words, such as a full disk or a store locked too long, or RW_NOT_FOUND): a write
  * either stored all of the plan version or nothing of it.
  */
-import type { Plan, PlanListEntry, PlanStatus } from './model.js';
+import type { Plan, PlanApproval, PlanListEntry, PlanStatus } from './model.js';
 
 export interface PlanStore {
   /**
@@ -21,7 +21,10 @@ export interface PlanStore {
   /** Plan ids starting with `prefix` (for short ids on the command line). */
   findPlanIds(prefix: string): Promise<string[]>;
   listPlans(): Promise<PlanListEntry[]>;
-  /** Sets a version's status; a version superseded meanwhile is left so (RW_STORE). */
-  setStatus(id: string, version: number, status: PlanStatus): Promise<void>;
+  /**
+   * Sets a version's status (with who approved it and when, for `approved`); a version
+   * superseded meanwhile is left so (RW_STORE).
+   */
+  setStatus(id: string, version: number, status: PlanStatus, approval?: PlanApproval): Promise<void>;
   close(): Promise<void>;
 }

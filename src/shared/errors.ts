@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'RW_STORE'
   | 'RW_NOT_FOUND'
   | 'RW_HOST'
+  | 'RW_INPUTS_CHANGED'
   | 'RW_TIMEOUT';
 
 /** A position in a source file, 1-based line and column. */

@@ -32,11 +32,12 @@ export function createMemoryPlanStore(): PlanStore {
     async listPlans() {
       return [...plans.values()].flat().sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version)).map((p) => ({ id: p.id, version: p.version, status: p.status, createdAt: p.createdAt, request: formatRequest(p.inputs.request), hosts: p.summary.hosts, groups: p.summary.groups, conflicts: p.conflicts.length }));
     },
-    async setStatus(id, version, status) {
+    async setStatus(id, version, status, approval) {
       const p = plans.get(id)?.find((x) => x.version === version);
       if (!p) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`);
       if (p.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded meanwhile; it cannot become ${status}`);
       p.status = status;
+      if (approval) p.approval = { ...approval };
     },
     async close() {},
   };

@@ -19,6 +19,9 @@ export interface PlanVersionsTable {
   conflicts: string;
   fleet_findings: string;
   group_count: number;
+  /** Who approved the version and when (0002; null until approved, absent in older stores). */
+  approved_by?: string | null;
+  approved_at?: string | null;
 }
 
 export interface PlanGroupsTable {
@@ -88,6 +91,18 @@ export const MIGRATIONS: Record<string, StoreMigration> = {
       await db.schema.dropTable('plan_groups').execute();
       await db.schema.dropTable('plan_versions').execute();
       await db.schema.dropTable('plans').execute();
+    },
+  },
+  '0002_approval': {
+    // reads work without it (an approval is then not known): read-only commands read older stores
+    requiredForReading: false,
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('plan_versions').addColumn('approved_by', 'text').execute();
+      await db.schema.alterTable('plan_versions').addColumn('approved_at', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('plan_versions').dropColumn('approved_at').execute();
+      await db.schema.alterTable('plan_versions').dropColumn('approved_by').execute();
     },
   },
 };

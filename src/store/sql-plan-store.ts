@@ -282,6 +282,7 @@ export function createSqlPlanStore(b: SqlBackend): PlanStore {
         const origin = JSON.parse(v.origin) as Plan['origin'];
         return {
           id, version: v.version, status: v.status as PlanStatus, createdAt: v.created_at,
+          ...(v.approved_by && v.approved_at ? { approval: { by: v.approved_by, at: v.approved_at } } : {}),
           origin: origin.kind === 'resolution' ? { ...origin, choices: origin.choices.map(choiceOf) } : origin,
           inputs: JSON.parse(v.inputs) as Plan['inputs'], summary: JSON.parse(v.summary) as Plan['summary'],
           conflicts: (JSON.parse(v.conflicts) as StoredConflict[]).map(conflictOf), fleetFindings: JSON.parse(v.fleet_findings) as Plan['fleetFindings'],
@@ -308,11 +309,11 @@ export function createSqlPlanStore(b: SqlBackend): PlanStore {
         });
       });
     },
-    async setStatus(id, version, status) {
-      if (!PLAN_STATUSES.includes(status)) throw new RollwiseError('RW_USAGE', `unknown status '${status}'`);
+    async setStatus(id, version, status, approval) {
+      if (!PLAN_STATUSES.includes(status)) throw new RollwiseError('RW_USAGE', `unknown status '${status}'`, { hint: `one of ${PLAN_STATUSES.join(', ')}` });
       return guard(`setting plan ${id} v${version} ${status}`, () => runWrite(b, async (trx) => {
         // a version superseded meanwhile (a resolve saved after this command read it) stays so
-        const r = await trx.updateTable('plan_versions').set({ status }).where('plan_id', '=', id).where('version', '=', version).where('status', '<>', 'superseded').executeTakeFirst();
+        const r = await trx.updateTable('plan_versions').set({ status, ...(approval ? { approved_by: approval.by, approved_at: approval.at } : {}) }).where('plan_id', '=', id).where('version', '=', version).where('status', '<>', 'superseded').executeTakeFirst();
         if (Number(r.numUpdatedRows) === 1) return;
         const exists = await trx.selectFrom('plan_versions').select(['status']).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
         if (!exists) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`, { hint: 'rollwise plan list shows the stored plans' });

@@ -4,7 +4,7 @@
  * util-linux `script`), approve; bad input gets a clear error and leaves the store unchanged.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -243,5 +243,44 @@ describe('rollwise plan', () => {
     expect(t.stdout).toMatch(/^Groups \(3\):/m);
     const j = JSON.parse((await cli(['fleet', 'show', '--inventory', world.inventory, '--json'])).stdout) as { groups: Array<{ hosts: string[] }> };
     expect(j.groups.map((g) => g.hosts.length)).toEqual([6, 1, 1]);
+  });
+});
+
+describe('what is approved is what was reviewed', () => {
+  it('records the inputs\' digests; resolve and approve stop when an input changed, naming it; approval records who and when', async () => {
+    const w = createWorld();
+    const st = path.join(w.dir, 'store.db');
+    try {
+      const created = runCli(['plan', '--kb', w.kb, '--index', w.index, '--inventory', w.inventory, '--store', st, '--install', 'app-a=2.0-1', '--json']);
+      expect(created.status, created.stderr).toBe(1);
+      const v1 = JSON.parse(created.stdout) as { id: string; inputs: { digests: Record<string, string> } };
+      const files = Object.keys(v1.inputs.digests);
+      expect(files).toContain(path.resolve(w.inventory));
+      expect(files.some((f) => f.startsWith(path.resolve(w.kb)))).toBe(true);
+      expect(files).toContain(path.resolve(w.index));
+      // a knowledge-base file edited after planning: resolve refuses, naming the file
+      const kbFile = files.find((f) => f.startsWith(path.resolve(w.kb)) && f.endsWith('.yaml'))!;
+      const original = readFileSync(kbFile, 'utf8');
+      writeFileSync(kbFile, `${original}\n# edited after review\n`);
+      const refused = runCli(['plan', 'resolve', v1.id, '--choose', 'c1=r1', '--choose', 'c2=r1', '--store', st]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(new RegExp(`RW_INPUTS_CHANGED: cannot resolve plan ${v1.id} v1: 1 of its inputs changed since it was made: ${kbFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(changed\\)`));
+      writeFileSync(kbFile, original);
+      const resolved = runCli(['plan', 'resolve', v1.id, '--choose', 'c1=r1', '--choose', 'c2=r1', '--store', st]);
+      expect(resolved.status, resolved.stderr).toBe(0);
+      // the inventory moved away before approval: approve refuses too
+      renameSync(w.inventory, `${w.inventory}.moved`);
+      const noApprove = runCli(['plan', 'approve', v1.id, '--store', st]);
+      expect(noApprove.stderr).toMatch(/RW_INPUTS_CHANGED: cannot approve plan .* \(missing\)/);
+      renameSync(`${w.inventory}.moved`, w.inventory);
+      const approved = runCli(['plan', 'approve', v1.id, '--store', st, '--by', 'alice']);
+      expect(approved.status, approved.stderr).toBe(0);
+      expect(approved.stdout).toMatch(/approved by alice at \d{4}-\d\d-\d\dT/);
+      const shown = JSON.parse(runCli(['plan', 'show', v1.id, '--store', st, '--json']).stdout) as { status: string; approval: { by: string; at: string } };
+      expect(shown.status).toBe('approved');
+      expect(shown.approval.by).toBe('alice');
+    } finally {
+      w.cleanup();
+    }
   });
 });

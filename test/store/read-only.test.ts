@@ -174,7 +174,7 @@ describe('a store whose schema is older (or newer) than the code', () => {
   // a later migration, as a future version would add it
   const addIndex = (requiredForReading: boolean): Record<string, StoreMigration> => ({
     ...MIGRATIONS,
-    '0002_created_index': {
+    '0099_created_index': {
       requiredForReading,
       async up(db: Kysely<unknown>) {
         await sql`create index plan_versions_created on plan_versions (created_at)`.execute(db);
@@ -189,7 +189,7 @@ describe('a store whose schema is older (or newer) than the code', () => {
     await s.close();
     const before = snapshot(path.dirname(file));
     await expect(openSqlitePlanStore(file, { access: 'read', migrations: addIndex(true) })).rejects.toThrow(
-      /^the store .*older\/rollwise\.db has an older schema \(missing 0002_created_index\); read-only commands do not upgrade it$/,
+      /^the store .*older\/rollwise\.db has an older schema \(missing 0099_created_index\); read-only commands do not upgrade it$/,
     );
     await expect(openSqlitePlanStore(file, { access: 'read', migrations: addIndex(true) })).rejects.toMatchObject({ code: 'RW_STORE', hint: expect.stringMatching(/^run a writing command on it once/) as unknown });
     // a migration reads do not need: the older store is read as it is
@@ -202,8 +202,8 @@ describe('a store whose schema is older (or newer) than the code', () => {
     const upgraded = await openSqlitePlanStore(file, { access: 'read', migrations: addIndex(true) });
     expect((await upgraded.getPlan('aa11'))!.groups).toHaveLength(3);
     await upgraded.close();
-    // and this version of the code, which does not know 0002, refuses the newer store both ways
-    await expect(openSqlitePlanStore(file, { access: 'read' })).rejects.toThrow(/was written by a newer rollwise \(schema migrations this version does not know: 0002_created_index\)/);
+    // and this version of the code, which does not know 0099, refuses the newer store both ways
+    await expect(openSqlitePlanStore(file, { access: 'read' })).rejects.toThrow(/was written by a newer rollwise \(schema migrations this version does not know: 0099_created_index\)/);
     await expect(openSqlitePlanStore(file)).rejects.toMatchObject({ code: 'RW_STORE', message: expect.stringMatching(/newer rollwise/) as unknown });
   });
 });

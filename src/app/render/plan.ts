@@ -72,7 +72,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   const s = plan.summary;
   const out: string[] = [];
   const status = plan.status === 'ready' || plan.status === 'approved' ? p.green(plan.status) : plan.status === 'needs-review' ? p.yellow(plan.status) : p.dim(plan.status);
-  out.push(`${p.bold(`Plan ${plan.id}`)} version ${plan.version}  ${status}  (${plan.createdAt})`);
+  out.push(`${p.bold(`Plan ${plan.id}`)} version ${plan.version}  ${status}  (${plan.createdAt})${plan.approval ? `  approved by ${plan.approval.by} at ${plan.approval.at}` : ''}`);
   out.push(`Request: ${formatRequest(plan.inputs.request)}`);
   if (plan.origin.kind === 'resolution') {
     out.push(`Made from version ${plan.origin.parentVersion} by choosing: ${plan.origin.choices.map((c) => `${c.conflict}=${c.resolution} (${describeEdit(c.edit)})`).join('; ')}`);

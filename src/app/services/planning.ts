@@ -5,8 +5,9 @@
  * (src/planner: planDeployment, resolvePlan, lifecycle.ts). Everything is validated before the
  * store is opened, so bad input leaves the store as it was.
  */
-import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import os from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { RollwiseError, positionAt, readYamlFile, syntaxProblems, locatePath } from '../../shared/index.js';
 import type { PackageRecord } from '../../kb/index.js';
@@ -68,6 +69,44 @@ export async function findPlan(store: PlanStore, spec: string, version?: number)
   return plan;
 }
 
+/** sha256 of each file (absolute paths); a file that cannot be read has no digest. */
+export async function digestFiles(paths: Iterable<string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const p of [...new Set([...paths].map((x) => path.resolve(x)))].sort()) {
+    try {
+      const h = createHash('sha256');
+      for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+      out[p] = h.digest('hex');
+    } catch {
+      /* unreadable now: recorded as absent, so a later check says it went missing */
+    }
+  }
+  return out;
+}
+
+/** The files a plan version is computed from: KB files and indexes, inventories, status files, the request file. */
+function inputFiles(knowledge: Knowledge, inventories: readonly string[], hosts: readonly FleetHost[], requestFile?: string): string[] {
+  const files = [...knowledge.kb.layers.flatMap((l) => l.files), ...inventories];
+  for (const h of hosts) if (path.isAbsolute(h.installedFrom) && existsSync(h.installedFrom)) files.push(h.installedFrom);
+  if (requestFile) files.push(requestFile);
+  return files;
+}
+
+/**
+ * What is approved is what was reviewed: the files a version was computed from must be as they
+ * were. RW_INPUTS_CHANGED names every file that changed or went missing.
+ */
+export async function assertInputsUnchanged(plan: Plan, doing: string): Promise<void> {
+  const recorded = plan.inputs.digests;
+  if (!recorded) return;
+  const now = await digestFiles(Object.keys(recorded));
+  const changed = Object.keys(recorded).filter((f) => now[f] !== recorded[f]).map((f) => `${f} (${now[f] === undefined ? 'missing' : 'changed'})`);
+  if (changed.length === 0) return;
+  throw new RollwiseError('RW_INPUTS_CHANGED', `cannot ${doing} plan ${plan.id} v${plan.version}: ${changed.length} of its inputs changed since it was made: ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? `, and ${changed.length - 5} more` : ''}`, {
+    hint: 'plan the request again to see what the change does (rollwise plan ...); a plan is approved against the inputs it was reviewed with',
+  });
+}
+
 export interface CreatePlanInputs extends FleetInputs {
   kb: string[];
   index: string[];
@@ -75,6 +114,8 @@ export interface CreatePlanInputs extends FleetInputs {
   fallbackIndexes?: string[];
   skipUnreachable: boolean;
   request: PlanRequest;
+  /** The request file the request was read from (its digest is recorded). */
+  requestFile?: string;
   onProgress?: (text: string) => void;
   /** An already loaded knowledge base (the demo has one); otherwise kb/index are loaded. */
   knowledge?: Knowledge;
@@ -107,7 +148,9 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   }
   const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
   const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
+  const digests = await digestFiles(inputFiles(knowledge, o.inventory, fleet.hosts, o.requestFile));
   return assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
+    ...(o.requestFile ? { requestFile: path.resolve(o.requestFile) } : {}), digests,
     // the indexes really loaded (the default one too), so a later resolve loads the same
     kb: o.kb.map((p) => path.resolve(p)), indexes: loadedIndexes(knowledge, o.index), inventories: o.inventory.map((p) => path.resolve(p)),
     local: o.local, sshHosts: [...o.sshHost], request: o.request,
@@ -125,6 +168,7 @@ export async function resolveStoredPlan(plan: Plan, choices: readonly Resolution
   assertCanResolve(plan);
   // Check the choices against the plan before the (slow) loading.
   validateChoices(plan, choices);
+  await assertInputsUnchanged(plan, 'resolve');
   const hosts: FleetHost[] = [];
   for (const f of plan.inputs.inventories) {
     const r = existsSync(f) ? loadInventory(f) : undefined;
@@ -144,12 +188,19 @@ export async function resolveStoredPlan(plan: Plan, choices: readonly Resolution
 export type ApprovalOutcome = { kind: 'approved'; plan: Plan; summary: ApprovalSummary } | { kind: 'already-approved'; plan: Plan };
 
 /** Approves the latest version of a plan when the planner's rules allow it. */
-export async function approvePlan(store: PlanStore, spec: string): Promise<ApprovalOutcome> {
+export async function approvePlan(store: PlanStore, spec: string, by: string = approverName()): Promise<ApprovalOutcome> {
   const plan = await findPlan(store, spec);
   if (plan.status === 'approved') return { kind: 'already-approved', plan };
   assertCanApprove(plan);
-  await store.setStatus(plan.id, plan.version, 'approved');
-  return { kind: 'approved', plan: { ...plan, status: 'approved' }, summary: summariseApproval(plan) };
+  await assertInputsUnchanged(plan, 'approve');
+  const approval = { by, at: new Date().toISOString() };
+  await store.setStatus(plan.id, plan.version, 'approved', approval);
+  return { kind: 'approved', plan: { ...plan, status: 'approved', approval }, summary: summariseApproval(plan) };
+}
+
+/** Who approves, when not said: the user this runs as (SUDO_USER when run through sudo). */
+export function approverName(): string {
+  return process.env.SUDO_USER || os.userInfo().username;
 }
 
 /** Reads a resolutions file: a map `c1: r2`, optionally under `choices:`. Errors carry file:line:column. */

@@ -91,12 +91,14 @@ export function register(program: Command): void {
     .action(async (o: { kb: string[]; index?: string[] | false; inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both');
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
+      const requestFile = o.request;
       // a store that cannot take the plan is reported before the (slow) planning
       await checkStoreWritable(o.store);
       const progress = createProgress();
       let created: Plan;
       try {
         created = await createPlan({
+          ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
           onProgress: (t) => progress.update(t),
@@ -203,16 +205,17 @@ export function register(program: Command): void {
 
   plan
     .command('approve')
-    .description('approve the latest version of a plan (it must have no conflicts left)')
+    .description('approve the latest version of a plan: it must have no conflicts left, and every file it was computed from (knowledge base, indexes, inventories, status and request files) must be as it was (else RW_INPUTS_CHANGED); the approval records who and when')
     .argument('<plan>', 'plan id (or a unique prefix)')
+    .option('--by <name>', 'who approves (default: the user running rollwise)')
     .option('--store <file>', 'SQLite store')
-    .action(async (spec: string, o: { store?: string }) => {
+    .action(async (spec: string, o: { store?: string; by?: string }) => {
       const store = await openStore(o.store, { create: false });
       try {
-        const r = await approvePlan(store, spec);
+        const r = await approvePlan(store, spec, o.by);
         const p = r.plan;
         if (r.kind === 'already-approved') {
-          process.stdout.write(`plan ${p.id} v${p.version} is already approved\n`);
+          process.stdout.write(`plan ${p.id} v${p.version} is already approved${p.approval ? ` (by ${p.approval.by} at ${p.approval.at})` : ''}\n`);
           return;
         }
         // Say what will really happen: resolutions may leave some hosts unchanged or change them differently.
@@ -221,6 +224,7 @@ export function register(program: Command): void {
           `approved plan ${p.id} v${p.version}: ${formatRequest(p.inputs.request)}; ${a.hostsChanging} of ${a.hosts} hosts change` +
             (a.hostsAsResolved ? ` (${a.hostsAsResolved} of them as a chosen resolution says)` : '') +
             (a.hostsUnchanged ? `, ${a.hostsUnchanged} stay as they are` : '') +
+            (p.approval ? `; approved by ${p.approval.by} at ${p.approval.at}` : '') +
             '\n',
         );
       } finally {
