@@ -12,10 +12,10 @@
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPlanningContext } from '../../src/app/index.js';
+import { loadKnowledge } from '../../src/app/index.js';
 import { createFleetSolver } from '../../src/planner/index.js';
-import { formatAlternatives, formatAtom, type RequestItem } from '../../src/solver/index.js';
-import type { PackageRecord } from '../../src/kb/index.js';
+import type { RequestItem } from '../../src/solver/index.js';
+import { formatAtom, formatClause, loadDebianIndex, type PackageRecord } from '../../src/kb/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const index = process.argv[2] ?? path.resolve(here, '../../../shared/data/debian/bookworm-main-amd64.Packages.xz');
@@ -31,7 +31,7 @@ function stanza(r: PackageRecord): string {
   if (r.source) lines.push(`Source: ${r.source}`);
   lines.push(`Version: ${r.version}`);
   const rel = (field: string, clauses: PackageRecord['depends']): void => {
-    if (clauses.length) lines.push(`${field}: ${clauses.map(formatAlternatives).join(', ')}`);
+    if (clauses.length) lines.push(`${field}: ${clauses.map(formatClause).join(', ')}`);
   };
   const atoms = (field: string, list: PackageRecord['conflicts']): void => {
     if (list.length) lines.push(`${field}: ${list.map(formatAtom).join(', ')}`);
@@ -62,9 +62,12 @@ Description: shop metrics agent (preloads its own allocator, so it cannot share 
 `;
 
 async function main(): Promise<void> {
-  const ctx = await loadPlanningContext([path.join(here, '../kb')], [index]);
-  const solver = createFleetSolver({ records: ctx.records, policy: { recommends: false } });
-  const base = ctx.records.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name);
+  const knowledge = await loadKnowledge({ kb: [path.join(here, '../kb')], indexes: [index] });
+  const solver = createFleetSolver({ universe: knowledge.universe.universe, policy: { recommends: false } });
+  const records = knowledge.kb.layers.flatMap((l) => l.records);
+  // the index's full stanzas (section, size, description), for status files as dpkg writes them
+  const full = new Map((await loadDebianIndex(index)).records.map((r) => [`${r.name}=${r.version}`, r]));
+  const base = [...new Set(records.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name))];
   const solveSet = (extra: string[]): PackageRecord[] => {
     const items: RequestItem[] = [...new Set([...base, ...extra])].map((spec) => {
       const [name, version] = spec.split('=');
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     if (out.kind !== 'solution') throw new Error(`cannot build a base system: ${JSON.stringify(out).slice(0, 400)}`);
     return out.changes.map((c) => {
       const pv = solver.set.versionsOf(c.name).find((v) => solver.set.versionOf(v) === c.to)!;
-      return solver.set.record(pv);
+      return full.get(`${c.name}=${c.to}`) ?? solver.set.record(pv);
     }).sort((a, b) => (a.name < b.name ? -1 : 1));
   };
   const runtime = ['openssh-server', 'ca-certificates', 'curl', 'sudo', 'nodejs', 'adduser', 'shopfront=1.8.3'];
@@ -95,10 +98,10 @@ async function main(): Promise<void> {
   const add = (prefix: string, from: number, to: number, spec: Omit<HostSpec, 'name'>): void => {
     for (let i = from; i <= to; i++) hosts.push({ name: `${prefix}-${String(i).padStart(2, '0')}`, ...spec });
   };
-  add('app', 1, 8, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { kernel: '6.6.13+bpo-amd64' } });
-  add('app', 9, 12, { groups: ['bookworm', 'us'], status: 'status/app-pgclient.status', facts: { kernel: '6.6.13+bpo-amd64' } });
-  add('app', 13, 18, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { kernel: '6.1.0-13-amd64' } });
-  add('app', 19, 22, { groups: ['bookworm', 'us'], status: 'status/app-base.status', facts: { kernel: '4.19.0-26-amd64' }, labels: { note: 'upgraded-from-buster-not-rebooted' } });
+  add('app', 1, 8, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { kernel: '6.6.13+bpo-amd64', kernelVersion: '6.6.13-1~bpo12+1' } });
+  add('app', 9, 12, { groups: ['bookworm', 'us'], status: 'status/app-pgclient.status', facts: { kernel: '6.6.13+bpo-amd64', kernelVersion: '6.6.13-1~bpo12+1' } });
+  add('app', 13, 18, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { kernel: '6.1.0-13-amd64', kernelVersion: '6.1.55-1' } });
+  add('app', 19, 22, { groups: ['bookworm', 'us'], status: 'status/app-base.status', facts: { kernel: '4.19.0-26-amd64', kernelVersion: '4.19.304-1' }, labels: { note: 'upgraded-from-buster-not-rebooted' } });
   add('app', 23, 28, { groups: ['bullseye', 'eu'], status: 'status/app-base.status' });
   add('app', 29, 32, { groups: ['bookworm', 'us'], status: 'status/app-legacy-agent.status' });
   add('app', 33, 36, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { memoryMiB: 768, cpus: 2 }, labels: { size: 'small' } });
@@ -106,7 +109,8 @@ async function main(): Promise<void> {
     '# The example fleet: the shop application tier, 36 hosts (generated by generate.ts; edit that, not this).',
     '# Several states: Debian 12 and 11, an old kernel left running after an upgrade, a small-memory size,',
     '# a host-local package that conflicts with what shopfront 2.0.0 needs, and one with an extra client.',
-    '# app-01..12 run the bookworm-backports kernel; app-13..18 an early 6.1 kernel (known issue KI-0001).',
+    '# app-01..12 run the bookworm-backports kernel; app-13..18 an early 6.1 kernel (6.1.55-1: known issue KI-0001).',
+    '# `kernel` is the release uname -r prints (an ABI name); `kernelVersion` the kernel package version.',
     '#   rollwise fleet show --inventory examples/fleet/inventory.yaml',
     '#   rollwise plan --kb examples/kb --index ../shared/data/debian/bookworm-main-amd64.Packages.xz \\',
     '#     --inventory examples/fleet/inventory.yaml --install shopfront=2.0.0',
@@ -116,9 +120,9 @@ async function main(): Promise<void> {
     '  facts: { architecture: amd64, memoryMiB: 4096, cpus: 4, diskTotalMiB: 40960, diskFreeMiB: 22000 }',
     'groups:',
     '  bookworm:',
-    '    facts: { os: { id: debian, versionId: "12", codename: bookworm }, kernel: 6.1.0-18-amd64 }',
+    '    facts: { os: { id: debian, versionId: "12", codename: bookworm }, kernel: 6.1.0-18-amd64, kernelVersion: 6.1.76-1 }',
     '  bullseye:',
-    '    facts: { os: { id: debian, versionId: "11", codename: bullseye }, kernel: 5.10.0-28-amd64 }',
+    '    facts: { os: { id: debian, versionId: "11", codename: bullseye }, kernel: 5.10.0-28-amd64, kernelVersion: 5.10.209-2 }',
     '  eu:',
     '    labels: { region: eu-west }',
     '  us:',

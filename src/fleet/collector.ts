@@ -5,7 +5,7 @@
  * app wires the two. What stays here is pure: the fixed script a host runs and the parsing of its
  * answer.
  */
-import { parseOsRelease, osFactsFromRelease, parseMeminfoMiB, ARCH_PATTERN, KERNEL_PATTERN, type HostFacts } from './facts.js';
+import { parseOsRelease, osFactsFromRelease, parseMeminfoMiB, kernelVersionFromProcVersion, ARCH_PATTERN, KERNEL_PATTERN, type HostFacts } from './facts.js';
 import { parseDpkgQueryOutput, type InstalledPackage } from './installed.js';
 import type { FleetFinding, SshTarget } from './host.js';
 
@@ -67,6 +67,9 @@ export const COLLECT_SCRIPT = [
   'LC_ALL=C; export LC_ALL',
   "echo '@@rw:os-release'; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null",
   "echo '@@rw:kernel'; uname -r",
+  // the running kernel's package version: /proc/version names it on Debian; else its package's
+  "echo '@@rw:proc-version'; cat /proc/version 2>/dev/null",
+  "echo '@@rw:kernel-package'; dpkg-query -W -f='${Version}' \"linux-image-$(uname -r)\" 2>/dev/null",
   "echo '@@rw:arch'; dpkg --print-architecture 2>/dev/null",
   "echo '@@rw:cpus'; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN",
   "echo '@@rw:meminfo'; cat /proc/meminfo 2>/dev/null",
@@ -106,6 +109,8 @@ export function parseCollectedOutput(name: string, out: string): { facts: HostFa
   if (os) facts.os = os;
   const kernel = (s.get('kernel') ?? '').trim();
   if (KERNEL_PATTERN.test(kernel)) facts.kernel = kernel;
+  const kernelVersion = kernelVersionFromProcVersion(s.get('proc-version') ?? '') ?? (s.get('kernel-package') ?? '').trim();
+  if (/^[0-9][A-Za-z0-9.+~:-]*$/.test(kernelVersion)) facts.kernelVersion = kernelVersion;
   const arch = (s.get('arch') ?? '').trim();
   if (ARCH_PATTERN.test(arch)) facts.architecture = arch;
   const cpus = Number((s.get('cpus') ?? '').trim());

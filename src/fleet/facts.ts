@@ -25,6 +25,8 @@ export const HostFactsSchema = z.strictObject({
   os: OsFactsSchema.optional(),
   architecture: z.string().regex(ARCH_PATTERN, 'a Debian architecture such as amd64').optional(),
   kernel: z.string().regex(KERNEL_PATTERN, 'a kernel release such as 6.1.0-18-amd64').optional(),
+  /** The running kernel's package version (`6.1.76-1` for the 6.1.0-18-amd64 ABI): what a fix is released in. */
+  kernelVersion: z.string().regex(/^[0-9][A-Za-z0-9.+~:-]*$/, 'a kernel package version such as 6.1.76-1').optional(),
   memoryMiB: z.number().int().nonnegative().optional(),
   diskTotalMiB: z.number().int().nonnegative().optional(),
   diskFreeMiB: z.number().int().nonnegative().optional(),
@@ -37,9 +39,13 @@ export type Labels = Record<string, string>;
 
 export const LabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN, 'a label key'), z.string());
 
-/** Fact names usable in conditions: `os.id`, `os.versionId`, `os.codename`, `architecture`,
- * `kernel`, `memoryMiB`, `diskTotalMiB`, `diskFreeMiB`, `cpus`, and `label.<key>`. */
-export const FACT_NAMES = ['os.id', 'os.versionId', 'os.codename', 'architecture', 'kernel', 'memoryMiB', 'diskTotalMiB', 'diskFreeMiB', 'cpus'] as const;
+/**
+ * Fact names usable in conditions: `os.id`, `os.versionId`, `os.codename`, `architecture`,
+ * `kernel` (the release `uname -r` prints, an ABI name: 6.1.0-18-amd64), `kernelVersion` (the
+ * running kernel's package version: 6.1.76-1), `memoryMiB`, `diskTotalMiB`, `diskFreeMiB`,
+ * `cpus`, and `label.<key>`.
+ */
+export const FACT_NAMES = ['os.id', 'os.versionId', 'os.codename', 'architecture', 'kernel', 'kernelVersion', 'memoryMiB', 'diskTotalMiB', 'diskFreeMiB', 'cpus'] as const;
 export type FactName = (typeof FACT_NAMES)[number] | `label.${string}`;
 
 export function isFactName(s: string): s is FactName {
@@ -54,12 +60,29 @@ export function readFact(facts: HostFacts, labels: Labels, name: FactName): stri
     case 'os.codename': return facts.os?.codename;
     case 'architecture': return facts.architecture;
     case 'kernel': return facts.kernel;
+    case 'kernelVersion': return facts.kernelVersion;
     case 'memoryMiB': return facts.memoryMiB;
     case 'diskTotalMiB': return facts.diskTotalMiB;
     case 'diskFreeMiB': return facts.diskFreeMiB;
     case 'cpus': return facts.cpus;
     default: return labels[name.slice(6)];
   }
+}
+
+/**
+ * The inverse of readFact: facts and labels from a flat record of fact values (a host group's
+ * relevant facts), each value kept as readFact gave it.
+ */
+export function factsFromValues(values: Partial<Record<FactName, string | number>>): { facts: HostFacts; labels: Labels } {
+  const facts: HostFacts = {};
+  const labels: Labels = {};
+  const set = facts as Record<string, unknown>;
+  for (const [k, v] of Object.entries(values) as Array<[FactName, string | number]>) {
+    if (k.startsWith('label.')) labels[k.slice(6)] = String(v);
+    else if (k.startsWith('os.')) facts.os = { ...(facts.os ?? { id: '' }), [k.slice(3)]: String(v) };
+    else set[k] = v;
+  }
+  return { facts, labels };
 }
 
 /** Merges fact layers (defaults, then groups, then the host's own), later layers win field by field. */
@@ -107,4 +130,14 @@ export function osFactsFromRelease(fields: Record<string, string>): OsFacts | un
 export function parseMeminfoMiB(text: string): number | undefined {
   const m = /^MemTotal:\s+(\d+)\s*kB/m.exec(text);
   return m ? Math.floor(Number(m[1]) / 1024) : undefined;
+}
+
+/**
+ * The running kernel's package version from /proc/version, where Debian's kernels name it
+ * (`... #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)`); undefined when not there.
+ */
+export function kernelVersionFromProcVersion(text: string): string | undefined {
+  // after the build number (`#1 SMP ...`): the compiler's own `(Debian 12.2.0-14)` comes before it
+  const m = /#\d+\s[^\n]*?\bDebian ([0-9][A-Za-z0-9.+~:-]*)/.exec(text);
+  return m?.[1];
 }

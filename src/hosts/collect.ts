@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RollwiseError } from '../shared/index.js';
 import {
-  ARCH_PATTERN, COLLECT_ANSWER_MAX_BYTES, COLLECT_SCRIPT, isCompleteAnswer, osFactsFromRelease, parseCollectedOutput, parseMeminfoMiB, parseOsRelease, parseStatusInstalled,
+  ARCH_PATTERN, COLLECT_ANSWER_MAX_BYTES, COLLECT_SCRIPT, isCompleteAnswer, kernelVersionFromProcVersion, osFactsFromRelease, parseCollectedOutput, parseMeminfoMiB, parseOsRelease, parseStatusInstalled,
   type CollectProgress, type CollectTarget, type FleetFinding, type HostCollection, type HostCollector, type HostFacts, type SshCollectSettings,
 } from '../fleet/index.js';
 import { createLocalRunner, type CommandRunner, type RunResult } from './runner.js';
@@ -84,6 +84,20 @@ async function debianArchitecture(runner: CommandRunner): Promise<string | undef
   return ARCH_PATTERN.test(out) ? out : NODE_TO_DEBIAN_ARCH[process.arch];
 }
 
+/** The running kernel's package version: /proc/version names it on Debian; else the installed linux-image package's. */
+async function runningKernelVersion(runner: CommandRunner, release: string): Promise<string | undefined> {
+  try {
+    const v = kernelVersionFromProcVersion(readFileSync('/proc/version', 'utf8'));
+    if (v) return v;
+  } catch (_e) {
+    /* no /proc: ask dpkg */
+  }
+  if (!/^[0-9][A-Za-z0-9._+~-]*$/.test(release)) return undefined;
+  const r = await runner.run(['dpkg-query', '-W', '-f=${Version}', `linux-image-${release}`], { timeoutMs: 5000 });
+  const out = r.kind === 'exited' && r.exitCode === 0 ? r.stdout.trim() : '';
+  return /^[0-9][A-Za-z0-9.+~:-]*$/.test(out) ? out : undefined;
+}
+
 /** The local host: its own dpkg status, os-release, kernel, memory, CPUs and disk; files are only read. */
 async function collectLocalHost(runner: CommandRunner, root: string, givenName: string | undefined): Promise<HostCollection> {
   const name = givenName ?? os.hostname();
@@ -114,6 +128,8 @@ async function collectLocalHost(runner: CommandRunner, root: string, givenName: 
   if (arch) facts.architecture = arch;
   const kernel = os.release();
   if (/^[0-9]/.test(kernel)) facts.kernel = kernel;
+  const kernelVersion = await runningKernelVersion(runner, kernel);
+  if (kernelVersion) facts.kernelVersion = kernelVersion;
   try {
     facts.memoryMiB = parseMeminfoMiB(readFileSync('/proc/meminfo', 'utf8')) ?? Math.floor(os.totalmem() / 1048576);
   } catch (_e) {

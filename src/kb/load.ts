@@ -355,15 +355,20 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
   /** An environment block's ranges, parsed (undefined when one of them is malformed: reported). */
   const environment = (env: Raw | undefined, p: YamlPath, what: string): ParsedEnvironment | undefined => {
     const out: ParsedEnvironment = {};
-    if (!env || typeof env.kernel !== 'string') return out;
-    const r = parseVersionRange(env.kernel);
-    if (!r.ok) {
-      problems.push(createProblem('RW_KB_INVALID_VALUE', at([...p, 'kernel'], r.problem.offset), `${what}: ${r.problem.message} in '${excerpt(env.kernel, 80)}'`, r.problem.hint));
-      return undefined;
+    let ok = true;
+    for (const key of ['kernel', 'kernelVersion'] as const) {
+      const text = env?.[key];
+      if (typeof text !== 'string') continue;
+      const r = parseVersionRange(text);
+      if (!r.ok) {
+        problems.push(createProblem('RW_KB_INVALID_VALUE', at([...p, key], r.problem.offset), `${what}: ${r.problem.message} in '${excerpt(text, 80)}'`, r.problem.hint));
+        ok = false;
+        continue;
+      }
+      warn(r.warnings, [...p, key], what, text);
+      out[key] = r.value;
     }
-    warn(r.warnings, [...p, 'kernel'], what, env.kernel);
-    out.kernel = r.value;
-    return out;
+    return ok ? out : undefined;
   };
 
   // Packages

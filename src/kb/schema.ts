@@ -39,7 +39,8 @@ export const EnvironmentMatchShape = {
   os: z.string().optional().describe('operating system id as in /etc/os-release ID, e.g. debian'),
   releases: z.array(z.string()).optional().describe('OS releases (VERSION_ID or codename), e.g. ["12", "bookworm"]'),
   architectures: z.array(z.string()).optional().describe('dpkg architectures, e.g. [amd64, arm64]'),
-  kernel: versionRange.optional().describe('kernel release range in dpkg order, e.g. `>= 6.1, << 6.1.76`'),
+  kernel: versionRange.optional().describe('range of the kernel release as `uname -r` prints it (an ABI name such as 6.1.0-18-amd64), in dpkg order, e.g. `>= 5.10`'),
+  kernelVersion: versionRange.optional().describe("range of the running kernel's package version (6.1.76-1 for the 6.1.0-18-amd64 ABI), in dpkg order, e.g. `>= 6.1, << 6.1.76`: what a fix is released in"),
 };
 
 export const EnvironmentRequirementSchema = z.strictObject({

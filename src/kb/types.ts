@@ -25,8 +25,10 @@ export interface Located<T> {
  * relation grammar when the file is loaded (later layers read these, never the text).
  */
 export interface ParsedEnvironment {
-  /** `environment.kernel`, e.g. `>= 6.1, << 6.6` as bounds. */
+  /** `environment.kernel` (the `uname -r` release), e.g. `>= 6.1, << 6.6` as bounds. */
   kernel?: RangeBound[];
+  /** `environment.kernelVersion` (the running kernel's package version) as bounds. */
+  kernelVersion?: RangeBound[];
 }
 
 /** A package entry with each version's environment parsed (index: the version's position in `versions`). */

@@ -6,12 +6,12 @@
  */
 import { RollwiseError } from '../shared/index.js';
 import {
-  groupHosts, evaluateCondition,
+  groupHosts, evaluateCondition, factsFromValues,
   type Fleet, type FleetFinding, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
-import { subjectOfFacts } from './subject.js';
+
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import type {
   AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
@@ -55,7 +55,7 @@ export interface PlanDeploymentInput {
   onProgress?: (done: number, total: number) => void;
 }
 
-const subjectOf = subjectOfFacts;
+
 
 function afterState(installed: InstalledPackage[], changes: PackageChange[]): Map<string, InstalledPackage> {
   const m = new Map(installed.map((p) => [p.name, p]));
@@ -73,7 +73,7 @@ export function evaluateGroupEnvironment(
   rules: EnvironmentRules,
 ): EnvFinding[] {
   const findings: EnvFinding[] = [];
-  const subject = subjectOf(group.facts);
+  const subject = factsFromValues(group.facts);
   const touched = new Map(changes.filter((c) => c.action !== 'remove' && c.action !== 'purge').map((c) => [c.name, c]));
   for (const r of rules.requirements) {
     const c = touched.get(r.package);

@@ -58,6 +58,7 @@ export function environmentCondition(env: KbEnvironmentLike, parsed: ParsedEnvir
   if (env.releases?.length) all.push({ any: [{ fact: 'os.versionId', op: 'in', value: env.releases }, { fact: 'os.codename', op: 'in', value: env.releases }] });
   if (env.architectures?.length) all.push({ fact: 'architecture', op: 'in', value: env.architectures });
   if (parsed.kernel) all.push(...rangeConditions('kernel', parsed.kernel));
+  if (parsed.kernelVersion) all.push(...rangeConditions('kernelVersion', parsed.kernelVersion));
   if ('minMemoryMiB' in env && env.minMemoryMiB !== undefined) all.push({ fact: 'memoryMiB', op: '>=', value: env.minMemoryMiB });
   if ('minDiskMiB' in env && env.minDiskMiB !== undefined) all.push({ fact: 'diskFreeMiB', op: '>=', value: env.minDiskMiB });
   if ('minCpus' in env && env.minCpus !== undefined) all.push({ fact: 'cpus', op: '>=', value: env.minCpus });
@@ -70,6 +71,7 @@ export function describeEnvironment(env: KbEnvironmentLike): string {
   if (env.releases?.length) parts.push(`release ${env.releases.join('/')}`);
   if (env.architectures?.length) parts.push(`arch ${env.architectures.join('/')}`);
   if (env.kernel) parts.push(`kernel ${env.kernel}`);
+  if (env.kernelVersion) parts.push(`kernel version ${env.kernelVersion}`);
   if ('minMemoryMiB' in env && env.minMemoryMiB !== undefined) parts.push(`memory >= ${env.minMemoryMiB} MiB`);
   if ('minDiskMiB' in env && env.minDiskMiB !== undefined) parts.push(`free disk >= ${env.minDiskMiB} MiB`);
   if ('minCpus' in env && env.minCpus !== undefined) parts.push(`cpus >= ${env.minCpus}`);

@@ -9,10 +9,10 @@
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
 import { createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type SolverPolicy, type Resolution } from '../solver/index.js';
-import { evaluateCondition, type InstalledPackage, type FactName } from '../fleet/index.js';
+import { evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
 import type { PlanExplanation, ShortfallFinding } from './model.js';
-import { subjectOfFacts } from './subject.js';
+
 import type { PlanRequest } from './request.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
 
@@ -123,7 +123,7 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
   const policyFor = (facts: Partial<Record<FactName, string | number>>, installed: Uint8Array): SolverPolicy => {
     const base = options.policy ?? {};
     if (!enforce) return base;
-    const subject = subjectOfFacts(facts);
+    const subject = factsFromValues(facts);
     return {
       ...base,
       isCandidate: (pv, record) => {

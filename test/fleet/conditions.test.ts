@@ -76,3 +76,24 @@ describe('grouping', () => {
     expect(groupHosts([host('x', [], bookworm, { rack: '1' }), host('y', [], bookworm, { rack: '2' })], ['label.rack'])).toHaveLength(2);
   });
 });
+
+describe('the running kernel: its release (uname -r) and its package version', () => {
+  it('reads the package version Debian puts in /proc/version, and conditions compare it in dpkg order', async () => {
+    const { kernelVersionFromProcVersion, parseCollectedOutput } = await import('../../src/fleet/index.js');
+    const proc = 'Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)';
+    expect(kernelVersionFromProcVersion(proc)).toBe('6.1.76-1');
+    expect(kernelVersionFromProcVersion('Linux version 6.18.44 (builder@sandbox) #1 SMP')).toBeUndefined();
+    const out = ['@@rw:kernel', '6.1.0-18-amd64', '@@rw:proc-version', proc, '@@rw:kernel-package', '6.1.76-1', '@@rw:dpkg', '@@rw:end'].join('\n');
+    expect(parseCollectedOutput('h', out).facts).toMatchObject({ kernel: '6.1.0-18-amd64', kernelVersion: '6.1.76-1' });
+    // a kernel that does not say: its linux-image package's version
+    const other = ['@@rw:kernel', '6.1.0-13-amd64', '@@rw:proc-version', 'Linux version 6.1.0-13-amd64 #1 SMP', '@@rw:kernel-package', '6.1.55-1', '@@rw:dpkg', '@@rw:end'].join('\n');
+    expect(parseCollectedOutput('h', other).facts.kernelVersion).toBe('6.1.55-1');
+    // the fix is in 6.1.76: the ABI name 6.1.0-18-amd64 can never say so, the package version does
+    const early = { kernel: '6.1.0-13-amd64', kernelVersion: '6.1.55-1' };
+    const fixed = { kernel: '6.1.0-18-amd64', kernelVersion: '6.1.76-1' };
+    const cond = { all: [{ fact: 'kernelVersion' as const, op: '>=' as const, value: '6.1' }, { fact: 'kernelVersion' as const, op: '<<' as const, value: '6.1.76' }] };
+    expect(evaluateCondition(cond, { facts: early, labels: {} }).truth).toBe('true');
+    expect(evaluateCondition(cond, { facts: fixed, labels: {} }).truth).toBe('false');
+    expect(evaluateCondition({ fact: 'kernel', op: '<<', value: '6.1.76' }, { facts: fixed, labels: {} }).truth).toBe('true'); // why the release cannot be used
+  });
+});

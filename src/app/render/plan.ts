@@ -24,7 +24,7 @@ export function describeGroupFacts(facts: Partial<Record<FactName, string | numb
   const os = [facts['os.id'], facts['os.versionId']].filter((x) => x !== undefined).join(' ');
   if (os) parts.push(os);
   if (facts.architecture !== undefined) parts.push(String(facts.architecture));
-  if (facts.kernel !== undefined) parts.push(`kernel ${facts.kernel}`);
+  if (facts.kernel !== undefined) parts.push(`kernel ${facts.kernel}${facts.kernelVersion !== undefined ? ` (${facts.kernelVersion})` : ''}`);
   if (facts.memoryMiB !== undefined) parts.push(`${facts.memoryMiB} MiB`);
   if (facts.cpus !== undefined) parts.push(`${facts.cpus} cpus`);
   for (const [k, v] of Object.entries(facts)) if (k.startsWith('label.')) parts.push(`${k.slice(6)}=${v}`);
