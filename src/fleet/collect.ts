@@ -16,6 +16,8 @@ export interface FleetSources {
   ssh?: Partial<SshCollectSettings>;
   /** The known_hosts used when neither the operator nor an inventory names one (default ~/.ssh/known_hosts). */
   userKnownHosts?: string;
+  /** Accept inventory `status:` files outside each inventory's folder (see InventoryLoadOptions). */
+  allowOutsidePaths?: boolean;
   onProgress?: (event: { phase: 'inventory' | 'ssh'; done: number; total: number; host?: string }) => void;
 }
 
@@ -77,7 +79,7 @@ export async function collectFleet(sources: FleetSources, collector?: HostCollec
     into.push(h);
   };
   for (const file of sources.inventories ?? []) {
-    const r = loadInventory(file);
+    const r = loadInventory(file, { allowOutsidePaths: sources.allowOutsidePaths === true });
     if (!r.ok) throw inventoryError(r.problems);
     for (const h of r.inventory.hosts) add(h, file, hosts);
     for (const h of r.inventory.sshHosts) add(h, file, sshTargets);

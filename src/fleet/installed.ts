@@ -2,6 +2,7 @@
  * A host's installed set: the packages dpkg considers installed (name, version, architecture),
  * read from a dpkg status file, `dpkg-query -W` output, or written inline in an inventory.
  */
+import { excerpt } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 
 export interface InstalledPackage {
@@ -24,6 +25,19 @@ export interface StatusParseProblem {
   line: number;
   column: number;
   message: string;
+}
+
+/** A deb822 field line: a name (printable, no colon, not starting with '#' or '-') then a colon. */
+const FIELD_LINE = /^[!-"$-,.-9;-~][!-9;-~]*:/;
+
+/**
+ * Whether `text` reads as a dpkg status file: its first line that is not blank is a field line
+ * and some line is a `Package:` field. A key, a password or shadow file, a script is not.
+ */
+export function looksLikeStatus(text: string): boolean {
+  const first = /^[^\S\n]*\S.*$/m.exec(text);
+  if (!first || !FIELD_LINE.test(first[0])) return false;
+  return /^Package:/im.test(text);
 }
 
 /**
@@ -51,7 +65,7 @@ export function parseStatusInstalled(text: string): { packages: InstalledPackage
       return;
     }
     if (!isValidDebianVersion(c.version)) {
-      problems.push({ line: c.vline, column: 10, message: `malformed version '${c.version}' of ${c.name}` });
+      problems.push({ line: c.vline, column: 10, message: `malformed version '${excerpt(c.version)}' of ${c.name}` });
       return;
     }
     packages.push({ name: c.name, version: c.version, architecture: c.arch ?? 'all' });
@@ -65,14 +79,15 @@ export function parseStatusInstalled(text: string): { packages: InstalledPackage
     if (line.startsWith(' ') || line.startsWith('\t')) continue;
     const colon = line.indexOf(':');
     if (colon <= 0) {
-      problems.push({ line: i + 1, column: 1, message: `expected 'Field: value', got '${line.slice(0, 40)}'` });
+      // never quoted: a file that is not what it claims may be a key or a password file
+      problems.push({ line: i + 1, column: 1, message: "not a 'Field: value' line (its content is not shown)" });
       continue;
     }
     cur ??= { line: i + 1, vline: i + 1 };
     const field = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (field === 'package') {
-      if (!isValidPackageName(value)) problems.push({ line: i + 1, column: 10, message: `malformed package name '${value}'` });
+      if (!isValidPackageName(value)) problems.push({ line: i + 1, column: 10, message: `malformed package name '${excerpt(value)}'` });
       cur.name = value;
     } else if (field === 'version') {
       cur.version = value;
@@ -104,7 +119,7 @@ export function parseDpkgQueryOutput(text: string): { packages: InstalledPackage
     // Status-Abbrev second letter: i installed, U unpacked, F half-configured, W/t triggers.
     if (!state || !'iUFWtH'.includes(state)) continue;
     if (!isValidPackageName(name) || !isValidDebianVersion(version)) {
-      problems.push({ line: i + 1, column: 1, message: `malformed entry '${name} ${version}'` });
+      problems.push({ line: i + 1, column: 1, message: `malformed entry '${excerpt(name)} ${excerpt(version)}'` });
       continue;
     }
     packages.push({ name, version, architecture: arch });

@@ -3,14 +3,16 @@
  * inline installed set (or an `ssh:` target whose state is collected). Validation reports
  * every problem at once with file:line:column.
  */
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument, LineCounter, isMap, isPair, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { RollwiseError, type SourcePosition, formatPosition } from '../shared/index.js';
+import {
+  RollwiseError, documentData, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems,
+  type SourceDoc, type SourcePosition,
+} from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import { HostFactsSchema, LabelsSchema, mergeFacts, ARCH_PATTERN, type HostFacts, type Labels } from './facts.js';
-import { parseStatusInstalled, PACKAGE_NAME_PATTERN, type InstalledPackage } from './installed.js';
+import { looksLikeStatus, parseStatusInstalled, PACKAGE_NAME_PATTERN, type InstalledPackage } from './installed.js';
 import { HOST_NAME_PATTERN, SSH_HOST_PATTERN, SSH_USER_PATTERN, type FleetHost } from './host.js';
 
 const InstalledEntrySchema = z.union([
@@ -60,6 +62,9 @@ export const InventorySchema = z.strictObject({
   hosts: z.array(HostEntrySchema),
 });
 
+/** The document's top level; hosts are checked one by one so one bad host hides no other problem. */
+const InventoryTopSchema = InventorySchema.extend({ hosts: z.array(z.unknown()) });
+
 export type InventoryDocument = z.infer<typeof InventorySchema>;
 export type SshDefaults = z.infer<typeof SshDefaultsSchema>;
 
@@ -86,76 +91,75 @@ export interface LoadedInventory {
 
 export type InventoryLoadResult = { ok: true; inventory: LoadedInventory } | { ok: false; problems: InventoryProblem[] };
 
-class Locator {
-  constructor(readonly file: string, readonly doc: Document, readonly lc: LineCounter) {}
-  at(offset: number): SourcePosition {
-    const p = this.lc.linePos(offset);
-    return { file: this.file, line: p.line, column: p.col };
-  }
-  /** Position of the node at `path`, or of the key `key` inside it, or of the nearest ancestor. */
-  find(pathParts: ReadonlyArray<PropertyKey>, key?: string): SourcePosition {
-    const parts = pathParts.map((p) => (typeof p === 'symbol' ? String(p) : p));
-    for (let n = parts.length; n >= 0; n--) {
-      const node = this.doc.getIn(parts.slice(0, n), true) as YamlNode | undefined;
-      if (node && typeof node === 'object' && 'range' in node && node.range) {
-        if (key !== undefined && n === parts.length && isMap(node)) {
-          const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === key);
-          if (pair && isScalar(pair.key) && pair.key.range) return this.at(pair.key.range[0]);
-        }
-        return this.at(node.range[0]);
-      }
-    }
-    return { file: this.file, line: 1, column: 1 };
-  }
+export interface InventoryLoadOptions {
+  /**
+   * Accept `status:` files outside the inventory's folder (absolute paths, `..`, links out of it).
+   * An inventory is data, often written by others: by default the files it names stay beside it.
+   */
+  allowOutsidePaths?: boolean;
 }
 
+/** Status files larger than this are refused (a real dpkg status file of 3,000 packages is ~5 MB). */
+const MAX_STATUS_BYTES = 256 * 1024 * 1024;
+
 /** Reads and validates an inventory file; never throws for bad content (returns the problems). */
-export function loadInventory(file: string): InventoryLoadResult {
+export function loadInventory(file: string, options: InventoryLoadOptions = {}): InventoryLoadResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return { ok: false, problems: [{ position: { file, line: 1, column: 1 }, message: `cannot read inventory: ${(e as Error).message}` }] };
+    return { ok: false, problems: [{ position: { file, line: 1, column: 1 }, message: `cannot read inventory: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`, hint: 'check the path and its permissions' }] };
   }
-  return parseInventoryText(text, file);
+  return parseInventoryText(text, file, options);
 }
 
-export function parseInventoryText(text: string, file: string): InventoryLoadResult {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  const loc = new Locator(file, doc, lc);
+/** The schema problems of `issues` (zod's, relative to `prefix` in the document). */
+function schemaProblems(src: SourceDoc, issues: readonly z.ZodIssue[], prefix: ReadonlyArray<string | number> = []): InventoryProblem[] {
   const problems: InventoryProblem[] = [];
-  for (const err of doc.errors) problems.push({ position: loc.at(err.pos[0]), message: err.message.split('\n')[0]! });
-  if (problems.length > 0) return { ok: false, problems };
-  const parsed = InventorySchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) {
-          const where = loc.find(issue.path, k);
-          if (issue.path.length === 1 && issue.path[0] === 'ssh' && k === 'config') problems.push({ position: where, message: SSH_CONFIG_REFUSED, hint: SSH_CONFIG_HINT });
-          else problems.push({ position: where, message: `unknown key '${k}'` });
-        }
-      } else {
-        const where = issue.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-        problems.push({ position: loc.find(issue.path), message: `${issue.message}${where}` });
+  for (const issue of issues) {
+    const at = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) {
+        const where = positionOfPath(src, at, { key: k });
+        if (at.length === 1 && at[0] === 'ssh' && k === 'config') problems.push({ position: where, message: SSH_CONFIG_REFUSED, hint: SSH_CONFIG_HINT });
+        else problems.push({ position: where, message: `unknown key '${k}'` });
       }
+    } else {
+      const where = at.length ? ` at ${at.map(String).join('.')}` : '';
+      problems.push({ position: positionOfPath(src, at), message: `${issue.message}${where}` });
     }
-    return { ok: false, problems: sortProblems(problems) };
   }
-  const inv = parsed.data;
+  return problems;
+}
+
+export function parseInventoryText(text: string, file: string, options: InventoryLoadOptions = {}): InventoryLoadResult {
+  const src = parseSource(file, text);
+  const problems: InventoryProblem[] = syntaxProblems(src).map((p) => ({ position: p.position, message: p.message }));
+  if (problems.length > 0) return { ok: false, problems };
+  const data = documentData(src);
+  if (!data.ok) return { ok: false, problems: [{ position: data.problem.position, message: data.problem.message, hint: 'write each host out; aliases are for a few shared values' }] };
+  const top = InventoryTopSchema.safeParse(data.data);
+  if (!top.success) return { ok: false, problems: sortProblems(schemaProblems(src, top.error.issues)) };
+  const entries: Array<{ index: number; host: z.infer<typeof HostEntrySchema> }> = [];
+  top.data.hosts.forEach((raw, index) => {
+    const r = HostEntrySchema.safeParse(raw);
+    if (r.success) entries.push({ index, host: r.data });
+    else problems.push(...schemaProblems(src, r.error.issues, ['hosts', index]));
+  });
+  const inv = top.data;
+  const loc = { find: (p: ReadonlyArray<string | number>, key?: string): SourcePosition => positionOfPath(src, p, key === undefined ? {} : { key }) };
   const dir = path.dirname(path.resolve(file));
   const groups = inv.groups ?? {};
   const seen = new Map<string, number>();
   const hosts: FleetHost[] = [];
   const sshHosts: FleetHost[] = [];
-  inv.hosts.forEach((h, i) => {
+  for (const { index: i, host: h } of entries) {
     const base = ['hosts', i];
     const first = seen.get(h.name);
     if (first !== undefined) {
       const firstPos = loc.find(['hosts', first, 'name']);
       problems.push({ position: loc.find([...base, 'name']), message: `duplicate host name '${h.name}' (first defined at ${formatPosition(firstPos)})` });
-      return;
+      continue;
     }
     seen.set(h.name, i);
     const groupNames = h.groups ?? [];
@@ -176,11 +180,11 @@ export function parseInventoryText(text: string, file: string): InventoryLoadRes
     const sources = [h.status !== undefined, h.installed !== undefined].filter(Boolean).length;
     if (sources > 1) {
       problems.push({ position: loc.find(base, 'installed'), message: `host '${h.name}' has both 'status' and 'installed'; give one` });
-      return;
+      continue;
     }
     if (sources === 0 && !h.ssh) {
       problems.push({ position: loc.find(base), message: `host '${h.name}' needs 'status' (a dpkg status file), 'installed' (a list) or 'ssh' (collect over SSH)` });
-      return;
+      continue;
     }
     let installed: InstalledPackage[] = [];
     let installedFrom = '';
@@ -203,33 +207,72 @@ export function parseInventoryText(text: string, file: string): InventoryLoadRes
           arch = entry.architecture ?? facts.architecture ?? 'amd64';
         }
         if (!isValidDebianVersion(version)) {
-          problems.push({ position: loc.find([...base, 'installed', ei, ...(typeof entry === 'string' ? [] : ['version'])]), message: `malformed version '${version}' of ${name}` });
+          problems.push({ position: loc.find([...base, 'installed', ei, ...(typeof entry === 'string' ? [] : ['version'])]), message: `malformed version '${excerpt(version)}' of ${name}` });
           return;
         }
         installed.push({ name, version, architecture: arch });
       });
     } else if (h.status !== undefined) {
-      const statusPath = path.resolve(dir, h.status);
-      installedFrom = statusPath;
-      const pos = loc.find([...base, 'status']);
-      if (!existsSync(statusPath) || !statSync(statusPath).isFile()) {
-        problems.push({ position: pos, message: `status file not found: ${statusPath}` });
-        return;
+      const read = readStatusFile(dir, h.status, loc.find([...base, 'status']), options);
+      if (!read.ok) {
+        problems.push(...read.problems);
+        continue;
       }
-      const r = parseStatusInstalled(readFileSync(statusPath, 'utf8'));
-      for (const p of r.problems) problems.push({ position: { file: statusPath, line: p.line, column: p.column }, message: p.message });
-      installed = r.packages;
+      installedFrom = read.file;
+      installed = read.packages;
     }
     const host: FleetHost = { name: h.name, source: h.installed || h.status ? 'inventory' : 'ssh', groups: groupNames, labels, facts, installed, installedFrom };
     if (h.ssh) host.ssh = { host: h.ssh.host ?? h.name, ...(h.ssh.port ? { port: h.ssh.port } : {}), ...(h.ssh.user ? { user: h.ssh.user } : {}) };
     if (host.source === 'ssh') sshHosts.push(host);
     else hosts.push(host);
-  });
+  }
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const ssh: SshDefaults = { ...(inv.ssh ?? {}) };
   if (ssh.knownHosts) ssh.knownHosts = path.resolve(dir, ssh.knownHosts);
   if (ssh.identity) ssh.identity = path.resolve(dir, ssh.identity);
   return { ok: true, inventory: { file, hosts, sshHosts, ssh } };
+}
+
+/** Problems quoted from one status file at most; the rest are counted. */
+const MAX_STATUS_PROBLEMS = 20;
+
+/**
+ * Reads a host's dpkg status file named by an inventory: inside the inventory's folder unless
+ * allowed, a regular text file of bounded size that reads as a status file. Nothing of a file
+ * that is not a status file is ever quoted (it may be a key or a password file).
+ */
+function readStatusFile(dir: string, named: string, pos: SourcePosition, options: InventoryLoadOptions):
+  { ok: true; file: string; packages: InstalledPackage[] } | { ok: false; problems: InventoryProblem[] } {
+  const fail = (message: string, hint?: string): { ok: false; problems: InventoryProblem[] } => ({ ok: false, problems: [{ position: pos, message, ...(hint ? { hint } : {}) }] });
+  const place = placeInFolder(dir, named);
+  const shown = excerpt(place.path, 200);
+  if (place.kind === 'outside' && !options.allowOutsidePaths) {
+    return fail(`status file '${excerpt(named)}' is outside the inventory's folder`, `keep status files beside the inventory (a relative path inside ${dir}), or pass --allow-outside-paths to accept paths elsewhere`);
+  }
+  let size: number;
+  try {
+    const st = statSync(place.path);
+    if (!st.isFile()) return fail(`status file is not a regular file: ${shown}`, 'give the path of a dpkg status file (as /var/lib/dpkg/status)');
+    size = st.size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? `status file not found: ${shown}` : `cannot read status file ${shown}: ${code ?? 'unreadable'}`, 'paths are relative to the inventory file');
+  }
+  if (size > MAX_STATUS_BYTES) return fail(`status file ${shown} is ${Math.round(size / 1048576)} MiB, more than any dpkg status file (limit ${MAX_STATUS_BYTES / 1048576} MiB)`, 'give the path of a dpkg status file');
+  let text: string;
+  try {
+    text = readFileSync(place.path, 'utf8');
+  } catch (e) {
+    return fail(`cannot read status file ${shown}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`, 'check its permissions');
+  }
+  if (!looksLikeText(text) || !looksLikeStatus(text)) {
+    return fail(`${shown} is not a dpkg status file (its content is not shown)`, "a dpkg status file is stanzas of 'Field: value' lines starting with 'Package:', as /var/lib/dpkg/status");
+  }
+  const r = parseStatusInstalled(text);
+  const problems = r.problems.slice(0, MAX_STATUS_PROBLEMS).map((p): InventoryProblem => ({ position: { file: place.path, line: p.line, column: p.column }, message: p.message }));
+  if (r.problems.length > MAX_STATUS_PROBLEMS) problems.push({ position: problems[problems.length - 1]!.position, message: `and ${r.problems.length - MAX_STATUS_PROBLEMS} more problems in this status file` });
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, file: place.path, packages: r.packages };
 }
 
 function sortProblems(p: InventoryProblem[]): InventoryProblem[] {

@@ -4,12 +4,12 @@
  * references across all loaded layers) and every problem is returned with its position;
  * nothing here throws for a user's mistake.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alternatives, Provenance, SchemeName } from './model.js';
 import { createEmptyRecord } from './model.js';
-import { documentData, excerpt, locatePath, parseSource, positionAt, type YamlPath, type SourceDoc } from '../shared/index.js';
+import { documentData, excerpt, locatePath, parseSource, placeInFolder, positionAt, type YamlPath, type SourceDoc } from '../shared/index.js';
 import { createProblem, sortProblems, type KbProblem } from './problems.js';
 import {
   isValidVersionIn, parseClause, parseProvision, parseVersionRange, toAlternatives, toAtom, versionHint,
@@ -37,6 +37,8 @@ export interface LoadOptions {
    * index layer's records or a problem (that layer is then left out, as when an import fails).
    */
   indexLoader?: IndexLayersLoader;
+  /** Accept migration scripts outside the knowledge base's folder (absolute, `..`, links out); the operator's choice. */
+  allowOutsidePaths?: boolean;
 }
 
 export interface IndexLayerInput {
@@ -230,7 +232,7 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     // Without a valid layer header the file's facts have nowhere to go, but they are still checked
     // (into a detached layer) so every problem is reported at once.
     const layer = header.success ? attachLayer(layers, layerHeaderFile, header.data, src, problems) : undefined;
-    collectFile(layer ?? createLayer({ name: '(detached)', precedence: 0, trust: 'organisation', origin: 'yaml', source: file }), src, doc, problems, refs, declared);
+    collectFile(layer ?? createLayer({ name: '(detached)', precedence: 0, trust: 'organisation', origin: 'yaml', source: file }), src, doc, problems, refs, declared, options.allowOutsidePaths === true);
   }
 
   if (options.indexLoader && deferred.length > 0) {
@@ -330,7 +332,7 @@ const CLAUSE_FIELDS = ['depends', 'preDepends', 'recommends', 'suggests'] as con
 const ATOM_FIELDS = ['conflicts', 'breaks', 'replaces'] as const;
 
 /** Check one file's facts beyond the schema and add the valid ones to its layer. */
-function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProblem[], refs: PendingRef[], declared: Declared): void {
+function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProblem[], refs: PendingRef[], declared: Declared, allowOutsidePaths: boolean): void {
   const dir = path.dirname(src.file);
   const ref = (kind: PendingRef['kind'], name: string, p: YamlPath, offset: number, what: string, version?: PendingRef['version']): void => {
     const r: PendingRef = { kind, name, src, path: p, offset, what };
@@ -422,10 +424,10 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
         for (const s of ['up', 'down'] as const) {
           const script = asString(m[s]);
           if (script === undefined) continue;
-          const where = scriptInside(dir, script);
-          if (where.kind === 'outside') {
+          const where = placeInFolder(dir, script);
+          if (where.kind === 'outside' && !allowOutsidePaths) {
             problems.push(createProblem('RW_KB_INVALID_VALUE', at([...mp, s]), `${s} script '${excerpt(script)}' of migration '${String(m.id)}' is outside the knowledge base's folder`, `migration scripts live beside the YAML file that names them (a relative path inside ${dir})`));
-          } else if (where.kind === 'missing') {
+          } else if (!existsSync(where.path)) {
             problems.push(createProblem('RW_KB_MISSING_FILE', at([...mp, s]), `${s} script '${excerpt(script)}' of migration '${String(m.id)}' does not exist`, `paths are relative to ${src.file}`));
           }
         }
@@ -572,22 +574,6 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
  * a link out of the folder is outside), outside it (an absolute path, `..`, or a link out), or
  * missing. A knowledge base may only make Rollwise read files it ships.
  */
-function scriptInside(dir: string, script: string): { kind: 'inside' | 'outside' | 'missing' } {
-  if (path.isAbsolute(script)) return { kind: 'outside' };
-  const full = path.resolve(dir, script);
-  const inside = (p: string, root: string): boolean => {
-    const rel = path.relative(root, p);
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  };
-  if (!inside(full, dir)) return { kind: 'outside' };
-  if (!existsSync(full)) return { kind: 'missing' };
-  try {
-    return inside(realpathSync(full), realpathSync(dir)) ? { kind: 'inside' } : { kind: 'outside' };
-  } catch {
-    return { kind: 'missing' };
-  }
-}
-
 /** Names defined by all layers: package names, virtual names they provide, services. */
 function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[], declared: Declared, problems: KbProblem[]): void {
   const schemeOf = new Map<string, SchemeName>();

@@ -4,7 +4,7 @@
  * operator's chosen resolutions (edits to the request of the groups concerned) and re-solve those
  * groups, giving the body of the next plan version. Pure: the solver is passed in, nothing is stored.
  */
-import { RollwiseError } from '../shared/index.js';
+import { RollwiseError, excerpt } from '../shared/index.js';
 import {
   groupHosts, evaluateCondition, factsFromValues,
   type Fleet, type FleetFinding, type InstalledPackage, type FactName,
@@ -218,7 +218,7 @@ export interface ResolutionChoice {
 /** Parses `CONFLICT=RESOLUTION` (e.g. `c1=r2`). */
 export function parseChoice(text: string): ResolutionChoice {
   const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*([A-Za-z0-9_-]+)\s*$/.exec(text);
-  if (!m) throw new RollwiseError('RW_USAGE', `cannot read choice '${text}'`, { hint: 'write CONFLICT=RESOLUTION, e.g. c1=r2 (see rollwise plan show)' });
+  if (!m) throw new RollwiseError('RW_USAGE', `cannot read choice '${excerpt(text)}'`, { hint: 'write CONFLICT=RESOLUTION, e.g. c1=r2 (see rollwise plan show)' });
   return { conflict: m[1]!, resolution: m[2]! };
 }
 

@@ -3,10 +3,8 @@
  * version constraint; parsed from CLI specs (`nginx`, `nginx=1.22.1-9`, `nginx>=1.22`,
  * `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's parseRequestSpec).
  */
-import { readFileSync } from 'node:fs';
-import { parseDocument, LineCounter } from 'yaml';
 import { z } from 'zod';
-import { RollwiseError, type SourcePosition } from '../shared/index.js';
+import { RollwiseError, documentData, excerpt, locatePath, positionOfPath, readYamlFile, syntaxProblems } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
@@ -49,25 +47,17 @@ const RequestFileSchema = z.strictObject({
 
 /** Reads a request file (`install: [..]`, `remove: [..]`, `upgrade: [..]`); errors carry file:line:column. */
 export function loadRequestFile(file: string, onWarning?: (message: string) => void): PlanRequest {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new RollwiseError('RW_IO', `cannot read request file ${file}: ${(e as Error).message}`);
-  }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  const pos = (offset: number): SourcePosition => {
-    const p = lc.linePos(offset);
-    return { file, line: p.line, column: p.col };
-  };
-  if (doc.errors.length) throw new RollwiseError('RW_REQUEST', doc.errors[0]!.message.split('\n')[0]!, { position: pos(doc.errors[0]!.pos[0]) });
-  const parsed = RequestFileSchema.safeParse(doc.toJS());
+  const hint = 'a request file has install:, remove: and upgrade: lists of specs';
+  const src = readYamlFile(file, 'request file');
+  const syntax = syntaxProblems(src);
+  if (syntax.length) throw new RollwiseError('RW_REQUEST', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
+  const data = documentData(src);
+  if (!data.ok) throw new RollwiseError('RW_REQUEST', data.problem.message, { position: data.problem.position, hint });
+  const parsed = RequestFileSchema.safeParse(data.data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const node = doc.getIn(issue.path as Array<string | number>, true) as { range?: [number, number, number] } | undefined;
-    const msg = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
-    throw new RollwiseError('RW_REQUEST', msg, { position: pos(node?.range?.[0] ?? 0), hint: 'a request file has install:, remove: and upgrade: lists of specs' });
+    const msg = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => excerpt(k)).join(', ')}` : issue.message;
+    throw new RollwiseError('RW_REQUEST', msg, { position: positionOfPath(src, issue.path), hint });
   }
   const r = createEmptyRequest();
   for (const kind of ['install', 'remove', 'upgrade'] as const) {
@@ -76,8 +66,7 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
         r.items.push({ kind, ...parseRequestSpec(spec, kind, onWarning) });
       } catch (e) {
         if (e instanceof RollwiseError) {
-          const node = doc.getIn([kind, i], true) as { range?: [number, number, number] } | undefined;
-          throw new RollwiseError(e.code, e.message, { position: pos(node?.range?.[0] ?? 0), ...(e.hint ? { hint: e.hint } : {}) });
+          throw new RollwiseError(e.code, e.message, { position: locatePath(src, [kind, i]), ...(e.hint ? { hint: e.hint } : {}) });
         }
         throw e;
       }

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './yaml.js';
 export * from './text.js';
+export * from './paths.js';

@@ -17,6 +17,8 @@ export interface FleetInputs {
   sshIdentity?: string;
   /** The operator's ssh config file (command line only: it may run commands such as ProxyCommand). */
   sshConfig?: string;
+  /** Accept inventory `status:` files outside the inventory's folder (the operator's --allow-outside-paths). */
+  allowOutsidePaths?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface FleetInputs {
  */
 export function readFleet(o: FleetInputs, onProgress?: (text: string) => void, collector: HostCollector = createHostCollector()): Promise<Fleet> {
   return collectFleet({
-    inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost],
+    inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost], allowOutsidePaths: o.allowOutsidePaths === true,
     ssh: {
       ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}),
       ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}),

@@ -25,6 +25,8 @@ export interface KnowledgeInputs {
   fallbackIndexes?: readonly string[];
   /** Installed versions known before loading (a fleet read from files, a dpkg status): built in at once. */
   installed?: readonly PackageRecord[];
+  /** Accept files named by the knowledge base outside its folder (the operator's --allow-outside-paths). */
+  allowOutsidePaths?: boolean;
 }
 
 /** Loads and validates; RW_USAGE without any input, RW_IO for a missing path, RW_KB_INVALID for problems. */
@@ -36,6 +38,7 @@ export async function loadKnowledge(inputs: KnowledgeInputs): Promise<Knowledge>
   for (const k of inputs.kb) if (!existsSync(k)) throw new RollwiseError('RW_IO', `knowledge base path not found: ${k}`, { hint: 'give a YAML file, a directory of them, or a Packages index' });
   const { kb, universe } = await loadKnowledgeBaseWithUniverse(inputs.kb, {
     indexes: inputs.indexes, ...(inputs.fallbackIndexes ? { fallbackIndexes: inputs.fallbackIndexes } : {}), ...(inputs.installed ? { installed: inputs.installed } : {}),
+    ...(inputs.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
   });
   return knowledgeFrom(kb, universe, inputs.kb);
 }

@@ -9,7 +9,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import os from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { RollwiseError, positionAt, readYamlFile, syntaxProblems, locatePath } from '../../shared/index.js';
+import { RollwiseError, documentData, excerpt, positionAt, readYamlFile, syntaxProblems, locatePath } from '../../shared/index.js';
 import type { PackageRecord } from '../../kb/index.js';
 import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../fleet/index.js';
 import {
@@ -127,7 +127,7 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   // Inventory problems first: they are the cheapest to find and need no index.
   let sshInInventory = false;
   for (const f of o.inventory) {
-    const r = loadInventory(f);
+    const r = loadInventory(f, { allowOutsidePaths: o.allowOutsidePaths === true });
     if (!r.ok) throw inventoryError(r.problems);
     if (r.inventory.sshHosts.length > 0) sshInInventory = true;
   }
@@ -138,7 +138,7 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   const early = filesOnly ? await readFleet(o, o.onProgress) : undefined;
   o.onProgress?.('loading the knowledge base…');
   const hint = early ? installedFillRecords(early.hosts.map((h) => h.installed), readStatusRecords(early.hosts)) : undefined;
-  const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), ...(hint ? { installed: hint } : {}) }));
+  const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), ...(hint ? { installed: hint } : {}), allowOutsidePaths: o.allowOutsidePaths === true }));
   const fleet: Fleet = early ?? (await readFleet(o, o.onProgress));
   const unreachable = fleet.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed');
   if (unreachable.length > 0 && !o.skipUnreachable) {
@@ -171,7 +171,8 @@ export async function resolveStoredPlan(plan: Plan, choices: readonly Resolution
   await assertInputsUnchanged(plan, 'resolve');
   const hosts: FleetHost[] = [];
   for (const f of plan.inputs.inventories) {
-    const r = existsSync(f) ? loadInventory(f) : undefined;
+    // the files these inputs name were accepted when the plan was made, and their digests are unchanged
+    const r = existsSync(f) ? loadInventory(f, { allowOutsidePaths: true }) : undefined;
     if (r?.ok) hosts.push(...r.inventory.hosts);
   }
   // the local host's status (read-only) when the plan included it; SSH hosts' sets are in the plan
@@ -179,7 +180,7 @@ export async function resolveStoredPlan(plan: Plan, choices: readonly Resolution
   const statusRecords = readStatusRecords(hosts);
   const installedSets = plan.groups.map((g) => g.installed);
   onProgress?.('loading the knowledge base…');
-  const k = knowledge ?? (await loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, installed: installedFillRecords(installedSets, statusRecords) }));
+  const k = knowledge ?? (await loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, installed: installedFillRecords(installedSets, statusRecords), allowOutsidePaths: true }));
   const solver = await createSolverFor(k, installedSets, statusRecords);
   const body = resolvePlan(plan, choices, solver, k.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
   return assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs);
@@ -207,13 +208,16 @@ export function approverName(): string {
 export function loadResolutionsFile(file: string): ResolutionChoice[] {
   const src = readYamlFile(file, 'resolutions file');
   const syntax = syntaxProblems(src);
-  if (syntax.length) throw new RollwiseError('RW_USAGE', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint: 'a resolutions file is a map CONFLICT: RESOLUTION, e.g. `c1: r2`' });
-  let data = src.doc.toJS() as unknown;
+  const hint = 'a resolutions file is a map CONFLICT: RESOLUTION, e.g. `c1: r2`';
+  if (syntax.length) throw new RollwiseError('RW_USAGE', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
+  const read = documentData(src);
+  if (!read.ok) throw new RollwiseError('RW_USAGE', read.problem.message, { position: read.problem.position, hint });
+  let data = read.data;
   const nested = data !== null && typeof data === 'object' && !Array.isArray(data) && 'choices' in data;
   if (nested) data = (data as { choices: unknown }).choices;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new RollwiseError('RW_USAGE', 'expected a map CONFLICT: RESOLUTION (e.g. `c1: r2`)', { position: positionAt(src, 0) });
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new RollwiseError('RW_USAGE', 'expected a map CONFLICT: RESOLUTION (e.g. `c1: r2`)', { position: positionAt(src, 0), hint });
   return Object.entries(data as Record<string, unknown>).map(([k, v]) => {
-    if (typeof v !== 'string') throw new RollwiseError('RW_USAGE', `resolution for ${k} must be an id such as r1`, { position: locatePath(src, nested ? ['choices', k] : [k]) });
+    if (typeof v !== 'string') throw new RollwiseError('RW_USAGE', `resolution for ${excerpt(k)} must be an id such as r1`, { position: locatePath(src, nested ? ['choices', k] : [k]), hint });
     return parseChoice(`${k}=${v}`);
   });
 }

@@ -6,26 +6,14 @@ import type { Command } from 'commander';
 import { groupHosts, type Fleet } from '../../../fleet/index.js';
 import { readFleet } from '../../services/index.js';
 import { renderFleet } from '../../render/index.js';
-import { collect, createProgress, paletteFor } from '../terminal.js';
-
-/** Help of the SSH options `fleet show` and `plan` share. */
-export const SSH_OPTION_HELP = {
-  knownHosts: 'known_hosts file for SSH; host keys are always checked strictly (default: ssh.knownHosts of the inventory, else ~/.ssh/known_hosts)',
-  identity: 'SSH private key',
-  config: 'ssh config file (-F) for every SSH host, e.g. for jump hosts; without it ssh reads no config file (-F none). Trusted: it may run commands on this machine (ProxyCommand, Match exec); inventories cannot name one',
-};
+import { createProgress, paletteFor } from '../terminal.js';
+import { addFleetOptions, type FleetOptionValues } from '../options.js';
 
 export function register(program: Command): void {
   const fleet = program.command('fleet').description('inventory sources: YAML inventories, the local host, hosts over SSH');
-  fleet
+  addFleetOptions(fleet
     .command('show')
-    .description('hosts, their facts and groups, and hosts that could not be reached (reported, not fatal)')
-    .option('--inventory <file>', 'YAML inventory (repeatable)', collect, [])
-    .option('--local', 'include this machine (read-only)', false)
-    .option('--ssh-host <[user@]host[:port]>', 'collect a host over SSH (repeatable)', collect, [])
-    .option('--known-hosts <file>', SSH_OPTION_HELP.knownHosts)
-    .option('--ssh-identity <file>', SSH_OPTION_HELP.identity)
-    .option('--ssh-config <file>', SSH_OPTION_HELP.config)
+    .description('hosts, their facts and groups, and hosts that could not be reached (reported, not fatal)'), 'include this machine (read-only)')
     .option('--json', 'print hosts, groups and findings as JSON')
     .addHelpText(
       'after',
@@ -34,7 +22,7 @@ export function register(program: Command): void {
         '  1  some hosts could not be reached or collected: they are listed with the others\n' +
         '  2  bad usage or a bad inventory (nothing was contacted)',
     )
-    .action(async (o: { inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; json?: boolean }) => {
+    .action(async (o: FleetOptionValues & { json?: boolean }) => {
       const progress = createProgress();
       let result: Fleet;
       try {

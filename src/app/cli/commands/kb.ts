@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { collect } from '../terminal.js';
+import { OUTSIDE_PATHS_HELP } from '../options.js';
 import { RollwiseError } from '../../../shared/index.js';
 import {
   computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
@@ -16,6 +17,7 @@ interface IndexOptions {
   index?: string[];
   /** commander sets this false for --no-index. */
   defaultIndex?: boolean;
+  allowOutsidePaths?: boolean;
 }
 
 
@@ -24,9 +26,10 @@ interface IndexOptions {
  * embedded default (Debian 12 main) if it exists, unless --no-index.
  */
 function indexOptions(opts: IndexOptions): LoadOptions {
-  if (opts.index?.length) return { indexes: opts.index };
-  if (opts.defaultIndex === false) return {};
-  return { fallbackIndexes: [displayPath(DEFAULT_INDEX)] };
+  const outside: LoadOptions = opts.allowOutsidePaths ? { allowOutsidePaths: true } : {};
+  if (opts.index?.length) return { ...outside, indexes: opts.index };
+  if (opts.defaultIndex === false) return outside;
+  return { ...outside, fallbackIndexes: [displayPath(DEFAULT_INDEX)] };
 }
 
 /** Paths that cannot be read at all are bad input for stats/show (validate lists them as problems). */
@@ -116,8 +119,9 @@ export function register(program: Command): void {
     .argument('<path...>', 'YAML file, directory of YAML files, or Packages index')
     .option('--index <file>', 'Debian Packages index to resolve references against (repeatable)', collect)
     .option('--no-index', 'do not load the default Debian index')
+    .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print the problems as JSON')
-    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean }) => {
+    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
       const io = normaliseIndexOpts(opts);
       const loaded = await loadFor(paths, io, opts.json === true);
       const errors = hasErrors(loaded.problems);
@@ -137,8 +141,9 @@ export function register(program: Command): void {
     .argument('<path...>', 'YAML file, directory of YAML files, or Packages index (plain, .gz, .xz)')
     .option('--index <file>', 'extra Debian Packages index (repeatable)', collect)
     .option('--no-index', 'do not load the default Debian index')
+    .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print JSON')
-    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean }) => {
+    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
       const loaded = await loadFor(paths, normaliseIndexOpts(opts));
       failOnUnreadable(loaded.problems);
       const stats = computeStats(loaded);
@@ -159,8 +164,9 @@ export function register(program: Command): void {
     .option('--kb <path>', 'knowledge-base file or directory (repeatable; default examples/kb)', collect)
     .option('--index <file>', 'Debian Packages index (repeatable; default the Debian 12 index when present)', collect)
     .option('--no-index', 'do not load the default Debian index')
+    .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { kb?: string[]; index?: string[] | false; json?: boolean }) => {
+    .action(async (name: string, opts: { kb?: string[]; index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
       const paths = opts.kb ?? [displayPath(DEFAULT_KB)];
       const loaded = await loadFor(paths, normaliseIndexOpts(opts));
       failOnUnreadable(loaded.problems);
@@ -184,6 +190,7 @@ export function register(program: Command): void {
     });
 }
 
-function normaliseIndexOpts(opts: { index?: string[] | false }): IndexOptions {
-  return opts.index === false ? { defaultIndex: false } : opts.index === undefined ? {} : { index: opts.index };
+function normaliseIndexOpts(opts: { index?: string[] | false; allowOutsidePaths?: boolean }): IndexOptions {
+  const base: IndexOptions = opts.index === false ? { defaultIndex: false } : opts.index === undefined ? {} : { index: opts.index };
+  return opts.allowOutsidePaths ? { ...base, allowOutsidePaths: true } : base;
 }

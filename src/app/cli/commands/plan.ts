@@ -11,7 +11,7 @@ import {
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import { collect, createProgress, paletteFor, warn } from '../terminal.js';
-import { SSH_OPTION_HELP } from './fleet.js';
+import { addFleetOptions, type FleetOptionValues } from '../options.js';
 
 /** One question: its choices, and the one the cursor starts on (never a resolution that removes a package). */
 export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }>; default: string | null }) => Promise<string | null>;
@@ -69,18 +69,12 @@ function intOption(v: string): number {
 export function register(program: Command): void {
   const plan = program.command('plan').description('plan a package change over a fleet, review its conflicts, approve it (plans are stored in .rollwise/rollwise.db)');
 
-  plan
+  addFleetOptions(plan
     .command('create', { isDefault: true })
     .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`); exit 0 when the plan is ready, 1 when conflicts remain to review, 2 for bad input')
     .option('--kb <path>', 'knowledge-base YAML file or directory (repeatable)', collect, [])
     .option('--index <file>', 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)', collect)
-    .option('--no-index', 'do not load the default Debian index')
-    .option('--inventory <file>', 'YAML inventory (repeatable)', collect, [])
-    .option('--local', 'include this machine (its dpkg status, read-only)', false)
-    .option('--ssh-host <[user@]host[:port]>', 'collect a host over SSH (repeatable)', collect, [])
-    .option('--known-hosts <file>', SSH_OPTION_HELP.knownHosts)
-    .option('--ssh-identity <file>', SSH_OPTION_HELP.identity)
-    .option('--ssh-config <file>', SSH_OPTION_HELP.config)
+    .option('--no-index', 'do not load the default Debian index'))
     .option('--skip-unreachable', 'plan the reachable hosts and record the others as findings', false)
     .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)" (repeatable)', collect, [])
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
@@ -88,7 +82,7 @@ export function register(program: Command): void {
     .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: { kb: string[]; index?: string[] | false; inventory: string[]; local: boolean; sshHost: string[]; knownHosts?: string; sshIdentity?: string; sshConfig?: string; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
+    .action(async (o: FleetOptionValues & { kb: string[]; index?: string[] | false; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both');
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       const requestFile = o.request;
@@ -100,7 +94,7 @@ export function register(program: Command): void {
         created = await createPlan({
           ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
-          ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}),
+          ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
           onProgress: (t) => progress.update(t),
         });
       } finally {
