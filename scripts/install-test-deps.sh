@@ -14,6 +14,7 @@ PACKAGES=(
   procps util-linux                     # pgrep (lab tests), unshare and runuser (sshd, initdb)
   prometheus prometheus-alertmanager    # real monitoring
   postgresql                            # throwaway clusters for migrations and the store
+  mmdebstrap debian-archive-keyring     # a real Debian root for the chroot root driver (test/lab/debian-root.ts)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { RollwiseError } from '../shared/index.js';
+import { isValidDebianVersion } from '../versions/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { SnapshotPackage } from '../planner/index.js';
-import { assertArchitecture, assertPackageName, assertPackageVersion } from './validate.js';
+import { assertArchitecture, assertPackageName, assertPackageVersion, isValidArchitecture, isValidPackageName } from './validate.js';
 
 export interface CachedDeb {
   name: string;
@@ -66,6 +67,30 @@ async function fetchBytes(base: string, rel: string): Promise<Buffer | undefined
   }
 }
 
+/**
+ * An index is data from elsewhere: every field that becomes part of a file name or a path is
+ * checked by its grammar first, and a bad one is refused naming the field.
+ */
+export function checkIndexEntry(entry: Record<string, string>, where: string): { name: string; version: string; architecture: string; filename: string; sha256: string } {
+  const bad = (field: string, why: string, hint: string): RollwiseError =>
+    new RollwiseError('RW_INDEX_PARSE', `${where}: ${field} ${JSON.stringify(entry[field] ?? '')} ${why}`, { hint });
+  const name = entry['Package'] ?? '';
+  if (!isValidPackageName(name)) throw bad('Package', 'is not a valid Debian package name', 'lower-case letters, digits and + - . (at least two characters)');
+  const version = entry['Version'] ?? '';
+  if (!isValidDebianVersion(version)) throw bad('Version', `of ${name} is not a valid Debian version`, 'expected [epoch:]upstream[-revision] using letters, digits and . + ~ - :');
+  const architecture = entry['Architecture'] ?? '';
+  if (!isValidArchitecture(architecture)) throw bad('Architecture', `of ${name} ${version} is not a valid architecture name`, 'for example amd64, arm64 or all');
+  const filename = entry['Filename'] ?? '';
+  const segments = filename.split('/');
+  // eslint-disable-next-line no-control-regex
+  if (filename === '' || filename.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(filename) || /[\u0000-\u001f\u007f\\]/.test(filename) || segments.includes('..') || !filename.endsWith('.deb')) {
+    throw bad('Filename', `of ${name} ${version} is not a relative path to a .deb inside the repository`, 'for example pool/main/h/hello/hello_2.10-3_amd64.deb');
+  }
+  const sha256 = entry['SHA256'] ?? '';
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw bad('SHA256', `of ${name} ${version} is not a sha256 digest`, '64 lower-case hexadecimal digits');
+  return { name, version, architecture, filename, sha256 };
+}
+
 /** Stanzas of a Packages index: Package, Version, Architecture, Filename, SHA256. */
 export function parsePackagesIndex(text: string): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = [];
@@ -91,6 +116,7 @@ export function createDebCache(dir: string): DebCache {
       return out;
     }
     for (const name of names.sort()) {
+      if (!isValidPackageName(name)) continue;
       for (const f of (await readdir(path.join(dir, name))).sort()) {
         const m = /^(.+)_([a-z0-9-]+)_([0-9a-f]{64})\.deb$/.exec(f);
         if (m) out.push({ name, version: dec(m[1]!), architecture: m[2]!, sha256: m[3]!, path: path.join(dir, name, f) });
@@ -99,6 +125,10 @@ export function createDebCache(dir: string): DebCache {
     return out;
   }
   async function store(bytes: Buffer, id: { name: string; version: string; architecture: string }): Promise<KeepOutcome> {
+    // these become a folder and a file name: never a path that leaves the cache
+    assertPackageName(id.name);
+    assertPackageVersion(id.version);
+    assertArchitecture(id.architecture);
     const digest = sha(bytes);
     const existing = (await list()).find((d) => d.name === id.name && d.version === id.version && d.architecture === id.architecture && d.sha256 === digest);
     if (existing) return { kind: 'kept', deb: existing, alreadyCached: true };
@@ -141,13 +171,12 @@ export function createDebCache(dir: string): DebCache {
           (r) => r['Package'] === name && r['Version'] === version && (architecture === undefined || r['Architecture'] === architecture || r['Architecture'] === 'all'),
         );
         if (!stanza) return { kind: 'not-found', reason: `${name} ${version} is not in ${source.baseUrl}` };
-        const filename = stanza['Filename'];
-        const expected = stanza['SHA256'];
-        if (!filename || !expected) return { kind: 'failed', reason: `${name} ${version}: index entry lacks Filename or SHA256` };
-        const bytes = await fetchBytes(source.baseUrl, filename);
-        if (!bytes) return { kind: 'not-found', reason: `${filename} is listed but missing from ${source.baseUrl}` };
-        if (sha(bytes) !== expected) return { kind: 'failed', reason: `${filename}: sha256 does not match the index` };
-        return await store(bytes, { name, version, architecture: stanza['Architecture'] ?? architecture ?? 'all' });
+        if (!stanza['Filename'] || !stanza['SHA256']) return { kind: 'failed', reason: `${name} ${version}: index entry lacks Filename or SHA256` };
+        const entry = checkIndexEntry({ Architecture: architecture ?? 'all', ...stanza }, `${source.baseUrl} (${source.packagesPath ?? 'Packages'})`);
+        const bytes = await fetchBytes(source.baseUrl, entry.filename);
+        if (!bytes) return { kind: 'not-found', reason: `${entry.filename} is listed but missing from ${source.baseUrl}` };
+        if (sha(bytes) !== entry.sha256) return { kind: 'failed', reason: `${entry.filename}: sha256 does not match the index` };
+        return await store(bytes, { name: entry.name, version: entry.version, architecture: entry.architecture });
       } catch (e) {
         return { kind: 'failed', reason: e instanceof RollwiseError ? e.render() : (e as Error).message };
       }

@@ -4,20 +4,23 @@
  * points every path of apt and dpkg inside the root; the machine's own package database is
  * never read or written.
  */
-import { mkdir, writeFile, access } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RollwiseError } from '../shared/index.js';
 import type { HostFacts } from '../fleet/index.js';
+import { makeDirectoryInRoot, writeFileInRoot } from './confine.js';
 import { assertArchitecture } from './validate.js';
 
 /** Where the per-host apt configuration lives (loaded with APT_CONFIG, not from etc/apt). */
 export function aptConfigPath(root: string): string {
-  return `${root}/var/lib/rollwise/apt.conf`;
+  return `${root}${APT_CONFIG_HOST_PATH}`;
 }
+const APT_CONFIG_HOST_PATH = '/var/lib/rollwise/apt.conf';
+const FACTS_HOST_PATH = '/etc/rollwise/facts.json';
 
 /** Where a directory root's facts (kernel, memory, CPUs, disk, ...) are recorded. */
 export function factsFilePath(root: string): string {
-  return `${root}/etc/rollwise/facts.json`;
+  return `${root}${FACTS_HOST_PATH}`;
 }
 
 /** dpkg's options for a directory root: every path inside it, maintainer scripts without chroot. */
@@ -45,6 +48,10 @@ export function renderAptConfig(root: string, architecture: string): string {
     '// Written by Rollwise: apt for the directory root ' + r,
     `Dir ${aptString(r + '/')};`,
     `Dir::State::status ${aptString(r + '/var/lib/dpkg/status')};`,
+    // apt reads its configuration parts after this file: the root's own etc/apt/apt.conf(.d)
+    // (written by packages in the root) could name hooks and a dpkg that run on this machine
+    `Dir::Etc::parts "/dev/null";`,
+    `Dir::Etc::main "/dev/null";`,
     `Dir::Bin::dpkg "/usr/bin/dpkg";`,
     `Debug::NoLocking "true";`,
     `APT::Sandbox::User "root";`,
@@ -94,16 +101,11 @@ export async function prepareDirectoryRoot(root: string, options: PrepareDirecto
     'etc/rollwise',
     'tmp',
   ];
-  for (const d of dirs) await mkdir(path.join(root, d), { recursive: true });
-  for (const f of ['var/lib/dpkg/status', 'var/lib/dpkg/available']) {
-    const p = path.join(root, f);
-    try {
-      await access(p);
-    } catch {
-      await writeFile(p, '');
-    }
-  }
-  await writeFile(path.join(root, 'etc/apt/sources.list'), (options.sources ?? []).map((s) => s + '\n').join(''));
+  await mkdir(root, { recursive: true });
+  // every path is resolved inside the root: a link the root holds never leads a write out of it
+  for (const d of dirs) await makeDirectoryInRoot(root, `/${d}`);
+  for (const f of ['/var/lib/dpkg/status', '/var/lib/dpkg/available']) await writeFileInRoot(root, f, '', { keepExisting: true });
+  await writeFileInRoot(root, '/etc/apt/sources.list', (options.sources ?? []).map((s) => s + '\n').join(''));
   const osRelease = options.osRelease ?? {
     PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)',
     NAME: 'Debian GNU/Linux',
@@ -111,14 +113,15 @@ export async function prepareDirectoryRoot(root: string, options: PrepareDirecto
     VERSION_CODENAME: 'bookworm',
     ID: 'debian',
   };
-  await writeFile(
-    path.join(root, 'etc/os-release'),
+  await writeFileInRoot(
+    root,
+    '/etc/os-release',
     Object.entries(osRelease)
       .map(([k, v]) => `${k}="${v}"\n`)
       .join(''),
   );
-  await writeFile(factsFilePath(root), JSON.stringify({ ...options.facts, architecture: arch }, null, 2) + '\n');
+  await writeFileInRoot(root, FACTS_HOST_PATH, JSON.stringify({ ...options.facts, architecture: arch }, null, 2) + '\n');
   const conf = aptConfigPath(root);
-  await writeFile(conf, renderAptConfig(root, arch));
+  await writeFileInRoot(root, APT_CONFIG_HOST_PATH, renderAptConfig(root, arch));
   return conf;
 }

@@ -1,8 +1,10 @@
 /**
  * The host driver: one port, three ways to reach a host.
  * - directory root: the real dpkg and apt-get pointed at a directory (dpkg --root/--admindir
- *   with chrootless maintainer scripts; apt with APT_CONFIG naming a per-host file, plus the
- *   guards `-o Dir=R/ -o DPkg::Options::=--root=R`). Never the machine's own database.
+ *   with chrootless maintainer scripts, run only for trusted packages; apt with APT_CONFIG naming
+ *   a per-host file, plus the guards `-o Dir=R/ -o DPkg::Options::=--root=R`), or, for real
+ *   packages, apt and dpkg run inside the root with chroot in fresh namespaces. Never the
+ *   machine's own database; every file path is resolved inside the root (confine.ts).
  * - local: this machine through apt/dpkg (and systemd).
  * - ssh: the same commands run remotely (see ssh.ts); over SSH a host may be a system or a
  *   directory root on the remote machine.
@@ -14,14 +16,16 @@ import { readFile } from 'node:fs/promises';
 import { isRollwiseError, RollwiseError, type ErrorCode } from '../shared/index.js';
 import { compareDebian } from '../versions/index.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
-import { aptConfigPath, factsFilePath } from './directory-root.js';
+import { confinedFileCommand, CONFINED_REFUSED_EXIT } from './confine.js';
+import { aptConfigPath } from './directory-root.js';
+import { INSTALLED_SCRIPTS_RUN_ON_CHANGE, parseAptHookV3, parseDebInfo, type ChrootlessScripts, type DebControlSummary } from './maintainer-scripts.js';
 import { createLocalRunner, type CommandRunner, type RunOptions, type RunResult } from './runner.js';
 import type { PackageChange } from '../solver/index.js';
 import type {
   DatabaseRef, FileState, PackageDelta, ServiceState, Snapshot, SnapshotDatabase, SnapshotFile, SnapshotPackage, SnapshotSpec, Step, StepFailure, StepOutcome,
 } from '../planner/index.js';
 import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl } from './services.js';
-import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName } from './validate.js';
+import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName, isValidHostPath } from './validate.js';
 
 export type HostTarget = { kind: 'system' } | { kind: 'root'; root: string };
 
@@ -52,9 +56,32 @@ export interface HostDriverOptions {
    * copied to `<root>/var/cache/rollwise/debs/` on the host (through the runner) before apt runs.
    */
   remote?: boolean;
+  /**
+   * Directory roots only: how dpkg runs maintainer scripts.
+   * - `chrootless`: on the real filesystem of the machine dpkg runs on (`--force-script-chrootless`);
+   *   every package whose scripts a transaction would run must be `trusted`, or the step is
+   *   rejected before dpkg runs.
+   * - `chroot`: apt, dpkg and the scripts run inside the root (`chroot`), in fresh mount, PID and
+   *   network namespaces; the root must be a complete Debian system (apt, dpkg, a shell).
+   * Absent: chrootless without a check (only for callers that vouch for every package themselves).
+   */
+  rootScripts?: RootScripts;
 }
 
+export type RootScripts = ({ kind: 'chrootless' } & ChrootlessScripts) | { kind: 'chroot' };
+
+/** The environment apt and dpkg get inside a chroot root (nothing of this machine's paths). */
+const CHROOT_ENV: Record<string, string> = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  TMPDIR: '/tmp',
+  HOME: '/root',
+  APT_CONFIG: '',
+  DEBIAN_FRONTEND: 'noninteractive',
+};
+
 const OUTPUT_LIMIT = 16 * 1024;
+/** The facts file of a directory root, inside it (see factsFilePath). */
+const FACTS_HOST_PATH = '/etc/rollwise/facts.json';
 const QUERY_FORMAT = '${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\t${db:Status-Status}\n';
 const CONFFILES_FORMAT = '${Package}\t${db:Status-Abbrev}\n${Conffiles}\n';
 
@@ -121,19 +148,57 @@ function validateDatabase(db: DatabaseRef): void {
   }
 }
 
+/**
+ * apt's Pre-Install-Pkgs hook (protocol version 3) for a chrootless root with a trust policy:
+ * `check` records the transaction and stops apt before dpkg; `verify` lets dpkg start only when the
+ * transaction and the .deb files (sha256) are those that were checked.
+ */
+const APT_HOOK_SCRIPT = [
+  '#!/bin/sh',
+  'd=$(dirname "$0")',
+  'case $1 in',
+  `  check) sed '1,/^$/d' > "$d/list"; exit 97 ;;`,
+  `  verify) sed '1,/^$/d' > "$d/again" && cmp -s "$d/list" "$d/again" && { [ ! -s "$d/sums" ] || sha256sum --quiet --status -c "$d/sums"; } && exit 0`,
+  '    echo "rollwise: the transaction apt is about to run is not the one that was checked" >&2 ;;',
+  'esac',
+  'exit 1',
+  '',
+].join('\n');
+
+/** Which of the named files exist in dpkg's info directory, and which packages await triggers with a postinst. */
+const INFO_SCRIPTS_SCRIPT = [
+  'cd -- "$1" 2>/dev/null || exit 0',
+  'shift',
+  'for f; do [ -e "$f" ] && echo "$f"; done',
+  'for t in *.triggers; do [ -e "$t" ] && [ -e "${t%.triggers}.postinst" ] && echo "$t"; done',
+  'exit 0',
+].join('\n');
+
 export function createHostDriver(options: HostDriverOptions): HostDriver {
   const { runner, target, services, name } = options;
   const timeoutMs = options.commandTimeoutMs ?? 15 * 60_000;
   if (target.kind === 'root') assertHostPath(target.root);
   const root = target.kind === 'root' ? target.root.replace(/\/+$/, '') : '';
-  /** A host path as seen by commands (prefixed with the root for a directory root). */
-  const onHost = (p: string): string => (target.kind === 'root' ? `${root}${p}` : p);
+  const chroot = target.kind === 'root' && options.rootScripts?.kind === 'chroot';
+  const chrootless = target.kind === 'root' && options.rootScripts?.kind === 'chrootless' ? options.rootScripts : undefined;
   const run = (argv: string[], o: RunOptions = {}): Promise<RunResult> =>
     runner.run(argv, { timeoutMs, ...o, env: { LC_ALL: 'C', ...o.env } });
 
   const dpkgQueryArgs = (): string[] => (target.kind === 'root' ? ['dpkg-query', `--admindir=${root}/var/lib/dpkg`] : ['dpkg-query']);
 
   function aptArgs(): { argv: string[]; env: Record<string, string> } {
+    if (chroot) {
+      // A fresh mount namespace (proc mounted there for the new PID namespace, gone with it), a
+      // PID namespace (whatever a script starts ends with the transaction) and a network
+      // namespace with nothing in it; killed with unshare when the command times out.
+      return {
+        argv: [
+          'unshare', '--mount', '--pid', '--net', '--fork', '--kill-child', `--mount-proc=${root}/proc`, '--', 'chroot', root,
+          'apt-get', '-q', '-y', '-o', 'Dpkg::Use-Pty=false', '-o', 'DPkg::Options::=--force-confdef', '-o', 'DPkg::Options::=--force-confold',
+        ],
+        env: CHROOT_ENV,
+      };
+    }
     if (target.kind === 'root') {
       return {
         argv: ['apt-get', '-q', '-y', '-o', `Dir=${root}/`, '-o', `Dir::State::status=${root}/var/lib/dpkg/status`, '-o', `DPkg::Options::=--root=${root}`, '-o', 'Dpkg::Use-Pty=false'],
@@ -146,9 +211,20 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     };
   }
 
-  /** For a directory root: the apt configuration must exist, or apt would fall back to the machine's own. */
+  /**
+   * For a directory root: the apt configuration must exist, or apt would fall back to the
+   * machine's own. For a chroot root: the root must hold the apt and dpkg that will run there.
+   */
   async function checkAptGuard(): Promise<Body | undefined> {
     if (target.kind !== 'root') return undefined;
+    if (chroot) {
+      const argv = ['test', '-x', `${root}/usr/bin/apt-get`, '-a', '-x', `${root}/usr/bin/dpkg`, '-a', '-f', `${root}/var/lib/dpkg/status`, '-a', '-d', `${root}/proc`];
+      const r = await run(argv);
+      if (r.kind === 'exited' && r.exitCode !== 0) {
+        return { ok: false, failure: { kind: 'precondition', message: `${root} is not a Debian system root (apt-get, dpkg, var/lib/dpkg/status and proc/ are needed to run apt inside it)` } };
+      }
+      return fromRun(argv, r);
+    }
     const argv = ['test', '-f', aptConfigPath(root), '-a', '-f', `${root}/var/lib/dpkg/status`];
     const r = await run(argv);
     if (r.kind === 'exited' && r.exitCode !== 0) {
@@ -193,29 +269,42 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       }
       const parts = line.trim().split(' ');
       const p = parts[0];
-      if (p && ownerInstalled && !parts.includes('obsolete') && p.startsWith('/')) out.push({ path: p, owner });
+      if (p && ownerInstalled && !parts.includes('obsolete')) out.push({ path: p, owner });
     }
     return { kind: 'ok', value: out };
   }
 
-  async function readFileState(hostPath: string): Promise<HostRead<FileState>> {
-    const phys = onHost(hostPath);
-    const st = await run(['stat', '-c', '%a %F', '--', phys]);
-    if (st.kind === 'lost') return { kind: 'unknown', reason: st.reason };
-    if (st.kind === 'not-started') return { kind: 'failed', message: st.reason };
-    if (st.exitCode !== 0) {
-      if (/No such file or directory/.test(st.stderr)) return { kind: 'ok', value: { kind: 'absent' } };
-      return { kind: 'failed', message: combined(st) };
-    }
-    const [modeText, ...typeWords] = st.stdout.trim().split(' ');
-    if (!typeWords.join(' ').startsWith('regular')) return { kind: 'failed', message: `${hostPath} is not a regular file (${typeWords.join(' ')})` };
-    const content = await run(['base64', '-w', '0', '--', phys]);
-    if (content.kind === 'lost') return { kind: 'unknown', reason: content.reason };
-    if (content.kind === 'not-started') return { kind: 'failed', message: content.reason };
-    if (content.exitCode !== 0) return { kind: 'failed', message: combined(content) };
-    const contentBase64 = content.stdout.trim();
+  /** Why a confined file command refused its path (it would have left the root), if it did. */
+  function refusal(r: RunResult): string | undefined {
+    if (r.kind !== 'exited' || r.exitCode !== CONFINED_REFUSED_EXIT) return undefined;
+    return r.stderr.trim().replace(/^rollwise: /gm, '') || 'the path leads out of the root';
+  }
+
+  /** A file's state; paths are resolved inside a directory root (see confine.ts). */
+  async function readFileState(hostPath: string): Promise<HostRead<FileState> | { kind: 'refused'; message: string }> {
+    const r = await run(confinedFileCommand('stat', root, hostPath));
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    const refused = refusal(r);
+    if (refused) return { kind: 'refused', message: refused };
+    if (r.exitCode !== 0) return { kind: 'failed', message: combined(r) };
+    const nl = r.stdout.indexOf('\n');
+    const head = (nl < 0 ? r.stdout : r.stdout.slice(0, nl)).trim();
+    if (head === 'absent') return { kind: 'ok', value: { kind: 'absent' } };
+    if (head.startsWith('other ')) return { kind: 'failed', message: `${hostPath} is not a regular file (${head.slice('other '.length)})` };
+    const mode = /^present ([0-7]+)$/.exec(head)?.[1];
+    if (mode === undefined || r.outputTruncated) return { kind: 'failed', message: `unexpected answer reading ${hostPath}: ${tail(head)}` };
+    const contentBase64 = r.stdout.slice(nl + 1).trim();
     const sha256 = createHash('sha256').update(Buffer.from(contentBase64, 'base64')).digest('hex');
-    return { kind: 'ok', value: { kind: 'present', sha256, mode: parseInt(modeText ?? '0', 8), contentBase64 } };
+    return { kind: 'ok', value: { kind: 'present', sha256, mode: parseInt(mode, 8), contentBase64 } };
+  }
+
+  /** A small text file's content (links followed inside the root); undefined when absent or unreadable. */
+  async function readText(hostPath: string): Promise<{ kind: 'ok'; text: string | undefined } | { kind: 'unknown'; reason: string }> {
+    const r = await run(confinedFileCommand('read', root, hostPath));
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind !== 'exited' || r.exitCode !== 0 || !r.stdout.startsWith('present\n')) return { kind: 'ok', text: undefined };
+    return { kind: 'ok', text: r.stdout.slice('present\n'.length) };
   }
 
   function psqlBase(db: DatabaseRef): string[] {
@@ -242,27 +331,47 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     } catch {
       return 'unknown';
     }
+    const confined = await checkServiceDirectory(service);
+    if (confined) return 'unknown';
     return services.parseStatus(await run(services.statusCommand(service)));
+  }
+
+  /**
+   * For a directory root supervised by runit: `sv` is given `<root>/etc/service/<name>` and the
+   * kernel follows its links from outside the root (`/etc/sv/<name>`, a `supervise` link to
+   * /run/...): refused when that reaches another place than the same path inside the root, or
+   * `sv` would control this machine's own service. Undefined when it is fine.
+   */
+  async function checkServiceDirectory(service: string): Promise<Body | undefined> {
+    if (target.kind !== 'root' || services.kind !== 'runit') return undefined;
+    const dir = services.statusCommand(service).at(-1) ?? '';
+    if (!dir.startsWith(`${root}/`)) return undefined;
+    const hostPath = `${dir.slice(root.length)}/supervise/control`;
+    const argv = confinedFileCommand('check', root, hostPath);
+    const r = await run(argv);
+    const refused = refusal(r);
+    if (refused) return rejectedPath(dir.slice(root.length), refused);
+    return fromRun(argv, r);
   }
 
   async function readFacts(): Promise<HostRead<HostFacts>> {
     const facts: HostFacts = {};
-    const osr = await run(['cat', '--', onHost('/etc/os-release')]);
-    if (osr.kind === 'lost') return { kind: 'unknown', reason: osr.reason };
-    if (osr.kind === 'exited' && osr.exitCode === 0) {
-      const os = osFactsFromRelease(parseOsRelease(osr.stdout));
+    const osr = await readText('/etc/os-release');
+    if (osr.kind === 'unknown') return osr;
+    if (osr.text !== undefined) {
+      const os = osFactsFromRelease(parseOsRelease(osr.text));
       if (os) facts.os = os;
     }
     if (target.kind === 'root') {
-      const f = await run(['cat', '--', factsFilePath(root)]);
-      if (f.kind === 'lost') return { kind: 'unknown', reason: f.reason };
-      if (f.kind === 'exited' && f.exitCode === 0) {
+      const f = await readText(FACTS_HOST_PATH);
+      if (f.kind === 'unknown') return f;
+      if (f.text !== undefined) {
         try {
-          const recorded = JSON.parse(f.stdout) as Record<string, unknown>;
+          const recorded = JSON.parse(f.text) as Record<string, unknown>;
           for (const k of ['architecture', 'kernel'] as const) if (typeof recorded[k] === 'string') facts[k] = recorded[k] as string;
           for (const k of ['memoryMiB', 'diskTotalMiB', 'diskFreeMiB', 'cpus'] as const) if (typeof recorded[k] === 'number') facts[k] = recorded[k] as number;
         } catch (e) {
-          return { kind: 'failed', message: `${factsFilePath(root)}: ${(e as Error).message}` };
+          return { kind: 'failed', message: `${root}${FACTS_HOST_PATH}: ${(e as Error).message}` };
         }
       }
       return { kind: 'ok', value: facts };
@@ -316,10 +425,13 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     }
     const files: SnapshotFile[] = [];
     for (const p of [...wanted.keys()].sort()) {
-      if (!/^\/[^\0\n]*$/.test(p)) continue;
-      const st = await readFileState(p);
-      if (st.kind !== 'ok') return st;
       const info = wanted.get(p)!;
+      const whose = info.owner ? ` (a conffile of ${info.owner})` : '';
+      // conffile paths come from the host's dpkg database: data, checked like any other path
+      if (!isValidHostPath(p)) return { kind: 'failed', message: `RW_HOST: ${JSON.stringify(p)}${whose} is not an acceptable absolute path: not read` };
+      const st = await readFileState(p);
+      if (st.kind === 'refused') return { kind: 'failed', message: `RW_HOST: ${p}${whose}: ${st.message}: not read` };
+      if (st.kind !== 'ok') return st;
       files.push({ path: p, source: info.source, ...(info.owner ? { owner: info.owner } : {}), state: st.value });
     }
     const databases: SnapshotDatabase[] = [];
@@ -336,7 +448,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
   const uploaded = new Map<string, string>();
 
   async function uploadDebs(changes: PackageChange[]): Promise<Body | undefined> {
-    if (!options.remote) return undefined;
+    if (!options.remote && !chroot) return undefined;
     for (const c of changes) {
       if (!c.debPath || uploaded.has(c.debPath)) continue;
       let bytes: Buffer;
@@ -347,9 +459,11 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       }
       const digest = createHash('sha256').update(bytes).digest('hex');
       const hostPath = `/var/cache/rollwise/debs/${digest}.deb`;
-      const written = await writeFileOnHost(hostPath, bytes, 0o644);
-      if (!('ok' in written) || !written.ok) return written;
-      uploaded.set(c.debPath, onHost(hostPath));
+      const written = await writeConfined(hostPath, bytes, 0o644);
+      if (!('ok' in written.body) || !written.body.ok) return written.body;
+      if (!written.path) return { ok: false, failure: { kind: 'precondition', message: `copying ${c.debPath} to the host gave no path` } };
+      // apt inside the chroot sees the root as /; apt outside it gets the resolved path
+      uploaded.set(c.debPath, chroot ? hostPath : written.path);
     }
     return undefined;
   }
@@ -405,12 +519,17 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     if (purges && !removes) flags.push('--purge');
     if (changes.some((c) => c.action === 'downgrade')) flags.push('--allow-downgrades');
     const argv = [...apt.argv, ...flags, 'install', ...changes.map(packageArg)];
-    let r = await run(argv, { env: apt.env });
+    const first = await runApt(apt, [...flags, 'install', ...changes.map(packageArg)], before.value);
+    if ('body' in first) return first.body;
+    let r = first.result;
     let lastArgv = argv;
     if (purges && removes && r.kind === 'exited' && r.exitCode === 0) {
       // one transaction cannot both keep and purge configuration files: purge what is left of those
-      lastArgv = [...apt.argv, 'purge', ...changes.filter((c) => c.action === 'purge').map((c) => (c.architecture ? `${c.name}:${c.architecture}` : c.name))];
-      const second = await run(lastArgv, { env: apt.env });
+      const words = ['purge', ...changes.filter((c) => c.action === 'purge').map((c) => (c.architecture ? `${c.name}:${c.architecture}` : c.name))];
+      lastArgv = [...apt.argv, ...words];
+      const next = await runApt(apt, words, before.value);
+      if ('body' in next) return next.body;
+      const second = next.result;
       r = second.kind === 'exited' ? { ...second, stdout: `${r.stdout}\n${second.stdout}`, stderr: `${r.stderr}\n${second.stderr}` } : second;
     }
     const after = await readInstalled();
@@ -434,6 +553,114 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return { ok: true, output: combined(r), packages: packages ?? [] };
   }
 
+  /**
+   * Run apt-get with `words` after the common options. On a chrootless root with a trust policy,
+   * apt first runs with a Pre-Install-Pkgs hook that records the transaction and stops before dpkg;
+   * every maintainer script that transaction would run is checked against the policy (a step with
+   * an untrusted one is rejected, nothing having run), then apt runs for real with a hook that
+   * lets dpkg start only if the transaction and its .deb files are the ones checked.
+   */
+  async function runApt(apt: { argv: string[]; env: Record<string, string> }, words: string[], installed: SnapshotPackage[]): Promise<{ result: RunResult } | { body: Body }> {
+    if (!chrootless) return { result: await run([...apt.argv, ...words], { env: apt.env }) };
+    const made = await run(['mktemp', '-d', '/tmp/rollwise-apt.XXXXXXXX']);
+    if (made.kind === 'lost') return { body: { lost: made.reason, output: combined(made) } };
+    const dir = made.kind === 'exited' && made.exitCode === 0 ? made.stdout.trim() : '';
+    if (!/^\/tmp\/rollwise-apt\.[A-Za-z0-9]+$/.test(dir)) {
+      return { body: { ok: false, failure: { kind: 'precondition', message: `cannot make a temporary directory for apt's hook: ${combined(made)}` } } };
+    }
+    try {
+      const hook = await writeFileOnHost(`${dir}/hook`, Buffer.from(APT_HOOK_SCRIPT), 0o700, '');
+      if (!('ok' in hook) || !hook.ok) return { body: hook };
+      const hookOptions = (mode: 'check' | 'verify'): string[] => ['-o', `DPkg::Pre-Install-Pkgs::=${dir}/hook ${mode}`, '-o', `DPkg::Tools::Options::${dir}/hook::Version=3`];
+      const check = await run([...apt.argv, ...hookOptions('check'), ...words], { env: apt.env });
+      if (check.kind !== 'exited') return { result: check };
+      const listed = await run(['cat', '--', `${dir}/list`]);
+      if (listed.kind === 'lost') return { body: { lost: listed.reason, output: '' } };
+      // no list: apt stopped before dpkg (a failure, or nothing to do); its answer is the step's
+      if (listed.kind !== 'exited' || listed.exitCode !== 0) return { result: check };
+      const vetted = await vetTransaction(listed.stdout, installed, dir);
+      if (vetted) return { body: vetted };
+      return { result: await run([...apt.argv, ...hookOptions('verify'), ...words], { env: apt.env }) };
+    } finally {
+      await run(['rm', '-rf', '--', dir]);
+    }
+  }
+
+  /** Undefined when every script the transaction would run is trusted; else the step's failure. */
+  async function vetTransaction(list: string, installed: SnapshotPackage[], dir: string): Promise<Body | undefined> {
+    const policy = chrootless!;
+    let actions;
+    try {
+      actions = parseAptHookV3(list);
+    } catch (e) {
+      return { ok: false, failure: { kind: 'precondition', message: (e as Error).message } };
+    }
+    const debs = [...new Set(actions.flatMap((a) => (a.deb ? [a.deb] : [])))];
+    const summaries = new Map<string, DebControlSummary & { sha256: string }>();
+    if (debs.length > 0) {
+      const argv = ['sh', '-c', 'for f; do printf "== %s\\n" "$(sha256sum -- "$f" | cut -d" " -f1)"; dpkg-deb -I -- "$f" || exit 1; done', 'rollwise-inspect', ...debs];
+      const r = await run(argv);
+      const failed = fromRun(argv, r);
+      if (failed) return failed;
+      const sections = (r.kind === 'exited' ? r.stdout : '').split(/^== /m).slice(1);
+      if (sections.length !== debs.length) return { ok: false, failure: { kind: 'precondition', message: 'cannot read the control archives of the packages apt would install' } };
+      debs.forEach((d, i) => {
+        const text = sections[i]!;
+        summaries.set(d, { ...parseDebInfo(text), sha256: text.slice(0, text.indexOf('\n')).trim() });
+      });
+    }
+    // scripts of installed packages: those that run when one is upgraded, downgraded or removed,
+    // and the postinst of every package that awaits triggers (any transaction may activate them)
+    const oldScripts: Array<{ name: string; version: string; files: string[] }> = [];
+    for (const a of actions) {
+      if (a.oldVersion === undefined || a.action === 'configure') continue;
+      const files = INSTALLED_SCRIPTS_RUN_ON_CHANGE.flatMap((s) => [`${a.name}.${s}`, `${a.name}:${a.oldArchitecture}.${s}`]);
+      oldScripts.push({ name: a.name, version: a.oldVersion, files });
+    }
+    const infoDir = `${root}/var/lib/dpkg/info`;
+    const argv = ['sh', '-c', INFO_SCRIPTS_SCRIPT, 'rollwise-info', infoDir, ...oldScripts.flatMap((o) => o.files)];
+    const r = await run(argv);
+    const failed = fromRun(argv, r);
+    if (failed) return failed;
+    const present = new Set((r.kind === 'exited' ? r.stdout : '').split('\n').filter((l) => l !== ''));
+    const untrusted: string[] = [];
+    const check = (pkg: string, version: string, scripts: string[]): void => {
+      if (scripts.length > 0 && !policy.trusted(pkg, version)) untrusted.push(`${pkg} ${version} (${scripts.join(', ')})`);
+    };
+    for (const a of actions) {
+      if (a.action !== 'unpack' || !a.deb) continue;
+      const info = summaries.get(a.deb)!;
+      if (info.name !== a.name || info.version !== a.newVersion) {
+        return { ok: false, failure: { kind: 'precondition', message: `${a.deb} holds ${info.name} ${info.version}, not ${a.name} ${a.newVersion ?? ''}` } };
+      }
+      check(info.name, info.version, info.scripts);
+    }
+    for (const o of oldScripts) check(o.name, o.version, [...new Set(o.files.filter((f) => present.has(f)).map((f) => `installed ${f.slice(f.lastIndexOf('.') + 1)}`))]);
+    const inTransaction = new Set(actions.map((a) => a.name));
+    for (const line of present) {
+      if (!line.endsWith('.triggers')) continue;
+      const pkg = line.slice(0, -'.triggers'.length).split(':')[0]!;
+      if (inTransaction.has(pkg)) continue;
+      const version = installed.find((p) => p.name === pkg)?.version ?? '';
+      check(pkg, version, ['postinst, run by triggers']);
+    }
+    if (untrusted.length > 0) {
+      return {
+        ok: false,
+        failure: {
+          kind: 'rejected',
+          code: 'RW_HOST',
+          message: `maintainer scripts of ${[...new Set(untrusted)].join('; ')} would run chrootless, on this machine's own filesystem rather than inside ${root}: not installed`,
+          hint: 'use a chroot root (createChrootRootDriver) for real packages; trust (chrootlessScripts) only packages whose scripts act solely under $DPKG_ROOT',
+        },
+      };
+    }
+    const sums = [...summaries].map(([path, s]) => `${s.sha256}  ${path}\n`).join('');
+    const written = await writeFileOnHost(`${dir}/sums`, Buffer.from(sums), 0o600, '');
+    if (!('ok' in written) || !written.ok) return written;
+    return undefined;
+  }
+
   async function applyMigration(db: DatabaseRef, m: { version: string; direction: 'up' | 'down'; sql: string }): Promise<Body> {
     const table = db.table ?? 'schema_migrations';
     const state = await readDatabase(db);
@@ -453,12 +680,34 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return fromRun(argv, r) ?? { ok: true, output: combined(r) };
   }
 
-  const WRITE_SCRIPT = 'set -e; d=$(dirname -- "$1"); mkdir -p -- "$d"; umask 077; t="$1.rollwise-new"; cat > "$t"; chmod "$2" "$t"; mv -f -- "$t" "$1"';
+  /**
+   * Write a file on the host (inside the root, every link resolved inside it), atomically;
+   * `output` is the file's resolved path. A path that would leave the root is rejected.
+   */
+  async function writeFileOnHost(hostPath: string, content: Buffer, mode: number, within = root): Promise<Body> {
+    return (await writeConfined(hostPath, content, mode, within)).body;
+  }
 
-  async function writeFileOnHost(hostPath: string, content: Buffer, mode: number): Promise<Body> {
-    const argv = ['sh', '-c', WRITE_SCRIPT, 'rollwise-write', onHost(hostPath), mode.toString(8).padStart(4, '0')];
+  /** As writeFileOnHost, with the resolved path written (as the host sees it from outside the root). */
+  async function writeConfined(hostPath: string, content: Buffer, mode: number, within = root): Promise<{ body: Body; path?: string }> {
+    const argv = confinedFileCommand('write', within, hostPath, mode);
     const r = await run(argv, { input: content });
-    return fromRun(argv, r) ?? { ok: true, output: '' };
+    const refused = refusal(r);
+    if (refused) return { body: rejectedPath(hostPath, refused) };
+    if (r.kind === 'exited' && r.exitCode === 0) return { body: { ok: true, output: '' }, path: r.stdout.trim() };
+    return { body: fromRun(argv, r) ?? { ok: false, failure: { kind: 'precondition', message: `cannot write ${hostPath}` } } };
+  }
+
+  function rejectedPath(hostPath: string, why: string): Body {
+    return {
+      ok: false,
+      failure: {
+        kind: 'rejected',
+        code: 'RW_HOST',
+        message: `${hostPath}: ${why}`,
+        hint: 'links inside a directory root are followed only inside it: fix or remove the link, or name the file by a path inside the root',
+      },
+    };
   }
 
   async function body(step: Step): Promise<Body> {
@@ -480,14 +729,17 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
         if (mode === undefined) {
           const cur = await readFileState(step.path);
           if (cur.kind === 'unknown') return { lost: cur.reason, output: '' };
+          if (cur.kind === 'refused') return rejectedPath(step.path, cur.message);
           mode = cur.kind === 'ok' && cur.value.kind === 'present' ? cur.value.mode : 0o644;
         }
         return writeFileOnHost(step.path, Buffer.from(step.content, 'utf8'), mode);
       }
       case 'restore-config': {
         if (step.state.kind === 'absent') {
-          const argv = ['rm', '-f', '--', onHost(step.path)];
+          const argv = confinedFileCommand('remove', root, step.path);
           const r = await run(argv);
+          const refused = refusal(r);
+          if (refused) return rejectedPath(step.path, refused);
           return fromRun(argv, r) ?? { ok: true, output: '' };
         }
         const content = Buffer.from(step.state.contentBase64, 'base64');
@@ -496,6 +748,8 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
         return writeFileOnHost(step.path, content, step.state.mode);
       }
       case 'service': {
+        const confined = await checkServiceDirectory(step.service);
+        if (confined) return confined;
         const statusArgv = services.statusCommand(step.service);
         const before = services.settled ? await run(statusArgv) : undefined;
         if (before?.kind === 'lost') return { lost: before.reason, output: combined(before) };
@@ -553,16 +807,58 @@ export interface DirectoryRootDriverOptions {
   /** runit service directory (default `<root>/etc/service`). */
   svdir?: string;
   commandTimeoutMs?: number;
+  /**
+   * Packages whose maintainer scripts may run chrootless, i.e. on the real filesystem of this
+   * machine (the lab's synthetic packages, which act only under $DPKG_ROOT). Without it only
+   * packages without maintainer scripts are installed, upgraded or removed; a step that would run
+   * another package's scripts is rejected before dpkg runs.
+   */
+  chrootlessScripts?: ChrootlessScripts;
 }
 
-/** A host whose system lives in a directory, on this machine (or the runner's machine). */
+/**
+ * A host whose system lives in a directory, on this machine (or the runner's machine): the real
+ * dpkg and apt pointed at the directory, maintainer scripts chrootless (see chrootlessScripts).
+ */
 export function createDirectoryRootDriver(options: DirectoryRootDriverOptions): HostDriver {
+  const root = options.root.replace(/\/+$/, '');
+  const trusted = options.chrootlessScripts?.trusted.bind(options.chrootlessScripts) ?? ((): boolean => false);
+  return createHostDriver({
+    name: options.name ?? root,
+    runner: options.runner ?? createLocalRunner(),
+    target: { kind: 'root', root },
+    services: createRunitServiceControl({ svdir: options.svdir ?? `${root}/etc/service` }),
+    rootScripts: { kind: 'chrootless', trusted },
+    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+  });
+}
+
+export interface ChrootRootDriverOptions {
+  /** A complete Debian system in a directory (for example one built by mmdebstrap). */
+  root: string;
+  name?: string;
+  runner?: CommandRunner;
+  /** runit service directory (default `<root>/etc/service`). */
+  svdir?: string;
+  commandTimeoutMs?: number;
+}
+
+/**
+ * A host whose system lives in a directory, for real packages: apt-get, dpkg and the maintainer
+ * scripts run inside the root (`chroot`), in fresh mount, PID and network namespaces torn down
+ * with each command (`unshare --mount --pid --net --fork`, /proc mounted for the PID namespace).
+ * Packages come from `debPath` files (copied into the root) or from repositories the root can
+ * reach without a network (file: sources inside it). A chroot keeps well-behaved scripts inside
+ * the root; it is no sandbox against a hostile package running as root.
+ */
+export function createChrootRootDriver(options: ChrootRootDriverOptions): HostDriver {
   const root = options.root.replace(/\/+$/, '');
   return createHostDriver({
     name: options.name ?? root,
     runner: options.runner ?? createLocalRunner(),
     target: { kind: 'root', root },
     services: createRunitServiceControl({ svdir: options.svdir ?? `${root}/etc/service` }),
+    rootScripts: { kind: 'chroot' },
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
   });
 }

@@ -8,3 +8,5 @@ export * from './driver.js';
 export * from './ssh.js';
 export * from './deb-cache.js';
 export * from './collect.js';
+export * from './confine.js';
+export * from './maintainer-scripts.js';

@@ -88,9 +88,21 @@ describe('hostile package names and versions are rejected before any command run
   });
 });
 
+/**
+ * Answers what the directory-root driver asks before apt runs: a temporary directory for apt's
+ * hook, and no recorded transaction (as when apt stops before dpkg), so its first apt-get call is
+ * the step's.
+ */
+function aptAnswers(argv: readonly string[]): RunResult {
+  const ex = (stdout: string, exitCode = 0): RunResult => ({ kind: 'exited', exitCode, stdout, stderr: '', durationMs: 0 });
+  if (argv[0] === 'mktemp') return ex('/tmp/rollwise-apt.TEST\n');
+  if (argv[0] === 'cat' && argv[2] === '/tmp/rollwise-apt.TEST/list') return ex('', 1);
+  return ex(argv[0] === 'dpkg-query' ? 'demo\t1.0\tall\tii \tinstalled\n' : '');
+}
+
 describe('directory-root command construction', () => {
   it('guards apt with the per-host config and repeats Dir and --root on the command line', async () => {
-    const r = createRecordingRunner((argv): RunResult => ({ kind: 'exited', exitCode: 0, stdout: argv[0] === 'dpkg-query' ? 'demo\t1.0\tall\tii \tinstalled\n' : '', stderr: '', durationMs: 0 }));
+    const r = createRecordingRunner(aptAnswers);
     const d = createDirectoryRootDriver({ root: '/srv/h1/', runner: r });
     await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', to: '0.9' }] });
     const [guard, ...rest] = r.calls;
@@ -104,10 +116,14 @@ describe('directory-root command construction', () => {
     expect(apt.argv.slice(-2)).toEqual(['install', 'demo=0.9']);
     const query = rest.find((c) => c.argv[0] === 'dpkg-query')!;
     expect(query.argv[1]).toBe('--admindir=/srv/h1/var/lib/dpkg');
+    // apt first only records the transaction (its maintainer scripts are checked before dpkg runs)
+    expect(apt.argv).toContain('DPkg::Pre-Install-Pkgs::=/tmp/rollwise-apt.TEST/hook check');
+    expect(apt.argv).toContain('DPkg::Tools::Options::/tmp/rollwise-apt.TEST/hook::Version=3');
+    expect(r.calls.map((c) => c.argv)).toContainEqual(['rm', '-rf', '--', '/tmp/rollwise-apt.TEST']);
   });
 
   it('drops --no-remove only when removal was planned, and purges with --purge (a second call when mixed)', async () => {
-    const r = createRecordingRunner();
+    const r = createRecordingRunner(aptAnswers);
     const d = createDirectoryRootDriver({ root: '/srv/h1', runner: r });
     await d.apply({ kind: 'packages', changes: [{ name: 'a1', action: 'remove' }, { name: 'b1', action: 'purge' }, { name: 'c1', action: 'install', to: '2' }] });
     const apt = r.calls.filter((c) => c.argv[0] === 'apt-get');
@@ -164,15 +180,17 @@ describe('local driver command construction (never run for real here)', () => {
   });
 
   it('reads facts from the usual system commands', async () => {
+    const osRelease = 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n';
     const answers: Record<string, string> = {
-      cat: 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
       dpkg: 'arm64\n',
       uname: '6.1.0-18-arm64\n',
       nproc: '4\n',
       df: 'Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 20480000 10240000 10240000 50% /\n',
     };
     const r = createRecordingRunner((argv): RunResult => {
-      const out = argv[0] === 'cat' && argv[1] === '/proc/meminfo' ? 'MemTotal:        4194304 kB\n' : answers[argv[0]!] ?? '';
+      // files are read through the confined reader (sh -c SCRIPT rollwise-file read ROOT PATH)
+      const file = argv[0] === 'sh' && argv[3] === 'rollwise-file' && argv[4] === 'read' && argv[6] === '/etc/os-release';
+      const out = argv[0] === 'cat' && argv[1] === '/proc/meminfo' ? 'MemTotal:        4194304 kB\n' : file ? `present\n${osRelease}` : answers[argv[0]!] ?? '';
       return { kind: 'exited', exitCode: 0, stdout: out, stderr: '', durationMs: 0 };
     });
     const f = await createLocalDriver({ runner: r }).readFacts();

@@ -29,7 +29,7 @@ beforeAll(async () => {
       { name: 'flaky', version: '2.0', fail: ['postinst'] },
     ],
   });
-  for (const h of lab.hosts) drivers.push(createDirectoryRootDriver({ root: h.root, name: h.name }));
+  for (const h of lab.hosts) drivers.push(createDirectoryRootDriver({ root: h.root, name: h.name, chrootlessScripts: lab.chrootlessScripts }));
 });
 
 afterAll(async () => {

@@ -14,7 +14,7 @@ let db: DatabaseRef;
 beforeAll(async () => {
   machine = recordMachineDpkg();
   [lab, pg] = await Promise.all([createLab({ hosts: 1, updateIndex: false }), createPostgresCluster()]);
-  d = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'db-host' });
+  d = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'db-host', chrootlessScripts: lab.chrootlessScripts });
   db = { name: 'main', host: pg.host, port: pg.port, user: pg.user, database: await pg.createDatabase('app') };
 });
 

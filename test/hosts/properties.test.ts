@@ -40,7 +40,7 @@ beforeAll(async () => {
       { name: 'tool', version: '1.0' },
     ],
   });
-  d = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'prop' });
+  d = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'prop', chrootlessScripts: lab.chrootlessScripts });
 });
 
 afterAll(async () => {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   port = await freePort();
   await lab.setServicePort(h, 'web', port);
   lab.startSupervisor(h);
-  d = createDirectoryRootDriver({ root: h.root, name: h.name });
+  d = createDirectoryRootDriver({ root: h.root, name: h.name, chrootlessScripts: lab.chrootlessScripts });
 });
 
 afterAll(async () => {

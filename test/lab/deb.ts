@@ -53,6 +53,8 @@ export interface DebSpec {
   scriptLines?: Partial<Record<MaintainerScript, string[]>>;
   /** A service the package ships: a runit run script starting the lab's metrics server. */
   service?: LabServiceSpec;
+  /** false: a package without any maintainer script (default: all four, guarded). */
+  scripts?: boolean;
 }
 
 export interface BuiltDeb {
@@ -170,7 +172,7 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<BuiltDeb>
     await writeFile(path.join(debian, 'control'), control);
     const conffileList = Object.keys(conffiles);
     if (conffileList.length > 0) await writeFile(path.join(debian, 'conffiles'), conffileList.map((c) => c + '\n').join(''));
-    for (const s of SCRIPTS) {
+    for (const s of spec.scripts === false ? [] : SCRIPTS) {
       const p = path.join(debian, s);
       await writeFile(p, scriptText(spec, s));
       await chmod(p, 0o755);

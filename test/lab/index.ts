@@ -16,6 +16,8 @@
  *   //   `ssh -F lab.ssh.configFile host-0 true` works from the machine's own namespace;
  *   //   or pass lab.sshOptionsFor(host) to createSshDriver from src/hosts.
  *   // lab.repository: { dir, sourceLine, debs, add(specs), drop(name, version) }
+ *   // createDirectoryRootDriver({ root: lab.hosts[i].root, chrootlessScripts: lab.chrootlessScripts })
+ *   //   (the lab's packages are trusted to run their scripts chrootless; no other package is)
  *
  * Everything lives under a fresh temp dir and in namespaces named rwl-<pid>-<seq>-*; destroy()
  * removes it all, and an exit hook does the same if a test run dies first. Stale namespaces of
@@ -25,7 +27,7 @@ import { appendFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { aptConfigPath, prepareDirectoryRoot, type DirectoryRootFacts } from '../../src/hosts/index.js';
+import { aptConfigPath, prepareDirectoryRoot, type ChrootlessScripts, type DirectoryRootFacts } from '../../src/hosts/index.js';
 import { registerExitCleanup } from './cleanup.js';
 import type { DebSpec } from './deb.js';
 import { cleanStaleNamespaces, createNetwork, startSshd, type Network, type SshdInstance } from './netns.js';
@@ -39,6 +41,7 @@ export { createPostgresCluster, freePort, type PostgresCluster } from './postgre
 export { startSupervisor, type Supervisor } from './runit.js';
 export { requireTool, runTool as runLabTool } from './process.js';
 export { cleanStaleNamespaces, NETNS_PREFIX } from './netns.js';
+export { ensureDebianRootImage, extractDebianRoot, imageRecord, rollwiseCacheDir, type DebianRootImage, type DownloadedDeb } from './debian-root.js';
 
 export interface LabHost {
   name: string;
@@ -94,6 +97,12 @@ export interface Lab {
   repository: LabRepository;
   hosts: LabHost[];
   ssh?: LabSsh;
+  /**
+   * Trust for the lab's own synthetic packages (every name and version its repository ever built):
+   * their maintainer scripts act only under $DPKG_ROOT, so they may run chrootless. Pass it to
+   * createDirectoryRootDriver({ chrootlessScripts }).
+   */
+  chrootlessScripts: ChrootlessScripts;
   timings: LabTimings;
   sshOptionsFor(host: LabHost): LabSshOptions;
   /** Stop a host's sshd (to test a lost connection). */
@@ -254,6 +263,7 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
       repository,
       hosts,
       ...(ssh ? { ssh } : {}),
+      chrootlessScripts: { trusted: (name, version) => repository.built.some((d) => d.name === name && d.version === version) },
       timings: { totalMs: performance.now() - t0, repositoryMs, rootsMs, networkMs, sshdMs },
       sshOptionsFor(host) {
         if (!ssh || !host.address) throw new Error('this lab was created without ssh: createLab({ ssh: true })');

@@ -30,6 +30,9 @@ export const TOOL_PACKAGES: Record<string, string> = {
   initdb: 'postgresql',
   pg_ctl: 'postgresql',
   runuser: 'util-linux',
+  chroot: 'coreutils',
+  tar: 'tar',
+  mmdebstrap: 'mmdebstrap',
 };
 
 const found = new Map<string, string>();

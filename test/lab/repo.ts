@@ -12,6 +12,8 @@ export interface LabRepository {
   /** The apt source line for this repository. */
   sourceLine: string;
   debs: BuiltDeb[];
+  /** Every package ever built into the repository, also those dropped since. */
+  built: BuiltDeb[];
   /** Build more packages into the repository and re-index it. */
   add(specs: DebSpec[]): Promise<BuiltDeb[]>;
   /** Remove a package version from the repository (file and index), e.g. to prove the .deb cache. */
@@ -24,6 +26,7 @@ export async function createRepository(dir: string, specs: DebSpec[] = []): Prom
   const ftparchive = requireTool('apt-ftparchive');
   await mkdir(dir, { recursive: true });
   const debs: BuiltDeb[] = [];
+  const built: BuiltDeb[] = [];
   const index = async (): Promise<void> => {
     const packages = await runChecked([ftparchive, 'packages', '.'], { cwd: dir });
     await writeFile(path.join(dir, 'Packages'), packages);
@@ -35,12 +38,14 @@ export async function createRepository(dir: string, specs: DebSpec[] = []): Prom
     dir,
     sourceLine: `deb [trusted=yes] file:${dir} ./`,
     debs,
+    built,
     async add(more) {
-      const built: BuiltDeb[] = [];
-      for (const spec of more) built.push(await buildDeb(spec, dir));
-      debs.push(...built);
+      const made: BuiltDeb[] = [];
+      for (const spec of more) made.push(await buildDeb(spec, dir));
+      debs.push(...made);
+      built.push(...made);
       await index();
-      return built;
+      return made;
     },
     async drop(name, version) {
       const i = debs.findIndex((d) => d.name === name && d.version === version);
