@@ -36,7 +36,7 @@ try {
 
   const seq: number[] = [];
   for (const h of plain.hosts.slice(0, HOSTS / 2)) {
-    const d = createDirectoryRootDriver({ root: h.root, name: h.name });
+    const d = createDirectoryRootDriver({ root: h.root, name: h.name, chrootlessScripts: plain.chrootlessScripts });
     const t = performance.now();
     const o = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] });
     if (o.status !== 'succeeded') throw new Error(`install failed on ${h.name}`);
@@ -45,7 +45,7 @@ try {
   t0 = performance.now();
   await Promise.all(
     plain.hosts.slice(HOSTS / 2).map((h) =>
-      createDirectoryRootDriver({ root: h.root, name: h.name }).apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] }),
+      createDirectoryRootDriver({ root: h.root, name: h.name, chrootlessScripts: plain.chrootlessScripts }).apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] }),
     ),
   );
   const parallelHalf = since(t0);
@@ -71,7 +71,7 @@ try {
   const sshFirst: number[] = [];
   const sshNext: number[] = [];
   for (const h of net.hosts.slice(0, 5)) {
-    const d = createSshDriver({ name: h.name, ssh: net.sshOptionsFor(h), root: h.root });
+    const d = createSshDriver({ name: h.name, ssh: net.sshOptionsFor(h), root: h.root, chrootlessScripts: net.chrootlessScripts });
     let t = performance.now();
     const a = await d.apply({ kind: 'packages', changes: [{ name: 'demo', action: 'install', to: '1.0' }] });
     sshFirst.push(since(t));

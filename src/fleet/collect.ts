@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RollwiseError } from '../shared/index.js';
+import { RollwiseError, excerpt } from '../shared/index.js';
 import { loadInventory, inventoryError, type SshDefaults } from './inventory-yaml.js';
 import type { HostCollection, HostCollector, SshCollectSettings } from './collector.js';
 import { SSH_HOST_PATTERN, SSH_USER_PATTERN, type Fleet, type FleetHost, type FleetFinding } from './host.js';
@@ -40,7 +40,7 @@ export function parseSshSpec(spec: string): { host: string; user?: string; port?
   if (!SSH_HOST_PATTERN.test(host) || (bracketed && !host.includes(':'))) throw bad();
   if (user !== undefined && !SSH_USER_PATTERN.test(user)) throw new RollwiseError('RW_USAGE', `bad SSH user in '${spec}'`, { hint: 'a user name: letters, digits, _ . -, not starting with - or a digit' });
   const port = portText !== undefined ? Number(portText) : undefined;
-  if (port !== undefined && (port < 1 || port > 65535)) throw new RollwiseError('RW_USAGE', `bad port in '${spec}'`);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new RollwiseError('RW_USAGE', `bad port in '${excerpt(spec)}'`, { hint: 'ports are 1 to 65535' });
   return { host, ...(user !== undefined ? { user } : {}), ...(port !== undefined ? { port } : {}) };
 }
 

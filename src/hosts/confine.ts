@@ -149,7 +149,7 @@ export async function resolveInRoot(root: string, hostPath: string, options: { c
       if (!options.create) return undefined;
       await mkdir(here, { mode: 0o755 });
     } else if (!st.isDirectory()) {
-      throw new RollwiseError('RW_HOST', `${cur}/${c} (in ${hostPath}) is not a directory`);
+      throw new RollwiseError('RW_HOST', `${cur}/${c} (in ${hostPath}) is not a directory`, { hint: 'a path inside a root goes through directories of that root; fix the root\'s layout' });
     }
     cur = `${cur}/${c}`;
   }
@@ -160,7 +160,7 @@ export async function makeDirectoryInRoot(root: string, hostPath: string): Promi
   const p = await resolveInRoot(root, hostPath, { create: true, followLast: true });
   const st = await lstat(p!).catch(() => undefined);
   if (!st) await mkdir(p!, { mode: 0o755 });
-  else if (!st.isDirectory()) throw new RollwiseError('RW_HOST', `${hostPath} in ${root} is not a directory`);
+  else if (!st.isDirectory()) throw new RollwiseError('RW_HOST', `${hostPath} in ${root} is not a directory`, { hint: 'a path inside a root goes through directories of that root; fix the root\'s layout' });
 }
 
 /**
@@ -172,7 +172,7 @@ export async function writeFileInRoot(root: string, hostPath: string, content: s
   if (options.keepExisting) {
     const st = await lstat(p).catch(() => undefined);
     if (st?.isFile()) return;
-    if (st) throw new RollwiseError('RW_HOST', `${hostPath} in ${root} is not a regular file`);
+    if (st) throw new RollwiseError('RW_HOST', `${hostPath} in ${root} is not a regular file`, { hint: 'rollwise reads and writes only regular files inside a root (never devices, sockets or directories)' });
   }
   const tmp = path.join(path.dirname(p), `.rollwise-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {

@@ -36,7 +36,7 @@ export function dpkgRootOptions(root: string): string[] {
 }
 
 function aptString(value: string): string {
-  if (/["\n\\]/.test(value)) throw new RollwiseError('RW_HOST', `path ${JSON.stringify(value)} cannot be written into an apt configuration`);
+  if (/["\n\\]/.test(value)) throw new RollwiseError('RW_HOST', `path ${JSON.stringify(value)} cannot be written into an apt configuration`, { hint: 'use a path without \'"\', \'\\\' or line breaks' });
   return `"${value}"`;
 }
 
@@ -83,7 +83,7 @@ export interface PrepareDirectoryRootOptions {
 
 /** Lay out a fresh directory root (idempotent). Returns the path of its apt configuration. */
 export async function prepareDirectoryRoot(root: string, options: PrepareDirectoryRootOptions = {}): Promise<string> {
-  if (!path.isAbsolute(root)) throw new RollwiseError('RW_HOST', `a directory root must be an absolute path, got ${JSON.stringify(root)}`);
+  if (!path.isAbsolute(root)) throw new RollwiseError('RW_HOST', `a directory root must be an absolute path, got ${JSON.stringify(root)}`, { hint: 'give the root as an absolute path, e.g. /srv/roots/web-1' });
   const arch = options.architecture ?? 'amd64';
   const dirs = [
     'var/lib/dpkg/info',

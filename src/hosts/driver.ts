@@ -100,18 +100,18 @@ export function validateStep(step: Step): void {
     case 'refresh-index':
       return;
     case 'packages': {
-      if (!Array.isArray(step.changes) || step.changes.length === 0) throw new RollwiseError('RW_HOST', 'a packages step needs at least one change');
+      if (!Array.isArray(step.changes) || step.changes.length === 0) throw new RollwiseError('RW_HOST', 'a packages step needs at least one change', { hint: 'a packages step lists the changes it makes (install, upgrade, downgrade, remove, purge)' });
       for (const c of step.changes) {
         assertPackageName(c.name);
         if (c.architecture !== undefined) assertArchitecture(c.architecture);
-        if (!['install', 'upgrade', 'downgrade', 'remove', 'purge'].includes(c.action)) throw new RollwiseError('RW_HOST', `unknown package action ${JSON.stringify(c.action)}`);
+        if (!['install', 'upgrade', 'downgrade', 'remove', 'purge'].includes(c.action)) throw new RollwiseError('RW_HOST', `unknown package action ${JSON.stringify(c.action)}`, { hint: 'actions are install, upgrade, downgrade, remove and purge' });
         if (c.from !== undefined) assertPackageVersion(c.from);
         if (c.action === 'install' || c.action === 'upgrade' || c.action === 'downgrade') {
-          if (c.to === undefined) throw new RollwiseError('RW_BAD_VERSION', `${c.action} ${c.name} needs an exact version`);
+          if (c.to === undefined) throw new RollwiseError('RW_BAD_VERSION', `${c.action} ${c.name} needs an exact version`, { hint: 'plans name the exact version each host gets; give `to`' });
           assertPackageVersion(c.to);
           if (c.debPath !== undefined) {
             assertHostPath(c.debPath);
-            if (!c.debPath.endsWith('.deb')) throw new RollwiseError('RW_BAD_NAME', `${JSON.stringify(c.debPath)} is not a .deb file`);
+            if (!c.debPath.endsWith('.deb')) throw new RollwiseError('RW_BAD_NAME', `${JSON.stringify(c.debPath)} is not a .deb file`, { hint: 'give the path of a Debian package file (.deb)' });
           }
         }
       }
@@ -119,30 +119,30 @@ export function validateStep(step: Step): void {
     }
     case 'migrate':
       validateDatabase(step.database);
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(step.migration.version)) throw new RollwiseError('RW_BAD_VERSION', `migration version ${JSON.stringify(step.migration.version)} must use letters, digits and . _ -`);
-      if (step.migration.direction !== 'up' && step.migration.direction !== 'down') throw new RollwiseError('RW_HOST', 'migration direction is up or down');
-      if (typeof step.migration.sql !== 'string') throw new RollwiseError('RW_HOST', 'migration sql must be text');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(step.migration.version)) throw new RollwiseError('RW_BAD_VERSION', `migration version ${JSON.stringify(step.migration.version)} must use letters, digits and . _ -`, { hint: 'e.g. 2024_01_add_orders or 0042' });
+      if (step.migration.direction !== 'up' && step.migration.direction !== 'down') throw new RollwiseError('RW_HOST', 'migration direction is up or down', { hint: 'give direction \'up\' or \'down\'' });
+      if (typeof step.migration.sql !== 'string') throw new RollwiseError('RW_HOST', 'migration sql must be text', { hint: 'give the migration script as text' });
       return;
     case 'write-config':
       assertHostPath(step.path);
-      if (step.mode !== undefined && !(Number.isInteger(step.mode) && step.mode >= 0 && step.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.mode}`);
+      if (step.mode !== undefined && !(Number.isInteger(step.mode) && step.mode >= 0 && step.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.mode}`, { hint: 'a file mode is an octal permission between 0 and 0o7777, e.g. 0o644' });
       return;
     case 'restore-config':
       assertHostPath(step.path);
-      if (step.state.kind === 'present' && !(Number.isInteger(step.state.mode) && step.state.mode >= 0 && step.state.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.state.mode}`);
+      if (step.state.kind === 'present' && !(Number.isInteger(step.state.mode) && step.state.mode >= 0 && step.state.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.state.mode}`, { hint: 'a file mode is an octal permission between 0 and 0o7777, e.g. 0o644' });
       return;
     case 'service':
       assertServiceName(step.service);
-      if (!['start', 'stop', 'restart'].includes(step.action)) throw new RollwiseError('RW_HOST', `unknown service action ${JSON.stringify(step.action)}`);
+      if (!['start', 'stop', 'restart'].includes(step.action)) throw new RollwiseError('RW_HOST', `unknown service action ${JSON.stringify(step.action)}`, { hint: 'service actions are start, stop and restart' });
       return;
     default:
-      throw new RollwiseError('RW_HOST', `unknown step kind ${JSON.stringify((step as { kind?: unknown }).kind)}`);
+      throw new RollwiseError('RW_HOST', `unknown step kind ${JSON.stringify((step as { kind?: unknown }).kind)}`, { hint: 'step kinds are packages, refresh-index, migration, write-config, restore-config and service' });
   }
 }
 
 function validateDatabase(db: DatabaseRef): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(db.host) && !(db.host.startsWith('/') && !/[\s\0]/.test(db.host))) throw new RollwiseError('RW_HOST', `bad database host ${JSON.stringify(db.host)}`);
-  if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) throw new RollwiseError('RW_HOST', `bad database port ${db.port}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(db.host) && !(db.host.startsWith('/') && !/[\s\0]/.test(db.host))) throw new RollwiseError('RW_HOST', `bad database host ${JSON.stringify(db.host)}`, { hint: 'a database host is a host name, an address or a socket folder (absolute path)' });
+  if (!Number.isInteger(db.port) || db.port < 1 || db.port > 65535) throw new RollwiseError('RW_HOST', `bad database port ${db.port}`, { hint: 'database ports are 1 to 65535' });
   for (const [what, v] of [['user', db.user], ['database', db.database], ['table', db.table ?? 'schema_migrations']] as const) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new RollwiseError('RW_BAD_NAME', `bad database ${what} ${JSON.stringify(v)}`, { hint: 'letters, digits and _' });
   }

@@ -11,7 +11,8 @@
  */
 import { RollwiseError } from '../shared/index.js';
 import { SSH_HOST_PATTERN, SSH_USER_PATTERN } from '../fleet/index.js';
-import { createHostDriver, type HostDriver } from './driver.js';
+import { createHostDriver, type HostDriver, type RootScripts } from './driver.js';
+import type { ChrootlessScripts } from './maintainer-scripts.js';
 import { joinForShell } from './quote.js';
 import { spawnCollect, type CommandRunner, type RunOptions } from './runner.js';
 import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl } from './services.js';
@@ -86,7 +87,7 @@ export function checkSshExtraOptions(options: readonly string[]): void {
     const key = m?.[1]?.toLowerCase() ?? /^\s*([A-Za-z0-9]+)/.exec(x)?.[1]?.toLowerCase();
     const why = key !== undefined ? REFUSED_SSH_OPTIONS.get(key) : undefined;
     if (why) throw new RollwiseError('RW_USAGE', `ssh option ${JSON.stringify(x)} is refused: ${why}`, { hint: `allowed: ${SAFE_SSH_OPTIONS.join(', ')}` });
-    if (!m) throw new RollwiseError('RW_USAGE', `ssh option ${JSON.stringify(x)} must be Key=Value (a value of letters, digits and _ . , : @ + -)`);
+    if (!m) throw new RollwiseError('RW_USAGE', `ssh option ${JSON.stringify(x)} must be Key=Value (a value of letters, digits and _ . , : @ + -)`, { hint: 'write extra ssh options as Key=Value, e.g. ServerAliveInterval=15' });
     if (!SAFE_BY_LOWER.has(key!)) throw new RollwiseError('RW_USAGE', `ssh option '${m[1]}' is not accepted`, { hint: `allowed: ${SAFE_SSH_OPTIONS.join(', ')}` });
   }
 }
@@ -107,20 +108,20 @@ function hasControlCharacter(s: string): boolean {
  */
 export function sshPathValue(what: string, p: string): string {
   if (!p.startsWith('/') || hasControlCharacter(p) || /["\\]/.test(p)) {
-    throw new RollwiseError('RW_HOST', `${what} must be an absolute path without control characters, '"' or '\\', got ${JSON.stringify(p)}`);
+    throw new RollwiseError('RW_HOST', `${what} must be an absolute path without control characters, '"' or '\\', got ${JSON.stringify(p)}`, { hint: 'give an absolute path without \'"\', \'\\\' or control characters' });
   }
   return `"${p.replace(/%/g, '%%')}"`;
 }
 
 function checkPlainPath(what: string, p: string): void {
-  if (!p.startsWith('/') || hasControlCharacter(p)) throw new RollwiseError('RW_HOST', `${what} must be an absolute path without control characters, got ${JSON.stringify(p)}`);
+  if (!p.startsWith('/') || hasControlCharacter(p)) throw new RollwiseError('RW_HOST', `${what} must be an absolute path without control characters, got ${JSON.stringify(p)}`, { hint: 'give an absolute path without control characters' });
 }
 
 /** The ssh arguments (everything before `--`, the host and the remote command). */
 export function buildSshArgs(o: SshConnectionOptions): string[] {
   if (!SSH_HOST_PATTERN.test(o.host)) throw new RollwiseError('RW_HOST', `not a valid SSH host ${JSON.stringify(o.host)}`, { hint: 'a host name or IP address' });
-  if (o.user !== undefined && !SSH_USER_PATTERN.test(o.user)) throw new RollwiseError('RW_HOST', `not a valid SSH user ${JSON.stringify(o.user)}`);
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) throw new RollwiseError('RW_HOST', `bad SSH port ${String(o.port)}`);
+  if (o.user !== undefined && !SSH_USER_PATTERN.test(o.user)) throw new RollwiseError('RW_HOST', `not a valid SSH user ${JSON.stringify(o.user)}`, { hint: 'SSH users are letters, digits and . _ -' });
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) throw new RollwiseError('RW_HOST', `bad SSH port ${String(o.port)}`, { hint: 'SSH ports are 1 to 65535' });
   const args: string[] = [];
   if (o.configFile !== undefined) {
     checkPlainPath('ssh config file', o.configFile);
@@ -158,7 +159,7 @@ export function buildSshArgs(o: SshConnectionOptions): string[] {
 /** The remote command line for an argument array and environment (each piece single-quoted). */
 export function buildRemoteCommand(argv: readonly string[], env: Record<string, string> = {}): string {
   const envArgs = Object.entries(env).map(([k, v]) => {
-    if (!ENV_NAME_RE.test(k)) throw new RollwiseError('RW_HOST', `bad environment variable name ${JSON.stringify(k)}`);
+    if (!ENV_NAME_RE.test(k)) throw new RollwiseError('RW_HOST', `bad environment variable name ${JSON.stringify(k)}`, { hint: 'environment variable names are letters, digits and _, not starting with a digit' });
     return `${k}=${v}`;
   });
   return joinForShell(envArgs.length > 0 ? ['env', ...envArgs, ...argv] : [...argv]);
@@ -212,6 +213,20 @@ export interface SshDriverOptions {
   commandTimeoutMs?: number;
   /** What starts the ssh processes (default: spawn locally); for tests. */
   localRunner?: CommandRunner;
+  /**
+   * With `root`: how maintainer scripts run (see createDirectoryRootDriver and
+   * createChrootRootDriver). `chroot: true` runs apt, dpkg and the scripts inside the remote root
+   * (a complete Debian system); otherwise they run chrootless on the remote machine, and only for
+   * packages `chrootlessScripts` trusts (a step that needs another package's scripts is rejected).
+   */
+  chrootlessScripts?: ChrootlessScripts;
+  chroot?: boolean;
+}
+
+function rootScriptsFor(options: SshDriverOptions): RootScripts {
+  if (options.chroot) return { kind: 'chroot' };
+  const trust = options.chrootlessScripts;
+  return { kind: 'chrootless', trusted: trust ? trust.trusted.bind(trust) : (): boolean => false };
 }
 
 /** A host reached over SSH: the remote system (apt/dpkg/systemd) or a directory root there (runit). */
@@ -225,6 +240,7 @@ export function createSshDriver(options: SshDriverOptions): HostDriver {
     target: root !== undefined ? { kind: 'root', root } : { kind: 'system' },
     services: options.services ?? (root !== undefined ? createRunitServiceControl({ svdir: `${root}/etc/service` }) : createSystemdServiceControl()),
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+    ...(root !== undefined ? { rootScripts: rootScriptsFor(options) } : {}),
     remote: true,
   });
 }

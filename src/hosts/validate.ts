@@ -33,7 +33,7 @@ function show(text: unknown): string {
 }
 
 export function assertPackageName(name: string): void {
-  if (typeof name !== 'string') throw new RollwiseError('RW_BAD_NAME', `${show(name)} is not a valid Debian package name`);
+  if (typeof name !== 'string') throw new RollwiseError('RW_BAD_NAME', `${show(name)} is not a valid Debian package name`, { hint: 'Debian package names are lowercase letters, digits and + - ., at least two characters, starting with a letter or digit (policy 5.6.1)' });
   assertName(name);
 }
 

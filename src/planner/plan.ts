@@ -236,7 +236,7 @@ export function validateChoices(plan: Plan, choices: readonly ResolutionChoice[]
     if (!r) {
       throw new RollwiseError('RW_USAGE', `conflict ${c.id} has no resolution '${ch.resolution}'`, { hint: c.resolutions.length ? `choose one of ${c.resolutions.map((x) => x.id).join(', ')}` : 'this conflict has no verified resolution; change the request' });
     }
-    if (chosen.has(c.id)) throw new RollwiseError('RW_USAGE', `conflict ${c.id} chosen twice`);
+    if (chosen.has(c.id)) throw new RollwiseError('RW_USAGE', `conflict ${c.id} chosen twice`, { hint: 'choose one resolution per conflict' });
     chosen.set(c.id, { conflict: c, resolution: r });
   }
   return chosen;

@@ -66,7 +66,7 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
         r.items.push({ kind, ...parseRequestSpec(spec, kind, onWarning) });
       } catch (e) {
         if (e instanceof RollwiseError) {
-          throw new RollwiseError(e.code, e.message, { position: locatePath(src, [kind, i]), ...(e.hint ? { hint: e.hint } : {}) });
+          throw new RollwiseError(e.code, e.message, { position: locatePath(src, [kind, i]), hint: e.hint });
         }
         throw e;
       }

@@ -7,20 +7,17 @@ export type ErrorCode =
   | 'RW_IO'
   | 'RW_BAD_VERSION'
   | 'RW_BAD_NAME'
-  | 'RW_KB_PARSE'
   | 'RW_KB_INVALID'
   | 'RW_INDEX_PARSE'
   | 'RW_STATUS_PARSE'
   | 'RW_CUDF_PARSE'
-  | 'RW_NO_SOLUTION'
   | 'RW_UNKNOWN_PACKAGE'
   | 'RW_INVENTORY'
   | 'RW_REQUEST'
   | 'RW_STORE'
   | 'RW_NOT_FOUND'
   | 'RW_HOST'
-  | 'RW_INPUTS_CHANGED'
-  | 'RW_TIMEOUT';
+  | 'RW_INPUTS_CHANGED';
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {
@@ -35,7 +32,7 @@ export function formatPosition(p: SourcePosition): string {
 
 export class RollwiseError extends Error {
   readonly code: ErrorCode;
-  readonly hint: string | undefined;
+  readonly hint: string;
   readonly position: SourcePosition | undefined;
   /** Exit status the CLI uses for this error: 2 for bad input, 1 for an outcome such as "no solution". */
   readonly exitCode: number;
@@ -43,7 +40,7 @@ export class RollwiseError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { hint?: string; position?: SourcePosition; exitCode?: number; cause?: unknown } = {},
+    options: { hint: string; position?: SourcePosition; exitCode?: number; cause?: unknown },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RollwiseError';

@@ -11,12 +11,12 @@ export function createMemoryPlanStore(): PlanStore {
       if (options.supersede) {
         const { id, version } = options.supersede;
         parent = plans.get(id)?.find((p) => p.version === version);
-        if (!parent) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version} to supersede`);
-        if (parent.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was already superseded by v${plans.get(id)!.at(-1)!.version}; v${plan.version} was not stored`);
+        if (!parent) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version} to supersede`, { hint: 'rollwise plan list shows the stored plans' });
+        if (parent.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was already superseded by v${plans.get(id)!.at(-1)!.version}; v${plan.version} was not stored`, { hint: `rollwise plan show ${id} shows the latest version` });
       }
       const versions = plans.get(plan.id) ?? [];
       const last = versions[versions.length - 1];
-      if (last && plan.version <= last.version) throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${last.version}`);
+      if (last && plan.version <= last.version) throw new RollwiseError('RW_STORE', `plan ${plan.id} already has version ${last.version}`, { hint: `rollwise plan show ${plan.id} shows it` });
       versions.push(structuredClone(plan));
       plans.set(plan.id, versions);
       if (parent) parent.status = 'superseded';
@@ -34,8 +34,8 @@ export function createMemoryPlanStore(): PlanStore {
     },
     async setStatus(id, version, status, approval) {
       const p = plans.get(id)?.find((x) => x.version === version);
-      if (!p) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`);
-      if (p.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded meanwhile; it cannot become ${status}`);
+      if (!p) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`, { hint: 'rollwise plan list shows the stored plans' });
+      if (p.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded meanwhile; it cannot become ${status}`, { hint: `rollwise plan show ${id} shows the latest version` });
       p.status = status;
       if (approval) p.approval = { ...approval };
     },

@@ -278,7 +278,7 @@ export function createSqlPlanStore(b: SqlBackend): PlanStore {
           .orderBy('version', 'desc').limit(1).executeTakeFirst();
         if (!v) return undefined;
         const rows = await db.selectFrom('plan_groups').select(['body']).where('plan_id', '=', id).where('version', '=', v.version).orderBy('ordinal').execute();
-        if (rows.length !== v.group_count) throw new RollwiseError('RW_STORE', `plan ${id} v${v.version} is incomplete (${rows.length} of ${v.group_count} groups)`);
+        if (rows.length !== v.group_count) throw new RollwiseError('RW_STORE', `plan ${id} v${v.version} is incomplete (${rows.length} of ${v.group_count} groups)`, { hint: 'the store is damaged; restore it from a backup, or plan again' });
         const origin = JSON.parse(v.origin) as Plan['origin'];
         return {
           id, version: v.version, status: v.status as PlanStatus, createdAt: v.created_at,

@@ -24,7 +24,7 @@ export function createCudfUniverse(doc: CudfDocument): CudfUniverse {
     const prev = seen.get(key);
     if (prev !== undefined) {
       throw new RollwiseError('RW_CUDF_PARSE', `package '${p.name}' version ${p.version} is defined twice (first at line ${prev})`, {
-        position: { file: doc.file, line: p.line, column: 1 },
+        position: { file: doc.file, line: p.line, column: 1 }, hint: 'give each package version once',
       });
     }
     seen.set(key, p.line);

@@ -10,7 +10,7 @@
  * field is malformed; a structurally malformed stanza is re-scanned by the shared control
  * scanner, which throws the positioned error.
  */
-import { scanControl } from '../kb/index.js';
+import { DEB822_HINT, scanControl } from '../kb/index.js';
 import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/index.js';
 import { RollwiseError, type ErrorCode } from '../shared/index.js';
 import { checkDebianVersion } from '../versions/index.js';
@@ -192,7 +192,7 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
   let packages = 0;
 
   const fail = (message: string, l: number, column: number, hint?: string): never => {
-    throw new RollwiseError(errorCode, message, { position: { file, line: l, column }, ...(hint ? { hint } : {}) });
+    throw new RollwiseError(errorCode, message, { position: { file, line: l, column }, hint: hint ?? DEB822_HINT });
   };
   const bailStructure = (l: number): never => {
     // The shared scanner reports the structural error with its position.

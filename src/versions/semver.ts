@@ -65,7 +65,7 @@ export function compareSemver(a: string, b: string): number {
 /** The least version greater than `v` (no version lies strictly between them). */
 export function nextSemver(v: string): string {
   const p = semver.parse(v);
-  if (p === null) throw new RollwiseError('RW_BAD_VERSION', `'${printable(v)}' is not a valid semantic version`);
+  if (p === null) throw new RollwiseError('RW_BAD_VERSION', `'${printable(v)}' is not a valid semantic version`, { hint: 'a semantic version is MAJOR.MINOR.PATCH, e.g. 1.4.2' });
   if (p.prerelease.length === 0) return `${p.major}.${p.minor}.${p.patch + 1}-0`;
   return `${p.major}.${p.minor}.${p.patch}-${p.prerelease.join('.')}.0`;
 }

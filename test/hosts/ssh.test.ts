@@ -25,7 +25,7 @@ beforeAll(async () => {
     ],
   });
   const h = lab.hosts[0]!;
-  ssh0 = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root });
+  ssh0 = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root, chrootlessScripts: lab.chrootlessScripts });
 });
 
 afterAll(async () => {
@@ -60,13 +60,22 @@ describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
     expect(await installed(ssh0)).toEqual({});
   });
 
+  it('a remote root refuses a package whose maintainer scripts it was not told are safe to run chrootless', async () => {
+    const h = lab.hosts[1]!;
+    const untrusting = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root });
+    const o = await untrusting.apply(pkg('demo', 'install', '1.0'));
+    expect(o.status === 'failed' && o.failure.kind).toBe('rejected');
+    expect(o.status === 'failed' && o.failure.message).toMatch(/maintainer scripts/);
+    expect(await installed(untrusting)).toEqual({});
+  });
+
   it('installs, upgrades, downgrades and removes over ssh, seen identically by the local directory-root driver', async () => {
     expect((await ssh0.apply(pkg('demo', 'install', '1.0'))).status).toBe('succeeded');
     const up = await ssh0.apply(pkg('demo', 'upgrade', '2.0'));
     expect(up.status === 'succeeded' && up.packages).toEqual([{ name: 'demo', architecture: 'all', before: { version: '1.0', status: 'ii' }, after: { version: '2.0', status: 'ii' } }]);
     expect((await ssh0.apply(pkg('demo', 'downgrade', '1.0'))).status).toBe('succeeded');
     expect(await installed(ssh0)).toEqual({ demo: 'ii 1.0' });
-    const local = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'host-0' });
+    const local = createDirectoryRootDriver({ root: lab.hosts[0]!.root, name: 'host-0', chrootlessScripts: lab.chrootlessScripts });
     const a = await ssh0.takeSnapshot({ configFiles: ['/etc/os-release'] });
     const b = await local.takeSnapshot({ configFiles: ['/etc/os-release'] });
     if (a.kind !== 'ok' || b.kind !== 'ok') throw new Error('snapshot');
@@ -118,7 +127,7 @@ describe('ssh driver (OpenSSH client -> sshd in a network namespace)', () => {
 
   it('downgrades over ssh from a .deb cached here, after the repository dropped it (the file is copied to the host)', async () => {
     const h = lab.hosts[2]!;
-    const d = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root });
+    const d = createSshDriver({ name: h.name, ssh: lab.sshOptionsFor(h), root: h.root, chrootlessScripts: lab.chrootlessScripts });
     expect((await d.apply(pkg('demo', 'install', '2.0'))).status).toBe('succeeded');
     const cache = createDebCache(path.join(lab.dir, 'cache'));
     const kept = await cache.keepFromRepository({ baseUrl: `file:${lab.repository.dir}` }, 'demo', '1.0');

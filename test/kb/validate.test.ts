@@ -158,7 +158,7 @@ configFiles:
     expect(brief(kb.problems)).toEqual(['a.yaml:13:17 RW_KB_INVALID_VALUE', 'a.yaml:17:17 RW_KB_INVALID_VALUE', 'a.yaml:24:11 RW_KB_INVALID_VALUE']);
     expect(kb.problems[0]!.message).toMatch(/outside the knowledge base's folder/);
     // the operator may allow scripts elsewhere (those that exist); config paths with '..' stay refused
-    const allowed = await loadKnowledgeBase([temp.dir], { allowOutsidePaths: true });
+    const allowed = await loadKnowledgeBase([temp!.dir], { allowOutsidePaths: true });
     expect(brief(allowed.problems)).toEqual(['a.yaml:24:11 RW_KB_INVALID_VALUE']);
   });
 

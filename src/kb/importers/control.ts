@@ -11,6 +11,9 @@
  */
 import { RollwiseError, type ErrorCode } from '../../shared/index.js';
 
+/** The hint of a malformed control file (a Packages index, a dpkg status file). */
+export const DEB822_HINT = 'a control file is stanzas of `Field: value` lines separated by blank lines (as apt writes Packages indexes and dpkg its status file)';
+
 /** Field codes of the fields consumers read. Other fields are scanned past but not indexed. */
 export const F = {
   Package: 0, Version: 1, Architecture: 2, Depends: 3, PreDepends: 4, Recommends: 5, Suggests: 6,
@@ -128,7 +131,7 @@ export function scanControl(text: string, file: string, onStanza: (s: ControlSta
   let current = -1; // field code of the field being continued, -1 unknown field, -2 none
   let lastKnownOther = -1;
   const fail = (message: string, l: number, column: number, hint?: string): never => {
-    throw new RollwiseError(options.errorCode, message, { position: { file, line: l, column }, ...(hint ? { hint } : {}) });
+    throw new RollwiseError(options.errorCode, message, { position: { file, line: l, column }, hint: hint ?? DEB822_HINT });
   };
   while (pos < len) {
     let eol = text.indexOf('\n', pos);

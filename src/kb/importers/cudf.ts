@@ -88,7 +88,7 @@ class CudfReader {
   constructor(readonly file: string) {}
 
   fail(message: string, line: number, column: number, hint?: string): never {
-    throw new RollwiseError('RW_CUDF_PARSE', message, { position: { file: this.file, line, column }, ...(hint ? { hint } : {}) });
+    throw new RollwiseError('RW_CUDF_PARSE', message, { position: { file: this.file, line, column }, hint: hint ?? 'a CUDF document is stanzas of `property: value` lines (preamble, package, request), as the Mancoosi CUDF 2.0 spec says' });
   }
 
   /** Position of offset `i` inside a field value (continuations joined with '\n'). */
@@ -342,7 +342,7 @@ export async function loadCudf(path: string): Promise<CudfDocument> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RollwiseError('RW_IO', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
+    throw new RollwiseError('RW_IO', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e, hint: 'give a CUDF file, or - for standard input' });
   }
   return parseCudf(text, path);
 }

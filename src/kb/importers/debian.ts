@@ -10,7 +10,7 @@
 import { RollwiseError, type ErrorCode } from '../../shared/index.js';
 import { checkDebianVersion } from '../../versions/index.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision } from '../model.js';
-import { F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
+import { DEB822_HINT, F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
 import { streamDecompressed } from './io.js';
 import {
   createRelationScratch, parseRelationField, RelationSyntaxError, scratchAtom,
@@ -66,7 +66,7 @@ export class StanzaReader {
   constructor(readonly errorCode: ErrorCode, readonly hostArch: string = 'amd64') {}
 
   fail(st: ControlStanza, code: FieldCode, offset: number, message: string, hint?: string): never {
-    throw new RollwiseError(this.errorCode, message, { position: st.positionOf(code, offset), ...(hint ? { hint } : {}) });
+    throw new RollwiseError(this.errorCode, message, { position: st.positionOf(code, offset), hint: hint ?? DEB822_HINT });
   }
 
   /** Required field value, or a positioned error at the stanza start. */
@@ -75,7 +75,7 @@ export class StanzaReader {
     if (v === undefined || v.length === 0) {
       const pkg = st.get(F.Package);
       throw new RollwiseError(this.errorCode, `stanza${pkg ? ` of '${pkg}'` : ''} has no ${fieldName} field`, {
-        position: { file: st.file, line: st.line, column: 1 },
+        position: { file: st.file, line: st.line, column: 1 }, hint: 'every stanza of an index names its Package, Version and Architecture',
       });
     }
     return v;

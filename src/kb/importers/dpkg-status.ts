@@ -3,7 +3,7 @@
  * each package's status triple, its conffiles (path, md5, obsolete) and its relations.
  */
 import { readFile } from 'node:fs/promises';
-import { RollwiseError } from '../../shared/index.js';
+import { RollwiseError, excerpt } from '../../shared/index.js';
 import type { InstalledRecord, Provenance } from '../model.js';
 import { F, scanControl } from './control.js';
 import { StanzaReader } from './debian.js';
@@ -39,7 +39,7 @@ export function parseDpkgStatus(content: Buffer | string, file: string, options:
     const words = status.split(/\s+/);
     const statusPos = st.positionOfField(F.Status);
     if (words.length !== 3) {
-      throw new RollwiseError('RW_STATUS_PARSE', `Status must have three words (want flag status), found '${status}'`, { position: statusPos });
+      throw new RollwiseError('RW_STATUS_PARSE', `Status must have three words (want flag status), found '${excerpt(status)}'`, { position: statusPos, hint: 'e.g. Status: install ok installed' });
     }
     const [want, flag, state] = words as [string, string, string];
     if (!(DPKG_WANTS as readonly string[]).includes(want)) throw new RollwiseError('RW_STATUS_PARSE', `unknown want '${want}' in Status`, { position: statusPos, hint: `one of ${DPKG_WANTS.join(', ')}` });
@@ -100,7 +100,7 @@ export async function loadDpkgStatus(path: string, options: DpkgStatusOptions = 
     bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RollwiseError('RW_IO', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
+    throw new RollwiseError('RW_IO', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e, hint: 'give a dpkg status file, such as /var/lib/dpkg/status' });
   }
   return parseDpkgStatus(bytes, path, options);
 }

@@ -35,7 +35,7 @@ function indexOptions(opts: IndexOptions): LoadOptions {
 /** Paths that cannot be read at all are bad input for stats/show (validate lists them as problems). */
 function failOnUnreadable(problems: readonly KbProblem[]): void {
   const io = problems.find((p) => p.code === 'RW_KB_IO' || p.code === 'RW_KB_INDEX');
-  if (io) throw new RollwiseError(io.code === 'RW_KB_IO' ? 'RW_IO' : 'RW_INDEX_PARSE', `${io.file}: ${io.message}`, io.hint === undefined ? {} : { hint: io.hint });
+  if (io) throw new RollwiseError(io.code === 'RW_KB_IO' ? 'RW_IO' : 'RW_INDEX_PARSE', `${io.file}: ${io.message}`, { hint: io.hint ?? 'give a readable YAML file, directory of them, or Packages index' });
 }
 
 function where(p: Provenance): string {

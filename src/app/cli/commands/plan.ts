@@ -4,7 +4,7 @@
  * services (src/app/services), render (src/app/render).
  */
 import type { Command } from 'commander';
-import { RollwiseError } from '../../../shared/index.js';
+import { RollwiseError, excerpt } from '../../../shared/index.js';
 import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
   approvePlan, checkStoreWritable, createPlan, findPlan, indexInputs, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
@@ -62,7 +62,7 @@ export async function reviewInteractively(store: PlanStore, plan: Plan, ask: Ask
 
 function intOption(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RollwiseError('RW_USAGE', `not a version number '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new RollwiseError('RW_USAGE', `not a version number '${excerpt(v)}'`, { hint: 'plan versions are 1, 2, 3, …; rollwise plan list shows them' });
   return n;
 }
 
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--json', 'print the plan as JSON')
     .action(async (o: FleetOptionValues & { kb: string[]; index?: string[] | false; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
-      if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both');
+      if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both', { hint: 'put every spec in the request file, or give them all as options' });
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       const requestFile = o.request;
       // a store that cannot take the plan is reported before the (slow) planning

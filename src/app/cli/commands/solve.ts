@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RollwiseError } from '../../../shared/index.js';
+import { RollwiseError, excerpt } from '../../../shared/index.js';
 import {
   checkInstallable,
   createUniverseView,
@@ -82,7 +82,7 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
   if (o.criteria) policy.criteria = parseCriteria(o.criteria);
   if (o.timeBudget !== undefined) {
     const ms = Number(o.timeBudget);
-    if (!Number.isFinite(ms) || ms <= 0) throw new RollwiseError('RW_USAGE', `--time-budget must be a positive number of milliseconds, not '${o.timeBudget}'`);
+    if (!Number.isFinite(ms) || ms <= 0) throw new RollwiseError('RW_USAGE', `--time-budget must be a positive number of milliseconds, not '${excerpt(String(o.timeBudget))}'`, { hint: 'e.g. --time-budget 5000 (five seconds)' });
     policy.timeBudgetMs = ms;
   }
   return policy;
@@ -216,7 +216,7 @@ export function register(program: Command): void {
     .option('--time-budget <ms>', 'stop optimising after this many milliseconds')
     .action((input: string | undefined, output: string | undefined, o: { criteria?: string; timeBudget?: string }) => {
       const criteria = o.criteria ? parseCriteria(o.criteria) : undefined;
-      if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read ${input}: no such file`);
+      if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read ${input}: no such file`, { hint: 'give a CUDF document, or - to read standard input' });
       const text = readFileSync(input === undefined || input === '-' ? 0 : input, 'utf8');
       const budget = o.timeBudget !== undefined ? Number(o.timeBudget) : undefined;
       const r = solveCudf(text, { file: input ?? '<stdin>', ...(criteria ? { criteria } : {}), ...(budget ? { timeBudgetMs: budget } : {}) });
