@@ -13,6 +13,7 @@
  * versions, the relation as the package declares it), with a key that names the same fact in
  * every solve (names and versions, never internal ids), so equal conflicts can be grouped.
  */
+import type { PackageSet } from './universe-view.js';
 import type { Encoding, Fact } from './encode.js';
 import type { RequestItem } from './request.js';
 
@@ -157,47 +158,109 @@ export function computeMus(enc: Encoding, deadline: number): { facts: number[]; 
 export function buildExplanation(enc: Encoding, factIdx: number[], minimal: boolean): Explanation {
   const set = enc.set;
   const facts = factIdx.map((i) => enc.facts[i]!);
-  // order: request facts first, then by BFS over "fact mentions a package reached by an earlier fact"
-  const reached = new Set<number>();
-  const order: Fact[] = [];
-  const remaining = new Set(facts);
-  const touch = (f: Fact) => {
+  // Order: request facts first, then repeatedly the earliest remaining fact whose subject (the
+  // package it is about) an emitted fact has reached; the earliest remaining one when none is.
+  // Facts wait in a heap by position, indexed by subject, so a chain of n facts orders in n log n.
+  const reached = new Uint8Array(set.size);
+  const emitted = new Uint8Array(facts.length);
+  const bySubject = new Map<number, number[]>();
+  facts.forEach((f, i) => {
+    for (const pv of subjectsOf(set, f)) {
+      const list = bySubject.get(pv);
+      if (list) list.push(i);
+      else bySubject.set(pv, [i]);
+    }
+  });
+  const ready = new MinHeap();
+  const reach = (pv: number): void => {
+    if (reached[pv]) return;
+    reached[pv] = 1;
+    for (const i of bySubject.get(pv) ?? []) if (!emitted[i]) ready.push(i);
+  };
+  const touch = (f: Fact): void => {
     if (f.kind === 'request') {
       const it = f.item;
-      if ('name' in it) for (const pv of set.versionsOf(it.name)) reached.add(pv);
-      if ((it.kind === 'install' || it.kind === 'upgrade') && 'name' in it) for (const pv of set.candidates({ name: it.name })) reached.add(pv);
+      if ('name' in it) for (const pv of set.versionsOf(it.name)) reach(pv);
+      if ((it.kind === 'install' || it.kind === 'upgrade') && 'name' in it) for (const pv of set.candidates({ name: it.name })) reach(pv);
     } else if (f.kind === 'depends') {
-      for (const q of (f.field === 'depends' ? set.depends(f.pv) : set.preDepends(f.pv))[f.clause]!) reached.add(q);
+      for (const q of (f.field === 'depends' ? set.depends(f.pv) : set.preDepends(f.pv))[f.clause]!) reach(q);
     } else if (f.kind === 'conflict') {
-      reached.add(f.a);
-      reached.add(f.b);
+      reach(f.a);
+      reach(f.b);
     }
   };
-  const requestFacts = facts.filter((f): f is Extract<Fact, { kind: 'request' }> => f.kind === 'request').sort((a, b) => a.index - b.index);
-  for (const f of requestFacts) {
-    order.push(f);
-    remaining.delete(f);
-    touch(f);
-  }
-  while (remaining.size > 0) {
-    let picked: Fact | undefined;
-    for (const f of remaining) {
-      const pv = f.kind === 'depends' || f.kind === 'not-candidate' ? f.pv : f.kind === 'conflict' ? (reached.has(f.a) ? f.a : f.b) : -1;
-      if (pv >= 0 && reached.has(pv)) {
-        picked = f;
-        break;
-      }
-      if (f.kind === 'one-version' && Array.from(set.versionsOfNameId(f.nameId)).some((q) => reached.has(q))) {
-        picked = f;
+  const order: Fact[] = [];
+  const emit = (i: number): void => {
+    emitted[i] = 1;
+    order.push(facts[i]!);
+    touch(facts[i]!);
+  };
+  const requestFacts = facts.map((f, i) => ({ f, i })).filter((x) => x.f.kind === 'request')
+    .sort((x, y) => (x.f as Extract<Fact, { kind: 'request' }>).index - (y.f as Extract<Fact, { kind: 'request' }>).index);
+  for (const { i } of requestFacts) emit(i);
+  let next = 0;
+  while (order.length < facts.length) {
+    let picked = -1;
+    while (ready.size > 0) {
+      const i = ready.pop();
+      if (!emitted[i]) {
+        picked = i;
         break;
       }
     }
-    picked ??= remaining.values().next().value!;
-    order.push(picked);
-    remaining.delete(picked);
-    touch(picked);
+    if (picked < 0) {
+      while (emitted[next]) next++;
+      picked = next;
+    }
+    emit(picked);
   }
   return { facts: order.map((f) => describeFactData(enc, f)), minimal };
+}
+
+/** The packages a fact is about: reaching one of them makes the fact next in an explanation. */
+function subjectsOf(set: PackageSet, f: Fact): Iterable<number> {
+  if (f.kind === 'depends' || f.kind === 'not-candidate') return [f.pv];
+  if (f.kind === 'conflict') return [f.a, f.b];
+  if (f.kind === 'one-version') return set.versionsOfNameId(f.nameId);
+  return [];
+}
+
+/** A binary min-heap of small integers. */
+class MinHeap {
+  private readonly items: number[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(x: number): void {
+    const a = this.items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= x) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 /** The request items a conflict is about (protect items excluded), and the names kept by the policy. */
