@@ -78,6 +78,14 @@ export class Encoding {
   readonly closure: number[] = [];
   readonly facts: Fact[] = [];
   readonly factSelector: number[] = [];
+  /**
+   * With selectors: every clause as added (without its selector) and the fact it belongs to (-1:
+   * none), so an explanation can rotate models over them (see computeMus). `clausesRecorded` is
+   * false once clauses were added that are not recorded (objective definitions).
+   */
+  readonly clauseLits: number[][] = [];
+  readonly clauseFact: number[] = [];
+  clausesRecorded = true;
   /** Upgrade-requested names whose newest allowed version is the target. */
   readonly upgradeTargets: number[] = [];
   private readonly inClosureName = new Set<number>();
@@ -152,6 +160,10 @@ export class Encoding {
   }
 
   private clause(lits: number[]): void {
+    if (this.options.selectors) {
+      this.clauseLits.push(lits.slice());
+      this.clauseFact.push(this.currentSelector >= 0 ? this.facts.length - 1 : -1);
+    }
     if (this.currentSelector >= 0) lits.push((this.currentSelector << 1) | 1);
     this.engine.addClause(lits);
   }
@@ -337,6 +349,7 @@ export class Encoding {
 
   // ------------------------------------------------------------------ objectives
   private auxFor(lits: number[]): number {
+    this.clausesRecorded = false;
     // x <=> OR(lits)
     if (lits.length === 1) return lits[0]!;
     const x = this.engine.newVar(false) << 1;
@@ -347,6 +360,7 @@ export class Encoding {
 
   /** Literals whose number of true ones is the criterion's value (exact definitions). */
   criterionLits(c: Criterion): number[] {
+    this.clausesRecorded = false;
     const { set, installed, engine } = this;
     const out: number[] = [];
     const byName = this.closureByName();

@@ -124,6 +124,12 @@ function unmetRequest(enc: Encoding, item: RequestItem): UnmetRequest | undefine
 /**
  * Computes a MUS over the facts of a selector encoding whose all-selectors solve is UNSAT.
  * Returns fact indexes (into enc.facts).
+ *
+ * Deletion-based, with clause-set refinement (an UNSAT answer shrinks the working set to its
+ * core) and recursive model rotation: the model that shows one fact necessary is changed one
+ * variable at a time, and where the change leaves exactly one other fact of the working set
+ * unsatisfied, that fact is necessary too, with no solver call. A chain of n facts (a dependency
+ * ring) then needs a handful of solver calls instead of n, each as long as the chain.
  */
 export function computeMus(enc: Encoding, deadline: number): { facts: number[]; minimal: boolean } {
   const engine = enc.engine;
@@ -135,16 +141,35 @@ export function computeMus(enc: Encoding, deadline: number): { facts: number[]; 
   if (r !== 'unsat') return { facts: [], minimal: false };
   let core = engine.core.filter((a) => selToFact.has(a));
   let minimal = true;
-  // deletion-based minimisation with clause-set refinement
+  const critical = new Uint8Array(enc.facts.length);
+  const rotation = enc.clausesRecorded ? new ModelRotation(enc) : undefined;
+  const inWork = new Uint8Array(enc.facts.length);
+  const markWork = (): void => {
+    inWork.fill(0);
+    for (const a of core) inWork[selToFact.get(a)!] = 1;
+  };
+  markWork();
   let i = 0;
   while (i < core.length) {
+    const fact = selToFact.get(core[i]!)!;
+    if (critical[fact]) {
+      i++;
+      continue;
+    }
     const without = core.slice(0, i).concat(core.slice(i + 1));
     const rr = engine.solve({ assumptions: without, deadline });
     if (rr === 'unsat') {
-      // facts before i were proven necessary; the rest shrinks to the new core
+      // facts before i were proven necessary; the rest shrinks to the new core (which keeps
+      // every necessary fact: each is in every unsatisfiable subset)
       const inCore = new Set(engine.core);
       core = core.slice(0, i).concat(core.slice(i + 1).filter((a) => inCore.has(a)));
+      markWork();
     } else if (rr === 'sat') {
+      critical[fact] = 1;
+      if (rotation && !rotation.rotate(fact, engine.model, inWork, critical, deadline)) {
+        minimal = false;
+        break;
+      }
       i++;
     } else {
       minimal = false;
@@ -152,6 +177,89 @@ export function computeMus(enc: Encoding, deadline: number): { facts: number[]; 
     }
   }
   return { facts: core.map((a) => selToFact.get(a)!), minimal };
+}
+
+/** Recursive model rotation over the clauses an encoding recorded (see computeMus). */
+class ModelRotation {
+  /** Clause ids by variable. */
+  private readonly byVar: number[][] = [];
+  /** Clause ids by fact. */
+  private readonly byFact: number[][] = [];
+  private readonly model: Int8Array;
+
+  constructor(private readonly enc: Encoding) {
+    enc.clauseLits.forEach((lits, c) => {
+      for (const l of lits) (this.byVar[l >> 1] ??= []).push(c);
+      const f = enc.clauseFact[c]!;
+      if (f >= 0) (this.byFact[f] ??= []).push(c);
+    });
+    this.model = new Int8Array(enc.engine.numVars);
+  }
+
+  private isTrue(l: number): boolean {
+    const v = this.model[l >> 1]!;
+    return (l & 1) === 0 ? v === 1 : v === -1;
+  }
+
+  private falsified(c: number): boolean {
+    for (const l of this.enc.clauseLits[c]!) if (this.isTrue(l)) return false;
+    return true;
+  }
+
+  /** The literals of the clauses of `fact` the model falsifies (flipping one may satisfy it). */
+  private repairs(fact: number): number[] {
+    const out: number[] = [];
+    for (const c of this.byFact[fact] ?? []) if (this.falsified(c)) out.push(...this.enc.clauseLits[c]!);
+    return out;
+  }
+
+  /**
+   * From `fact`, necessary with witness `witness` (a model of every other working fact), marks
+   * the facts the rotated models show necessary. False when the deadline passed.
+   */
+  rotate(fact: number, witness: Int8Array, inWork: Uint8Array, critical: Uint8Array, deadline: number): boolean {
+    const m = this.model;
+    for (let v = 0; v < m.length; v++) {
+      const x = witness[v] ?? 0;
+      if (x === 0) return true; // a partial model: no rotation
+      m[v] = x;
+    }
+    const stack: Array<{ fact: number; lits: number[]; pos: number; flipped: number }> = [{ fact, lits: this.repairs(fact), pos: 0, flipped: -1 }];
+    let steps = 0;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.pos >= top.lits.length) {
+        stack.pop();
+        if (top.flipped >= 0) m[top.flipped] = -m[top.flipped]! as -1 | 1;
+        continue;
+      }
+      if ((++steps & 1023) === 0 && performance.now() > deadline) return false;
+      const v = top.lits[top.pos++]! >> 1;
+      m[v] = -m[v]! as -1 | 1;
+      // the facts of the working set the flipped model leaves unsatisfied; any other clause broken ends it
+      let only = -1;
+      let count = 0;
+      let broken = false;
+      for (const c of this.byVar[v] ?? []) {
+        if (!this.falsified(c)) continue;
+        const f = this.enc.clauseFact[c]!;
+        if (f < 0) {
+          broken = true;
+          break;
+        }
+        if (!inWork[f] || f === only) continue;
+        only = f;
+        if (++count > 1) break;
+      }
+      if (!broken && count === 1 && only !== top.fact && !critical[only] && !this.repairs(top.fact).length) {
+        critical[only] = 1;
+        stack.push({ fact: only, lits: this.repairs(only), pos: 0, flipped: v });
+        continue;
+      }
+      m[v] = -m[v]! as -1 | 1;
+    }
+    return true;
+  }
 }
 
 /** Orders MUS facts as a chain from the request items, as data. */

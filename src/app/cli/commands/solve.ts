@@ -213,7 +213,7 @@ export function register(program: Command): void {
     .argument('[in]', 'CUDF problem file (default: standard input)')
     .argument('[out]', 'solution file (default: standard output)')
     .option('--criteria <criteria>', 'paranoid (default), trendy, or a list like -removed,-changed,-notuptodate,-new')
-    .option('--time-budget <ms>', 'stop optimising after this many milliseconds')
+    .option('--time-budget <ms>', 'time for solving and explaining, in milliseconds (default 60000): a solution found by then is written marked not proven optimal, an explanation still being minimised is printed marked not proven minimal')
     .action((input: string | undefined, output: string | undefined, o: { criteria?: string; timeBudget?: string }) => {
       const criteria = o.criteria ? parseCriteria(o.criteria) : undefined;
       if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read ${input}: no such file`, { hint: 'give a CUDF document, or - to read standard input' });
