@@ -12,10 +12,13 @@
  *    holding the same index, and mccs / aspcud on a CUDF problem made from the same request.
  * 3. An impossible request: explanation plus three verified resolutions (ours), vs the peers
  *    saying no.
+ * 4. Explaining a long chain: a dependency ring of n packages (p0 depends on p1 ... p(n-1), which
+ *    conflicts with p0) as CUDF: `rollwise cudf` (FAIL with the whole chain, proven minimal) vs
+ *    mccs and aspcud (FAIL only), each a whole process under /usr/bin/time.
  * Then a table of the issue's targets and whether each is met. Ratios are peer time / our time
  * (above 1: we are faster). The machine is shared: read figures as upper bounds.
  *
- * Usage: npm run bench:solver [-- --quick] [--no-apt] [--only archive|requests|impossible]
+ * Usage: npm run bench:solver [-- --quick] [--no-apt] [--only archive|requests|impossible|ring]
  *   --quick        skip installcheck on the broken archive (it runs for minutes) and texlive-full
  *   --no-apt       skip apt-get -s (5–40 s per request here)
  *   --installcheck-timeout S   cap for installcheck (default 300 s)
@@ -248,10 +251,48 @@ async function main(): Promise<void> {
     }
   }
 
-  const t = new Table({ head: ['target (issue 3)', 'measured', 'met'] });
+  // 4. explaining a dependency ring
+  if (!only || only === 'ring') {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-bench-ring-'));
+    const table = new Table({ head: ['ring of', 'tool', 'answer', 'wall', 'peak RSS', 'peer/ours (wall)'] });
+    const cli = fileURLToPath(new URL('../bin/rollwise.js', import.meta.url));
+    try {
+      for (const n of quick ? [5000] : [5000, 20_000]) {
+        const file = join(dir, `ring-${n}.cudf`);
+        writeFileSync(file, ringCudf(n));
+        process.stderr.write(`ring of ${n}: rollwise, mccs, aspcud...\n`);
+        const us = await peers.runMeasured(process.execPath, [cli, 'cudf', file]);
+        const facts = us.stdout.split('\n').length;
+        const minimal = us.status === 0 && /^FAIL/.test(us.stdout) && !/not proven minimal/.test(us.stdout);
+        const mccs = await peers.runMccs(file, '-removed,-changed').catch((e: Error) => ({ solution: undefined, run: undefined, error: e.message }));
+        const aspcud = await peers.runAspcud(file, '-removed,-changed').catch((e: Error) => ({ solution: undefined, run: undefined, error: e.message }));
+        table.push([String(n), 'rollwise cudf', minimal ? `FAIL + minimal explanation (${facts} lines)` : `exit ${us.status}${/not proven minimal/.test(us.stdout) ? ', not proven minimal' : ''}`, fmtMs(us.wallMs), fmtMB(us.peakKb), '']);
+        for (const [name, r] of [['mccs', mccs], ['aspcud', aspcud]] as const) {
+          table.push(['', name, r.run ? (r.solution === undefined ? 'FAIL' : 'a solution?!') : `error: ${'error' in r ? String(r.error).slice(0, 60) : ''}`, fmtMs(r.run?.wallMs), fmtMB(r.run?.peakKb), ratio(r.run?.wallMs, us.wallMs)]);
+        }
+        targets.push([`ring of ${n}: explained whole and proven minimal`, minimal ? `yes, ${fmtMs(us.wallMs)}` : 'no', minimal]);
+        targets.push([`ring of ${n}: peak memory under 512 MB`, fmtMB(us.peakKb), us.peakKb > 0 && us.peakKb < 512 * 1024]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log('\nExplaining a dependency ring (whole processes)');
+    console.log(table.toString());
+  }
+
+  const t = new Table({ head: ['target', 'measured', 'met'] });
   for (const [what, measured, met] of targets) t.push([what, measured, met ? 'yes' : 'NO']);
   console.log('\nTargets');
   console.log(t.toString());
+}
+
+/** CUDF: p0 depends on p1, ..., p(n-1) conflicts with p0; install p0. */
+function ringCudf(n: number): string {
+  // no preamble: mccs 1.1 refuses an empty `property:` line
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`package: p${i}`, 'version: 1', i < n - 1 ? `depends: p${i + 1}` : 'conflicts: p0', '');
+  out.push('request: ', 'install: p0', '');
+  return out.join('\n');
 }
 
 await main();
