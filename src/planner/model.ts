@@ -1,6 +1,6 @@
 /** The plan: pure data the planner produces, the store keeps and the CLI renders. */
 import type { FleetFinding, InstalledPackage, FactName } from '../fleet/index.js';
-import type { ChangeAction, ExplanationFact, PackageChange, ResolutionEdit } from '../solver/index.js';
+import type { ChangeAction, ExplanationFact, PackageChange, RequestItem as SolverRequestItem, ResolutionEdit } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 export type PlanStatus = 'needs-review' | 'ready' | 'approved' | 'superseded';
@@ -31,7 +31,7 @@ export interface EnvFinding {
  * request. `because` says why (the facts that stop the newest one), like apt's "kept back" but
  * with the reason.
  */
-export interface ShortfallFinding {
+export interface HeldBackFinding {
   kind: 'held-back';
   /** `held-back:NAME` */
   rule: string;
@@ -44,6 +44,34 @@ export interface ShortfallFinding {
   newest: string;
   because: PlanExplanation;
 }
+
+/**
+ * A host group where the plan does less than the plan's request (version 1's) asked because a
+ * resolution the operator chose edited that request for the group: another version chosen, the
+ * constraint relaxed, the item skipped, another provider installed, a downgrade allowed (when
+ * what the group ends up with no longer satisfies the item as the solver reads it). `choices`
+ * say why (the chosen resolutions that edited this item). A resolution that does what was asked
+ * (allow-removal, or an edit whose outcome still satisfies the item) gives none.
+ */
+export interface ResolvedLessFinding {
+  kind: 'resolved-less';
+  /** `resolved-less:NAME` */
+  rule: string;
+  severity: 'medium';
+  package: string;
+  /** The item of the plan's request that is not met. */
+  asked: SolverRequestItem;
+  /** The version of `package` the group has after the plan; undefined when none. */
+  version?: string;
+  installed?: string;
+  /** The chosen resolutions that edited the item (oldest first). */
+  choices: AppliedChoice[];
+  /** When the edited item still reaches for more than the group gets (e.g. after relax): why it stops there. */
+  because?: PlanExplanation;
+}
+
+/** Where the plan does less than was asked (kept back, or by a chosen resolution). */
+export type ShortfallFinding = HeldBackFinding | ResolvedLessFinding;
 
 export type GroupFinding = EnvFinding | ShortfallFinding;
 
@@ -119,8 +147,12 @@ export interface PlanSummary {
   hostsReady: number;
   hostsInConflict: number;
   changes: Record<SolvedAction, number>;
-  /** Hosts per kind of finding (`heldBack`: hosts where a requested package stays behind the newest). */
-  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; heldBack: number; unreachable: number };
+  /**
+   * Hosts per kind of finding (`heldBack`: hosts where a requested package stays behind the
+   * newest; `resolvedLess`: hosts that do less than the plan's request by a chosen resolution,
+   * absent in plans stored before it was counted).
+   */
+  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; heldBack: number; resolvedLess?: number; unreachable: number };
 }
 
 export interface PlanInputs {

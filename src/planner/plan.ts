@@ -23,6 +23,13 @@ export interface GroupSolveInput {
   installed: InstalledPackage[];
   facts: Partial<Record<FactName, string | number>>;
   request: PlanRequest;
+  /**
+   * The plan's own request (version 1's) when `request` is it edited by chosen resolutions
+   * (`choices`): what the group does is also measured against it (ResolvedLessFinding).
+   */
+  asked?: PlanRequest;
+  /** The chosen resolutions that made `request` from `asked`, oldest first. */
+  choices?: AppliedChoice[];
 }
 
 export interface SolvedResolution {
@@ -163,7 +170,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
   const s: PlanSummary = {
     hosts: 0, groups: groups.length, groupsReady: 0, groupsInConflict: 0, hostsReady: 0, hostsInConflict: 0,
     changes: { install: 0, upgrade: 0, downgrade: 0, remove: 0 },
-    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
+    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, resolvedLess: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
   };
   for (const g of groups) {
     const n = g.hosts.length;
@@ -181,6 +188,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
     if (kinds.has('requirement-unknown')) s.findings.requirementUnknown += n;
     if (kinds.has('known-issue')) s.findings.knownIssue += n;
     if (kinds.has('held-back')) s.findings.heldBack += n;
+    if (kinds.has('resolved-less')) s.findings.resolvedLess = (s.findings.resolvedLess ?? 0) + n;
   }
   return s;
 }
@@ -254,7 +262,7 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
   const solved: SolvedGroup[] = plan.groups.map((g) => {
     const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed };
     if (g.outcome.kind === 'transaction') {
-      const shortfalls = g.findings.filter((f): f is ShortfallFinding => f.kind === 'held-back');
+      const shortfalls = g.findings.filter((f): f is ShortfallFinding => f.kind === 'held-back' || f.kind === 'resolved-less');
       return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: g.outcome.changes, shortfalls } };
     }
     const c = conflictsById.get(g.outcome.conflict)!;
@@ -266,10 +274,12 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
       };
     }
     const request = pick.resolution.requests[g.key]!;
-    const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request });
-    onProgress?.(++done, affected.length);
     const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
-    return { ...base, request, choices: [...g.choices, choice], outcome };
+    const groupChoices = [...g.choices, choice];
+    // measured against the plan's request too: a chosen resolution may do less than it asked
+    const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request, asked: plan.inputs.request, choices: groupChoices });
+    onProgress?.(++done, affected.length);
+    return { ...base, request, choices: groupChoices, outcome };
   });
   return assemble(solved, rules, plan.fleetFindings, plan.conflicts);
 }

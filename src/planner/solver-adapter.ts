@@ -8,10 +8,10 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type SolverPolicy, type Resolution } from '../solver/index.js';
+import { createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
 import { evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
-import type { PlanExplanation, ShortfallFinding } from './model.js';
+import type { AppliedChoice, HeldBackFinding, PlanExplanation, PlanResolutionEdit, ResolvedLessFinding, ShortfallFinding } from './model.js';
 
 import type { PlanRequest } from './request.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
@@ -69,11 +69,13 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
  * package, the newest version matching the item; when the group ends up with an older one (or
  * keeps its installed version), a held-back finding whose reason is the solver's own: the
  * request solved again with that newest version asked for exactly (a conflict: its facts), or,
- * when that solves, the extra changes it would take.
+ * when that solves, the extra changes it would take. When the request is the plan's request
+ * edited by chosen resolutions, also every item of the plan's request the group no longer
+ * meets (resolvedLess), which takes the place of a held-back finding on the same package.
  */
 function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy): ShortfallFinding[] {
   const { set } = problem;
-  const out: ShortfallFinding[] = [];
+  const out: HeldBackFinding[] = [];
   const installedOf = new Map(input.installed.map((p) => [p.name, p.version]));
   const after = new Map(installedOf);
   for (const c of changes) {
@@ -99,6 +101,73 @@ function findShortfalls(problem: Problem, input: GroupSolveInput, changes: reado
     const installed = installedOf.get(item.name);
     out.push({ kind: 'held-back', rule: `held-back:${item.name}`, severity: 'medium', package: item.name, version: have, ...(installed !== undefined ? { installed } : {}), newest, because });
   });
+  const less = input.asked && input.choices?.length ? resolvedLess(set, input.asked, input.choices, installedOf, after) : [];
+  if (less.length === 0) return out;
+  const heldBack = new Map(out.map((f) => [f.package, f]));
+  for (const f of less) {
+    const h = heldBack.get(f.package);
+    if (h) f.because = h.because;
+  }
+  const named = new Set(less.map((f) => f.package));
+  return [...out.filter((f) => !named.has(f.package)), ...less];
+}
+
+/** The package names a resolution's edit concerns (the item it edits, the packages it names). */
+function editedNames(edit: PlanResolutionEdit): string[] {
+  switch (edit.kind) {
+    case 'choose-version':
+    case 'alternative': return 'name' in edit.instead ? [edit.instead.name, edit.name] : [edit.name];
+    case 'relax':
+    case 'skip':
+    case 'lift': return 'name' in edit.item ? [edit.item.name] : [];
+    case 'allow-downgrade': return [edit.name];
+    case 'allow-removal': return edit.names;
+    case 'described': return [];
+  }
+}
+
+/**
+ * Whether the state after the plan meets a request item as the solver reads it: an install, some
+ * candidate of the item (a version matching it, or a package providing it) installed; an
+ * upgrade, a version of the name matching it and not older than the newest one installed before;
+ * a remove, no version of the name matching it left. Other items (holds, pins) ask for no change.
+ */
+function meets(set: PackageSet, item: RequestItem, installedBefore: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): boolean {
+  const isAfter = (pv: number): boolean => after.get(set.nameOf(pv)) === set.versionOf(pv);
+  switch (item.kind) {
+    case 'install':
+      return Array.from(set.candidates({ name: item.name, ...(item.op ? { op: item.op, version: item.version! } : {}) })).some(isAfter);
+    case 'upgrade': {
+      const versions = Array.from(set.versionsOf(item.name));
+      const before = installedBefore.get(item.name);
+      const floor = before === undefined ? undefined : versions.find((pv) => set.versionOf(pv) === before);
+      return versions.some((pv) => isAfter(pv) && (!item.op || set.satisfies(pv, item.op, item.version)) && (floor === undefined || set.comparePvs(pv, floor) >= 0));
+    }
+    case 'remove':
+      return !Array.from(set.versionsOf(item.name)).some((pv) => isAfter(pv) && (!item.op || set.satisfies(pv, item.op, item.version)));
+    default:
+      return true;
+  }
+}
+
+/**
+ * The items of the plan's request (`asked`) the group does not meet after chosen resolutions
+ * edited its request, each with the choices that edited it (every choice of the group when none
+ * names the item's package, e.g. a choice from a plan stored before edits were data).
+ */
+function resolvedLess(set: PackageSet, asked: { items: readonly RequestItem[] }, choices: readonly AppliedChoice[], installedBefore: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): ResolvedLessFinding[] {
+  const out: ResolvedLessFinding[] = [];
+  for (const item of asked.items) {
+    if (!('name' in item) || meets(set, item, installedBefore, after)) continue;
+    const concerned = choices.filter((c) => editedNames(c.edit).includes(item.name));
+    const version = after.get(item.name);
+    const installed = installedBefore.get(item.name);
+    out.push({
+      kind: 'resolved-less', rule: `resolved-less:${item.name}`, severity: 'medium', package: item.name, asked: item,
+      ...(version !== undefined ? { version } : {}), ...(installed !== undefined ? { installed } : {}),
+      choices: concerned.length > 0 ? concerned : [...choices],
+    });
+  }
   return out;
 }
 

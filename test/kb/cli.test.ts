@@ -24,6 +24,19 @@ describe('rollwise kb stats', () => {
     expect(stats.problems).toEqual({ errors: 0, warnings: 0 });
   });
 
+  it.each([
+    [['--no-index', '--index', 'I']],
+    [['--index', 'I', '--no-index']],
+  ])('%j: --no-index refuses only the default index, in either order', (opts) => {
+    const mini = path.join('test', 'kb', 'fixtures', 'mini');
+    const index = path.join(mini, 'Packages');
+    const r = runCli(['kb', 'stats', '--json', ...opts.map((o) => (o === 'I' ? index : o)), path.join(mini, 'org.yaml')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const stats = JSON.parse(r.stdout) as { total: Record<string, number> };
+    expect(stats.total.packages).toBe(4);
+  });
+
   it('a path that does not exist is one line with a code, exit 2', () => {
     const r = runCli(['kb', 'stats', '--no-index', 'nowhere.yaml']);
     expect(r.status).toBe(2);

@@ -116,6 +116,26 @@ describe('conflict review', () => {
     expect(body.groups.find((g) => g.hosts.includes('ok-1'))!.outcome).toEqual(v1.groups.find((g) => g.hosts.includes('ok-1'))!.outcome);
   });
 
+  it('says where a chosen resolution does less than the plan asked, and not where it does what was asked', () => {
+    const v1 = asPlan(plan());
+    const removal = v1.conflicts.find((c) => planExplanationText(c.explanation).includes('legacy-tool'))!;
+    const other = removal.resolutions.find((r) => r.edit.kind === 'choose-version')!;
+    expect(other).toBeDefined();
+    const less = resolvePlan(v1, [{ conflict: removal.id, resolution: other.id }], solverFor(fleet), ctx.rules);
+    const g = less.groups.find((x) => x.hosts.includes('legacy-1'))!;
+    expect(g.outcome.kind).toBe('transaction');
+    const f = g.findings.filter((x) => x.kind === 'resolved-less');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ package: 'app-a', asked: { kind: 'install', name: 'app-a', op: '=', version: '2.0-1' }, choices: [{ conflict: removal.id, resolution: other.id }] });
+    expect(f[0]!.kind === 'resolved-less' && f[0]!.version).not.toBe('2.0-1');
+    expect(less.summary.findings.resolvedLess).toBe(g.hosts.length);
+    expect(renderPlan(asPlan(less))).toMatch(/less than asked \[medium\] app-a .* instead of install app-a \(= 2\.0-1\)/);
+    // allowing the removal installs what was asked: no such finding
+    const full = resolvePlan(v1, [{ conflict: removal.id, resolution: 'r2' }], solverFor(fleet), ctx.rules);
+    expect(full.groups.flatMap((x) => x.findings).filter((x) => x.kind === 'resolved-less')).toEqual([]);
+    expect(full.summary.findings.resolvedLess).toBe(0);
+  });
+
   it('rejects unknown conflicts and resolutions with the valid ids in the hint', () => {
     const v1 = asPlan(plan());
     expect(() => validateChoices(v1, [parseChoice('c9=r1')])).toThrow(/no conflict 'c9'/);

@@ -3,7 +3,7 @@
  * local host, SSH hosts and their settings) and the operator's permission for files outside
  * a data file's folder.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { collect } from './terminal.js';
 
 export const SSH_OPTION_HELP = {
@@ -36,4 +36,20 @@ export function addFleetOptions(cmd: Command, localHelp = 'include this machine 
     .option('--ssh-identity <file>', SSH_OPTION_HELP.identity)
     .option('--ssh-config <file>', SSH_OPTION_HELP.config)
     .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false);
+}
+
+/** What --index and --no-index give: the indexes named, and whether the default one is refused. */
+export interface IndexChoice {
+  files: string[];
+  noDefault: boolean;
+}
+
+/**
+ * --index FILE (repeatable) and --no-index (no default index; those named are still loaded), in
+ * either order. One value, so neither option overwrites the other.
+ */
+export function addIndexOptions(cmd: Command, indexHelp: string): Command {
+  return cmd
+    .addOption(new Option('--index <file>', indexHelp).argParser((file: string, prev: IndexChoice | undefined): IndexChoice => ({ files: [...(prev?.files ?? []), file], noDefault: prev?.noDefault ?? false })))
+    .addOption(new Option('--no-index', 'do not load the default Debian index (indexes named with --index are still loaded)').preset('').argParser((_v: string, prev: IndexChoice | undefined): IndexChoice => ({ files: prev?.files ?? [], noDefault: true })));
 }

@@ -3,8 +3,8 @@
  * passes real colours only on terminals). Pure: plan in, text out.
  */
 import type { FactName } from '../../fleet/index.js';
-import type { PackageChange } from '../../solver/index.js';
-import type { AppliedChoice, GroupFinding, Plan, PlanGroup, PlanResolution } from '../../planner/index.js';
+import { formatItem, type PackageChange } from '../../solver/index.js';
+import type { AppliedChoice, GroupFinding, Plan, PlanGroup, PlanResolution, ResolvedLessFinding } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
@@ -46,7 +46,26 @@ function changeLine(changes: PackageChange[], max = 6): string {
   return changes.length > max ? `${shown}; and ${changes.length - max} more` : shown;
 }
 
+/** `c1/r1 (v1: choose another version: install shopfront=1.8.3 instead of shopfront (= 2.0.0))` */
+function describeChoice(c: AppliedChoice): string {
+  return `${c.conflict}/${c.resolution} (v${c.fromVersion}: ${describeEdit(c.edit)})`;
+}
+
+/** What the group gets of the package instead of what was asked. */
+function resolvedLessWhat(f: ResolvedLessFinding): string {
+  if (f.version === undefined) return f.installed === undefined ? `${f.package} is not installed` : `${f.package} is removed (was ${f.installed})`;
+  if (f.asked.kind === 'remove') return `${f.package} stays installed at ${f.version}`;
+  if (f.installed === f.version) return `${f.package} stays at ${f.version}`;
+  return f.installed === undefined ? `${f.package} gets ${f.version}` : `${f.package} gets ${f.version} (from ${f.installed})`;
+}
+
 function findingLine(f: GroupFinding, p: Palette): string {
+  if (f.kind === 'resolved-less') {
+    const rs = f.choices.length === 1 ? 'resolution' : 'resolutions';
+    const further = f.because ? `
+        and not further: ${renderPlanExplanation(f.because).join('; ')}` : '';
+    return `      ! less than asked [${p.yellow(f.severity)}] ${resolvedLessWhat(f)} instead of ${formatItem(f.asked)}\n        because ${rs} ${f.choices.map(describeChoice).join('; ')} ${f.choices.length === 1 ? 'was' : 'were'} chosen${further}`;
+  }
   if (f.kind === 'held-back') {
     const what = f.version === undefined ? 'not installed' : f.installed === f.version ? `kept back at ${f.version}` : `gets ${f.version}`;
     const why = renderPlanExplanation(f.because);
@@ -82,7 +101,10 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   const ch = s.changes;
   out.push(`  changes over all hosts: ${ch.install} installs, ${ch.upgrade} upgrades, ${ch.downgrade} downgrades, ${ch.remove} removals`);
   const f = s.findings;
-  const fl = [`${f.heldBack ?? 0} held back (a requested package stays behind its newest version)`, `${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
+  const fl = [
+    `${f.heldBack ?? 0} held back (a requested package stays behind its newest version)`,
+    `${plural(f.resolvedLess ?? 0, 'host')} doing less than asked by a chosen resolution`,
+    `${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
   out.push(`  findings: ${fl.join(', ')}`);
   for (const ff of plan.fleetFindings) out.push(`  ${ff.kind === 'unreachable' ? p.red('unreachable') : p.yellow(ff.kind)} ${ff.host}: ${ff.message}`);
   out.push('', p.bold('Host groups:'));
@@ -125,7 +147,14 @@ export function planToJson(plan: Plan): unknown {
   return {
     ...plan,
     origin: plan.origin.kind === 'resolution' ? { ...plan.origin, choices: plan.origin.choices.map(choice) } : plan.origin,
-    groups: plan.groups.map(({ installed, ...g }) => ({ ...g, choices: g.choices.map(choice), installedCount: installed.length })),
+    groups: plan.groups.map(({ installed, ...g }) => ({
+      ...g,
+      choices: g.choices.map(choice),
+      findings: g.findings.map((f) => (f.kind === 'resolved-less'
+        ? { ...f, choices: f.choices.map(choice), text: `${resolvedLessWhat(f)} instead of ${formatItem(f.asked)}`, ...(f.because ? { because: { ...f.because, text: renderPlanExplanation(f.because) } } : {}) }
+        : f)),
+      installedCount: installed.length,
+    })),
     conflicts: plan.conflicts.map((c) => ({
       ...c,
       explanation: { ...c.explanation, text: renderPlanExplanation(c.explanation) },

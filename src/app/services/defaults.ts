@@ -32,12 +32,12 @@ export function requireIndex(file: string): string {
 }
 
 /**
- * The indexes a command loads: those given with --index; none with --no-index; otherwise the
+ * The indexes a command loads: those given with --index; otherwise, unless --no-index, the
  * embedded default (Debian 12 main), loaded only when it exists and no knowledge-base path is an
  * index itself — the same rule for `kb`, `solve` and `plan`.
  */
-export function indexInputs(index: readonly string[] | false | undefined): { indexes: string[]; fallbackIndexes: string[] } {
-  if (index === false) return { indexes: [], fallbackIndexes: [] };
-  if (index && index.length > 0) return { indexes: [...index], fallbackIndexes: [] };
+export function indexInputs(choice: { files: readonly string[]; noDefault: boolean } | undefined): { indexes: string[]; fallbackIndexes: string[] } {
+  if (choice && choice.files.length > 0) return { indexes: [...choice.files], fallbackIndexes: [] };
+  if (choice?.noDefault) return { indexes: [], fallbackIndexes: [] };
   return { indexes: [], fallbackIndexes: existsSync(DEFAULT_INDEX) ? [displayPath(DEFAULT_INDEX)] : [] };
 }

@@ -24,7 +24,7 @@ export interface SolveInputs {
 /** The universe of the inputs with the status's installed set marked. */
 export async function loadSolveProblem(o: SolveInputs): Promise<Problem> {
   if (o.index.length === 0 && o.kb.length === 0 && (o.fallbackIndexes?.length ?? 0) === 0) {
-    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (the default Debian 12 index is not there)' });
+    throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (no default index was loaded: --no-index was given, or it is not beside the repository)' });
   }
   for (const f of [...o.index, ...(o.status ? [o.status] : [])]) {
     if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { collect } from '../terminal.js';
-import { OUTSIDE_PATHS_HELP } from '../options.js';
+import { addIndexOptions, OUTSIDE_PATHS_HELP, type IndexChoice } from '../options.js';
 import { RollwiseError } from '../../../shared/index.js';
 import {
   computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
@@ -114,14 +114,12 @@ async function loadFor(paths: string[], opts: IndexOptions, quiet = true): Promi
 export function register(program: Command): void {
   const kb = program.command('kb').description('the knowledge base: validate, count and show what the layers say');
 
-  kb.command('validate')
+  addIndexOptions(kb.command('validate')
     .description('check knowledge-base files (YAML files or directories; Debian Packages indexes as extra layers): every problem with file:line:col; exit 0 if valid, 2 if not')
-    .argument('<path...>', 'YAML file, directory of YAML files, or Packages index')
-    .option('--index <file>', 'Debian Packages index to resolve references against (repeatable)', collect)
-    .option('--no-index', 'do not load the default Debian index')
+    .argument('<path...>', 'YAML file, directory of YAML files, or Packages index'), 'Debian Packages index to resolve references against (repeatable)')
     .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print the problems as JSON')
-    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
+    .action(async (paths: string[], opts: { index?: IndexChoice; json?: boolean; allowOutsidePaths?: boolean }) => {
       const io = normaliseIndexOpts(opts);
       const loaded = await loadFor(paths, io, opts.json === true);
       const errors = hasErrors(loaded.problems);
@@ -136,14 +134,12 @@ export function register(program: Command): void {
       process.exitCode = errors ? 2 : 0;
     });
 
-  kb.command('stats')
+  addIndexOptions(kb.command('stats')
     .description('counts by kind (packages, names, services, functional dependencies, known issues, migrations, config files) per layer, and problems')
-    .argument('<path...>', 'YAML file, directory of YAML files, or Packages index (plain, .gz, .xz)')
-    .option('--index <file>', 'extra Debian Packages index (repeatable)', collect)
-    .option('--no-index', 'do not load the default Debian index')
+    .argument('<path...>', 'YAML file, directory of YAML files, or Packages index (plain, .gz, .xz)'), 'extra Debian Packages index (repeatable)')
     .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print JSON')
-    .action(async (paths: string[], opts: { index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
+    .action(async (paths: string[], opts: { index?: IndexChoice; json?: boolean; allowOutsidePaths?: boolean }) => {
       const loaded = await loadFor(paths, normaliseIndexOpts(opts));
       failOnUnreadable(loaded.problems);
       const stats = computeStats(loaded);
@@ -158,15 +154,13 @@ export function register(program: Command): void {
       process.stdout.write(lines.join('\n') + '\n');
     });
 
-  kb.command('show')
+  addIndexOptions(kb.command('show')
     .description('what the knowledge base knows about a package or service: versions, relations, services, issues, with provenance across layers')
     .argument('<name>', 'package or service name')
-    .option('--kb <path>', 'knowledge-base file or directory (repeatable; default examples/kb)', collect)
-    .option('--index <file>', 'Debian Packages index (repeatable; default the Debian 12 index when present)', collect)
-    .option('--no-index', 'do not load the default Debian index')
+    .option('--kb <path>', 'knowledge-base file or directory (repeatable; default examples/kb)', collect), 'Debian Packages index (repeatable; default the Debian 12 index when present)')
     .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { kb?: string[]; index?: string[] | false; json?: boolean; allowOutsidePaths?: boolean }) => {
+    .action(async (name: string, opts: { kb?: string[]; index?: IndexChoice; json?: boolean; allowOutsidePaths?: boolean }) => {
       const paths = opts.kb ?? [displayPath(DEFAULT_KB)];
       const loaded = await loadFor(paths, normaliseIndexOpts(opts));
       failOnUnreadable(loaded.problems);
@@ -190,7 +184,7 @@ export function register(program: Command): void {
     });
 }
 
-function normaliseIndexOpts(opts: { index?: string[] | false; allowOutsidePaths?: boolean }): IndexOptions {
-  const base: IndexOptions = opts.index === false ? { defaultIndex: false } : opts.index === undefined ? {} : { index: opts.index };
+function normaliseIndexOpts(opts: { index?: IndexChoice; allowOutsidePaths?: boolean }): IndexOptions {
+  const base: IndexOptions = opts.index?.files.length ? { index: opts.index.files } : opts.index?.noDefault ? { defaultIndex: false } : {};
   return opts.allowOutsidePaths ? { ...base, allowOutsidePaths: true } : base;
 }

@@ -4,14 +4,14 @@
  * services (src/app/services), render (src/app/render).
  */
 import type { Command } from 'commander';
-import { RollwiseError, excerpt } from '../../../shared/index.js';
+import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
 import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
   approvePlan, checkStoreWritable, createPlan, findPlan, indexInputs, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
-import { collect, createProgress, paletteFor, warn } from '../terminal.js';
-import { addFleetOptions, type FleetOptionValues } from '../options.js';
+import { collect, createProgress, paletteFor, unguarded, warn } from '../terminal.js';
+import { addFleetOptions, addIndexOptions, type FleetOptionValues, type IndexChoice } from '../options.js';
 
 /** One question: its choices, and the one the cursor starts on (never a resolution that removes a package). */
 export type AskResolution = (question: { message: string; choices: Array<{ name: string; value: string | null; description?: string }>; default: string | null }) => Promise<string | null>;
@@ -40,7 +40,11 @@ export async function askChoices(plan: Plan, ask: AskResolution): Promise<Resolu
 
 async function inquirerAsk(q: Parameters<AskResolution>[0]): Promise<string | null> {
   const { select } = await import('@inquirer/prompts');
-  return select<string | null>({ message: q.message, default: q.default, choices: q.choices.map((c) => ({ name: c.name, value: c.value, ...(c.description ? { description: c.description } : {}) })) });
+  // the prompt draws with cursor movements of its own, so it writes unguarded: its text is escaped here
+  return select<string | null>(
+    { message: escapeControls(q.message), default: q.default, choices: q.choices.map((c) => ({ name: escapeControls(c.name), value: c.value, ...(c.description ? { description: escapeControls(c.description) } : {}) })) },
+    { output: unguarded(process.stdout) },
+  );
 }
 
 /** Interactive loop: choose, re-solve at once, store, and ask again while conflicts remain. */
@@ -69,12 +73,11 @@ function intOption(v: string): number {
 export function register(program: Command): void {
   const plan = program.command('plan').description('plan a package change over a fleet, review its conflicts, approve it (plans are stored in .rollwise/rollwise.db)');
 
-  addFleetOptions(plan
+  addFleetOptions(addIndexOptions(plan
     .command('create', { isDefault: true })
     .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`); exit 0 when the plan is ready, 1 when conflicts remain to review, 2 for bad input')
     .option('--kb <path>', 'knowledge-base YAML file or directory (repeatable)', collect, [])
-    .option('--index <file>', 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)', collect)
-    .option('--no-index', 'do not load the default Debian index'))
+    , 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)'))
     .option('--skip-unreachable', 'plan the reachable hosts and record the others as findings', false)
     .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)" (repeatable)', collect, [])
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
@@ -82,7 +85,7 @@ export function register(program: Command): void {
     .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: FleetOptionValues & { kb: string[]; index?: string[] | false; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
+    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both', { hint: 'put every spec in the request file, or give them all as options' });
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       const requestFile = o.request;

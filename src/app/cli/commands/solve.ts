@@ -21,13 +21,13 @@ import {
   type SolveOutcome,
   type SolverPolicy,
 } from '../../../solver/index.js';
+import { addIndexOptions, type IndexChoice } from '../options.js';
 import { indexInputs, loadArchive, loadSolveProblem } from '../../services/index.js';
 import { collect, warn } from '../terminal.js';
 import { describeEdit, renderBrokenChain, renderExplanation } from '../../render/index.js';
 
 interface SolveOptions {
-  /** false with --no-index */
-  index?: string[] | false;
+  index?: IndexChoice;
   allowRemovals?: boolean;
   kb?: string[];
   status?: string;
@@ -44,9 +44,7 @@ interface SolveOptions {
 }
 
 function addInputOptions(cmd: Command): Command {
-  return cmd
-    .option('--index <file>', 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override (default: the Debian 12 index beside the repository, when there)', collect)
-    .option('--no-index', 'do not load the default Debian index')
+  return addIndexOptions(cmd, 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override (default: the Debian 12 index beside the repository, when there)')
     .option('--kb <path>', 'knowledge-base YAML file or directory whose packages are added as a layer; repeatable', collect)
     .option('--status <file>', 'dpkg status file of the host (default: nothing installed)')
     .option('--install <spec>', "install `name`, `name=ver` or `name (>= 1.2)`; repeatable", collect)
