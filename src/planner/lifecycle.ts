@@ -27,13 +27,14 @@ export function appliedChoices(plan: Plan, choices: readonly ResolutionChoice[])
 
 /** Only the latest version, not yet approved, may be resolved. */
 export function assertCanResolve(plan: Plan): void {
-  if (plan.status === 'superseded') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is superseded`, { hint: 'resolve the latest version (rollwise plan show ID)' });
+  if (plan.status === 'superseded') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is superseded by a later version`, { hint: `resolve the latest version: rollwise plan resolve ${plan.id} (rollwise plan show ${plan.id} shows it)` });
   if (plan.status === 'approved') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is already approved`, { hint: 'plan the change again to make a new plan' });
 }
 
 /** Only a ready version (the latest, no conflict left) may be approved. */
 export function assertCanApprove(plan: Plan): void {
   if (plan.status === 'ready') return;
+  if (plan.status === 'superseded') throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is superseded by a later version`, { hint: `approve the latest version: rollwise plan approve ${plan.id} (rollwise plan show ${plan.id} shows it)` });
   const n = plan.conflicts.length;
   throw new RollwiseError('RW_USAGE', `plan ${plan.id} v${plan.version} is ${plan.status}${n ? ` with ${n} conflict${n === 1 ? '' : 's'}` : ''}`, {
     hint: n ? `review them first: rollwise plan resolve ${plan.id}` : 'only the latest, ready version can be approved',

@@ -27,3 +27,31 @@ export function excerpt(text: string, max = EXCERPT_LENGTH): string {
 export function looksLikeText(text: string): boolean {
   return !text.includes('\u0000') && !text.includes('\ufffd');
 }
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short words. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The known names closest to a mistyped one (for "did you mean …?"): those within an edit
+ * distance of a third of the word's length (at least 1), nearest first; none when nothing is close.
+ */
+export function closestNames(word: string, known: readonly string[]): string[] {
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return known
+    .map((k) => ({ k, d: editDistance(word.toLowerCase(), k.toLowerCase()) }))
+    .filter((x) => x.d <= limit)
+    .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k))
+    .map((x) => x.k);
+}

@@ -117,7 +117,7 @@ describe('rollwise plan', () => {
     const kh = path.join(world.dir, 'known_hosts');
     writeFileSync(kh, '');
     const u = await plan(['--install', 'helper', '--ssh-host', '127.0.0.1:1', '--known-hosts', kh]);
-    expect(u.status).toBe(2);
+    expect(u.status).toBe(1); // an outcome to act on (the input was fine), not bad input
     expect(u.stderr).toMatch(/RW_HOST: 1 host could not be collected: 127\.0\.0\.1 \(.*(refused|closed).*\).*--skip-unreachable/i);
     const bad = await cli(['plan', 'resolve', id, '--choose', 'c1=r99', '--store', store]);
     expect(bad.stderr).toMatch(/RW_USAGE: conflict c1 has no resolution 'r99' \(hint: choose one of r1/);
@@ -167,6 +167,13 @@ describe('rollwise plan', () => {
     // the approval says how many hosts really change, not just the original request
     expect(a.stdout).toMatch(/; \d+ of \d+ hosts change/);
     expect((await cli(['plan', 'show', id, '--store', store, '--json'])).stdout).toMatch(/"status": "approved"/);
+    // an older version points to the latest; an approved plan says so before asking for a terminal
+    const old = await cli(['plan', 'approve', `${id}@1`, '--store', store]);
+    expect(old.status).toBe(2);
+    expect(old.stderr).toMatch(new RegExp(`RW_USAGE: plan ${id} v1 is superseded by a later version \\(hint: approve the latest version: rollwise plan approve ${id}`));
+    const again = await cli(['plan', 'resolve', id, '--store', store]);
+    expect(again.status).toBe(2);
+    expect(again.stderr.trim()).toMatch(new RegExp(`^rollwise: RW_USAGE: plan ${id} v3 is already approved`));
   });
 
   it('asks on a real terminal (pseudo-terminal through script) and re-solves at once', async () => {

@@ -44,6 +44,16 @@ describe('rollwise kb stats', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['rollwise: RW_IO: nowhere.yaml: no such file or directory (hint: give a YAML file, a directory of them, or a Debian Packages index)']);
   });
 
+  it('kb validate counts errors and warnings apart, and says a missing path at once without checking the rest', () => {
+    const r = runCli(['kb', 'validate', '--no-index', path.join(FIXTURES, 'mistakes')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^rollwise: 6 errors, 1 warning$/m);
+    const m = runCli(['kb', 'validate', 'nowhere.yaml', path.join(FIXTURES, 'mistakes')]);
+    expect(m.status).toBe(2);
+    expect(m.stdout.trim().split('\n')).toEqual(['nowhere.yaml: RW_KB_IO no such file or directory (nothing else was checked) (hint: give a YAML file, a directory of them, or a Debian Packages index)']);
+    expect(m.stderr).toBe('');
+  });
+
   it('a corrupt index is a positioned error, exit 2', () => {
     const r = runCli(['kb', 'stats', path.join(FIXTURES, 'mistakes', 'shop.yaml'), '--index', path.join(FIXTURES, 'mistakes', 'shop.yaml')]);
     expect(r.status).toBe(2);

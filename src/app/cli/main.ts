@@ -3,7 +3,7 @@
  * `register(program)`; this file only wires them and renders errors by code.
  */
 import { Command, CommanderError } from 'commander';
-import { isRollwiseError, RollwiseError } from '../../shared/index.js';
+import { closestNames, isRollwiseError, RollwiseError } from '../../shared/index.js';
 import { commandModules } from './commands/index.js';
 import { guardStream } from './terminal.js';
 
@@ -12,7 +12,8 @@ export function createProgram(): Command {
   program
     .name('rollwise')
     .description(
-      'Plan, predict, deploy and roll back package changes across a fleet of Debian hosts.\n' +
+      'Plan package changes across a fleet of Debian hosts: resolve each host group, explain conflicts ' +
+        'with verified resolutions, review and approve (prediction, rollback and deployment are coming).\n' +
         'Start with `rollwise demo` (the example knowledge base and fleet), then `rollwise <command> --help`.',
     )
     .version('0.1.0')
@@ -34,11 +35,11 @@ export function createProgram(): Command {
 
 /**
  * The first command word of argv that names no command (`rollwise nosuch`, `rollwise kb vaildate`),
- * found before commander parses: an unknown command is an error that guesses nothing (a guess
- * could name a command that writes: `deploy` → `demo`), and `rollwise nosuch --help` is that
- * error, not the main help.
+ * found before commander parses: an unknown command is an error (never run as a guess: `deploy`
+ * is not `demo`) whose hint names the close commands, and `rollwise nosuch --help` is that error,
+ * not the main help.
  */
-function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+function unknownCommand(program: Command, argv: readonly string[]): { word: string; close: string[]; group: string } | undefined {
   let cmd = program;
   for (const word of argv) {
     if (word.startsWith('-')) return undefined; // options from here on: commander checks them
@@ -49,7 +50,8 @@ function unknownCommand(program: Command, argv: readonly string[]): string | und
       const defaultName = (cmd as Command & { _defaultCommandName?: string | null })._defaultCommandName;
       const fallback = defaultName ? cmd.commands.find((c) => c.name() === defaultName) : undefined;
       if (fallback && fallback.registeredArguments.length > 0) return undefined;
-      return `${cmd === program ? '' : `${cmd.name()} `}${word}`;
+      const close = closestNames(word, cmd.commands.map((c) => c.name()));
+      return { word: `${cmd === program ? '' : `${cmd.name()} `}${word}`, close: close.map((c) => `${cmd === program ? '' : `${cmd.name()} `}${c}`), group: cmd === program ? 'rollwise' : `rollwise ${cmd.name()}` };
     }
     cmd = next;
   }
@@ -75,7 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const unknown = unknownCommand(program, argv);
     if (unknown !== undefined) {
-      throw new RollwiseError('RW_USAGE', `unknown command '${unknown}'`, { hint: 'rollwise --help lists the commands and what each does' });
+      const guess = unknown.close.length > 0 ? `did you mean ${unknown.close.map((c) => `'${c}'`).join(' or ')}? ` : '';
+      throw new RollwiseError('RW_USAGE', `unknown command '${unknown.word}'`, { hint: `${guess}${unknown.group} --help lists the commands and what each does` });
     }
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -24,7 +24,7 @@ export function renderFleet(fleet: Fleet, p: Palette): string {
   const groups = groupHosts(fleet.hosts);
   out.push(p.bold(`Hosts (${fleet.hosts.length}):`));
   for (const h of fleet.hosts) out.push(hostLine(h));
-  out.push('', p.bold(`Groups (${groups.length}): hosts with the same installed set, OS release and architecture are solved once`));
+  out.push('', p.bold(`Groups (${groups.length}): hosts with the same installed set, OS release and architecture`), '  (a plan splits them further by the facts its knowledge base\'s rules read, such as kernel or memory)');
   groups.forEach((g, i) => out.push(`  group ${i + 1} ${p.dim(g.key)}: ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}; ${g.installed.length} packages`));
   const bad = fleet.findings.filter((f) => f.kind !== 'partial-facts');
   const partial = fleet.findings.filter((f) => f.kind === 'partial-facts');

@@ -144,6 +144,8 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   if (unreachable.length > 0 && !o.skipUnreachable) {
     throw new RollwiseError('RW_HOST', `${unreachable.length} host${unreachable.length === 1 ? '' : 's'} could not be collected: ${unreachable.map((f) => `${f.host} (${f.message})`).join('; ')}`, {
       hint: 'fix access (rollwise fleet show) or pass --skip-unreachable to plan the other hosts (they are recorded in the plan)',
+      // an outcome to act on (the input was fine; hosts were not there), like fleet show's
+      exitCode: 1,
     });
   }
   const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
@@ -164,11 +166,12 @@ function loadedIndexes(knowledge: Knowledge, given: readonly string[]): string[]
 }
 
 /** Re-solves a plan with the chosen resolutions: the next version (not yet stored). */
-export async function resolveStoredPlan(plan: Plan, choices: readonly ResolutionChoice[], onProgress?: (text: string) => void, knowledge?: Knowledge): Promise<Plan> {
+export async function resolveStoredPlan(plan: Plan, choices: readonly ResolutionChoice[], onProgress?: (text: string) => void, knowledge?: Knowledge, onChecked?: () => void): Promise<Plan> {
   assertCanResolve(plan);
   // Check the choices against the plan before the (slow) loading.
   validateChoices(plan, choices);
   await assertInputsUnchanged(plan, 'resolve');
+  onChecked?.();
   const hosts: FleetHost[] = [];
   for (const f of plan.inputs.inventories) {
     // the files these inputs name were accepted when the plan was made, and their digests are unchanged

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { groupHosts, type Fleet } from '../../../fleet/index.js';
+import { RollwiseError } from '../../../shared/index.js';
 import { readFleet } from '../../services/index.js';
 import { renderFleet } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
@@ -31,7 +32,7 @@ export function register(program: Command): void {
         progress.done();
       }
       if (result.hosts.length === 0 && result.findings.length === 0) {
-        process.stderr.write('rollwise: no hosts (pass --inventory FILE, --local or --ssh-host HOST)\n');
+        throw new RollwiseError('RW_USAGE', 'no hosts to show', { hint: 'name the fleet: --inventory FILE (repeatable), --local or --ssh-host HOST' });
       }
       if (o.json) {
         const groups = groupHosts(result.hosts).map((g) => ({ key: g.key, hosts: g.hosts, facts: g.facts, packages: g.installed.length }));

@@ -2,12 +2,13 @@
  * `rollwise kb validate|stats|show`: load knowledge-base layers, print problems, counts and the
  * merged view of one package or service. Rendering only; the work is in src/kb/.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from '../terminal.js';
 import { addIndexOptions, OUTSIDE_PATHS_HELP, type IndexChoice } from '../options.js';
 import { RollwiseError } from '../../../shared/index.js';
 import {
-  computeStats, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
+  computeStats, createProblem, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
   type KbProblem, type KnowledgeBase, type LoadOptions, type PackageView, type Fact, type KbService, type Provenance,
 } from '../../../kb/index.js';
 import { DEFAULT_INDEX, DEFAULT_KB, displayPath } from '../../services/index.js';
@@ -30,6 +31,10 @@ function indexOptions(opts: IndexOptions): LoadOptions {
   if (opts.index?.length) return { ...outside, indexes: opts.index };
   if (opts.defaultIndex === false) return outside;
   return { ...outside, fallbackIndexes: [displayPath(DEFAULT_INDEX)] };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** Paths that cannot be read at all are bad input for stats/show (validate lists them as problems). */
@@ -120,6 +125,14 @@ export function register(program: Command): void {
     .option('--allow-outside-paths', OUTSIDE_PATHS_HELP, false)
     .option('--json', 'print the problems as JSON')
     .action(async (paths: string[], opts: { index?: IndexChoice; json?: boolean; allowOutsidePaths?: boolean }) => {
+      // a path that is not there is a typo: said at once, before the (slow) index is loaded
+      const missing = paths.filter((p) => !existsSync(p)).map((p) => createProblem('RW_KB_IO', { file: p }, 'no such file or directory (nothing else was checked)', 'give a YAML file, a directory of them, or a Debian Packages index'));
+      if (missing.length > 0) {
+        if (opts.json) process.stdout.write(JSON.stringify({ valid: false, problems: missing }, null, 2) + '\n');
+        else for (const p of missing) process.stdout.write(formatProblem(p) + '\n');
+        process.exitCode = 2;
+        return;
+      }
       const io = normaliseIndexOpts(opts);
       const loaded = await loadFor(paths, io, opts.json === true);
       const errors = hasErrors(loaded.problems);
@@ -129,7 +142,11 @@ export function register(program: Command): void {
         for (const p of loaded.problems) process.stdout.write(formatProblem(p) + '\n');
         const files = loaded.layers.reduce((n, l) => n + l.files.length, 0);
         if (!errors) process.stdout.write(`valid: ${files} file${files === 1 ? '' : 's'} in ${loaded.layers.length} layer${loaded.layers.length === 1 ? '' : 's'}\n`);
-        else process.stderr.write(`rollwise: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}\n`);
+        else {
+          const e = loaded.problems.filter((p) => p.severity === 'error').length;
+          const w = loaded.problems.length - e;
+          process.stderr.write(`rollwise: ${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}\n`);
+        }
       }
       process.exitCode = errors ? 2 : 0;
     });
@@ -149,8 +166,8 @@ export function register(program: Command): void {
       }
       const t = stats.total;
       const lines = ['layers (highest precedence first):', ...renderLayers(stats),
-        `total: ${t.packages} packages, ${t.names} names, ${t.services} services, ${t.functional} functional dependencies, ${t.knownIssues} known issues, ${t.migrations} migrations, ${t.configFiles} config files`,
-        `problems: ${stats.problems.errors} errors, ${stats.problems.warnings} warnings${stats.problems.errors + stats.problems.warnings ? ' (rollwise kb validate lists them)' : ''}`];
+        `total: ${plural(t.packages, 'package')}, ${plural(t.names, 'name')}, ${plural(t.services, 'service')}, ${plural(t.functional, 'functional dependency', 'functional dependencies')}, ${plural(t.knownIssues, 'known issue')}, ${plural(t.migrations, 'migration')}, ${plural(t.configFiles, 'config file')}`,
+        `problems: ${plural(stats.problems.errors, 'error')}, ${plural(stats.problems.warnings, 'warning')}${stats.problems.errors + stats.problems.warnings ? ' (rollwise kb validate lists them)' : ''}`];
       process.stdout.write(lines.join('\n') + '\n');
     });
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
-import { buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
+import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
   approvePlan, checkStoreWritable, createPlan, findPlan, indexInputs, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
 } from '../../services/index.js';
@@ -75,7 +75,7 @@ export function register(program: Command): void {
 
   addFleetOptions(addIndexOptions(plan
     .command('create', { isDefault: true })
-    .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`); exit 0 when the plan is ready, 1 when conflicts remain to review, 2 for bad input')
+    .description('plan a request for every host group (the default: `rollwise plan --kb ... --inventory ... --install ...`); exit 0 when the plan is ready, 1 when conflicts remain to review or hosts could not be collected, 2 for bad input')
     .option('--kb <path>', 'knowledge-base YAML file or directory (repeatable)', collect, [])
     , 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)'))
     .option('--skip-unreachable', 'plan the reachable hosts and record the others as findings', false)
@@ -173,14 +173,15 @@ export function register(program: Command): void {
       const progress = createProgress();
       try {
         const current = await findPlan(store, spec);
-        process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
+        // what the plan's state says first (approved, superseded), then what this run lacks
+        assertCanResolve(current);
         if (choices.length === 0) {
-          if (!(process.stdin.isTTY && process.stdout.isTTY)) {
-            throw new RollwiseError('RW_USAGE', 'no terminal to ask on: give --choose CONFLICT=RESOLUTION or --file resolutions.yaml', { hint: `rollwise plan show ${current.id} lists the conflicts and their resolutions` });
-          }
           if (current.conflicts.length === 0) {
             process.stdout.write(`plan ${current.id} v${current.version} has no conflicts to review\n`);
             return;
+          }
+          if (!(process.stdin.isTTY && process.stdout.isTTY)) {
+            throw new RollwiseError('RW_USAGE', 'no terminal to ask on: give --choose CONFLICT=RESOLUTION or --file resolutions.yaml', { hint: `rollwise plan show ${current.id} lists the conflicts and their resolutions` });
           }
           process.stdout.write(renderPlan(current, paletteFor()));
           const final = await reviewInteractively(store, current, inquirerAsk, (s) => process.stdout.write(s), paletteFor(), (t) => progress.update(t));
@@ -188,7 +189,9 @@ export function register(program: Command): void {
           if (final === current) process.stdout.write('nothing chosen; the plan is unchanged\n');
           return;
         }
-        const next = await resolveStoredPlan(current, choices, (t) => progress.update(t));
+        const next = await resolveStoredPlan(current, choices, (t) => progress.update(t), undefined, () => {
+          process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
+        });
         progress.done();
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
         if (o.json) process.stdout.write(JSON.stringify(planToJson(next), null, 2) + '\n');

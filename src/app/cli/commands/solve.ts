@@ -146,6 +146,11 @@ export function register(program: Command): void {
   addInputOptions(program.command('solve').description('resolve a request (install/remove/upgrade/hold/pin) over Debian indexes and a dpkg status: prints the transaction, or the explanation and verified resolutions; exit 1 when there is no solution')).action(
     async (o: SolveOptions) => {
       const items = buildItems(o);
+      if (items.length === 0 && !o.status) {
+        throw new RollwiseError('RW_USAGE', 'nothing to solve: no request and no installed packages', {
+          hint: 'ask for something (--install, --remove, --upgrade, --upgrade-all, --hold, --pin), or give --status FILE to check an installed set as it is',
+        });
+      }
       const policy = buildPolicy(o);
       const problem = await loadProblem(o);
       const out = solveRequest(problem, { items }, policy);
@@ -233,6 +238,7 @@ export function register(program: Command): void {
     .option('--json', 'print one object with a `broken` array of {package, version, architecture, explanation (words), facts (data)}')
     .option('--no-essential', 'do not install the Essential packages with each package checked')
     .option('--no-explain', 'skip explanations (faster)')
+    .addHelpText('after', '\nExit status (as dose-distcheck):\n  0  every package version can be installed\n  1  some cannot (they are listed)\n  2  bad input (an index that cannot be read)')
     .action(async (indexes: string[], o: { json?: boolean; essential?: boolean; explain?: boolean }) => {
       const universe = await loadArchive(indexes);
       const report = checkInstallable(createUniverseView(universe), { withEssential: o.essential !== false, explain: o.explain !== false });
@@ -243,6 +249,7 @@ export function register(program: Command): void {
         for (const b of broken) process.stdout.write(`${b.package} ${b.version} (${b.architecture}): ${b.explanation}\n`);
         process.stdout.write(`${broken.length} of ${report.checked} package versions cannot be installed (${report.ms} ms)\n`);
       }
-      process.exitCode = 0;
+      // as dose-distcheck: 1 when some package cannot be installed (an outcome to act on)
+      process.exitCode = broken.length > 0 ? 1 : 0;
     });
 }
