@@ -80,7 +80,7 @@ export async function collectFleet(sources: FleetSources, collector?: HostCollec
   };
   for (const file of sources.inventories ?? []) {
     const r = loadInventory(file, { allowOutsidePaths: sources.allowOutsidePaths === true });
-    if (!r.ok) throw inventoryError(r.problems);
+    if (!r.ok) throw inventoryError(r.problems, file);
     for (const h of r.inventory.hosts) add(h, file, hosts);
     for (const h of r.inventory.sshHosts) add(h, file, sshTargets);
     sshDefaults = { ...sshDefaults, ...r.inventory.ssh };

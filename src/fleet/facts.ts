@@ -18,7 +18,7 @@ export const OsFactsSchema = z.strictObject({
   /** `VERSION_ID` (`12`, `11`, `22.04`). */
   versionId: z.string().regex(/^[0-9][0-9A-Za-z.~+-]*$/, 'an os-release VERSION_ID such as 12').optional(),
   /** `VERSION_CODENAME` (`bookworm`). */
-  codename: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  codename: z.string().regex(/^[a-z0-9-]+$/, 'a release codename such as bookworm').optional(),
 });
 
 export const HostFactsSchema = z.strictObject({
@@ -37,7 +37,7 @@ export type OsFacts = z.infer<typeof OsFactsSchema>;
 export type HostFacts = z.infer<typeof HostFactsSchema>;
 export type Labels = Record<string, string>;
 
-export const LabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN, 'a label key'), z.string());
+export const LabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN, 'a label key (letters, digits, . _ / -)'), z.string());
 
 /**
  * Fact names usable in conditions: `os.id`, `os.versionId`, `os.codename`, `architecture`,

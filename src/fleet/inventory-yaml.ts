@@ -7,31 +7,34 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
-  RollwiseError, documentData, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems,
+  RollwiseError, documentData, escapeControls, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems,
   type SourceDoc, type SourcePosition,
 } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import { HostFactsSchema, LabelsSchema, mergeFacts, ARCH_PATTERN, type HostFacts, type Labels } from './facts.js';
 import { looksLikeStatus, parseStatusInstalled, PACKAGE_NAME_PATTERN, type InstalledPackage } from './installed.js';
 import { HOST_NAME_PATTERN, SSH_HOST_PATTERN, SSH_USER_PATTERN, type FleetHost } from './host.js';
+import { wordIssues } from './schema-words.js';
 
 const InstalledEntrySchema = z.union([
   z.string().regex(/^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?=\S+$/, 'an entry NAME[:ARCH]=VERSION'),
   z.strictObject({
     name: z.string().regex(PACKAGE_NAME_PATTERN, 'a Debian package name'),
-    version: z.string(),
-    architecture: z.string().regex(ARCH_PATTERN).optional(),
+    version: z.string().describe('a Debian version such as 1.22.1-9'),
+    architecture: z.string().regex(ARCH_PATTERN, 'a Debian architecture such as amd64').optional(),
   }),
-]);
+]).describe("an entry 'NAME[:ARCH]=VERSION' or a mapping (name, version, architecture)");
+
+const PORT = z.number().int().min(1).max(65535);
 
 const SshSchema = z.strictObject({
   host: z.string().regex(SSH_HOST_PATTERN, 'a host name or address').optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+  port: PORT.optional(),
   user: z.string().regex(SSH_USER_PATTERN, 'a user name').optional(),
 });
 
 const SshDefaultsSchema = z.strictObject({
-  port: z.number().int().min(1).max(65535).optional(),
+  port: PORT.optional(),
   user: z.string().regex(SSH_USER_PATTERN, 'a user name').optional(),
   knownHosts: z.string().optional(),
   identity: z.string().optional(),
@@ -44,7 +47,7 @@ const HostEntrySchema = z.strictObject({
   groups: z.array(z.string()).optional(),
   labels: LabelsSchema.optional(),
   facts: HostFactsSchema.optional(),
-  status: z.string().min(1).optional(),
+  status: z.string().min(1).describe('the path of a dpkg status file').optional(),
   installed: z.array(InstalledEntrySchema).optional(),
   ssh: SshSchema.optional(),
 });
@@ -58,7 +61,7 @@ export const InventorySchema = z.strictObject({
   version: z.literal(1).optional(),
   defaults: z.strictObject({ labels: LabelsSchema.optional(), facts: HostFactsSchema.optional() }).optional(),
   ssh: SshDefaultsSchema.optional(),
-  groups: z.record(z.string().regex(HOST_NAME_PATTERN, 'a group name'), GroupSchema).optional(),
+  groups: z.record(z.string().regex(HOST_NAME_PATTERN, 'a group name (letters, digits, . _ -)'), GroupSchema).optional(),
   hosts: z.array(HostEntrySchema),
 });
 
@@ -113,23 +116,36 @@ export function loadInventory(file: string, options: InventoryLoadOptions = {}):
   return parseInventoryText(text, file, options);
 }
 
-/** The schema problems of `issues` (zod's, relative to `prefix` in the document). */
-function schemaProblems(src: SourceDoc, issues: readonly z.ZodIssue[], prefix: ReadonlyArray<string | number> = []): InventoryProblem[] {
-  const problems: InventoryProblem[] = [];
-  for (const issue of issues) {
-    const at = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) {
-        const where = positionOfPath(src, at, { key: k });
-        if (at.length === 1 && at[0] === 'ssh' && k === 'config') problems.push({ position: where, message: SSH_CONFIG_REFUSED, hint: SSH_CONFIG_HINT });
-        else problems.push({ position: where, message: `unknown key '${k}'` });
-      }
-    } else {
-      const where = at.length ? ` at ${at.map(String).join('.')}` : '';
-      problems.push({ position: positionOfPath(src, at), message: `${issue.message}${where}` });
+/** The schema problems of `issues` (zod's, for `data` checked against `schema` at `prefix` in the document), in operator words. */
+function schemaProblems(src: SourceDoc, schema: z.ZodType, data: unknown, issues: readonly z.core.$ZodIssue[], prefix: ReadonlyArray<string | number> = []): InventoryProblem[] {
+  return wordIssues(issues, { schema, data, prefix }).map((w): InventoryProblem => {
+    const position = positionOfPath(src, w.path, w.key === undefined ? {} : { key: w.key });
+    if (w.path.length === 1 && w.path[0] === 'ssh' && w.key === 'config') return { position, message: SSH_CONFIG_REFUSED, hint: SSH_CONFIG_HINT };
+    return { position, message: w.message, ...(w.hint ? { hint: w.hint } : {}) };
+  });
+}
+
+/**
+ * Duplicate host names over the raw entries (any entry with a string `name`, valid or not), so a
+ * duplicate is reported in the same run as the schema problems of either entry. Returns the
+ * indexes of the later entries, which are not checked further.
+ */
+function duplicateNames(src: SourceDoc, raw: readonly unknown[], problems: InventoryProblem[]): Set<number> {
+  const first = new Map<string, number>();
+  const later = new Set<number>();
+  raw.forEach((entry, i) => {
+    const name = entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>).name : undefined;
+    if (typeof name !== 'string') return;
+    const seen = first.get(name);
+    if (seen === undefined) {
+      first.set(name, i);
+      return;
     }
-  }
-  return problems;
+    later.add(i);
+    const firstPos = positionOfPath(src, ['hosts', seen, 'name']);
+    problems.push({ position: positionOfPath(src, ['hosts', i, 'name']), message: `duplicate host name '${excerpt(name)}' (first defined at ${formatPosition(firstPos)})`, hint: 'host names must be unique: rename or remove one entry' });
+  });
+  return later;
 }
 
 export function parseInventoryText(text: string, file: string, options: InventoryLoadOptions = {}): InventoryLoadResult {
@@ -138,30 +154,31 @@ export function parseInventoryText(text: string, file: string, options: Inventor
   if (problems.length > 0) return { ok: false, problems };
   const data = documentData(src);
   if (!data.ok) return { ok: false, problems: [{ position: data.problem.position, message: data.problem.message, hint: 'write each host out; aliases are for a few shared values' }] };
+  if (data.data === null || data.data === undefined) {
+    return { ok: false, problems: [{ position: { file, line: 1, column: 1 }, message: 'the inventory is empty', hint: "an inventory is a mapping with a 'hosts:' list, one '- name: …' entry per host" }] };
+  }
+  // The top level and each host are checked apart, so one bad part hides no problem of another;
+  // duplicate names are found over the raw entries, valid or not.
   const top = InventoryTopSchema.safeParse(data.data);
-  if (!top.success) return { ok: false, problems: sortProblems(schemaProblems(src, top.error.issues)) };
+  if (!top.success) problems.push(...schemaProblems(src, InventoryTopSchema, data.data, top.error.issues));
+  const rawHosts = (data.data as { hosts?: unknown }).hosts;
+  const raw = Array.isArray(rawHosts) ? rawHosts : [];
+  const duplicates = duplicateNames(src, raw, problems);
   const entries: Array<{ index: number; host: z.infer<typeof HostEntrySchema> }> = [];
-  top.data.hosts.forEach((raw, index) => {
-    const r = HostEntrySchema.safeParse(raw);
-    if (r.success) entries.push({ index, host: r.data });
-    else problems.push(...schemaProblems(src, r.error.issues, ['hosts', index]));
+  raw.forEach((entry, index) => {
+    const r = HostEntrySchema.safeParse(entry);
+    if (!r.success) problems.push(...schemaProblems(src, HostEntrySchema, entry, r.error.issues, ['hosts', index]));
+    else if (!duplicates.has(index)) entries.push({ index, host: r.data });
   });
+  if (!top.success) return { ok: false, problems: sortProblems(problems) };
   const inv = top.data;
   const loc = { find: (p: ReadonlyArray<string | number>, key?: string): SourcePosition => positionOfPath(src, p, key === undefined ? {} : { key }) };
   const dir = path.dirname(path.resolve(file));
   const groups = inv.groups ?? {};
-  const seen = new Map<string, number>();
   const hosts: FleetHost[] = [];
   const sshHosts: FleetHost[] = [];
   for (const { index: i, host: h } of entries) {
     const base = ['hosts', i];
-    const first = seen.get(h.name);
-    if (first !== undefined) {
-      const firstPos = loc.find(['hosts', first, 'name']);
-      problems.push({ position: loc.find([...base, 'name']), message: `duplicate host name '${h.name}' (first defined at ${formatPosition(firstPos)})` });
-      continue;
-    }
-    seen.set(h.name, i);
     const groupNames = h.groups ?? [];
     let labels: Labels = { ...(inv.defaults?.labels ?? {}) };
     const factLayers: Array<HostFacts | undefined> = [inv.defaults?.facts];
@@ -279,14 +296,32 @@ function sortProblems(p: InventoryProblem[]): InventoryProblem[] {
   return p.sort((a, b) => (a.position.file === b.position.file ? a.position.line - b.position.line || a.position.column - b.position.column : a.position.file < b.position.file ? -1 : 1));
 }
 
-/** One RollwiseError carrying every problem (the first one's position; all lines in the message). */
-export function inventoryError(problems: InventoryProblem[]): RollwiseError {
+/** A file name as it can be pasted into a shell (quoted when it needs to be), control characters escaped. */
+function shellWord(file: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(file) ? file : `'${escapeControls(file).replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * One RollwiseError carrying every problem. One problem: its message, position and hint. Several:
+ * one line each, in reading order, a problem's own hint on its line (a hint shared by several
+ * problems on the first of them), then a count; the error's hint is about the whole report, so it
+ * is never one problem's hint printed after the last problem. `inventory` is the inventory file,
+ * named in that hint (FILE when not given: the first problem may be in a status file).
+ */
+export function inventoryError(problems: InventoryProblem[], inventory?: string): RollwiseError {
   const first = problems[0]!;
-  const rest = problems.slice(1).map((p) => `\n  ${formatPosition(p.position)}: ${p.message}`).join('');
-  const hints = [...new Set(problems.flatMap((p) => (p.hint ? [p.hint] : [])))];
-  const general = problems.length > 1 ? `${problems.length} problems; fix them and run again` : 'fix the inventory and run again';
-  return new RollwiseError('RW_INVENTORY', `${first.message}${rest}`, {
+  if (problems.length === 1) return new RollwiseError('RW_INVENTORY', first.message, { position: first.position, hint: first.hint ?? 'fix the inventory and run again' });
+  const hinted = new Set<string>();
+  const line = (p: InventoryProblem): string => {
+    if (!p.hint || hinted.has(p.hint)) return p.message;
+    hinted.add(p.hint);
+    return `${p.message} (hint: ${p.hint})`;
+  };
+  const n = problems.length;
+  const message = [line(first), ...problems.slice(1).map((p) => `  ${formatPosition(p.position)}: ${line(p)}`), `  ${n} problems in all`].join('\n');
+  const file = inventory === undefined ? 'FILE' : shellWord(inventory);
+  return new RollwiseError('RW_INVENTORY', message, {
     position: first.position,
-    hint: [...hints, ...(problems.length > 1 || hints.length === 0 ? [general] : [])].join('; '),
+    hint: `fix these ${n} problems and run again; \`rollwise fleet show --inventory ${file}\` lists them`,
   });
 }

@@ -4,7 +4,7 @@
  * error message quotes at most a short, escaped excerpt of what it read.
  */
 
-/** Longest excerpt an error quotes (characters, before escaping). */
+/** Longest excerpt an error quotes (characters as printed, escapes included). */
 export const EXCERPT_LENGTH = 40;
 
 /** Escapes C0/C1 control characters, DEL and U+FFFD (what invalid UTF-8 decodes to) as \xNN / \u{...}. */
@@ -16,11 +16,20 @@ export function escapeControls(text: string): string {
   });
 }
 
-/** A short, escaped excerpt of `text` (one line; `…` where it was cut). */
+/**
+ * A short, escaped excerpt of `text` (one line; `…` where it was cut): at most `max` characters
+ * as printed, counted after escaping, and never cut inside an escape.
+ */
 export function excerpt(text: string, max = EXCERPT_LENGTH): string {
-  const oneLine = text.replace(/\r?\n/g, '\\n').replace(/\t/g, '\\t');
-  const cut = [...oneLine].length > max ? `${[...oneLine].slice(0, max).join('')}…` : oneLine;
-  return escapeControls(cut);
+  let out = '';
+  let shown = 0;
+  for (const c of text) {
+    const e = c === '\n' ? '\\n' : c === '\t' ? '\\t' : escapeControls(c);
+    if (shown + e.length > max) return `${out}…`;
+    out += e;
+    shown += e.length;
+  }
+  return out;
 }
 
 /** Whether text read as UTF-8 is text at all: no NUL byte and no invalid sequence (U+FFFD). */

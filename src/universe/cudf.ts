@@ -3,7 +3,7 @@
  * its installed state, and its request kept as data for the resolver.
  */
 import { cudfToRecords, type CudfDocument, type CudfRequest } from '../kb/index.js';
-import { RollwiseError } from '../shared/index.js';
+import { RollwiseError, excerpt } from '../shared/index.js';
 import { UniverseBuilder } from './builder.js';
 import { createInstalledState, type InstalledState } from './installed.js';
 import type { Universe } from './universe.js';
@@ -23,7 +23,7 @@ export function createCudfUniverse(doc: CudfDocument): CudfUniverse {
     const key = `${p.name}\u0000${p.version}`;
     const prev = seen.get(key);
     if (prev !== undefined) {
-      throw new RollwiseError('RW_CUDF_PARSE', `package '${p.name}' version ${p.version} is defined twice (first at line ${prev})`, {
+      throw new RollwiseError('RW_CUDF_PARSE', `package '${excerpt(p.name)}' version ${excerpt(p.version)} is defined twice (first at line ${prev})`, {
         position: { file: doc.file, line: p.line, column: 1 }, hint: 'give each package version once',
       });
     }

@@ -10,9 +10,9 @@
  * field is malformed; a structurally malformed stanza is re-scanned by the shared control
  * scanner, which throws the positioned error.
  */
-import { DEB822_HINT, scanControl } from '../kb/index.js';
+import { checkFileStart, controlKindOf, DEB822_HINT, scanControl } from '../kb/index.js';
 import { createRelationScratch, parseRelationField, RelationSyntaxError } from '../kb/index.js';
-import { RollwiseError, type ErrorCode } from '../shared/index.js';
+import { RollwiseError, escapeControls, excerpt, type ErrorCode } from '../shared/index.js';
 import { checkDebianVersion } from '../versions/index.js';
 import type { LayerSpec, UniverseBuilder } from './builder.js';
 import { StringTable } from './strings.js';
@@ -133,6 +133,8 @@ export interface FastLoadResult {
  */
 export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file: string, layer: LayerSpec, options: { errorCode?: ErrorCode } = {}): FastLoadResult {
   const errorCode = options.errorCode ?? 'RW_INDEX_PARSE';
+  // Not the kind of file at all (a key, a binary): refused before anything is read as stanzas, unquoted.
+  checkFileStart(b, file, controlKindOf(errorCode));
   builder.addLayer({ trust: 'distribution', source: file, ...layer });
   const nameTable = builder.nameTable;
   const versionTable = builder.versionTable;
@@ -238,14 +240,14 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
     try {
       parseRelationField(text, 0, text.length, scratch, opts);
     } catch (e) {
-      if (e instanceof RelationSyntaxError) failAt(code, s + e.offset, `in ${REL_FIELD_NAME[kind]}: ${e.message}`);
+      if (e instanceof RelationSyntaxError) failAt(code, s + e.offset, `in ${REL_FIELD_NAME[kind]}: ${escapeControls(e.message)}`);
       throw e;
     }
     for (let k = 0; k < scratch.atomCount; k++) {
       const v = scratch.versions[k]!;
       if (!v) continue;
       const r = checkDebianVersion(v);
-      if (!r.ok) failAt(code, s + scratch.offsets[k]!, `in ${REL_FIELD_NAME[kind]}: '${v}' is not a valid Debian version: ${r.reason}`);
+      if (!r.ok) failAt(code, s + scratch.offsets[k]!, `in ${REL_FIELD_NAME[kind]}: '${excerpt(v)}' is not a valid Debian version: ${escapeControls(r.reason)}`);
     }
     builder.addScratch(kind, scratch);
   };
@@ -330,27 +332,27 @@ export function addDebianPackagesFast(builder: UniverseBuilder, b: Buffer, file:
       const c = b[i]!;
       ok = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
     }
-    if (!ok) failAt(FC_PACKAGE, ps, `'${fieldText(FC_PACKAGE)}' is not a valid package name`, 'names use a-z 0-9 + - . and start with a letter or digit');
+    if (!ok) failAt(FC_PACKAGE, ps, `'${excerpt(fieldText(FC_PACKAGE))}' is not a valid package name`, 'names use a-z 0-9 + - . and start with a letter or digit');
     const nameId = names.lookup(b, ps, pe, hashRange(ps, pe));
     const vs = fs[FC_VERSION]!;
-    if (vs < 0 || fieldText(FC_VERSION) === '') fail(`stanza of '${fieldText(FC_PACKAGE)}' has no Version field`, stanzaLine, 1);
+    if (vs < 0 || fieldText(FC_VERSION) === '') fail(`stanza of '${excerpt(fieldText(FC_PACKAGE))}' has no Version field`, stanzaLine, 1);
     let ve = fe[FC_VERSION]!;
     while (ve > vs && isWs(b[ve - 1]!)) ve--;
     const vid = versions.lookup(b, vs, ve, hashRange(vs, ve));
     if (vid < 0) {
       const v = fieldText(FC_VERSION);
       const r = checkDebianVersion(v);
-      failAt(FC_VERSION, vs, `'${v}' is not a valid Debian version${r.ok ? '' : `: ${r.reason}`}`, 'expected [epoch:]upstream[-revision]');
+      failAt(FC_VERSION, vs, `'${excerpt(v)}' is not a valid Debian version${r.ok ? '' : `: ${escapeControls(r.reason)}`}`, 'expected [epoch:]upstream[-revision]');
     }
     const as = fs[FC_ARCH]!;
-    if (as < 0 || fieldText(FC_ARCH) === '') fail(`stanza of '${fieldText(FC_PACKAGE)}' has no Architecture field`, stanzaLine, 1);
+    if (as < 0 || fieldText(FC_ARCH) === '') fail(`stanza of '${excerpt(fieldText(FC_PACKAGE))}' has no Architecture field`, stanzaLine, 1);
     let ae = fe[FC_ARCH]!;
     while (ae > as && isWs(b[ae - 1]!)) ae--;
     const arch = archs.lookup(b, as, ae, hashRange(as, ae));
     let flags = 0;
     if (fs[FC_ESSENTIAL]! >= 0) {
       if (valueIs(FC_ESSENTIAL, 'yes')) flags |= PV_ESSENTIAL;
-      else if (!valueIs(FC_ESSENTIAL, 'no')) failAt(FC_ESSENTIAL, fs[FC_ESSENTIAL]!, `expected 'yes' or 'no', found '${fieldText(FC_ESSENTIAL)}'`);
+      else if (!valueIs(FC_ESSENTIAL, 'no')) failAt(FC_ESSENTIAL, fs[FC_ESSENTIAL]!, `expected 'yes' or 'no', found '${excerpt(fieldText(FC_ESSENTIAL))}'`);
     }
     let prio = 0;
     if (fs[FC_PRIORITY]! >= 0) {

@@ -115,8 +115,8 @@ describe('files that are not dpkg status files', () => {
 describe('every problem at once', () => {
   it('a schema problem in one host does not hide an unknown group or a missing file in another', () => {
     const p = problemsOf(inventory('many.yaml', 'hosts:\n  - name: a\n    statsu: x\n    installed: []\n  - name: b\n    groups: [nope]\n    installed: []\n  - name: c\n    status: missing.status\n'));
-    expect(p.map((x) => `${x.position.line}:${x.position.column} ${x.message.replace(/:.*/, '')}`)).toEqual([
-      "3:5 unknown key 'statsu'",
+    expect(p.map((x) => `${x.position.line}:${x.position.column} ${x.message.replace(/: \/.*/, '')}`)).toEqual([
+      "3:5 hosts[0]: unknown field 'statsu' (did you mean 'status'?)",
       "6:14 unknown group 'nope'",
       '9:13 status file not found',
     ]);

@@ -85,10 +85,10 @@ describe('YAML inventory', () => {
       '    installed: []',
     ].join('\n'));
     const text = p.map(where).join('\n');
-    expect(text).toMatch(/inv\.yaml:3:5: unknown key 'statsu'/);
-    expect(text).toMatch(/inv\.yaml:6:17: an entry NAME\[:ARCH\]=VERSION/);
-    expect(text).toMatch(/inv\.yaml:12:22: a kernel release/);
-    expect(text).toMatch(/inv\.yaml:12:36: .*at hosts\.4\.facts\.cpus/);
+    expect(text).toMatch(/inv\.yaml:3:5: hosts\[0\]: unknown field 'statsu' \(did you mean 'status'\?\)/);
+    expect(text).toMatch(/inv\.yaml:6:17: hosts\[1\]\.installed\[0\]: expected an entry NAME\[:ARCH\]=VERSION, got "bash=5\.2 15"/);
+    expect(text).toMatch(/inv\.yaml:12:22: hosts\[4\]\.facts\.kernel: expected a kernel release/);
+    expect(text).toMatch(/inv\.yaml:12:36: hosts\[4\]\.facts\.cpus: expected a whole number 1 or more, got 0/);
     // schema problems come first; the file-level checks run once the structure is valid
     const p2 = problems('hosts:\n  - name: c\n    installed: ["bash=:1.0"]\n  - name: d\n    status: status/missing\n  - name: e\n    groups: [nope]\n    installed: []\n');
     expect(p2.map(where)).toEqual([

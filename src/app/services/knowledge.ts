@@ -4,8 +4,8 @@
  * a RollwiseError with the first problem's position before anything else happens.
  */
 import { existsSync } from 'node:fs';
-import { RollwiseError } from '../../shared/index.js';
-import { formatProblem, hasErrors, type KnowledgeBase, type PackageRecord } from '../../kb/index.js';
+import { RollwiseError, type ErrorCode } from '../../shared/index.js';
+import { hasErrors, type KnowledgeBase, type PackageRecord } from '../../kb/index.js';
 import { loadKnowledgeBaseWithUniverse, type KbUniverse } from '../../universe/index.js';
 import { environmentRulesFromKb, type EnvironmentRules } from '../../planner/index.js';
 
@@ -48,9 +48,16 @@ export function knowledgeFrom(kb: KnowledgeBase, universe: KbUniverse, kbPaths: 
   if (hasErrors(kb.problems)) {
     const errors = kb.problems.filter((p) => p.severity === 'error');
     const first = errors[0]!;
-    throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${errors.length} problem${errors.length === 1 ? '' : 's'}; first: ${formatProblem(first)}`, {
-      ...(first.line !== undefined ? { position: { file: first.file, line: first.line, column: first.column ?? 1 } } : {}),
-      hint: `rollwise kb validate ${kbPaths.join(' ')} lists them all`,
+    const position = first.line !== undefined ? { position: { file: first.file, line: first.line, column: first.column ?? 1 } } : {};
+    // an index that cannot be read is that index's error (its own code and hint), not the knowledge base's
+    const wrapped = first.code === 'RW_KB_INDEX' ? /^(RW_[A-Z_]+): ([^]*)$/.exec(first.message) : null;
+    if (wrapped && errors.length === 1) {
+      throw new RollwiseError(wrapped[1] as ErrorCode, first.line !== undefined ? wrapped[2]! : `${first.file}: ${wrapped[2]}`, { ...position, hint: first.hint ?? 'give a Debian Packages index (plain, .gz, .xz or .lz4)' });
+    }
+    const where = first.line !== undefined ? '' : `${first.file}: `;
+    throw new RollwiseError('RW_KB_INVALID', `the knowledge base has ${errors.length} problem${errors.length === 1 ? '' : 's'}; first: ${where}${first.code} ${first.message}`, {
+      ...position,
+      hint: kbPaths.length > 0 ? `rollwise kb validate ${kbPaths.join(' ')} lists them all` : 'rollwise kb validate PATH... lists them all',
     });
   }
   return { kb, universe, rules: environmentRulesFromKb(kb) };

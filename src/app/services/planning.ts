@@ -128,7 +128,7 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   let sshInInventory = false;
   for (const f of o.inventory) {
     const r = loadInventory(f, { allowOutsidePaths: o.allowOutsidePaths === true });
-    if (!r.ok) throw inventoryError(r.problems);
+    if (!r.ok) throw inventoryError(r.problems, f);
     if (r.inventory.sshHosts.length > 0) sshInInventory = true;
   }
   // A fleet read from files only (no SSH, no local host) is read first: cheap and without side

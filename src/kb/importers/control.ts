@@ -9,7 +9,8 @@
  *
  * One ControlStanza object is reused for every stanza: consumers must copy what they keep.
  */
-import { RollwiseError, type ErrorCode } from '../../shared/index.js';
+import { RollwiseError, excerpt, type ErrorCode } from '../../shared/index.js';
+import { checkFileStart, controlKindOf } from './sniff.js';
 
 /** The hint of a malformed control file (a Packages index, a dpkg status file). */
 export const DEB822_HINT = 'a control file is stanzas of `Field: value` lines separated by blank lines (as apt writes Packages indexes and dpkg its status file)';
@@ -111,6 +112,11 @@ export interface ScanOptions {
   collectOther?: boolean;
   /** Bytes behind the text (for UTF-8 fields). */
   bytes?: Buffer;
+  /**
+   * The text is the start of the file: first check that it looks like a control file at all
+   * (see sniff.ts), else throw "not a …" without quoting it. Default: when firstLine is 1.
+   */
+  fileStart?: boolean;
 }
 
 /**
@@ -133,6 +139,7 @@ export function scanControl(text: string, file: string, onStanza: (s: ControlSta
   const fail = (message: string, l: number, column: number, hint?: string): never => {
     throw new RollwiseError(options.errorCode, message, { position: { file, line: l, column }, hint: hint ?? DEB822_HINT });
   };
+  if (options.fileStart ?? (options.firstLine ?? 1) === 1) checkFileStart(options.bytes ?? text, file, controlKindOf(options.errorCode), { firstLine: line + 1 });
   while (pos < len) {
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = len;
@@ -157,7 +164,7 @@ export function scanControl(text: string, file: string, onStanza: (s: ControlSta
       // comment line between stanzas (deb822 allows them); ignored
     } else {
       const colon = text.indexOf(':', pos);
-      if (colon < 0 || colon >= lineEnd) fail(`expected 'Field: value', found '${text.slice(pos, Math.min(lineEnd, pos + 40))}'`, line, 1, 'every line of a stanza is a field, a continuation line starting with a space, or blank');
+      if (colon < 0 || colon >= lineEnd) fail(`expected 'Field: value', found '${excerpt(text.slice(pos, Math.min(lineEnd, pos + 200)))}'`, line, 1, 'every line of a stanza is a field, a continuation line starting with a space, or blank');
       if (colon === pos) fail('empty field name before \':\'', line, 1);
       for (let k = pos; k < colon; k++) {
         const ch = text.charCodeAt(k);
@@ -171,7 +178,7 @@ export function scanControl(text: string, file: string, onStanza: (s: ControlSta
       if (!inStanza) { inStanza = true; st.line = line; }
       st.fieldCount++;
       if (code !== undefined) {
-        if (st.start[code]! >= 0) fail(`field '${name}' appears twice in the stanza`, line, 1);
+        if (st.start[code]! >= 0) fail(`field '${excerpt(name)}' appears twice in the stanza`, line, 1);
         st.start[code] = vs;
         st.end[code] = lineEnd;
         st.fieldLine[code] = line;
@@ -201,15 +208,34 @@ export async function scanControlStream(
   let carry: Buffer = Buffer.alloc(0);
   let line = 1;
   let bytes = 0;
+  const start = new FileStartCheck(file, options.errorCode);
   for await (const chunk of chunks) {
     bytes += chunk.length;
     const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    start.feed(buf, line, false);
     const cut = buf.lastIndexOf('\n\n');
     if (cut < 0) { carry = buf; continue; }
     const piece = buf.subarray(0, cut + 2);
-    line += scanControl(piece.toString('latin1'), file, onStanza, { ...options, firstLine: line, bytes: piece });
+    line += scanControl(piece.toString('latin1'), file, onStanza, { ...options, firstLine: line, bytes: piece, fileStart: false });
     carry = buf.subarray(cut + 2);
   }
-  if (carry.length) line += scanControl(carry.toString('latin1'), file, onStanza, { ...options, firstLine: line, bytes: carry });
+  if (carry.length) {
+    start.feed(carry, line, true);
+    line += scanControl(carry.toString('latin1'), file, onStanza, { ...options, firstLine: line, bytes: carry, fileStart: false });
+  }
   return { bytes, lines: line - 1 };
+}
+
+/**
+ * The start-of-file check (sniff.ts) over a stream read in chunks: feed it the unscanned text
+ * (carry plus the new chunk, starting at line `firstLine`) until it has decided. Until then, the
+ * pieces scanned are only blank and comment lines, so nothing of the file was read as stanzas.
+ */
+export class FileStartCheck {
+  private decided = false;
+  constructor(readonly file: string, readonly errorCode: ErrorCode) {}
+
+  feed(text: Buffer, firstLine: number, final: boolean): void {
+    if (!this.decided) this.decided = checkFileStart(text, this.file, controlKindOf(this.errorCode), { firstLine, final });
+  }
 }

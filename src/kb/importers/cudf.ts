@@ -10,7 +10,8 @@
  * request properties declared in the preamble (`property: name: type = [default], ...`).
  */
 import { readFile } from 'node:fs/promises';
-import { RollwiseError } from '../../shared/index.js';
+import { RollwiseError, excerpt } from '../../shared/index.js';
+import { checkFileStart, CUDF_KIND } from './sniff.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision, RelationOp } from '../model.js';
 
 export type CudfKeep = 'version' | 'package' | 'feature' | 'none';
@@ -107,7 +108,7 @@ class CudfReader {
   }
 
   posint(f: Field, text: string, offset: number): string {
-    if (!/^[1-9][0-9]*$/.test(text)) this.failIn(f, offset, `'${text}' is not a positive integer version`);
+    if (!/^[1-9][0-9]*$/.test(text)) this.failIn(f, offset, `'${excerpt(text)}' is not a positive integer version`);
     return text;
   }
 
@@ -129,7 +130,7 @@ class CudfReader {
       ws();
       const start = i;
       while (i < n && isPkgNameChar(v.charCodeAt(i))) i++;
-      if (i === start) this.failIn(f, i, i >= n ? 'expected a package name at the end of the value' : `expected a package name, found '${v[i]}'`);
+      if (i === start) this.failIn(f, i, i >= n ? 'expected a package name at the end of the value' : `expected a package name, found '${excerpt(v[i]!)}'`);
       const atom: PackageAtom = { name: v.slice(start, i) };
       ws();
       const opStart = i;
@@ -137,8 +138,8 @@ class CudfReader {
       if (i > opStart) {
         const opText = v.slice(opStart, i);
         const op = CUDF_OPS[opText];
-        if (!op) this.failIn(f, opStart, `unknown relation operator '${opText}'`, 'use one of = != < <= > >=');
-        if (mode === 'eqlist' && op !== '=') this.failIn(f, opStart, `provides allows only '=', found '${opText}'`);
+        if (!op) this.failIn(f, opStart, `unknown relation operator '${excerpt(opText)}'`, 'use one of = != < <= > >=');
+        if (mode === 'eqlist' && op !== '=') this.failIn(f, opStart, `provides allows only '=', found '${excerpt(opText)}'`);
         ws();
         const vs = i;
         while (i < n && /[0-9A-Za-z]/.test(v[i]!)) i++;
@@ -159,7 +160,7 @@ class CudfReader {
         i++;
         continue;
       }
-      this.failIn(f, i, `expected ',' or '|', found '${v[i]}'`);
+      this.failIn(f, i, `expected ',' or '|', found '${excerpt(v[i]!)}'`);
     }
     out.push(clause);
     return out;
@@ -173,21 +174,21 @@ class CudfReader {
     const t = f.value.trim();
     if (t === 'true') return true;
     if (t === 'false') return false;
-    return this.failIn(f, 0, `expected true or false, found '${t}'`);
+    return this.failIn(f, 0, `expected true or false, found '${excerpt(t)}'`);
   }
 
   /** Light type check of an extra property value. */
   checkTyped(f: Field, decl: CudfPropertyDecl): void {
     const t = f.value.trim();
     const type = decl.type;
-    const bad = (what: string): never => this.failIn(f, 0, `'${t}' is not ${what} (property type ${type})`);
+    const bad = (what: string): never => this.failIn(f, 0, `'${excerpt(t)}' is not ${what} (property type ${excerpt(type)})`);
     if (type === 'int' && !/^[+-]?[0-9]+$/.test(t)) bad('an integer');
     if (type === 'posint' && !/^\+?[1-9][0-9]*$/.test(t)) bad('a positive integer');
     if (type === 'nat' && !/^\+?[0-9]+$/.test(t)) bad('a natural number');
     if (type === 'bool' && t !== 'true' && t !== 'false') bad('a boolean');
     if (type.startsWith('enum')) {
       const values = type.slice(type.indexOf('[') + 1, type.lastIndexOf(']')).split(',').map((s) => s.trim());
-      if (!values.includes(t)) bad(`one of ${values.join(', ')}`);
+      if (!values.includes(t)) bad(`one of ${excerpt(values.join(', '), 80)}`);
     }
     if (type === 'vpkgformula') this.formula(f, 'formula');
     if (type === 'vpkglist' || type === 'vpkg') this.formula(f, 'list');
@@ -216,11 +217,11 @@ function parseTypedecls(r: CudfReader, f: Field): CudfPropertyDecl[] {
   for (const { part, offset } of splitTopLevel(f.value)) {
     const lead = part.length - part.trimStart().length;
     const m = /^\s*([a-z][a-z0-9-]*)\s*:\s*([a-z]+(?:\s*\[[^\]]*\])?)\s*(?:=\s*\[(.*)\])?\s*$/s.exec(part);
-    if (!m) r.failIn(f, offset + lead, `malformed property declaration '${part.trim()}'`, "expected 'name: type' or 'name: type = [default]'");
+    if (!m) r.failIn(f, offset + lead, `malformed property declaration '${excerpt(part.trim())}'`, "expected 'name: type' or 'name: type = [default]'");
     const decl: CudfPropertyDecl = { name: m[1]!, type: m[2]!.replace(/\s+/g, '') };
     const base = decl.type.replace(/\[.*$/, '');
     if (!['int', 'posint', 'nat', 'bool', 'string', 'pkgname', 'ident', 'enum', 'vpkg', 'vpkgformula', 'vpkglist', 'veqpkg', 'veqpkglist', 'typedecl'].includes(base)) {
-      r.failIn(f, offset + lead, `unknown property type '${decl.type}'`);
+      r.failIn(f, offset + lead, `unknown property type '${excerpt(decl.type)}'`);
     }
     if (m[3] !== undefined) decl.default = m[3];
     out.push(decl);
@@ -231,6 +232,7 @@ function parseTypedecls(r: CudfReader, f: Field): CudfPropertyDecl[] {
 /** Parse a CUDF document (universe, installed state, request) or a CUDF solution. */
 export function parseCudf(text: string, file: string): CudfDocument {
   const r: CudfReader = new CudfReader(file);
+  checkFileStart(text, file, CUDF_KIND);
   const doc: CudfDocument = { file, packages: [] };
   const lines = text.split('\n');
   let stanza: Field[] = [];
@@ -241,7 +243,7 @@ export function parseCudf(text: string, file: string): CudfDocument {
     const first = stanza[0]!;
     const seen = new Set<string>();
     for (const f of stanza) {
-      if (seen.has(f.name)) r.fail(`property '${f.name}' appears twice in the stanza`, f.line, 1);
+      if (seen.has(f.name)) r.fail(`property '${excerpt(f.name)}' appears twice in the stanza`, f.line, 1);
       seen.add(f.name);
     }
     const get = (name: string): Field | undefined => stanza.find((f) => f.name === name);
@@ -254,7 +256,7 @@ export function parseCudf(text: string, file: string): CudfDocument {
         } else if (['univ-checksum', 'status-checksum', 'req-checksum'].includes(f.name)) {
           pre.fields[f.name] = f.value.trim();
         } else {
-          r.fail(`unknown preamble property '${f.name}'`, f.line, 1, 'the preamble holds property, univ-checksum, status-checksum and req-checksum');
+          r.fail(`unknown preamble property '${excerpt(f.name)}'`, f.line, 1, 'the preamble holds property, univ-checksum, status-checksum and req-checksum');
         }
       }
       for (const d of pre.properties) extraDecls.set(d.name, d);
@@ -262,9 +264,9 @@ export function parseCudf(text: string, file: string): CudfDocument {
     } else if (first.name === 'package') {
       if (doc.request) r.fail('package stanzas must come before the request stanza', first.line, 1);
       const name = first.value.trim();
-      if (!isValidCudfName(name)) r.failIn(first, 0, `'${name}' is not a valid CUDF package name`, 'names use letters, digits and + - . / @ ( ) %');
+      if (!isValidCudfName(name)) r.failIn(first, 0, `'${excerpt(name)}' is not a valid CUDF package name`, 'names use letters, digits and + - . / @ ( ) %');
       const vf = get('version');
-      if (!vf) r.fail(`package '${name}' has no version property`, first.line, 1);
+      if (!vf) r.fail(`package '${excerpt(name)}' has no version property`, first.line, 1);
       const pkg: CudfPackage = {
         name, version: r.posint(vf, vf.value.trim(), 0), depends: [], conflicts: [], provides: [],
         installed: false, wasInstalled: false, keep: 'none', recommends: [], properties: {}, line: first.line,
@@ -279,13 +281,13 @@ export function parseCudf(text: string, file: string): CudfDocument {
           case 'was-installed': pkg.wasInstalled = r.bool(f); break;
           case 'keep': {
             const k = f.value.trim();
-            if (!(KEEPS as readonly string[]).includes(k)) r.failIn(f, 0, `expected one of ${KEEPS.join(', ')}, found '${k}'`);
+            if (!(KEEPS as readonly string[]).includes(k)) r.failIn(f, 0, `expected one of ${KEEPS.join(', ')}, found '${excerpt(k)}'`);
             pkg.keep = k as CudfKeep;
             break;
           }
           default: {
             const decl = extraDecls.get(f.name);
-            if (!decl) r.fail(`property '${f.name}' is not declared in the preamble`, f.line, 1, `declare it: property: ${f.name}: string`);
+            if (!decl) r.fail(`property '${excerpt(f.name)}' is not declared in the preamble`, f.line, 1, `declare it: property: ${excerpt(f.name)}: string`);
             r.checkTyped(f, decl);
             if (f.name === 'recommends') pkg.recommends = r.formula(f, 'formula');
             pkg.properties[f.name] = f.value.trim();
@@ -300,14 +302,14 @@ export function parseCudf(text: string, file: string): CudfDocument {
         if (f.name === 'install' || f.name === 'remove' || f.name === 'upgrade') req[f.name] = r.atoms(f, 'list');
         else {
           const decl = extraDecls.get(f.name);
-          if (!decl) r.fail(`request property '${f.name}' is not declared in the preamble`, f.line, 1, 'a request has install, remove and upgrade');
+          if (!decl) r.fail(`request property '${excerpt(f.name)}' is not declared in the preamble`, f.line, 1, 'a request has install, remove and upgrade');
           r.checkTyped(f, decl);
           req.properties[f.name] = f.value.trim();
         }
       }
       doc.request = req;
     } else {
-      r.fail(`a stanza starts with preamble:, package: or request:, found '${first.name}:'`, first.line, 1);
+      r.fail(`a stanza starts with preamble:, package: or request:, found '${excerpt(first.name)}:'`, first.line, 1);
     }
     stanza = [];
   };
@@ -325,10 +327,10 @@ export function parseCudf(text: string, file: string): CudfDocument {
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) r.fail(`expected 'property: value', found '${line.slice(0, 40)}'`, lineNo, 1);
+    if (colon <= 0) r.fail(`expected 'property: value', found '${excerpt(line)}'`, lineNo, 1);
     const name = line.slice(0, colon);
-    if (!/^[a-z][a-z0-9-]*$/.test(name)) r.fail(`'${name}' is not a valid property name`, lineNo, 1, 'property names are lower-case letters, digits and -');
-    if (line.length > colon + 1 && line[colon + 1] !== ' ') r.fail(`expected a space after '${name}:'`, lineNo, colon + 2);
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) r.fail(`'${excerpt(name)}' is not a valid property name`, lineNo, 1, 'property names are lower-case letters, digits and -');
+    if (line.length > colon + 1 && line[colon + 1] !== ' ') r.fail(`expected a space after '${excerpt(name)}:'`, lineNo, colon + 2);
     const value = line.slice(colon + 2);
     stanza.push({ name, value, line: lineNo, column: colon + 3 });
   }

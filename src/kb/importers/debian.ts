@@ -7,10 +7,11 @@
  * faster path over the same scanner and relation parser that skips the records entirely
  * (src/universe/debian.ts).
  */
-import { RollwiseError, type ErrorCode } from '../../shared/index.js';
+import { RollwiseError, escapeControls, excerpt, type ErrorCode } from '../../shared/index.js';
 import { checkDebianVersion } from '../../versions/index.js';
 import type { Alternatives, PackageAtom, PackageRecord, Provenance, Provision } from '../model.js';
-import { DEB822_HINT, F, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
+import { DEB822_HINT, F, FileStartCheck, scanControl, scanControlStream, type ControlStanza, type FieldCode } from './control.js';
+import { checkFileStart, PACKAGES_INDEX_KIND } from './sniff.js';
 import { streamDecompressed } from './io.js';
 import {
   createRelationScratch, parseRelationField, RelationSyntaxError, scratchAtom,
@@ -74,7 +75,7 @@ export class StanzaReader {
     const v = st.get(code);
     if (v === undefined || v.length === 0) {
       const pkg = st.get(F.Package);
-      throw new RollwiseError(this.errorCode, `stanza${pkg ? ` of '${pkg}'` : ''} has no ${fieldName} field`, {
+      throw new RollwiseError(this.errorCode, `stanza${pkg ? ` of '${excerpt(pkg)}'` : ''} has no ${fieldName} field`, {
         position: { file: st.file, line: st.line, column: 1 }, hint: 'every stanza of an index names its Package, Version and Architecture',
       });
     }
@@ -83,14 +84,14 @@ export class StanzaReader {
 
   name(st: ControlStanza): string {
     const name = this.required(st, F.Package, 'Package');
-    if (!isValidDebianName(name)) this.fail(st, F.Package, st.start[F.Package]!, `'${name}' is not a valid package name`, 'names use a-z 0-9 + - . and start with a letter or digit');
+    if (!isValidDebianName(name)) this.fail(st, F.Package, st.start[F.Package]!, `'${excerpt(name)}' is not a valid package name`, 'names use a-z 0-9 + - . and start with a letter or digit');
     return name;
   }
 
   version(st: ControlStanza): string {
     const v = this.required(st, F.Version, 'Version');
     const r = checkDebianVersion(v);
-    if (!r.ok) this.fail(st, F.Version, st.start[F.Version]!, `'${v}' is not a valid Debian version: ${r.reason}`, 'expected [epoch:]upstream[-revision]');
+    if (!r.ok) this.fail(st, F.Version, st.start[F.Version]!, `'${excerpt(v)}' is not a valid Debian version: ${escapeControls(r.reason)}`, 'expected [epoch:]upstream[-revision]');
     return v;
   }
 
@@ -102,14 +103,14 @@ export class StanzaReader {
     try {
       parseRelationField(st.text, start, st.end[code]!, s, { hostArch: this.hostArch, ...options });
     } catch (e) {
-      if (e instanceof RelationSyntaxError) this.fail(st, code, e.offset, `in ${fieldLabel(code)}: ${e.message}`);
+      if (e instanceof RelationSyntaxError) this.fail(st, code, e.offset, `in ${fieldLabel(code)}: ${escapeControls(e.message)}`);
       throw e;
     }
     for (let k = 0; k < s.atomCount; k++) {
       const v = s.versions[k]!;
       if (!v || this.validVersions.has(v)) continue;
       const r = checkDebianVersion(v);
-      if (!r.ok) this.fail(st, code, s.offsets[k]!, `in ${fieldLabel(code)}: '${v}' is not a valid Debian version: ${r.reason}`);
+      if (!r.ok) this.fail(st, code, s.offsets[k]!, `in ${fieldLabel(code)}: '${excerpt(v)}' is not a valid Debian version: ${escapeControls(r.reason)}`);
       this.validVersions.add(v);
     }
     return s;
@@ -204,13 +205,13 @@ function yesNo(r: StanzaReader, st: ControlStanza, code: FieldCode): boolean {
   if (v === undefined) return false;
   if (v === 'yes') return true;
   if (v === 'no') return false;
-  return r.fail(st, code, st.start[code]!, `expected 'yes' or 'no', found '${v}'`);
+  return r.fail(st, code, st.start[code]!, `expected 'yes' or 'no', found '${excerpt(v)}'`);
 }
 
 function integerField(r: StanzaReader, st: ControlStanza, code: FieldCode): number | undefined {
   const v = st.get(code);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) r.fail(st, code, st.start[code]!, `expected a non-negative integer, found '${v}'`);
+  if (!/^\d+$/.test(v)) r.fail(st, code, st.start[code]!, `expected a non-negative integer, found '${excerpt(v)}'`);
   return Number(v);
 }
 
@@ -270,13 +271,14 @@ export function parseDebianPackages(bytes: Buffer, file: string, options: Debian
   const stats = createStats(file);
   // Scanned in pieces cut at blank lines: one 50 MB string costs more than many small ones.
   const onStanza = (st: ControlStanza): void => { records.push(reader.record(st, provenance)); };
+  checkFileStart(bytes, file, PACKAGES_INDEX_KIND);
   let line = 1;
   let pos = 0;
   while (pos < bytes.length) {
     let cut = pos + PIECE_BYTES >= bytes.length ? bytes.length : bytes.indexOf('\n\n', pos + PIECE_BYTES);
     cut = cut < 0 ? bytes.length : Math.min(bytes.length, cut + 2);
     const piece = bytes.subarray(pos, cut);
-    line += scanControl(piece.toString('latin1'), file, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: piece });
+    line += scanControl(piece.toString('latin1'), file, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: piece, fileStart: false });
     pos = cut;
   }
   stats.lines = line - 1;
@@ -309,16 +311,21 @@ export async function* streamDebianIndex(path: string, options: DebianImportOpti
   // Scan chunk by chunk, yielding the records each chunk completed.
   let carry: Buffer = Buffer.alloc(0);
   let line = 1;
+  const start = new FileStartCheck(path, 'RW_INDEX_PARSE');
   const onStanza = (st: ControlStanza): void => { batch.push(reader.record(st, provenance)); };
   for await (const chunk of chunks) {
     const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    start.feed(buf, line, false);
     const cut = buf.lastIndexOf('\n\n');
     if (cut < 0) { carry = buf; continue; }
     const piece = buf.subarray(0, cut + 2);
-    line += scanControl(piece.toString('latin1'), path, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: piece });
+    line += scanControl(piece.toString('latin1'), path, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: piece, fileStart: false });
     carry = buf.subarray(cut + 2);
     if (batch.length) { yield batch; batch = []; }
   }
-  if (carry.length) scanControl(carry.toString('latin1'), path, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: carry });
+  if (carry.length) {
+    start.feed(carry, line, true);
+    scanControl(carry.toString('latin1'), path, onStanza, { errorCode: 'RW_INDEX_PARSE', firstLine: line, bytes: carry, fileStart: false });
+  }
   if (batch.length) yield batch;
 }

@@ -42,9 +42,9 @@ export function parseDpkgStatus(content: Buffer | string, file: string, options:
       throw new RollwiseError('RW_STATUS_PARSE', `Status must have three words (want flag status), found '${excerpt(status)}'`, { position: statusPos, hint: 'e.g. Status: install ok installed' });
     }
     const [want, flag, state] = words as [string, string, string];
-    if (!(DPKG_WANTS as readonly string[]).includes(want)) throw new RollwiseError('RW_STATUS_PARSE', `unknown want '${want}' in Status`, { position: statusPos, hint: `one of ${DPKG_WANTS.join(', ')}` });
-    if (!(DPKG_FLAGS as readonly string[]).includes(flag)) throw new RollwiseError('RW_STATUS_PARSE', `unknown flag '${flag}' in Status`, { position: { ...statusPos, column: statusPos.column + want.length + 1 }, hint: `one of ${DPKG_FLAGS.join(', ')}` });
-    if (!(DPKG_STATUSES as readonly string[]).includes(state)) throw new RollwiseError('RW_STATUS_PARSE', `unknown status '${state}' in Status`, { position: { ...statusPos, column: statusPos.column + want.length + flag.length + 2 }, hint: `one of ${DPKG_STATUSES.join(', ')}` });
+    if (!(DPKG_WANTS as readonly string[]).includes(want)) throw new RollwiseError('RW_STATUS_PARSE', `unknown want '${excerpt(want)}' in Status`, { position: statusPos, hint: `one of ${DPKG_WANTS.join(', ')}` });
+    if (!(DPKG_FLAGS as readonly string[]).includes(flag)) throw new RollwiseError('RW_STATUS_PARSE', `unknown flag '${excerpt(flag)}' in Status`, { position: { ...statusPos, column: statusPos.column + want.length + 1 }, hint: `one of ${DPKG_FLAGS.join(', ')}` });
+    if (!(DPKG_STATUSES as readonly string[]).includes(state)) throw new RollwiseError('RW_STATUS_PARSE', `unknown status '${excerpt(state)}' in Status`, { position: { ...statusPos, column: statusPos.column + want.length + flag.length + 2 }, hint: `one of ${DPKG_STATUSES.join(', ')}` });
     // A not-installed entry (e.g. only a selection) may carry no version: it is not part of the installed set.
     if (state === 'not-installed' && !st.has(F.Version)) return;
     const record = reader.record(st, provenance, isInstalledStatus(state) ? undefined : 'all');
@@ -68,15 +68,15 @@ function parseConffiles(st: import('./control.js').ControlStanza, reader: Stanza
       const parts = lineText.split(/\s+/);
       const first = pos + (text.slice(pos, eol).length - text.slice(pos, eol).trimStart().length);
       if (parts.length < 2 || parts.length > 3 || !parts[0]!.startsWith('/')) {
-        reader.fail(st, F.Conffiles, first, `expected '/path md5sum [obsolete]' in Conffiles, found '${lineText}'`);
+        reader.fail(st, F.Conffiles, first, `expected '/path md5sum [obsolete]' in Conffiles, found '${excerpt(lineText)}'`);
       }
       const md5 = parts[1]!;
       if (!/^[0-9a-f]{32}$/.test(md5) && md5 !== 'newconffile') {
-        reader.fail(st, F.Conffiles, first + parts[0]!.length + 1, `'${md5}' is not an md5sum in Conffiles`);
+        reader.fail(st, F.Conffiles, first + parts[0]!.length + 1, `'${excerpt(md5)}' is not an md5sum in Conffiles`);
       }
       const flag = parts[2];
       if (flag !== undefined && flag !== 'obsolete' && flag !== 'remove-on-upgrade') {
-        reader.fail(st, F.Conffiles, first + parts[0]!.length + md5.length + 2, `unknown conffile flag '${flag}'`, 'expected obsolete or remove-on-upgrade');
+        reader.fail(st, F.Conffiles, first + parts[0]!.length + md5.length + 2, `unknown conffile flag '${excerpt(flag)}'`, 'expected obsolete or remove-on-upgrade');
       }
       const entry: InstalledRecord['conffiles'][number] = { path: decodeLatin1AsUtf8(parts[0]!), md5 };
       if (flag === 'obsolete') entry.obsolete = true;

@@ -4,3 +4,4 @@ export * from './io.js';
 export * from './debian.js';
 export * from './dpkg-status.js';
 export * from './cudf.js';
+export * from './sniff.js';
