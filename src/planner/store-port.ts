@@ -8,6 +8,20 @@
  */
 import type { Plan, PlanApproval, PlanListEntry, PlanStatus } from './model.js';
 
+/**
+ * What is recorded about a plan version after it was made: its predicted impact (src/analysis),
+ * a rehearsal's report (src/deploy), an operator's override of a rule (who, why). The layer that
+ * makes a record owns its shape; the store keeps it as JSON, in the order recorded.
+ */
+export type PlanRecordKind = 'impact' | 'rehearsal' | 'override';
+
+export interface PlanRecord {
+  kind: PlanRecordKind;
+  /** ISO 8601. */
+  createdAt: string;
+  body: unknown;
+}
+
 export interface PlanStore {
   /**
    * Writes one plan version atomically (all of it or nothing). When `supersede` is given, the
@@ -26,5 +40,9 @@ export interface PlanStore {
    * superseded meanwhile is left so (RW_STORE).
    */
   setStatus(id: string, version: number, status: PlanStatus, approval?: PlanApproval): Promise<void>;
+  /** Adds a record to a stored version (RW_NOT_FOUND when there is no such version). */
+  addRecord(id: string, version: number, record: PlanRecord): Promise<void>;
+  /** A version's records, oldest first (of one kind when given); none in stores older than records. */
+  getRecords(id: string, version: number, kind?: PlanRecordKind): Promise<PlanRecord[]>;
   close(): Promise<void>;
 }

@@ -1,9 +1,10 @@
 /** An in-memory PlanStore for unit tests of pure code (copies in and out, like a real store). */
 import { RollwiseError } from '../shared/index.js';
-import { formatRequest, type Plan, type PlanStore } from '../planner/index.js';
+import { formatRequest, type Plan, type PlanRecord, type PlanStore } from '../planner/index.js';
 
 export function createMemoryPlanStore(): PlanStore {
   const plans = new Map<string, Plan[]>();
+  const records = new Map<string, PlanRecord[]>();
   return {
     async savePlan(plan, options = {}) {
       // checked before anything changes, as the SQL stores check inside their transaction
@@ -38,6 +39,14 @@ export function createMemoryPlanStore(): PlanStore {
       if (p.status === 'superseded') throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded meanwhile; it cannot become ${status}`, { hint: `rollwise plan show ${id} shows the latest version` });
       p.status = status;
       if (approval) p.approval = { ...approval };
+    },
+    async addRecord(id, version, record) {
+      if (!plans.get(id)?.some((x) => x.version === version)) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`, { hint: 'rollwise plan list shows the stored plans' });
+      const k = `${id}@${version}`;
+      records.set(k, [...(records.get(k) ?? []), structuredClone(record)]);
+    },
+    async getRecords(id, version, kind) {
+      return structuredClone((records.get(`${id}@${version}`) ?? []).filter((r) => kind === undefined || r.kind === kind));
     },
     async close() {},
   };

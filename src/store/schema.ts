@@ -32,10 +32,21 @@ export interface PlanGroupsTable {
   body: string;
 }
 
+/** Records about a plan version (0003): impact, rehearsals, overrides; body is JSON. */
+export interface PlanRecordsTable {
+  plan_id: string;
+  version: number;
+  seq: number;
+  kind: string;
+  created_at: string;
+  body: string;
+}
+
 export interface StoreDatabase {
   plans: PlansTable;
   plan_versions: PlanVersionsTable;
   plan_groups: PlanGroupsTable;
+  plan_records: PlanRecordsTable;
 }
 
 /** A migration, and whether today's read-only commands can read a store that lacks it. */
@@ -49,7 +60,7 @@ export interface StoreMigration extends Migration {
 }
 
 /** The tables a Rollwise store has besides kysely's bookkeeping (`kysely_migration`, `kysely_migration_lock`). */
-export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups'] as const;
+export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups', 'plan_records'] as const;
 
 /** Versioned migrations, applied in name order by kysely's Migrator (SQLite and PostgreSQL alike). */
 export const MIGRATIONS: Record<string, StoreMigration> = {
@@ -103,6 +114,26 @@ export const MIGRATIONS: Record<string, StoreMigration> = {
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('plan_versions').dropColumn('approved_at').execute();
       await db.schema.alterTable('plan_versions').dropColumn('approved_by').execute();
+    },
+  },
+  '0003_plan_records': {
+    // reads work without it (no records yet): read-only commands read older stores
+    requiredForReading: false,
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('plan_records')
+        .addColumn('plan_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('plan_records_pk', ['plan_id', 'version', 'seq'])
+        .addForeignKeyConstraint('plan_records_version_fk', ['plan_id', 'version'], 'plan_versions', ['plan_id', 'version'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('plan_records').execute();
     },
   },
 };

@@ -6,7 +6,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
 import {
   formatRequest, PLAN_STATUSES,
-  type AppliedChoice, type Plan, type PlanConflict, type PlanGroup, type PlanListEntry, type PlanResolutionEdit, type PlanStatus, type PlanStore,
+  type AppliedChoice, type Plan, type PlanConflict, type PlanGroup, type PlanListEntry, type PlanRecord, type PlanRecordKind, type PlanResolutionEdit, type PlanStatus, type PlanStore,
 } from '../planner/index.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import { describeStore, driverCode, isBusy, isRetriablePostgres, storeError } from './errors.js';
@@ -321,8 +321,34 @@ export function createSqlPlanStore(b: SqlBackend): PlanStore {
         throw new RollwiseError('RW_STORE', `plan ${id} v${version} was superseded by v${latest} meanwhile; it cannot become ${status}`, { hint: `rollwise plan show ${id} shows v${latest}` });
       }));
     },
+    addRecord(id, version, record) {
+      return guard(`recording ${record.kind} for plan ${id} v${version}`, () => runWrite(b, async (trx) => {
+        const exists = await trx.selectFrom('plan_versions').select(['version']).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
+        if (!exists) throw new RollwiseError('RW_NOT_FOUND', `no plan ${id} v${version}`, { hint: 'rollwise plan list shows the stored plans' });
+        const last = await trx.selectFrom('plan_records').select((eb) => eb.fn.max('seq').as('seq')).where('plan_id', '=', id).where('version', '=', version).executeTakeFirst();
+        const seq = Number(last?.seq ?? 0) + 1;
+        await trx.insertInto('plan_records').values({ plan_id: id, version, seq, kind: record.kind, created_at: record.createdAt, body: JSON.stringify(record.body) }).execute();
+      }));
+    },
+    getRecords(id, version, kind) {
+      return guard(`reading the records of plan ${id} v${version}`, async () => {
+        try {
+          const rows = await db.selectFrom('plan_records').select(['kind', 'created_at', 'body']).where('plan_id', '=', id).where('version', '=', version)
+            .$if(kind !== undefined, (q) => q.where('kind', '=', kind!)).orderBy('seq').execute();
+          return rows.map((r): PlanRecord => ({ kind: r.kind as PlanRecordKind, createdAt: r.created_at, body: JSON.parse(r.body) as unknown }));
+        } catch (e) {
+          // a store from before records (read-only commands do not upgrade it) has none
+          if (isMissingTable(e)) return [];
+          throw e;
+        }
+      });
+    },
     close: () => b.close(),
   };
+}
+
+function isMissingTable(e: unknown): boolean {
+  return driverCode(e) === '42P01' || (e instanceof Error && /no such table: plan_records/.test(e.message));
 }
 
 /**
@@ -333,7 +359,7 @@ export function readOnlyPlanStore(store: PlanStore, where: string): PlanStore {
   const refuse = async (): Promise<never> => {
     throw new RollwiseError('RW_STORE', `the store ${describeStore(where)} was opened read-only`, { hint: 'open it with openStore() to write' });
   };
-  return { ...store, savePlan: refuse, setStatus: refuse };
+  return { ...store, savePlan: refuse, setStatus: refuse, addRecord: refuse };
 }
 
 /** An existing database with no Rollwise tables yet (being created, or empty): no plans in it. */
@@ -344,6 +370,8 @@ export function emptyPlanStore(where: string, close: () => Promise<void>): PlanS
     findPlanIds: async () => [],
     listPlans: async () => [],
     setStatus: async () => undefined,
+    addRecord: async () => undefined,
+    getRecords: async () => [],
     close,
   }, where);
 }

@@ -58,6 +58,23 @@ describe.each(implementations)('the PlanStore contract: %s', (_name, open) => {
     }
   });
 
+  it('keeps records about a version in order, by kind, and refuses them for a version it does not have', async () => {
+    const store = await open();
+    try {
+      await store.savePlan(createSamplePlan('ff66', 1, 2));
+      await store.addRecord('ff66', 1, { kind: 'impact', createdAt: '2026-12-04T10:00:00.000Z', body: { risk: 0.25, reasons: ['a'] } });
+      await store.addRecord('ff66', 1, { kind: 'rehearsal', createdAt: '2026-12-04T10:05:00.000Z', body: { identical: true } });
+      await store.addRecord('ff66', 1, { kind: 'rehearsal', createdAt: '2026-12-04T10:09:00.000Z', body: { identical: false } });
+      expect((await store.getRecords('ff66', 1)).map((r) => r.kind)).toEqual(['impact', 'rehearsal', 'rehearsal']);
+      expect((await store.getRecords('ff66', 1, 'rehearsal')).map((r) => r.body)).toEqual([{ identical: true }, { identical: false }]);
+      expect(await store.getRecords('ff66', 1, 'impact')).toEqual([{ kind: 'impact', createdAt: '2026-12-04T10:00:00.000Z', body: { risk: 0.25, reasons: ['a'] } }]);
+      expect(await store.getRecords('ff66', 2)).toEqual([]);
+      await expect(store.addRecord('ff66', 2, { kind: 'impact', createdAt: '2026-12-04T10:00:00.000Z', body: {} })).rejects.toMatchObject({ code: 'RW_NOT_FOUND' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('supersedes a version once: a second resolve of it is refused inside its write and stores nothing', async () => {
     const store = await open();
     try {
@@ -109,7 +126,7 @@ describe('the SQLite store', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval']);
+      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval', '0003_plan_records']);
     } finally {
       db.close();
     }
