@@ -1,2 +1,13 @@
 // Public surface of the analysis layer (see docs/ARCHITECTURE.md).
-export {};
+export * from './model.js';
+export { predictImpact, type ImpactInput } from './impact.js';
+export { computeReach, MAX_DEPENDS_DEPTH, type ReachInput, type ReachResult, type ReachKnowledge, type ServiceFacts, type FunctionalImpactFacts, type KnownIssueFacts } from './reach.js';
+export { classifyJump } from './jump.js';
+export {
+  IMPACT_MODEL_VERSION, HISTORY_PRIOR, JUMP_WEIGHT, JUMP_PERFORMANCE_FACTOR, ACTION_WEIGHT, MIGRATION_WEIGHT, SEVERITY_WEIGHT, REQUIREMENT_WEIGHT,
+  RESOURCE_WEIGHT, SERVICE_WEIGHT, LEVEL_THRESHOLDS, smoothedFailureRate, combineWeights, clampWeight, levelOf, riskOf, compareLevels,
+} from './risk.js';
+export {
+  parseHistory, countHistory, historyKey, isFailure, DEPLOYMENT_OUTCOMES, CHANGE_KINDS,
+  type DeploymentHistoryEntry, type DeploymentOutcome, type HistoryProblem, type HistoryParse, type HistoryCount,
+} from './history.js';

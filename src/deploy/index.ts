@@ -1,2 +1,3 @@
 // Public surface of the deploy layer (see docs/ARCHITECTURE.md).
-export {};
+export * from './rehearsal-data.js';
+export * from './rehearse.js';

@@ -8,3 +8,4 @@ export * from './solver-adapter.js';
 export * from './lifecycle.js';
 export * from './steps.js';
 export * from './snapshot.js';
+export * from './functional.js';

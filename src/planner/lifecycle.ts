@@ -60,3 +60,64 @@ export function summariseApproval(plan: Plan): ApprovalSummary {
   const hostsAsResolved = changing.filter((g) => g.choices.length > 0).reduce((n, g) => n + g.hosts.length, 0);
   return { hosts: plan.summary.hosts, hostsChanging, hostsAsResolved, hostsUnchanged: plan.summary.hosts - hostsChanging };
 }
+
+/**
+ * A rule an approval must pass, or that the operator overrides by name with a reason (recorded
+ * with the approval): a critical functional requirement not met on the hosts that run it (from
+ * the plan), a critical impact without a successful rehearsal (added by the application, which
+ * reads the impact and the rehearsals).
+ */
+export interface ApprovalGate {
+  /** What an override names: the finding's rule, or `rehearsal`. */
+  name: string;
+  kind: 'requirement-not-met' | 'unrehearsed-critical-impact';
+  /** Host groups concerned. */
+  groups: string[];
+  /** What fails the gate (the finding's message, or the impact's reasons in short). */
+  detail: string;
+}
+
+export interface ApprovalOverride {
+  name: string;
+  reason: string;
+}
+
+/** The gates the plan's own findings make (critical requirements not met across hosts). */
+export function findingGates(plan: Plan): ApprovalGate[] {
+  const byRule = new Map<string, ApprovalGate>();
+  for (const g of plan.groups) {
+    for (const f of g.findings) {
+      if (f.kind !== 'requirement-not-met' || f.severity !== 'critical') continue;
+      const gate = byRule.get(f.rule) ?? { name: f.rule, kind: 'requirement-not-met' as const, groups: [], detail: `${f.message} (${f.reason})` };
+      gate.groups.push(g.key);
+      byRule.set(f.rule, gate);
+    }
+  }
+  return [...byRule.values()];
+}
+
+/**
+ * Refuses an approval while a gate is neither passed nor overridden (RW_APPROVAL_GATE, exit 1:
+ * an outcome to act on); an override naming no gate is refused too (a typo must not pass as
+ * consent). Returns the overrides that were used.
+ */
+export function assertGatesPassed(plan: Plan, gates: readonly ApprovalGate[], overrides: readonly ApprovalOverride[]): ApprovalOverride[] {
+  const names = new Set(gates.map((g) => g.name));
+  const stray = overrides.filter((o) => !names.has(o.name));
+  if (stray.length > 0) {
+    throw new RollwiseError('RW_USAGE', `--override ${stray.map((o) => `'${o.name}'`).join(', ')} names no gate of plan ${plan.id} v${plan.version}`, {
+      hint: gates.length ? `gates of this version: ${gates.map((g) => `'${g.name}'`).join(', ')}` : 'this version has no gates: approve it without --override',
+    });
+  }
+  for (const o of overrides) {
+    if (o.reason.trim().length < 3) throw new RollwiseError('RW_USAGE', `the override of '${o.name}' needs a reason`, { hint: 'give --reason TEXT: why approving despite it is right (it is recorded with the approval)' });
+  }
+  const open = gates.filter((g) => !overrides.some((o) => o.name === g.name));
+  if (open.length > 0) {
+    throw new RollwiseError('RW_APPROVAL_GATE', `plan ${plan.id} v${plan.version} cannot be approved: ${open.map((g) => `${g.name}: ${g.detail}`).join('; ')}`, {
+      hint: `fix it and plan again, or override by name with a reason: ${open.map((g) => `--override '${g.name}'`).join(' ')} --reason TEXT`,
+      exitCode: 1,
+    });
+  }
+  return overrides.filter((o) => names.has(o.name));
+}

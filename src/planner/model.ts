@@ -107,6 +107,18 @@ export interface AppliedChoice {
   fromVersion: number;
 }
 
+/**
+ * This group goes after `after` (group keys) going forward, and before them going back: a
+ * functional requirement its new versions have is met on those groups' hosts only once the plan
+ * has changed them (database before application).
+ */
+export interface GroupOrdering {
+  after: string[];
+  /** The rule: `functional:PKG requires REQ`. */
+  rule: string;
+  reason: string;
+}
+
 export interface PlanGroup {
   key: string;
   hosts: string[];
@@ -118,6 +130,8 @@ export interface PlanGroup {
   choices: AppliedChoice[];
   outcome: GroupOutcome;
   findings: GroupFinding[];
+  /** Ordering constraints between host groups (absent when none). */
+  ordering?: GroupOrdering[];
 }
 
 export interface PlanResolution {

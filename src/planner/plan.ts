@@ -13,6 +13,7 @@ import type { PackageChange } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
+import { checkFunctionalRequirements } from './functional.js';
 import type {
   AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
   ShortfallFinding,
@@ -162,6 +163,17 @@ function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings:
     groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: g.request, choices: g.choices, outcome, findings });
   }
   conflicts.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+  // functional requirements across hosts: on the state every group is left in
+  const functional = checkFunctionalRequirements(
+    groups.map((g) => ({ key: g.key, hosts: g.hosts, installed: g.installed, ...(g.outcome.kind === 'transaction' ? { changes: g.outcome.changes } : {}) })),
+    rules.functional ?? [],
+  );
+  for (const g of groups) {
+    const more = functional.findings.get(g.key);
+    if (more) g.findings.push(...more);
+    const order = functional.ordering.get(g.key);
+    if (order) g.ordering = order;
+  }
   const summary = summarise(groups, conflicts, fleetFindings);
   return { status: conflicts.length > 0 ? 'needs-review' : 'ready', summary, groups, conflicts, fleetFindings };
 }

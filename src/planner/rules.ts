@@ -34,13 +34,26 @@ export interface KnownIssueRule {
   source: string;
 }
 
+/** A functional requirement across hosts (`functional.requires` of the KB): checked in functional.ts. */
+export interface FunctionalRule {
+  /** The requiring package clause, e.g. `shopfront (>= 2.0.0)`. */
+  package: Alternatives;
+  requires: Alternatives;
+  packageText: string;
+  requiresText: string;
+  reason?: string;
+  source: string;
+}
+
 export interface EnvironmentRules {
   requirements: RequirementRule[];
   knownIssues: KnownIssueRule[];
+  /** Absent in rules made before functional requirements were checked. */
+  functional?: FunctionalRule[];
 }
 
 export function createEmptyRules(): EnvironmentRules {
-  return { requirements: [], knownIssues: [] };
+  return { requirements: [], knownIssues: [], functional: [] };
 }
 
 /** An environment block of the KB: a package version's requirement, or a known issue's match (kb/schema.ts). */
@@ -93,6 +106,15 @@ export function environmentRulesFromKb(kb: Pick<KnowledgeBase, 'layers'>): Envir
   const seenReq = new Set<string>();
   for (const layer of kb.layers) {
     for (const p of layer.packages) addRequirements(rules, seenReq, layer.name, p);
+    for (const r of layer.requirements) {
+      const k = `${r.value.packageText} -> ${r.value.requiresText}`;
+      if (seenReq.has(k)) continue;
+      seenReq.add(k);
+      rules.functional!.push({
+        package: r.value.package, requires: r.value.requires, packageText: r.value.packageText, requiresText: r.value.requiresText,
+        ...(r.value.reason ? { reason: r.value.reason } : {}), source: `${layer.name} (${r.file}:${r.position.line})`,
+      });
+    }
     for (const ki of layer.knownIssues) {
       if (seenIssues.has(ki.value.id)) continue;
       seenIssues.add(ki.value.id);

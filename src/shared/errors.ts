@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'RW_STORE'
   | 'RW_NOT_FOUND'
   | 'RW_HOST'
-  | 'RW_INPUTS_CHANGED';
+  | 'RW_INPUTS_CHANGED'
+  | 'RW_APPROVAL_GATE'
+  | 'RW_HISTORY';
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {

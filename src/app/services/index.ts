@@ -4,3 +4,4 @@ export * from './knowledge.js';
 export * from './fleet.js';
 export * from './planning.js';
 export * from './solving.js';
+export * from './review.js';

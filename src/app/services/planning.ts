@@ -123,6 +123,11 @@ export interface CreatePlanInputs extends FleetInputs {
 
 /** Validates and plans; returns the plan (not yet stored). Throws on bad input before anything is written. */
 export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
+  return (await planFleet(o)).plan;
+}
+
+/** createPlan, with the knowledge base it loaded (for what is computed from both: impact, rollback). */
+export async function planFleet(o: CreatePlanInputs): Promise<{ plan: Plan; knowledge: Knowledge }> {
   if (o.inventory.length === 0 && !o.local && o.sshHost.length === 0) throw new RollwiseError('RW_USAGE', 'no fleet given', { hint: 'pass --inventory FILE, --local or --ssh-host HOST' });
   // Inventory problems first: they are the cheapest to find and need no index.
   let sshInInventory = false;
@@ -151,12 +156,13 @@ export async function createPlan(o: CreatePlanInputs): Promise<Plan> {
   const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
   const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
   const digests = await digestFiles(inputFiles(knowledge, o.inventory, fleet.hosts, o.requestFile));
-  return assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
+  const plan = assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
     ...(o.requestFile ? { requestFile: path.resolve(o.requestFile) } : {}), digests,
     // the indexes really loaded (the default one too), so a later resolve loads the same
     kb: o.kb.map((p) => path.resolve(p)), indexes: loadedIndexes(knowledge, o.index), inventories: o.inventory.map((p) => path.resolve(p)),
     local: o.local, sshHosts: [...o.sshHost], request: o.request,
   });
+  return { plan, knowledge };
 }
 
 /** The index files a knowledge base loaded as layers, absolute (those given, when it was loaded elsewhere without any). */
@@ -167,6 +173,11 @@ function loadedIndexes(knowledge: Knowledge, given: readonly string[]): string[]
 
 /** Re-solves a plan with the chosen resolutions: the next version (not yet stored). */
 export async function resolveStoredPlan(plan: Plan, choices: readonly ResolutionChoice[], onProgress?: (text: string) => void, knowledge?: Knowledge, onChecked?: () => void): Promise<Plan> {
+  return (await resolvePlanVersion(plan, choices, onProgress, knowledge, onChecked)).plan;
+}
+
+/** resolveStoredPlan, with the knowledge base it loaded. */
+export async function resolvePlanVersion(plan: Plan, choices: readonly ResolutionChoice[], onProgress?: (text: string) => void, knowledge?: Knowledge, onChecked?: () => void): Promise<{ plan: Plan; knowledge: Knowledge }> {
   assertCanResolve(plan);
   // Check the choices against the plan before the (slow) loading.
   validateChoices(plan, choices);
@@ -186,7 +197,7 @@ export async function resolveStoredPlan(plan: Plan, choices: readonly Resolution
   const k = knowledge ?? (await loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, installed: installedFillRecords(installedSets, statusRecords), allowOutsidePaths: true }));
   const solver = await createSolverFor(k, installedSets, statusRecords);
   const body = resolvePlan(plan, choices, solver, k.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
-  return assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs);
+  return { plan: assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs), knowledge: k };
 }
 
 export type ApprovalOutcome = { kind: 'approved'; plan: Plan; summary: ApprovalSummary } | { kind: 'already-approved'; plan: Plan };

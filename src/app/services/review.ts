@@ -1,0 +1,89 @@
+/**
+ * What a reviewer needs besides the plan: its predicted impact (src/analysis, stored with the
+ * plan version as a record), the approval gates (the plan's own, and a critical impact that no
+ * successful rehearsal covers), and the deployment history the impact reads (a file today; the
+ * deploy layer will record it in the store).
+ */
+import { readFileSync } from 'node:fs';
+import { RollwiseError, excerpt } from '../../shared/index.js';
+import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type PlanImpact } from '../../analysis/index.js';
+import { findingGates, type ApprovalGate, type Plan, type PlanStore } from '../../planner/index.js';
+import type { Knowledge } from './knowledge.js';
+
+function historyProblemText(p: HistoryProblem): string {
+  const at = 'path' in p ? `entries[${p.path.join('].')}]`.replace('[]', '') : '';
+  switch (p.kind) {
+    case 'yaml-syntax': return `YAML syntax (${p.yamlCode})`;
+    case 'yaml-aliases': return 'YAML aliases expand too much';
+    case 'not-a-history': return 'not a deployment history: expected a list of entries, or `entries:` with one';
+    case 'not-an-entry': return `${at}: expected an entry (a mapping)`;
+    case 'unknown-key': return `${at}: unknown field '${excerpt(p.key)}'`;
+    case 'missing-key': return `${at}: '${p.key}' is missing`;
+    case 'invalid-value': return `${at}.${p.key}: expected ${p.expected.join(' | ')}`;
+  }
+}
+
+/** Reads a deployment history file (YAML or JSON list of entries); every problem with file:line:column. */
+export function loadHistoryFile(file: string): DeploymentHistoryEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RollwiseError('RW_IO', `cannot read the history file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give a YAML or JSON file listing deployments (package, change, outcome, at)' });
+  }
+  const r = parseHistory(text, file);
+  if (r.problems.length > 0) {
+    const p = r.problems[0]!;
+    throw new RollwiseError('RW_HISTORY', `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the history file; first: ${historyProblemText(p)}`, {
+      position: p.position,
+      hint: 'each entry has package, change (install|upgrade|downgrade|remove), outcome (succeeded|failed|rolled-back) and at (ISO 8601)',
+    });
+  }
+  return r.entries;
+}
+
+/** The impact of a plan version over the knowledge base it was planned with. */
+export function impactOf(plan: Plan, knowledge: Knowledge, history: readonly DeploymentHistoryEntry[] = []): PlanImpact {
+  return predictImpact({ plan, kb: knowledge.kb, universe: knowledge.universe.universe, history });
+}
+
+export async function saveImpact(store: PlanStore, plan: Plan, impact: PlanImpact): Promise<void> {
+  await store.addRecord(plan.id, plan.version, { kind: 'impact', createdAt: new Date().toISOString(), body: impact });
+}
+
+/** The latest impact recorded for a version; undefined when none was (a plan stored before impacts). */
+export async function storedImpact(store: PlanStore, plan: Plan): Promise<PlanImpact | undefined> {
+  const records = await store.getRecords(plan.id, plan.version, 'impact');
+  return records.at(-1)?.body as PlanImpact | undefined;
+}
+
+/** A rehearsal's outcome as the approval gate reads it (the deploy layer's report keeps the rest). */
+export interface RehearsalSummary {
+  /** `model` or the staging host's name. */
+  where: string;
+  ok: boolean;
+  at: string;
+}
+
+export async function storedRehearsals(store: PlanStore, plan: Plan): Promise<RehearsalSummary[]> {
+  return (await store.getRecords(plan.id, plan.version, 'rehearsal')).map((r) => r.body as RehearsalSummary);
+}
+
+/**
+ * Every gate of a version: the plan's own (critical requirements not met across hosts), and
+ * `rehearsal` when its impact is critical somewhere and no rehearsal of this version succeeded.
+ */
+export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehearsals: readonly RehearsalSummary[]): ApprovalGate[] {
+  const gates = findingGates(plan);
+  if (impact && !rehearsals.some((r) => r.ok)) {
+    const critical = impact.groups.filter((g) => Object.values(g.risk).some((r) => r.level === 'critical'));
+    if (critical.length > 0) {
+      const kinds = [...new Set(critical.flatMap((g) => Object.entries(g.risk).filter(([, r]) => r.level === 'critical').map(([k]) => k)))];
+      gates.push({
+        name: 'rehearsal', kind: 'unrehearsed-critical-impact', groups: critical.map((g) => g.group),
+        detail: `critical ${kinds.join('/')} risk on ${critical.length} group${critical.length === 1 ? '' : 's'} and no successful rehearsal of this version (rollwise rehearse ${plan.id})`,
+      });
+    }
+  }
+  return gates;
+}
