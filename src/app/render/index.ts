@@ -5,3 +5,4 @@ export * from './fleet.js';
 export * from './kb.js';
 export * from './explanation.js';
 export * from './steps.js';
+export * from './impact.js';

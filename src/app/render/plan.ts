@@ -8,6 +8,8 @@ import type { AppliedChoice, GroupFinding, Plan, PlanGroup, PlanResolution, Reso
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
+import { renderImpactSummary } from './impact.js';
+import type { PlanImpact } from '../../analysis/index.js';
 
 function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
@@ -87,7 +89,7 @@ function groupHeader(g: PlanGroup, index: number, p: Palette): string {
   return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}`;
 }
 
-export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number } = {}): string {
+export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number; impact?: PlanImpact } = {}): string {
   const s = plan.summary;
   const out: string[] = [];
   const status = plan.status === 'ready' || plan.status === 'approved' ? p.green(plan.status) : plan.status === 'needs-review' ? p.yellow(plan.status) : p.dim(plan.status);
@@ -107,12 +109,15 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
     `${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
   out.push(`  findings: ${fl.join(', ')}`);
   for (const ff of plan.fleetFindings) out.push(`  ${ff.kind === 'unreachable' ? p.red('unreachable') : p.yellow(ff.kind)} ${ff.host}: ${ff.message}`);
+  if (options.impact) out.push(...renderImpactSummary(options.impact, p).map((l) => l.replace('rollwise impact ID', `rollwise impact ${plan.id}`)));
   out.push('', p.bold('Host groups:'));
+  const groupNumber = new Map(plan.groups.map((g, i) => [g.key, i + 1]));
   plan.groups.forEach((g, i) => {
     out.push(groupHeader(g, i, p));
     if (g.choices.length) out.push(`      chosen: ${g.choices.map((c) => `${describeEdit(c.edit)} (v${c.fromVersion} ${c.conflict}=${c.resolution})`).join('; ')}`);
     if (g.outcome.kind === 'transaction') out.push(`      ${changeLine(g.outcome.changes, options.maxChanges)}`);
     for (const fi of g.findings) out.push(findingLine(fi, p));
+    for (const o of g.ordering ?? []) out.push(`      after group${o.after.length === 1 ? '' : 's'} ${o.after.map((k) => groupNumber.get(k) ?? k).join(', ')} going forward (before ${o.after.length === 1 ? 'it' : 'them'} going back): ${o.rule.replace(/^functional:/, '')}; ${o.reason}`);
   });
   if (plan.conflicts.length) {
     out.push('', p.bold('Conflicts to review:'));

@@ -13,13 +13,14 @@ import { RollwiseError, documentData, excerpt, positionAt, readYamlFile, syntaxP
 import type { PackageRecord } from '../../kb/index.js';
 import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../fleet/index.js';
 import {
-  appliedChoices, assemblePlan, assertCanApprove, assertCanResolve, createFleetSolver, installedFillRecords, parseChoice, planDeployment,
+  appliedChoices, assemblePlan, assertCanApprove, assertGatesPassed, assertCanResolve, createFleetSolver, installedFillRecords, parseChoice, planDeployment,
   resolvePlan, summariseApproval, validateChoices,
-  type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
+  type ApprovalOverride, type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
 } from '../../planner/index.js';
 import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath } from '../../store/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
 import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
+import { approvalGates, storedImpact, storedRehearsals } from './review.js';
 
 /** The solver over the knowledge base's universe with the fleet's installed versions filled in. */
 export async function createSolverFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[] = []): Promise<FleetSolver> {
@@ -200,17 +201,21 @@ export async function resolvePlanVersion(plan: Plan, choices: readonly Resolutio
   return { plan: assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs), knowledge: k };
 }
 
-export type ApprovalOutcome = { kind: 'approved'; plan: Plan; summary: ApprovalSummary } | { kind: 'already-approved'; plan: Plan };
+export type ApprovalOutcome = { kind: 'approved'; plan: Plan; summary: ApprovalSummary; overrides: ApprovalOverride[] } | { kind: 'already-approved'; plan: Plan };
 
 /** Approves the latest version of a plan when the planner's rules allow it. */
-export async function approvePlan(store: PlanStore, spec: string, by: string = approverName()): Promise<ApprovalOutcome> {
+export async function approvePlan(store: PlanStore, spec: string, by: string = approverName(), overrides: readonly ApprovalOverride[] = []): Promise<ApprovalOutcome> {
   const plan = await findPlan(store, spec);
   if (plan.status === 'approved') return { kind: 'already-approved', plan };
   assertCanApprove(plan);
   await assertInputsUnchanged(plan, 'approve');
+  // gates: critical requirements not met across hosts; a critical impact nobody rehearsed
+  const gates = approvalGates(plan, await storedImpact(store, plan), await storedRehearsals(store, plan));
+  const used = assertGatesPassed(plan, gates, overrides);
   const approval = { by, at: new Date().toISOString() };
+  for (const o of used) await store.addRecord(plan.id, plan.version, { kind: 'override', createdAt: approval.at, body: { ...o, by } });
   await store.setStatus(plan.id, plan.version, 'approved', approval);
-  return { kind: 'approved', plan: { ...plan, status: 'approved', approval }, summary: summariseApproval(plan) };
+  return { kind: 'approved', plan: { ...plan, status: 'approved', approval }, summary: summariseApproval(plan), overrides: used };
 }
 
 /** Who approves, when not said: the user this runs as (SUDO_USER when run through sudo). */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { RollwiseError, excerpt } from '../../shared/index.js';
 import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type PlanImpact } from '../../analysis/index.js';
 import { findingGates, type ApprovalGate, type Plan, type PlanStore } from '../../planner/index.js';
-import type { Knowledge } from './knowledge.js';
+import { loadKnowledge, type Knowledge } from './knowledge.js';
 
 function historyProblemText(p: HistoryProblem): string {
   const at = 'path' in p ? `entries[${p.path.join('].')}]`.replace('[]', '') : '';
@@ -86,4 +86,19 @@ export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehear
     }
   }
   return gates;
+}
+
+/** The knowledge base a stored plan was made with (its recorded kb paths and indexes). */
+export async function knowledgeOfPlan(plan: Plan): Promise<Knowledge> {
+  return loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, allowOutsidePaths: true });
+}
+
+/**
+ * The impact of a stored version: the one recorded with it, or (a plan stored before impacts
+ * were, or `history` given) predicted now from the knowledge base it was made with.
+ */
+export async function impactForStoredPlan(store: PlanStore, plan: Plan, history?: readonly DeploymentHistoryEntry[]): Promise<{ impact: PlanImpact; recorded: boolean }> {
+  const stored = history === undefined ? await storedImpact(store, plan) : undefined;
+  if (stored) return { impact: stored, recorded: true };
+  return { impact: impactOf(plan, await knowledgeOfPlan(plan), history ?? []), recorded: false };
 }

@@ -5,6 +5,7 @@ import * as demo from './demo.js';
 import * as fleet from './fleet.js';
 import * as plan from './plan.js';
 import * as solve from './solve.js';
+import * as review from './review.js';
 
 /** One entry per command group; each registers its subcommands on the program. */
-export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, solve];
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, review, solve];

@@ -7,9 +7,11 @@ import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
 import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
 import {
-  approvePlan, checkStoreWritable, createPlan, findPlan, indexInputs, loadResolutionsFile, openStore, openStoreForReading, resolveStoredPlan,
+  approvePlan, checkStoreWritable, findPlan, impactOf, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
+  saveImpact, storedImpact, type Knowledge,
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
+import type { PlanImpact } from '../../../analysis/index.js';
 import { collect, createProgress, paletteFor, unguarded, warn } from '../terminal.js';
 import { addFleetOptions, addIndexOptions, type FleetOptionValues, type IndexChoice } from '../options.js';
 
@@ -53,10 +55,12 @@ export async function reviewInteractively(store: PlanStore, plan: Plan, ask: Ask
   for (let round = 0; round < 10 && current.conflicts.length > 0; round++) {
     const choices = await askChoices(current, ask);
     if (choices.length === 0) break;
-    const next = await resolveStoredPlan(current, choices, onProgress);
+    const { plan: next, knowledge } = await resolvePlanVersion(current, choices, onProgress);
+    const impact = impactOf(next, knowledge);
     await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
+    await saveImpact(store, next, impact);
     current = next;
-    write(renderPlan(current, palette));
+    write(renderPlan(current, palette, { impact }));
   }
   return current;
 }
@@ -84,33 +88,40 @@ export function register(program: Command): void {
     .option('--upgrade <spec>', 'package to upgrade (repeatable)', collect, [])
     .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
-    .option('--json', 'print the plan as JSON')
-    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; json?: boolean }) => {
+    .option('--history <file>', 'earlier deployments (YAML/JSON list of package, change, outcome, at) that the impact prediction weighs')
+    .option('--json', 'print the plan as JSON (with its impact)')
+    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; history?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both', { hint: 'put every spec in the request file, or give them all as options' });
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       const requestFile = o.request;
       // a store that cannot take the plan is reported before the (slow) planning
       await checkStoreWritable(o.store);
+      const history = o.history ? loadHistoryFile(o.history) : [];
       const progress = createProgress();
       let created: Plan;
+      let impact: PlanImpact;
       try {
-        created = await createPlan({
+        let knowledge: Knowledge;
+        ({ plan: created, knowledge } = await planFleet({
           ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
           onProgress: (t) => progress.update(t),
-        });
+        }));
+        progress.update('predicting the impact…');
+        impact = impactOf(created, knowledge, history);
       } finally {
         progress.done();
       }
       const store = await openStore(o.store);
       try {
         await store.savePlan(created);
+        await saveImpact(store, created, impact);
       } finally {
         await store.close();
       }
-      if (o.json) process.stdout.write(JSON.stringify(planToJson(created), null, 2) + '\n');
-      else process.stdout.write(renderPlan(created, paletteFor()));
+      if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(created) as object), impact }, null, 2) + '\n');
+      else process.stdout.write(renderPlan(created, paletteFor(), { impact }));
       process.exitCode = created.status === 'needs-review' ? 1 : 0;
     });
 
@@ -125,8 +136,9 @@ export function register(program: Command): void {
       const store = await openStoreForReading(o.store);
       try {
         const p = await findPlan(store, spec, o.version);
-        if (o.json) process.stdout.write(JSON.stringify(planToJson(p), null, 2) + '\n');
-        else process.stdout.write(renderPlan(p, paletteFor()));
+        const impact = await storedImpact(store, p);
+        if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(p) as object), ...(impact ? { impact } : {}), records: await store.getRecords(p.id, p.version).then((rs) => rs.filter((r) => r.kind !== 'impact')) }, null, 2) + '\n');
+        else process.stdout.write(renderPlan(p, paletteFor(), impact ? { impact } : {}));
       } finally {
         await store.close();
       }
@@ -166,8 +178,9 @@ export function register(program: Command): void {
     .option('--choose <conflict=resolution>', 'e.g. c1=r2 (repeatable)', collect, [])
     .option('--file <resolutions.yaml>', 'a map of choices, e.g. `c1: r2`')
     .option('--store <file>', 'SQLite store')
+    .option('--history <file>', 'earlier deployments the impact prediction weighs (as for plan create)')
     .option('--json', 'print the new version as JSON')
-    .action(async (spec: string, o: { choose: string[]; file?: string; store?: string; json?: boolean }) => {
+    .action(async (spec: string, o: { choose: string[]; file?: string; store?: string; history?: string; json?: boolean }) => {
       const choices = [...o.choose.map(parseChoice), ...(o.file ? loadResolutionsFile(o.file) : [])];
       const store = await openStore(o.store, { create: false });
       const progress = createProgress();
@@ -189,13 +202,15 @@ export function register(program: Command): void {
           if (final === current) process.stdout.write('nothing chosen; the plan is unchanged\n');
           return;
         }
-        const next = await resolveStoredPlan(current, choices, (t) => progress.update(t), undefined, () => {
+        const { plan: next, knowledge } = await resolvePlanVersion(current, choices, (t) => progress.update(t), undefined, () => {
           process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
         });
+        const impact = impactOf(next, knowledge, o.history ? loadHistoryFile(o.history) : []);
         progress.done();
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
-        if (o.json) process.stdout.write(JSON.stringify(planToJson(next), null, 2) + '\n');
-        else process.stdout.write(renderPlan(next, paletteFor()));
+        await saveImpact(store, next, impact);
+        if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(next) as object), impact }, null, 2) + '\n');
+        else process.stdout.write(renderPlan(next, paletteFor(), { impact }));
         process.exitCode = next.status === 'needs-review' ? 1 : 0;
       } finally {
         progress.done();
@@ -208,11 +223,15 @@ export function register(program: Command): void {
     .description('approve the latest version of a plan: it must have no conflicts left, and every file it was computed from (knowledge base, indexes, inventories, status and request files) must be as it was (else RW_INPUTS_CHANGED); the approval records who and when')
     .argument('<plan>', 'plan id (or a unique prefix)')
     .option('--by <name>', 'who approves (default: the user running rollwise)')
+    .option('--override <gate>', 'approve despite a gate, named as the refusal names it (repeatable; needs --reason): a critical requirement not met across hosts, or `rehearsal` for a critical impact without a successful rehearsal', collect, [])
+    .option('--reason <text>', 'why approving despite the gates is right (recorded with the approval)')
     .option('--store <file>', 'SQLite store')
-    .action(async (spec: string, o: { store?: string; by?: string }) => {
+    .addHelpText('after', '\nExit status:\n  0  approved (or already approved)\n  1  a gate refused it (RW_APPROVAL_GATE: fix it, rehearse, or --override NAME --reason TEXT)\n  2  bad input: not ready, superseded, inputs changed, unknown plan')
+    .action(async (spec: string, o: { store?: string; by?: string; override: string[]; reason?: string }) => {
+      if (o.override.length > 0 && !o.reason) throw new RollwiseError('RW_USAGE', '--override needs --reason', { hint: 'say why approving despite the gate is right: --reason TEXT (it is recorded)' });
       const store = await openStore(o.store, { create: false });
       try {
-        const r = await approvePlan(store, spec, o.by);
+        const r = await approvePlan(store, spec, o.by, o.override.map((name) => ({ name, reason: o.reason! })));
         const p = r.plan;
         if (r.kind === 'already-approved') {
           process.stdout.write(`plan ${p.id} v${p.version} is already approved${p.approval ? ` (by ${p.approval.by} at ${p.approval.at})` : ''}\n`);
@@ -225,7 +244,8 @@ export function register(program: Command): void {
             (a.hostsAsResolved ? ` (${a.hostsAsResolved} of them as a chosen resolution says)` : '') +
             (a.hostsUnchanged ? `, ${a.hostsUnchanged} stay as they are` : '') +
             (p.approval ? `; approved by ${p.approval.by} at ${p.approval.at}` : '') +
-            '\n',
+            '\n' +
+            r.overrides.map((x) => `  overriding ${x.name}: ${x.reason}\n`).join(''),
         );
       } finally {
         await store.close();
