@@ -7,14 +7,13 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
-  RollwiseError, documentData, escapeControls, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems,
+  RollwiseError, documentData, escapeControls, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems, wordIssues,
   type SourceDoc, type SourcePosition,
 } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import { HostFactsSchema, LabelsSchema, mergeFacts, ARCH_PATTERN, type HostFacts, type Labels } from './facts.js';
 import { looksLikeStatus, parseStatusInstalled, PACKAGE_NAME_PATTERN, type InstalledPackage } from './installed.js';
 import { HOST_NAME_PATTERN, SSH_HOST_PATTERN, SSH_USER_PATTERN, type FleetHost } from './host.js';
-import { wordIssues } from './schema-words.js';
 
 const InstalledEntrySchema = z.union([
   z.string().regex(/^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?=\S+$/, 'an entry NAME[:ARCH]=VERSION'),

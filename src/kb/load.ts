@@ -9,7 +9,7 @@ import { readFile, readdir, stat, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alternatives, Provenance, SchemeName } from './model.js';
 import { createEmptyRecord } from './model.js';
-import { documentData, excerpt, locatePath, parseSource, placeInFolder, positionAt, type YamlPath, type SourceDoc } from '../shared/index.js';
+import { closestNames, documentData, excerpt, locatePath, parseSource, placeInFolder, positionAt, type YamlPath, type SourceDoc } from '../shared/index.js';
 import { createProblem, sortProblems, type KbProblem } from './problems.js';
 import {
   isValidVersionIn, parseClause, parseProvision, parseVersionRange, toAlternatives, toAtom, versionHint,
@@ -20,7 +20,7 @@ import {
   PackageSchema, ServiceSchema, type KbLayerHeader,
 } from './schema.js';
 import { createLayer, type KbLayer, type KnowledgeBase, type ParsedEnvironment, type Trust } from './types.js';
-import { problemsFromZodIssues, suggestName } from './zod-issues.js';
+import { problemsFromZodIssues } from './zod-issues.js';
 import { loadIndexRecords, type IndexLoad } from './index-layer.js';
 
 const YAML_EXT = /\.ya?ml$/i;
@@ -591,7 +591,7 @@ function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[]
   for (const ref of refs) {
     if (ref.kind === 'service') {
       if (!services.has(ref.name)) {
-        const near = suggestName(ref.name, services);
+        const near = closestNames(ref.name, [...services])[0];
         problems.push(createProblem('RW_KB_UNDEFINED_SERVICE', locatePath(ref.src, ref.path, { offset: ref.offset }), `${ref.what}: service '${ref.name}' is not defined in any loaded layer`,
           near ? `did you mean '${near}'?` : 'define it under `services:` in a loaded file'));
       }
@@ -600,7 +600,7 @@ function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[]
     const scheme = schemeOf.get(ref.name);
     if (scheme === undefined && !virtual.has(ref.name)) {
       const hasIndex = layers.some((l) => l.origin === 'index');
-      const near = suggestName(ref.name, [...schemeOf.keys()].filter((n) => Math.abs(n.length - ref.name.length) <= 3));
+      const near = closestNames(ref.name, [...schemeOf.keys()].filter((n) => Math.abs(n.length - ref.name.length) <= 3))[0];
       const hint = near ? `did you mean '${near}'?` : hasIndex ? 'define it under `packages:` or check the spelling against the distribution index' : 'define it under `packages:`, or load the distribution index that has it (a Packages file as another PATH, or --index)';
       problems.push(createProblem('RW_KB_UNDEFINED_PACKAGE', locatePath(ref.src, ref.path, { offset: ref.offset }), `${ref.what}: package '${ref.name}' is not defined in any loaded layer`, hint));
       continue;

@@ -4,7 +4,7 @@
  * `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's parseRequestSpec).
  */
 import { z } from 'zod';
-import { RollwiseError, documentData, excerpt, locatePath, positionOfPath, readYamlFile, syntaxProblems } from '../shared/index.js';
+import { RollwiseError, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
@@ -39,10 +39,12 @@ function checkRequestNotEmpty(r: PlanRequest): void {
   if (r.items.length === 0) throw new RollwiseError('RW_REQUEST', 'the request is empty', { hint: 'give --install, --remove or --upgrade (or --request FILE)' });
 }
 
+const SpecList = z.array(z.string().describe("a package spec such as 'nginx' or 'nginx (>= 1.22)'")).describe('a list of package specs');
+
 const RequestFileSchema = z.strictObject({
-  install: z.array(z.string()).optional(),
-  remove: z.array(z.string()).optional(),
-  upgrade: z.array(z.string()).optional(),
+  install: SpecList.optional(),
+  remove: SpecList.optional(),
+  upgrade: SpecList.optional(),
 });
 
 /** Reads a request file (`install: [..]`, `remove: [..]`, `upgrade: [..]`); errors carry file:line:column. */
@@ -55,9 +57,10 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
   if (!data.ok) throw new RollwiseError('RW_REQUEST', data.problem.message, { position: data.problem.position, hint });
   const parsed = RequestFileSchema.safeParse(data.data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const msg = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => excerpt(k)).join(', ')}` : issue.message;
-    throw new RollwiseError('RW_REQUEST', msg, { position: positionOfPath(src, issue.path), hint });
+    // the first problem, in the words every YAML reader uses (`install: expected a list of package specs, got 42`)
+    const w: WordedIssue = wordIssues(parsed.error.issues, { schema: RequestFileSchema, data: data.data })[0] ?? { kind: 'type', path: [], message: 'top level: not a request file' };
+    const position = positionOfPath(src, w.path, w.key === undefined ? {} : { key: w.key });
+    throw new RollwiseError('RW_REQUEST', w.message, { position, hint: w.hint ?? hint });
   }
   const r = createEmptyRequest();
   for (const kind of ['install', 'remove', 'upgrade'] as const) {

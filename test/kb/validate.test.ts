@@ -72,7 +72,9 @@ describe('a knowledge base with several different mistakes', () => {
     const kb = await loadKnowledgeBase([dir]);
     expect(brief(kb.problems)).toEqual(expected);
     const byCode = new Map(kb.problems.map((p) => [p.code, p]));
-    expect(byCode.get('RW_KB_UNKNOWN_KEY')!.hint).toContain("did you mean 'criticality'");
+    expect(byCode.get('RW_KB_UNKNOWN_KEY')!.message).toBe("services[1]: unknown field 'critcality' (did you mean 'criticality'?)");
+    expect(byCode.get('RW_KB_UNKNOWN_KEY')!.hint).toMatch(/^fields allowed here: name, description, criticality,/);
+    expect(byCode.get('RW_KB_TYPE')!.message).toBe('packages[0].versions[0].environment.minCpus: expected a number greater than 0, got "two"');
     expect(byCode.get('RW_KB_UNDEFINED_SERVICE')!.hint).toContain("did you mean 'database'");
     expect(byCode.get('RW_KB_BAD_VERSION')!.hint).toContain('semver');
     expect(byCode.get('RW_KB_DEPRECATED')!.hint).toContain("'>>'");
@@ -220,13 +222,15 @@ configFiles:
 `,
     });
     expect(brief(kb.problems)).toEqual(['a.yaml:9:18 RW_KB_TYPE', 'a.yaml:13:11 RW_KB_TYPE']);
-    expect(kb.problems.every((p) => p.hint?.startsWith('quote it'))).toBe(true);
+    expect(kb.problems.map((p) => p.message)).toEqual(['packages[0].versions[0].version: expected non-empty text, got the number 2.1', 'configFiles[0].mode: expected text, got the number 640']);
+    expect(kb.problems.every((p) => p.hint?.startsWith('put it in quotes'))).toBe(true);
   });
 
   it('a missing required key is pointed at the mapping that lacks it', async () => {
     const kb = await check({ 'a.yaml': `${HEADER()}services:\n  - name: web\n` });
     expect(brief(kb.problems)).toEqual(['a.yaml:7:5 RW_KB_MISSING_KEY']);
-    expect(kb.problems[0]!.message).toContain("'criticality'");
+    expect(kb.problems[0]!.message).toBe('services[0].criticality: missing');
+    expect(kb.problems[0]!.hint).toBe("add 'criticality:' with one of 'critical', 'high', 'medium', 'low'");
   });
 
   it('a file that is not a knowledge-base file at all, and an empty file', async () => {
@@ -235,7 +239,7 @@ configFiles:
       'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_UNKNOWN_KEY', 'b.yaml:1:1 RW_KB_EMPTY',
     ]);
     expect(kb.problems.filter((p) => p.code === 'RW_KB_MISSING_KEY').map((p) => p.message).sort()).toEqual([
-      "missing required key 'apiVersion'", "missing required key 'kind'", "missing required key 'layer'",
+      'apiVersion: missing', 'kind: missing', 'layer: missing',
     ]);
   });
 
@@ -251,6 +255,35 @@ configFiles:
     const kb = await check({ 'a.yaml': `apiVersion: rollwise/v1\nkind: KnowledgeBase\nlayer:\n  name: org\npackages:\n  - name: app\n    versions:\n      - version: "1.0"\n        depends: ["nope (>> 1)"]\n` });
     expect(brief(kb.problems)).toEqual(['a.yaml:4:3 RW_KB_MISSING_KEY', 'a.yaml:9:20 RW_KB_UNDEFINED_PACKAGE']);
     expect(kb.layers).toEqual([]);
+  });
+
+  it('words schema problems for a person: YAML path, what is expected, what was found, never zod words', async () => {
+    const kb = await check({
+      'a.yaml': `apiVersion: rollwise/v1
+kind: KnowledgeBase
+layer:
+  name: org
+  precedence: 5000
+  trust: organisaton
+packages:
+  - name: Foo
+    versions: []
+services:
+  - name: web
+    criticality: high
+    restart:
+      command: []
+`,
+    });
+    const zodWording = /expected \w+, received|Invalid input|Invalid option|Invalid string|Unrecognized key|Too (big|small)|\bRequired\b|must match pattern|received undefined/i;
+    expect(kb.problems.map((p) => `${p.line}:${p.column} ${p.code} ${p.message} (hint: ${p.hint})`)).toEqual([
+      '5:15 RW_KB_INVALID_VALUE layer.precedence: expected a whole number 0–1000, got 5000 (hint: higher wins when two layers describe the same thing (distribution index 10, organisation 50, learned 80 by convention))',
+      "6:10 RW_KB_INVALID_VALUE layer.trust: expected one of 'distribution', 'organisation', 'learned', 'observed', got \"organisaton\" (hint: did you mean 'organisation'? how much to believe this layer)",
+      '8:11 RW_KB_INVALID_VALUE packages[0].name: "Foo" is not in the accepted form (hint: a Debian package name (lowercase letters, digits, + - .))',
+      '9:15 RW_KB_INVALID_VALUE packages[0].versions: expected a non-empty list, got an empty list (hint: see docs/knowledge-base.md for this field)',
+      '14:16 RW_KB_INVALID_VALUE services[0].restart.command: expected a non-empty list, got an empty list (hint: explicit restart command as an argument array)',
+    ]);
+    for (const p of kb.problems) expect(`${p.message} ${p.hint}`).not.toMatch(zodWording);
   });
 
   it('never throws for bad input, and errors are not warnings', async () => {
