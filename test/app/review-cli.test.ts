@@ -58,4 +58,27 @@ describe('impact and approval gates', () => {
     expect(json.status).toBe('approved');
     expect(json.records).toEqual([expect.objectContaining({ kind: 'override', body: { name: 'rehearsal', reason: 'staging is down; canary watched by hand', by: 'alice' } })]);
   });
+
+  it('prints the rollback plan of each changing group and rehearses it in the model (recorded with the version)', () => {
+    const rb = runCli(['rollback-plan', id, '--store', store, '--json']);
+    expect(rb.status, rb.stderr).toBe(0);
+    const groups = (JSON.parse(rb.stdout) as { groups: Array<{ rollback: { steps: Array<{ kind: string; action?: string }>; flags: Array<{ kind: string; migration?: string }> } }> }).groups;
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      const kinds = g.rollback.steps.map((x) => x.kind);
+      // services stopped first, started (and checked) last; the schema back before the old package
+      expect(kinds[0]).toBe('service');
+      expect(kinds.indexOf('restore-database')).toBeLessThan(kinds.indexOf('packages'));
+      expect(kinds.at(-1)).toBe('health');
+      expect(g.rollback.flags).toContainEqual(expect.objectContaining({ kind: 'irreversible-migration', migration: '0013_split_customer_name' }));
+    }
+    const text = runCli(['rollback-plan', id, '--store', store, '--group', '1']).stdout;
+    expect(text).toMatch(/restore shop from the backup taken before deploying \(undoes 0012_add_cart_expiry, 0013_split_customer_name/);
+    const re = runCli(['rehearse', id, '--store', store]);
+    expect(re.status, re.stderr).toBe(0);
+    expect(re.stdout).toMatch(/restored except flagged differences/);
+    expect(re.stdout).not.toMatch(/silent/);
+    const json = JSON.parse(runCli(['plan', 'show', id, '--store', store, '--json']).stdout) as { records: Array<{ kind: string; body: { where?: string; ok?: boolean } }> };
+    expect(json.records.filter((r) => r.kind === 'rehearsal').map((r) => [r.body.where, r.body.ok])).toEqual([['model', true]]);
+  });
 });

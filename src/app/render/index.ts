@@ -6,3 +6,4 @@ export * from './kb.js';
 export * from './explanation.js';
 export * from './steps.js';
 export * from './impact.js';
+export * from './rollback.js';

@@ -7,7 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { RollwiseError, excerpt } from '../../shared/index.js';
 import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type PlanImpact } from '../../analysis/index.js';
-import { findingGates, type ApprovalGate, type Plan, type PlanStore } from '../../planner/index.js';
+import {
+  availabilityFromUniverse, createInstalledSetChecker, createRelationFacts, findingGates, installedFillRecords, planRollback, rehearseInModel, rollbackKnowledgeFromKb,
+  type ApprovalGate, type GroupRollback, type ModelRehearsal, type Plan, type PlanStore, type UndoDepth,
+} from '../../planner/index.js';
+import { createUniverseView } from '../../solver/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
 
 function historyProblemText(p: HistoryProblem): string {
@@ -75,13 +79,14 @@ export async function storedRehearsals(store: PlanStore, plan: Plan): Promise<Re
  */
 export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehearsals: readonly RehearsalSummary[]): ApprovalGate[] {
   const gates = findingGates(plan);
-  if (impact && !rehearsals.some((r) => r.ok)) {
+  // only a rehearsal on a staging host counts: the model's proves the plan's logic, not the packages
+  if (impact && !rehearsals.some((r) => r.ok && r.where !== 'model')) {
     const critical = impact.groups.filter((g) => Object.values(g.risk).some((r) => r.level === 'critical'));
     if (critical.length > 0) {
       const kinds = [...new Set(critical.flatMap((g) => Object.entries(g.risk).filter(([, r]) => r.level === 'critical').map(([k]) => k)))];
       gates.push({
         name: 'rehearsal', kind: 'unrehearsed-critical-impact', groups: critical.map((g) => g.group),
-        detail: `critical ${kinds.join('/')} risk on ${critical.length} group${critical.length === 1 ? '' : 's'} and no successful rehearsal of this version (rollwise rehearse ${plan.id})`,
+        detail: `critical ${kinds.join('/')} risk on ${critical.length} group${critical.length === 1 ? '' : 's'} and no successful rehearsal of this version on a staging host`,
       });
     }
   }
@@ -101,4 +106,61 @@ export async function impactForStoredPlan(store: PlanStore, plan: Plan, history?
   const stored = history === undefined ? await storedImpact(store, plan) : undefined;
   if (stored) return { impact: stored, recorded: true };
   return { impact: impactOf(plan, await knowledgeOfPlan(plan), history ?? []), recorded: false };
+}
+
+/** What a group's rollback does with each change, from its predicted impact: critical undone completely, moderate by a downgrade, low left in place when the policy allows. */
+export function undoDepthsFromImpact(impact: PlanImpact | undefined, groupKey: string, changes: readonly { name: string }[]): Record<string, UndoDepth> {
+  const g = impact?.groups.find((x) => x.group === groupKey);
+  if (!g) return {};
+  const levels = Object.values(g.risk).map((r) => r.level);
+  const depth: UndoDepth = levels.includes('critical') ? 'complete' : levels.includes('moderate') ? 'downgrade' : 'leave';
+  return Object.fromEntries(changes.map((c) => [c.name, depth]));
+}
+
+export interface PlanRollback {
+  group: string;
+  hosts: string[];
+  rollback: GroupRollback;
+}
+
+/**
+ * The rollback plan of every group that changes, over the knowledge base the plan was made with:
+ * each intermediate installed set checked by the solver against the same universe.
+ */
+export async function rollbackForPlan(plan: Plan, knowledge: Knowledge, options: { impact?: PlanImpact; allowLeave?: boolean; groups?: readonly string[]; onProgress?: (text: string) => void } = {}): Promise<PlanRollback[]> {
+  const groups = plan.groups.filter((g) => g.outcome.kind === 'transaction' && g.outcome.changes.length > 0 && (!options.groups || options.groups.includes(g.key)));
+  const universe = await knowledge.universe.withFill(installedFillRecords(plan.groups.map((g) => g.installed), []));
+  const set = createUniverseView(universe);
+  const check = createInstalledSetChecker(universe, { set });
+  const relations = createRelationFacts(universe);
+  const availability = availabilityFromUniverse(universe);
+  const facts = rollbackKnowledgeFromKb(knowledge.kb);
+  return groups.map((g, i) => {
+    options.onProgress?.(`rollback plans ${i + 1}/${groups.length}`);
+    const changes = g.outcome.kind === 'transaction' ? g.outcome.changes : [];
+    const rollback = planRollback({
+      group: { key: g.key, installed: g.installed, changes }, knowledge: facts, check, relations, availability,
+      undoDepth: undoDepthsFromImpact(options.impact, g.key, changes), allowLeave: options.allowLeave === true,
+    });
+    return { group: g.key, hosts: g.hosts, rollback };
+  });
+}
+
+export interface ModelRehearsalResult {
+  group: string;
+  hosts: string[];
+  rehearsal: ModelRehearsal;
+}
+
+/** Forward plan then rollback plan, in the model of each group: every intermediate state checked, the end compared with the start. */
+export async function rehearseInModelForPlan(plan: Plan, knowledge: Knowledge, rollbacks: readonly PlanRollback[]): Promise<ModelRehearsalResult[]> {
+  const universe = await knowledge.universe.withFill(installedFillRecords(plan.groups.map((g) => g.installed), []));
+  const check = createInstalledSetChecker(universe, { set: createUniverseView(universe) });
+  const relations = createRelationFacts(universe);
+  const facts = rollbackKnowledgeFromKb(knowledge.kb);
+  return rollbacks.map((r) => {
+    const g = plan.groups.find((x) => x.key === r.group)!;
+    const forward = g.outcome.kind === 'transaction' ? g.outcome.changes : [];
+    return { group: r.group, hosts: r.hosts, rehearsal: rehearseInModel({ rollback: r.rollback, forward, knowledge: facts, check, relations }) };
+  });
 }

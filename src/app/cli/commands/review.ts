@@ -1,13 +1,20 @@
 /**
- * `rollwise impact PLAN`: what a plan version is predicted to hurt, with every reason.
+ * `rollwise impact PLAN`: what a plan version is predicted to hurt, with every reason;
+ * `rollwise rollback-plan PLAN`: the way back of each group; `rollwise rehearse PLAN`: both, in the model.
  * Parse, call the review services, render.
  */
 import type { Command } from 'commander';
-import { findPlan, impactForStoredPlan, loadHistoryFile, openStoreForReading } from '../../services/index.js';
-import { renderImpact } from '../../render/index.js';
-import { paletteFor } from '../terminal.js';
+import { RollwiseError, excerpt } from '../../../shared/index.js';
+import { findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rollbackForPlan } from '../../services/index.js';
+import { renderImpact, renderModelRehearsal, renderRollback } from '../../render/index.js';
+import { createProgress, paletteFor } from '../terminal.js';
 
 export function register(program: Command): void {
+  registerImpact(program);
+  registerRollback(program);
+}
+
+function registerImpact(program: Command): void {
   program
     .command('impact')
     .description('the predicted impact of a plan version: services reached (with the path), outage/performance/resource risk with every reason and its weight, blast radius per host group')
@@ -29,6 +36,80 @@ export function register(program: Command): void {
         process.stdout.write(`Plan ${plan.id} version ${plan.version}${recorded ? '' : ' (predicted now: no impact was recorded with this version)'}\n`);
         process.stdout.write(renderImpact(impact, paletteFor(), { ...(o.reasons && Number.isInteger(o.reasons) && o.reasons > 0 ? { maxReasons: o.reasons } : {}) }));
       } finally {
+        await store.close();
+      }
+    });
+}
+
+function selectGroups(plan: { groups: Array<{ key: string }> }, group: string | undefined): string[] | undefined {
+  if (group === undefined) return undefined;
+  const byNumber = /^\d+$/.test(group) ? plan.groups[Number(group) - 1] : undefined;
+  const matches = byNumber ? [byNumber] : plan.groups.filter((g) => g.key.startsWith(group));
+  if (matches.length !== 1) {
+    throw new RollwiseError('RW_USAGE', matches.length === 0 ? `no group '${excerpt(group)}' in this plan` : `'${excerpt(group)}' matches ${matches.length} groups`, { hint: 'give the group number or key as rollwise plan show lists them' });
+  }
+  return [matches[0]!.key];
+}
+
+export function registerRollback(program: Command): void {
+  program
+    .command('rollback-plan')
+    .description('the rollback plan of each host group that changes: ordered package steps (every intermediate set checked by the resolver), database down-migrations or restore, config restores, services in dependency order with health checks; what cannot be undone and the safeguards it needs before deploying')
+    .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
+    .option('--group <n|key>', 'only this group (its number or key, as plan show lists them)')
+    .option('--allow-leave', 'let low-impact changes stay in place on rollback (the plan says which)', false)
+    .option('--store <file>', 'SQLite store')
+    .option('--json', 'print the rollback plans as JSON')
+    .action(async (spec: string, o: { group?: string; allowLeave: boolean; store?: string; json?: boolean }) => {
+      const store = await openStoreForReading(o.store);
+      const progress = createProgress();
+      try {
+        const plan = await findPlan(store, spec);
+        const groups = selectGroups(plan, o.group);
+        progress.update('loading the knowledge base…');
+        const knowledge = await knowledgeOfPlan(plan);
+        const impact = (await impactForStoredPlan(store, plan)).impact;
+        const rollbacks = await rollbackForPlan(plan, knowledge, { impact, allowLeave: o.allowLeave, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
+        progress.done();
+        if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, groups: rollbacks }, null, 2) + '\n');
+        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderRollback(rollbacks, paletteFor())}`);
+      } finally {
+        progress.done();
+        await store.close();
+      }
+    });
+
+  program
+    .command('rehearse')
+    .description('rehearse a plan version: the forward plan then its rollback plan on the model of each host group, every intermediate state checked, the end compared with the start (each difference flagged in advance or silent); the result is recorded with the version')
+    .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
+    .option('--group <n|key>', 'only this group')
+    .option('--store <file>', 'SQLite store')
+    .option('--json', 'print the rehearsal as JSON')
+    .addHelpText('after', '\nExit status: 0 every group restored (or only flagged differences), 1 a silent difference, 2 bad input.\nApproving a critical impact needs a successful rehearsal on a staging host; the model\'s is recorded but does not count for it.')
+    .action(async (spec: string, o: { group?: string; store?: string; json?: boolean }) => {
+      const store = await openStore(o.store, { create: false });
+      const progress = createProgress();
+      try {
+        const plan = await findPlan(store, spec);
+        const groups = selectGroups(plan, o.group);
+        progress.update('loading the knowledge base…');
+        const knowledge = await knowledgeOfPlan(plan);
+        const impact = (await impactForStoredPlan(store, plan)).impact;
+        const rollbacks = await rollbackForPlan(plan, knowledge, { impact, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
+        progress.update('rehearsing in the model…');
+        const results = await rehearseInModelForPlan(plan, knowledge, rollbacks);
+        progress.done();
+        const silent = results.reduce((n, r) => n + r.rehearsal.silent, 0);
+        await store.addRecord(plan.id, plan.version, {
+          kind: 'rehearsal', createdAt: new Date().toISOString(),
+          body: { where: 'model', ok: silent === 0, at: new Date().toISOString(), groups: results.map((r) => ({ group: r.group, restored: r.rehearsal.restored, silent: r.rehearsal.silent, differences: r.rehearsal.differences.length })) },
+        });
+        if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, where: 'model', silent, groups: results }, null, 2) + '\n');
+        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderModelRehearsal(results, paletteFor())}`);
+        process.exitCode = silent > 0 ? 1 : 0;
+      } finally {
+        progress.done();
         await store.close();
       }
     });
