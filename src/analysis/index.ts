@@ -11,3 +11,4 @@ export {
   parseHistory, countHistory, historyKey, isFailure, DEPLOYMENT_OUTCOMES, CHANGE_KINDS,
   type DeploymentHistoryEntry, type DeploymentOutcome, type HistoryProblem, type HistoryParse, type HistoryCount,
 } from './history.js';
+export type { HistoryStore } from './store-port.js';

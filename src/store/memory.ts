@@ -1,10 +1,15 @@
 /** An in-memory PlanStore for unit tests of pure code (copies in and out, like a real store). */
 import { RollwiseError } from '../shared/index.js';
-import { formatRequest, type Plan, type PlanRecord, type PlanStore } from '../planner/index.js';
+import { formatRequest, type Plan, type PlanRecord } from '../planner/index.js';
+import type { DeploymentHistoryEntry } from '../analysis/index.js';
+import type { RollwiseStore } from './sql-plan-store.js';
 
-export function createMemoryPlanStore(): PlanStore {
+const historyRowKey = (e: DeploymentHistoryEntry): string => [e.package, e.change, e.outcome, e.at, e.host ?? ''].join('\u0000');
+
+export function createMemoryPlanStore(): RollwiseStore {
   const plans = new Map<string, Plan[]>();
   const records = new Map<string, PlanRecord[]>();
+  const history = new Map<string, DeploymentHistoryEntry>();
   return {
     async savePlan(plan, options = {}) {
       // checked before anything changes, as the SQL stores check inside their transaction
@@ -47,6 +52,14 @@ export function createMemoryPlanStore(): PlanStore {
     },
     async getRecords(id, version, kind) {
       return structuredClone((records.get(`${id}@${version}`) ?? []).filter((r) => kind === undefined || r.kind === kind));
+    },
+    async addHistory(entries) {
+      const fresh = entries.filter((e) => !history.has(historyRowKey(e)));
+      for (const e of fresh) history.set(historyRowKey(e), structuredClone(e));
+      return { added: new Set(fresh.map(historyRowKey)).size, already: entries.length - new Set(fresh.map(historyRowKey)).size };
+    },
+    async getHistory(packages) {
+      return [...history.values()].filter((e) => !packages || packages.includes(e.package)).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.package < b.package ? -1 : 1)).map((e) => structuredClone(e));
     },
     async close() {},
   };

@@ -6,9 +6,8 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
-import type { PlanStore } from '../planner/index.js';
 import {
-  assertReadableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type SqlBackend,
+  assertReadableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore, type SqlBackend,
 } from './sql-plan-store.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import { describeStore, driverCode, storeError } from './errors.js';
@@ -22,7 +21,7 @@ export interface PostgresStoreOptions {
   migrations?: Record<string, StoreMigration>;
 }
 
-export async function openPostgresPlanStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<PlanStore> {
+export async function openPostgresPlanStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<RollwiseStore> {
   const read = options.access === 'read';
   const migrations = options.migrations ?? MIGRATIONS;
   const pool = new pg.Pool({ connectionString, max: 4, ...(read ? { options: '-c default_transaction_read_only=on' } : {}) });

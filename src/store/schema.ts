@@ -42,11 +42,24 @@ export interface PlanRecordsTable {
   body: string;
 }
 
+/** Earlier deployments per package (0004): what the impact prediction's history reads. */
+export interface DeploymentHistoryTable {
+  package: string;
+  change: string;
+  jump: string | null;
+  outcome: string;
+  at: string;
+  /** '' when the entry names no host. */
+  host: string;
+  source: string;
+}
+
 export interface StoreDatabase {
   plans: PlansTable;
   plan_versions: PlanVersionsTable;
   plan_groups: PlanGroupsTable;
   plan_records: PlanRecordsTable;
+  deployment_history: DeploymentHistoryTable;
 }
 
 /** A migration, and whether today's read-only commands can read a store that lacks it. */
@@ -60,7 +73,7 @@ export interface StoreMigration extends Migration {
 }
 
 /** The tables a Rollwise store has besides kysely's bookkeeping (`kysely_migration`, `kysely_migration_lock`). */
-export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups', 'plan_records'] as const;
+export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups', 'plan_records', 'deployment_history'] as const;
 
 /** Versioned migrations, applied in name order by kysely's Migrator (SQLite and PostgreSQL alike). */
 export const MIGRATIONS: Record<string, StoreMigration> = {
@@ -134,6 +147,26 @@ export const MIGRATIONS: Record<string, StoreMigration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('plan_records').execute();
+    },
+  },
+  '0004_deployment_history': {
+    // reads work without it (no history: the prior alone)
+    requiredForReading: false,
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('deployment_history')
+        .addColumn('package', 'text', (c) => c.notNull())
+        .addColumn('change', 'text', (c) => c.notNull())
+        .addColumn('jump', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_history_pk', ['package', 'change', 'outcome', 'at', 'host'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('deployment_history').execute();
     },
   },
 };

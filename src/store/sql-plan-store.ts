@@ -9,6 +9,10 @@ import {
   type AppliedChoice, type Plan, type PlanConflict, type PlanGroup, type PlanListEntry, type PlanRecord, type PlanRecordKind, type PlanResolutionEdit, type PlanStatus, type PlanStore,
 } from '../planner/index.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
+import type { DeploymentHistoryEntry, HistoryStore } from '../analysis/index.js';
+
+/** Everything Rollwise keeps: plans and their records (the planner's port), deployment history (the analysis's). */
+export type RollwiseStore = PlanStore & HistoryStore;
 import { describeStore, driverCode, isBusy, isRetriablePostgres, storeError } from './errors.js';
 
 /**
@@ -219,7 +223,7 @@ function conflictOf(c: StoredConflict): PlanConflict {
  * The PlanStore over a SQL back end. Every write is one transaction (`runWrite`), checks what it
  * depends on inside that transaction, and every failure reaches the caller as a RollwiseError.
  */
-export function createSqlPlanStore(b: SqlBackend): PlanStore {
+export function createSqlPlanStore(b: SqlBackend): RollwiseStore {
   const { db } = b;
   const fail = (e: unknown, doing: string): RollwiseError => storeError(e, b.where, doing, { busyForMs: b.retryForMs });
   const guard = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
@@ -343,27 +347,54 @@ export function createSqlPlanStore(b: SqlBackend): PlanStore {
         }
       });
     },
+    addHistory(entries, source) {
+      return guard('recording deployment history', () => runWrite(b, async (trx) => {
+        let added = 0;
+        for (const e of entries) {
+          const r = await trx.insertInto('deployment_history').values({ package: e.package, change: e.change, jump: e.jump ?? null, outcome: e.outcome, at: e.at, host: e.host ?? '', source })
+            .onConflict((oc) => oc.columns(['package', 'change', 'outcome', 'at', 'host']).doNothing()).executeTakeFirst();
+          added += Number(r.numInsertedOrUpdatedRows ?? 0n);
+        }
+        return { added, already: entries.length - added };
+      }));
+    },
+    getHistory(packages) {
+      return guard('reading deployment history', async () => {
+        try {
+          const rows = await db.selectFrom('deployment_history').selectAll()
+            .$if(packages !== undefined, (q) => (packages!.length ? q.where('package', 'in', [...packages!]) : q.where(sql<boolean>`1 = 0`)))
+            .orderBy('at').orderBy('package').execute();
+          return rows.map((r): DeploymentHistoryEntry => ({
+            package: r.package, change: r.change as DeploymentHistoryEntry['change'], ...(r.jump ? { jump: r.jump as NonNullable<DeploymentHistoryEntry['jump']> } : {}),
+            outcome: r.outcome as DeploymentHistoryEntry['outcome'], at: r.at, ...(r.host ? { host: r.host } : {}),
+          }));
+        } catch (e) {
+          if (isMissingTable(e, 'deployment_history')) return [];
+          throw e;
+        }
+      });
+    },
     close: () => b.close(),
   };
 }
 
-function isMissingTable(e: unknown): boolean {
-  return driverCode(e) === '42P01' || (e instanceof Error && /no such table: plan_records/.test(e.message));
+function isMissingTable(e: unknown, table = 'plan_records'): boolean {
+  return driverCode(e) === '42P01' || (e instanceof Error && new RegExp(`no such table: ${table}`).test(e.message));
 }
 
 /**
  * The store for read-only commands: reads only; a write is a programming error, reported as
  * RW_STORE rather than attempted.
  */
-export function readOnlyPlanStore(store: PlanStore, where: string): PlanStore {
+export function readOnlyPlanStore(store: RollwiseStore, where: string): RollwiseStore {
   const refuse = async (): Promise<never> => {
     throw new RollwiseError('RW_STORE', `the store ${describeStore(where)} was opened read-only`, { hint: 'open it with openStore() to write' });
   };
-  return { ...store, savePlan: refuse, setStatus: refuse, addRecord: refuse };
+  return { ...store, savePlan: refuse, setStatus: refuse, addRecord: refuse, addHistory: refuse };
 }
 
 /** An existing database with no Rollwise tables yet (being created, or empty): no plans in it. */
-export function emptyPlanStore(where: string, close: () => Promise<void>): PlanStore {
+export function emptyPlanStore(where: string, close: () => Promise<void>): RollwiseStore {
   return readOnlyPlanStore({
     savePlan: async () => undefined,
     getPlan: async () => undefined,
@@ -372,6 +403,8 @@ export function emptyPlanStore(where: string, close: () => Promise<void>): PlanS
     setStatus: async () => undefined,
     addRecord: async () => undefined,
     getRecords: async () => [],
+    addHistory: async () => ({ added: 0, already: 0 }),
+    getHistory: async () => [],
     close,
   }, where);
 }

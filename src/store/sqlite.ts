@@ -14,9 +14,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
-import type { PlanStore } from '../planner/index.js';
 import {
-  assertReadableSchema, assertWritableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type SchemaState, type SqlBackend,
+  assertReadableSchema, assertWritableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore, type SchemaState, type SqlBackend,
 } from './sql-plan-store.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import { driverCode, isBusy, storeError } from './errors.js';
@@ -143,7 +142,7 @@ async function whileBusy<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T>
 }
 
 /** Opens the store for writing: created (unless `create` is false), checked, migrated. */
-async function openForWriting(file: string, o: SqliteStoreOptions): Promise<PlanStore> {
+async function openForWriting(file: string, o: SqliteStoreOptions): Promise<RollwiseStore> {
   const timeout = o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const migrations = o.migrations ?? MIGRATIONS;
   if (file !== ':memory:') {
@@ -218,7 +217,7 @@ function canWriteFolder(dir: string): boolean {
 }
 
 /** Opens an existing store read-only: never created, migrated or changed (its journal mode neither). */
-async function openForReading(file: string, o: SqliteStoreOptions): Promise<PlanStore> {
+async function openForReading(file: string, o: SqliteStoreOptions): Promise<RollwiseStore> {
   const timeout = o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const migrations = o.migrations ?? MIGRATIONS;
   if (!existsSync(file)) throw noStoreError(file);
@@ -277,7 +276,7 @@ async function openForReading(file: string, o: SqliteStoreOptions): Promise<Plan
  * see SqliteStoreOptions. Every failure is a RollwiseError: RW_NOT_FOUND when there is no store
  * to read, RW_STORE otherwise (with the cause in words and a hint).
  */
-export async function openSqlitePlanStore(file: string = defaultStorePath(), options: SqliteStoreOptions = {}): Promise<PlanStore> {
+export async function openSqlitePlanStore(file: string = defaultStorePath(), options: SqliteStoreOptions = {}): Promise<RollwiseStore> {
   const abs = file === ':memory:' ? file : path.resolve(file);
   return options.access === 'read' ? openForReading(abs, options) : openForWriting(abs, options);
 }

@@ -23,6 +23,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('impact and approval gates', () => {
   it('stores the impact with the plan and shows it in plan show, impact and --json', () => {
     const index = requireDebianIndex();
+    // the store's deployment history feeds the prediction
+    const imported = runCli(['history', 'import', 'test/analysis/fixtures/history.yaml', '--store', store]);
+    expect(imported.stdout, imported.stderr).toMatch(/^imported 3 entries from /);
+    expect(runCli(['history', 'list', '--store', store]).stdout).toMatch(/shopfront upgrade: 1 of 2 failed; smoothed failure rate 3\.8%/);
     const r = runCli(['plan', '--kb', 'examples/kb', '--index', index, '--inventory', 'examples/fleet/inventory.yaml', '--install', 'shopfront=2.0.0', '--store', store, '--json']);
     expect(r.status, r.stderr).toBe(1); // conflicts to review
     const p = JSON.parse(r.stdout) as { id: string; impact: { groups: Array<{ group: string; planned: boolean; risk: Record<string, { level: string; probability: number; reasons: Array<{ kind: string; issue?: string }> }> }> } };
@@ -40,6 +44,7 @@ describe('impact and approval gates', () => {
     expect(impact.stdout).toMatch(/known issue KI-0001 \(high, performance\)/);
     expect(impact.stdout).toMatch(/loadbalancer \[critical\] outage \(on other hosts\): shopfront \(upgrade\) → runs service shopfront → loadbalancer depends on shopfront/);
     expect(impact.stdout).toMatch(/shopfront 2\.0\.0 runs migration 0013_split_customer_name up on shop \(irreversible\)/);
+    expect(runCli(['impact', id, '--store', store, '--reasons', '40']).stdout).toMatch(/shopfront: 1 of 2 earlier upgrades failed \(smoothed with a prior of 1 in 50\)/);
   });
 
   it('refuses to approve a critical impact nobody rehearsed, unless overridden by name with a reason (recorded)', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlitePlanStore, openPostgresPlanStore, createMemoryPlanStore } from '../../src/store/index.js';
-import type { PlanStore } from '../../src/planner/index.js';
+import type { RollwiseStore } from '../../src/store/index.js';
 import { createPostgresCluster, type PostgresCluster } from '../lab/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { createSamplePlan } from './sample-plan.js';
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 let dbCounter = 0;
-const implementations: Array<[string, () => Promise<PlanStore>]> = [
+const implementations: Array<[string, () => Promise<RollwiseStore>]> = [
   ['memory', async () => createMemoryPlanStore()],
   ['sqlite', async () => openSqlitePlanStore(path.join(dir, `contract-${++dbCounter}.db`))],
   ['postgresql', async () => {
@@ -70,6 +70,22 @@ describe.each(implementations)('the PlanStore contract: %s', (_name, open) => {
       expect(await store.getRecords('ff66', 1, 'impact')).toEqual([{ kind: 'impact', createdAt: '2026-12-04T10:00:00.000Z', body: { risk: 0.25, reasons: ['a'] } }]);
       expect(await store.getRecords('ff66', 2)).toEqual([]);
       await expect(store.addRecord('ff66', 2, { kind: 'impact', createdAt: '2026-12-04T10:00:00.000Z', body: {} })).rejects.toMatchObject({ code: 'RW_NOT_FOUND' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps deployment history once per entry, by package, oldest first', async () => {
+    const store = await open();
+    try {
+      expect(await store.getHistory()).toEqual([]);
+      const a = { package: 'shopfront', change: 'upgrade' as const, jump: 'major' as const, outcome: 'rolled-back' as const, at: '2026-10-14T09:12:00Z', host: 'app-03' };
+      const b = { package: 'libjemalloc2', change: 'install' as const, outcome: 'failed' as const, at: '2026-09-01' };
+      expect(await store.addHistory([a, b], 'h.yaml')).toEqual({ added: 2, already: 0 });
+      expect(await store.addHistory([a], 'h.yaml')).toEqual({ added: 0, already: 1 });
+      expect(await store.getHistory()).toEqual([b, a]);
+      expect(await store.getHistory(['shopfront'])).toEqual([a]);
+      expect(await store.getHistory([])).toEqual([]);
     } finally {
       await store.close();
     }
@@ -126,7 +142,7 @@ describe('the SQLite store', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval', '0003_plan_records']);
+      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval', '0003_plan_records', '0004_deployment_history']);
     } finally {
       db.close();
     }

@@ -17,7 +17,7 @@ import {
   resolvePlan, summariseApproval, validateChoices,
   type ApprovalOverride, type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
 } from '../../planner/index.js';
-import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath } from '../../store/index.js';
+import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath, type RollwiseStore } from '../../store/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
 import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
 import { approvalGates, storedImpact, storedRehearsals } from './review.js';
@@ -37,7 +37,7 @@ export function newPlanId(): string {
  * the newest schema; created when absent unless `create` is false (resolve and approve need an
  * existing store: RW_NOT_FOUND otherwise). Fails with RW_STORE when it cannot be written.
  */
-export async function openStore(file: string | undefined, options: { create?: boolean } = {}): Promise<PlanStore> {
+export async function openStore(file: string | undefined, options: { create?: boolean } = {}): Promise<RollwiseStore> {
   return openSqlitePlanStore(file ?? defaultStorePath(), { access: 'write', create: options.create ?? true });
 }
 
@@ -45,7 +45,7 @@ export async function openStore(file: string | undefined, options: { create?: bo
  * The store for read-only commands: opened read-only, never created or migrated (RW_NOT_FOUND
  * when there is none; RW_STORE for a file that is not a Rollwise store or an older schema).
  */
-export async function openStoreForReading(file: string | undefined): Promise<PlanStore> {
+export async function openStoreForReading(file: string | undefined): Promise<RollwiseStore> {
   return openSqlitePlanStore(file ?? defaultStorePath(), { access: 'read' });
 }
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { RollwiseError, excerpt } from '../../shared/index.js';
-import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type PlanImpact } from '../../analysis/index.js';
+import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type HistoryStore, type PlanImpact } from '../../analysis/index.js';
 import {
   availabilityFromUniverse, createInstalledSetChecker, createRelationFacts, findingGates, installedFillRecords, planRollback, rehearseInModel, rollbackKnowledgeFromKb,
   type ApprovalGate, type GroupRollback, type ModelRehearsal, type Plan, type PlanStore, type UndoDepth,
@@ -102,10 +102,10 @@ export async function knowledgeOfPlan(plan: Plan): Promise<Knowledge> {
  * The impact of a stored version: the one recorded with it, or (a plan stored before impacts
  * were, or `history` given) predicted now from the knowledge base it was made with.
  */
-export async function impactForStoredPlan(store: PlanStore, plan: Plan, history?: readonly DeploymentHistoryEntry[]): Promise<{ impact: PlanImpact; recorded: boolean }> {
+export async function impactForStoredPlan(store: PlanStore & Partial<HistoryStore>, plan: Plan, history?: readonly DeploymentHistoryEntry[]): Promise<{ impact: PlanImpact; recorded: boolean }> {
   const stored = history === undefined ? await storedImpact(store, plan) : undefined;
   if (stored) return { impact: stored, recorded: true };
-  return { impact: impactOf(plan, await knowledgeOfPlan(plan), history ?? []), recorded: false };
+  return { impact: impactOf(plan, await knowledgeOfPlan(plan), [...(store.getHistory ? await store.getHistory() : []), ...(history ?? [])]), recorded: false };
 }
 
 /** What a group's rollback does with each change, from its predicted impact: critical undone completely, moderate by a downgrade, low left in place when the policy allows. */

@@ -6,6 +6,7 @@ import * as fleet from './fleet.js';
 import * as plan from './plan.js';
 import * as solve from './solve.js';
 import * as review from './review.js';
+import * as history from './history.js';
 
 /** One entry per command group; each registers its subcommands on the program. */
-export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, review, solve];
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, review, history, solve];

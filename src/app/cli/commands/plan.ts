@@ -5,13 +5,14 @@
  */
 import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
-import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type PlanStore, type ResolutionChoice } from '../../../planner/index.js';
+import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type ResolutionChoice } from '../../../planner/index.js';
 import {
   approvePlan, checkStoreWritable, findPlan, impactOf, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
   saveImpact, storedImpact, type Knowledge,
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import type { PlanImpact } from '../../../analysis/index.js';
+import type { RollwiseStore } from '../../../store/index.js';
 import { collect, createProgress, paletteFor, unguarded, warn } from '../terminal.js';
 import { addFleetOptions, addIndexOptions, type FleetOptionValues, type IndexChoice } from '../options.js';
 
@@ -50,13 +51,13 @@ async function inquirerAsk(q: Parameters<AskResolution>[0]): Promise<string | nu
 }
 
 /** Interactive loop: choose, re-solve at once, store, and ask again while conflicts remain. */
-export async function reviewInteractively(store: PlanStore, plan: Plan, ask: AskResolution, write: (s: string) => void, palette: Palette, onProgress?: (text: string) => void): Promise<Plan> {
+export async function reviewInteractively(store: RollwiseStore, plan: Plan, ask: AskResolution, write: (s: string) => void, palette: Palette, onProgress?: (text: string) => void): Promise<Plan> {
   let current = plan;
   for (let round = 0; round < 10 && current.conflicts.length > 0; round++) {
     const choices = await askChoices(current, ask);
     if (choices.length === 0) break;
     const { plan: next, knowledge } = await resolvePlanVersion(current, choices, onProgress);
-    const impact = impactOf(next, knowledge);
+    const impact = impactOf(next, knowledge, await store.getHistory());
     await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
     await saveImpact(store, next, impact);
     current = next;
@@ -99,22 +100,22 @@ export function register(program: Command): void {
       const history = o.history ? loadHistoryFile(o.history) : [];
       const progress = createProgress();
       let created: Plan;
-      let impact: PlanImpact;
+      let knowledge: Knowledge;
       try {
-        let knowledge: Knowledge;
         ({ plan: created, knowledge } = await planFleet({
           ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
           onProgress: (t) => progress.update(t),
         }));
-        progress.update('predicting the impact…');
-        impact = impactOf(created, knowledge, history);
       } finally {
         progress.done();
       }
       const store = await openStore(o.store);
+      let impact: PlanImpact;
       try {
+        // the history the store keeps (rollwise history import), and the file's when given
+        impact = impactOf(created, knowledge, [...await store.getHistory(), ...history]);
         await store.savePlan(created);
         await saveImpact(store, created, impact);
       } finally {
@@ -205,7 +206,7 @@ export function register(program: Command): void {
         const { plan: next, knowledge } = await resolvePlanVersion(current, choices, (t) => progress.update(t), undefined, () => {
           process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
         });
-        const impact = impactOf(next, knowledge, o.history ? loadHistoryFile(o.history) : []);
+        const impact = impactOf(next, knowledge, [...await store.getHistory(), ...(o.history ? loadHistoryFile(o.history) : [])]);
         progress.done();
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
         await saveImpact(store, next, impact);
