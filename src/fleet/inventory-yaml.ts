@@ -156,6 +156,12 @@ export function parseInventoryText(text: string, file: string, options: Inventor
   if (data.data === null || data.data === undefined) {
     return { ok: false, problems: [{ position: { file, line: 1, column: 1 }, message: 'the inventory is empty', hint: "an inventory is a mapping with a 'hosts:' list, one '- name: …' entry per host" }] };
   }
+  // a mapping with none of an inventory's keys (a shadow file, another tool's config): not an
+  // inventory, and its keys (which may be secrets) are not quoted
+  const topKeys = new Set(Object.keys((InventoryTopSchema as unknown as { shape?: Record<string, unknown> }).shape ?? {}));
+  if (typeof data.data === 'object' && !Array.isArray(data.data) && topKeys.size > 0 && !Object.keys(data.data).some((k) => topKeys.has(k))) {
+    return { ok: false, problems: [{ position: { file, line: 1, column: 1 }, message: 'not an inventory: none of its keys is one an inventory has (its content is not shown)', hint: "an inventory is a mapping with a 'hosts:' list, one '- name: …' entry per host" }] };
+  }
   // The top level and each host are checked apart, so one bad part hides no problem of another;
   // duplicate names are found over the raw entries, valid or not.
   const top = InventoryTopSchema.safeParse(data.data);

@@ -224,6 +224,13 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
       problems.push(createProblem('RW_KB_TYPE', { file, line: 1, column: 1 }, `not a knowledge-base document: the file is ${what}, not a mapping`, `a knowledge-base file starts with apiVersion: ${KB_API_VERSION}, kind: ${KB_KIND} and a layer: header (see docs/knowledge-base.md)`));
       continue;
     }
+    // a mapping none of whose keys a knowledge base has (a shadow file, a config of another tool):
+    // not a knowledge-base document, and its keys (which may be secrets) are not quoted
+    const known = keysOfSchema(KbDocumentSchema);
+    if (!Object.keys(data).some((k) => known.has(k))) {
+      problems.push(createProblem('RW_KB_TYPE', { file, line: 1, column: 1 }, 'not a knowledge-base document: none of its keys is one a knowledge base has (its content is not shown)', `a knowledge-base file starts with apiVersion: ${KB_API_VERSION}, kind: ${KB_KIND} and a layer: header (see docs/knowledge-base.md)`));
+      continue;
+    }
     const parsed = KbDocumentSchema.safeParse(data);
     if (!parsed.success) problems.push(...problemsFromZodIssues(src, KbDocumentSchema, data, parsed.error.issues));
     const doc = asRecord(data);
@@ -672,4 +679,10 @@ function checkServiceCycles(layers: readonly KbLayer[], sources: ReadonlyMap<str
     state.set(name, 2);
   };
   for (const name of winner.keys()) if (!state.has(name)) visit(name, []);
+}
+
+/** The top-level keys a schema object accepts. */
+function keysOfSchema(schema: unknown): Set<string> {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape;
+  return new Set(shape ? Object.keys(shape) : []);
 }

@@ -4,7 +4,7 @@
  * `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's parseRequestSpec).
  */
 import { z } from 'zod';
-import { RollwiseError, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
+import { RollwiseError, closestNames, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
@@ -55,6 +55,10 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
   if (syntax.length) throw new RollwiseError('RW_REQUEST', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
   const data = documentData(src);
   if (!data.ok) throw new RollwiseError('RW_REQUEST', data.problem.message, { position: data.problem.position, hint });
+  if (data.data !== null && typeof data.data === 'object' && !Array.isArray(data.data) && !Object.keys(data.data).some((k) => closestNames(k, ['install', 'remove', 'upgrade']).length > 0)) {
+    // none of a request's keys (another kind of file): nothing of it is quoted
+    throw new RollwiseError('RW_REQUEST', 'not a request file: it has none of install:, remove:, upgrade: (its content is not shown)', { position: { file, line: 1, column: 1 }, hint });
+  }
   const parsed = RequestFileSchema.safeParse(data.data);
   if (!parsed.success) {
     // the first problem, in the words every YAML reader uses (`install: expected a list of package specs, got 42`)

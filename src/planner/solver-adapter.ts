@@ -8,7 +8,7 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
+import { assertRequestVersions, createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
 import { evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
 import type { AppliedChoice, HeldBackFinding, PlanExplanation, PlanResolutionEdit, ResolvedLessFinding, ShortfallFinding } from './model.js';
@@ -221,6 +221,8 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     set,
     addedInstalled: added,
     unknownVersions(request: PlanRequest): Array<{ name: string; version: string; available: string[] }> {
+      // a version that is not of its package's scheme is bad input, said before any comparison
+      assertRequestVersions(set, { items: request.items });
       const out: Array<{ name: string; version: string; available: string[] }> = [];
       for (const item of request.items) {
         if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;

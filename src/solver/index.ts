@@ -61,7 +61,7 @@ export {
 export type { Criterion, CriterionName, PackageSpec, RequestItem, SolveRequest, SolverPolicy, CandidateVerdict } from './request.js';
 export { createUniverseView, UniverseView } from './universe-view.js';
 export type { PackageSet, RelationField } from './universe-view.js';
-export { solveRequest, createProblem, createUniverseProblem, buildTransaction, effectiveCriteria } from './solve.js';
+export { assertRequestVersions, solveRequest, createProblem, createUniverseProblem, buildTransaction, effectiveCriteria } from './solve.js';
 export type {
   Problem,
   SolveOutcome,

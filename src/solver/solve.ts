@@ -102,7 +102,7 @@ export function effectiveCriteria(policy: SolverPolicy): Criterion[] {
  * package is compared with semver): bad input is an error with a hint, never a crash deep in a
  * comparison or a misleading "no version matches".
  */
-function assertRequestVersions(set: PackageSet, request: SolveRequest): void {
+export function assertRequestVersions(set: PackageSet, request: SolveRequest): void {
   for (const item of request.items) {
     const version = 'version' in item ? item.version : undefined;
     const name = 'name' in item ? item.name : undefined;
@@ -112,7 +112,7 @@ function assertRequestVersions(set: PackageSet, request: SolveRequest): void {
     const check = getScheme(scheme).check(version);
     if (!check.ok) {
       throw new RollwiseError('RW_BAD_VERSION', `'${version}' is not a valid ${getScheme(scheme).label} version for ${name}: ${check.reason}`, {
-        hint: scheme === 'semver' ? `${name} uses semantic versions: write MAJOR.MINOR.PATCH, e.g. ${version.split('.').concat(['0', '0']).slice(0, 3).join('.')}` : 'write a version of the form [epoch:]upstream[-revision]',
+        hint: scheme === 'semver' ? `${name} uses semantic versions: write MAJOR.MINOR.PATCH, e.g. ${version.replace(/^[vV]/, '').split('.').concat(['0', '0']).slice(0, 3).join('.')}` : 'write a version of the form [epoch:]upstream[-revision]',
       });
     }
   }

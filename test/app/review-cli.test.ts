@@ -29,6 +29,10 @@ describe('impact and approval gates', () => {
     expect(runCli(['history', 'list', '--store', store]).stdout).toMatch(/shopfront upgrade: 1 of 2 failed; smoothed failure rate 3\.8%/);
     const r = runCli(['plan', '--kb', 'examples/kb', '--index', index, '--inventory', 'examples/fleet/inventory.yaml', '--install', 'shopfront=2.0.0', '--store', store, '--json']);
     expect(r.status, r.stderr).toBe(1); // conflicts to review
+    // a version not of the package's scheme (shopfront is semver) is bad input, not a crash
+    const bad = runCli(['plan', '--kb', 'examples/kb', '--index', index, '--inventory', 'examples/fleet/inventory.yaml', '--install', 'shopfront=v2.0', '--store', store]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^rollwise: RW_BAD_VERSION: 'v2\.0' is not a valid semver version for shopfront: .*e\.g\. 2\.0\.0\)$/);
     const p = JSON.parse(r.stdout) as { id: string; impact: { groups: Array<{ group: string; planned: boolean; risk: Record<string, { level: string; probability: number; reasons: Array<{ kind: string; issue?: string }> }> }> } };
     id = p.id;
     const planned = p.impact.groups.filter((g) => g.planned);

@@ -234,12 +234,15 @@ configFiles:
   });
 
   it('a file that is not a knowledge-base file at all, and an empty file', async () => {
-    const kb = await check({ 'a.yaml': 'hello: world\n', 'b.yaml': '' });
+    // a mapping with none of a knowledge base's keys (e.g. /etc/shadow read as YAML): one problem, its keys not quoted
+    const kb = await check({ 'a.yaml': 'hello: world\nroot: $y$j9T$secret-hash\n', 'b.yaml': '', 'c.yaml': 'kind: KnowledgeBase\nhello: world\n' });
     expect(brief(kb.problems).sort()).toEqual([
-      'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_MISSING_KEY', 'a.yaml:1:1 RW_KB_UNKNOWN_KEY', 'b.yaml:1:1 RW_KB_EMPTY',
+      'a.yaml:1:1 RW_KB_TYPE', 'b.yaml:1:1 RW_KB_EMPTY', 'c.yaml:1:1 RW_KB_MISSING_KEY', 'c.yaml:1:1 RW_KB_MISSING_KEY', 'c.yaml:2:1 RW_KB_UNKNOWN_KEY',
     ]);
+    expect(kb.problems.find((p) => p.file.endsWith('a.yaml'))!.message).toBe('not a knowledge-base document: none of its keys is one a knowledge base has (its content is not shown)');
+    expect(kb.problems.map((p) => p.message).join('\n')).not.toMatch(/secret-hash|root/);
     expect(kb.problems.filter((p) => p.code === 'RW_KB_MISSING_KEY').map((p) => p.message).sort()).toEqual([
-      'apiVersion: missing', 'kind: missing', 'layer: missing',
+      'apiVersion: missing', 'layer: missing',
     ]);
   });
 

@@ -235,7 +235,11 @@ export function loadResolutionsFile(file: string): ResolutionChoice[] {
   const nested = data !== null && typeof data === 'object' && !Array.isArray(data) && 'choices' in data;
   if (nested) data = (data as { choices: unknown }).choices;
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new RollwiseError('RW_USAGE', 'expected a map CONFLICT: RESOLUTION (e.g. `c1: r2`)', { position: positionAt(src, 0), hint });
-  return Object.entries(data as Record<string, unknown>).map(([k, v]) => {
+  const entries = Object.entries(data as Record<string, unknown>);
+  // a map none of whose keys is a conflict id is not a resolutions file: nothing of it is quoted
+  if (!entries.some(([k]) => /^c\d+$/.test(k))) throw new RollwiseError('RW_USAGE', 'not a resolutions file: none of its keys is a conflict id such as c1 (its content is not shown)', { position: positionAt(src, 0), hint });
+  return entries.map(([k, v]) => {
+    if (typeof v === 'string' && !/^r\d+$/.test(v)) throw new RollwiseError('RW_USAGE', `the resolution for ${excerpt(k, 12)} is not an id such as r1`, { position: locatePath(src, nested ? ['choices', k] : [k]), hint });
     if (typeof v !== 'string') throw new RollwiseError('RW_USAGE', `resolution for ${excerpt(k)} must be an id such as r1`, { position: locatePath(src, nested ? ['choices', k] : [k]), hint });
     return parseChoice(`${k}=${v}`);
   });
