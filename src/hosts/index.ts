@@ -10,3 +10,5 @@ export * from './deb-cache.js';
 export * from './collect.js';
 export * from './confine.js';
 export * from './maintainer-scripts.js';
+export * from './tools.js';
+export * from './synthetic-deb.js';

@@ -32,7 +32,7 @@ describe('impact and approval gates', () => {
     // a version not of the package's scheme (shopfront is semver) is bad input, not a crash
     const bad = runCli(['plan', '--kb', 'examples/kb', '--index', index, '--inventory', 'examples/fleet/inventory.yaml', '--install', 'shopfront=v2.0', '--store', store]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr.trim()).toMatch(/^rollwise: RW_BAD_VERSION: 'v2\.0' is not a valid semver version for shopfront: .*e\.g\. 2\.0\.0\)$/);
+    expect(bad.stderr.trim()).toMatch(/^rollwise: RW_BAD_VERSION: 'v2\.0' is not a valid semantic version for shopfront: .*e\.g\. 2\.0\.0\)$/);
     const p = JSON.parse(r.stdout) as { id: string; impact: { groups: Array<{ group: string; planned: boolean; risk: Record<string, { level: string; probability: number; reasons: Array<{ kind: string; issue?: string }> }> }> } };
     id = p.id;
     const planned = p.impact.groups.filter((g) => g.planned);

@@ -103,6 +103,21 @@ describe('rollwise kb show and demo (example KB over the Debian index)', () => {
     expect(r.stdout).toMatch(/redis\s+medium\s+redis-server 5:7\.0\.15-1~deb12u7/);
     expect(r.stdout).toContain('KI-0001 [high] shopfront 2.x stalls uploads on early 6.1 kernels');
     expect(r.stdout).toContain('The knowledge base is valid.');
+    // then the plan with its impact, the way back of one group, and that group rehearsed on a staging root built here
+    const out = r.stdout;
+    expect(out).toMatch(/Planning install shopfront \(= 2\.0\.0\) on the example fleet/);
+    expect(out).toMatch(/ {2}impact: outage critical \d+%.*services reached: loadbalancer, shopfront/);
+    expect(out).toMatch(/What the plan is predicted to hurt \(rollwise impact \w+\):\n\nImpact\n {2}plan: outage critical/);
+    expect(out).toMatch(/The way back for group 2 \(rollwise rollback-plan \w+ --group 2; every group: without --group\):\n\nRollback plan\n.*\n {2}group 2 [0-9a-f]+: 4 hosts\n {5}1\. stop shopfront\n/);
+    expect(out).toContain('downgrade shopfront 2.0.0 → 1.8.3 (from kept .debs: shopfront_1.8.3)');
+    expect(out).toMatch(/Rehearsal of group 2 on a staging host \(rollwise rehearse \w+ --on ROOT\):\n {2}built \.rollwise\/staging\/root in [\d.]+ s: 8 synthetic \.debs/);
+    expect(out).toMatch(/Rehearsal on the staging host demo-staging .*\n {2}group 2 [0-9a-f]+: 4 hosts; chosen with --group/);
+    expect(out).toMatch(/forward 1\. upgrade shopfront=2\.0\.0, install libjemalloc2=5\.3\.0-1: succeeded/);
+    expect(out).toMatch(/\d\. remove \/etc\/shopfront\/shopfront\.toml\.dpkg-dist: succeeded/);
+    expect(out).toContain('not rehearsed: the schema of shop is not compared');
+    expect(out).toContain('result: identical: the root is back to its former state');
+    expect(out).toMatch(/rehearsal succeeded; recorded with plan \w+ version 1/);
+    expect(out).toMatch(/Rehearse it again: rollwise rehearse \w+ --on \.rollwise\/staging\/root --group 2\n$/);
   });
 
   it('demo with a missing index: one clear line, exit 2', () => {

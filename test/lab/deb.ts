@@ -1,14 +1,14 @@
 /**
- * Builder for small synthetic .deb packages (dpkg-deb --root-owner-group -Zgzip). Maintainer
+ * Builder for small synthetic .deb packages (src/hosts/synthetic-deb.ts builds them). Maintainer
  * scripts write only under $DPKG_ROOT and refuse to run without it, so installing one with
  * chrootless scripts can never touch the machine itself. A script can be told to fail at build
  * time (`fail`) or at run time (a marker file `$DPKG_ROOT/etc/lab-fail/<package>.<script>`).
  */
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { requireTool, runChecked } from './process.js';
+import { readFile } from 'node:fs/promises';
+import { buildSyntheticDeb, type BuiltDeb } from '../../src/hosts/index.js';
+import { requireTool } from './process.js';
+
+export type { BuiltDeb };
 
 export type MaintainerScript = 'preinst' | 'postinst' | 'prerm' | 'postrm';
 
@@ -55,18 +55,6 @@ export interface DebSpec {
   service?: LabServiceSpec;
   /** false: a package without any maintainer script (default: all four, guarded). */
   scripts?: boolean;
-}
-
-export interface BuiltDeb {
-  name: string;
-  version: string;
-  architecture: string;
-  /** Absolute path of the .deb. */
-  path: string;
-  /** The file name in the repository, `name_version_arch.deb` (epoch colon as %3a). */
-  fileName: string;
-  sha256: string;
-  size: number;
 }
 
 const SCRIPTS: MaintainerScript[] = ['preinst', 'postinst', 'prerm', 'postrm'];
@@ -129,69 +117,33 @@ function runScript(serviceName: string): string {
   ].join('\n');
 }
 
-/** Build one .deb into outDir. */
+/** Build one .deb into outDir (the hosts layer's synthetic builder, with the lab's scripts and services). */
 export async function buildDeb(spec: DebSpec, outDir: string): Promise<BuiltDeb> {
-  const dpkgDeb = requireTool('dpkg-deb');
-  const arch = spec.architecture ?? 'all';
-  const work = await mkdtemp(path.join(os.tmpdir(), 'rw-deb-'));
-  try {
-    const tree = path.join(work, 'tree');
-    const debian = path.join(tree, 'DEBIAN');
-    await mkdir(debian, { recursive: true });
-    const files: Record<string, string> = { ...spec.files };
-    const conffiles: Record<string, string> = { ...spec.conffiles };
-    if (spec.service) {
-      const s = spec.service.name;
-      files[`/etc/sv/${s}/run`] = runScript(s);
-      files[`/usr/share/lab-services/${s}.json`] = JSON.stringify({ name: s, package: spec.name, version: spec.version, ...spec.service.behaviour }, null, 2) + '\n';
-      files['/usr/lib/lab-services/metrics-server.mjs'] = await readFile(METRICS_SERVER_SOURCE, 'utf8');
-    }
-    for (const [p, content] of Object.entries({ ...files, ...conffiles })) {
-      const dest = path.join(tree, p);
-      await mkdir(path.dirname(dest), { recursive: true });
-      await writeFile(dest, content);
-      await chmod(dest, p.endsWith('/run') ? 0o755 : 0o644);
-    }
-    const control = [
-      `Package: ${spec.name}`,
-      `Version: ${spec.version}`,
-      `Architecture: ${arch}`,
-      'Maintainer: Rollwise Lab <lab@rollwise.invalid>',
-      ...(spec.preDepends ? [`Pre-Depends: ${spec.preDepends}`] : []),
-      ...(spec.depends ? [`Depends: ${spec.depends}`] : []),
-      ...(spec.conflicts ? [`Conflicts: ${spec.conflicts}`] : []),
-      ...(spec.breaks ? [`Breaks: ${spec.breaks}`] : []),
-      ...(spec.provides ? [`Provides: ${spec.provides}`] : []),
-      ...(spec.replaces ? [`Replaces: ${spec.replaces}`] : []),
-      'Section: misc',
-      'Priority: optional',
-      `Description: ${spec.description ?? `synthetic lab package ${spec.name}`}`,
-      ' Built by the Rollwise lab for tests.',
-      '',
-    ].join('\n');
-    await writeFile(path.join(debian, 'control'), control);
-    const conffileList = Object.keys(conffiles);
-    if (conffileList.length > 0) await writeFile(path.join(debian, 'conffiles'), conffileList.map((c) => c + '\n').join(''));
-    for (const s of spec.scripts === false ? [] : SCRIPTS) {
-      const p = path.join(debian, s);
-      await writeFile(p, scriptText(spec, s));
-      await chmod(p, 0o755);
-    }
-    await mkdir(outDir, { recursive: true });
-    const fileName = `${spec.name}_${spec.version.replace(/:/g, '%3a')}_${arch}.deb`;
-    const out = path.join(outDir, fileName);
-    await runChecked([dpkgDeb, '--root-owner-group', '-Zgzip', '--build', tree, out]);
-    const bytes = await readFile(out);
-    return {
-      name: spec.name,
-      version: spec.version,
-      architecture: arch,
-      path: out,
-      fileName,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      size: bytes.length,
-    };
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  requireTool('dpkg-deb');
+  const files: Record<string, string> = { ...spec.files };
+  const modes: Record<string, number> = {};
+  if (spec.service) {
+    const s = spec.service.name;
+    files[`/etc/sv/${s}/run`] = runScript(s);
+    files[`/usr/share/lab-services/${s}.json`] = JSON.stringify({ name: s, package: spec.name, version: spec.version, ...spec.service.behaviour }, null, 2) + '\n';
+    files['/usr/lib/lab-services/metrics-server.mjs'] = await readFile(METRICS_SERVER_SOURCE, 'utf8');
   }
+  for (const p of Object.keys({ ...files, ...spec.conffiles })) if (p.endsWith('/run')) modes[p] = 0o755;
+  const scripts = spec.scripts === false ? {} : Object.fromEntries(SCRIPTS.map((s) => [s, scriptText(spec, s)]));
+  return buildSyntheticDeb({
+    name: spec.name,
+    version: spec.version,
+    architecture: spec.architecture ?? 'all',
+    ...(spec.preDepends ? { preDepends: spec.preDepends } : {}),
+    ...(spec.depends ? { depends: spec.depends } : {}),
+    ...(spec.conflicts ? { conflicts: spec.conflicts } : {}),
+    ...(spec.breaks ? { breaks: spec.breaks } : {}),
+    ...(spec.provides ? { provides: spec.provides } : {}),
+    ...(spec.replaces ? { replaces: spec.replaces } : {}),
+    description: spec.description ?? `synthetic lab package ${spec.name}`,
+    files,
+    ...(spec.conffiles ? { conffiles: spec.conffiles } : {}),
+    modes,
+    scripts,
+  }, outDir);
 }

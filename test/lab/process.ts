@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { TOOL_PACKAGES } from '../../src/hosts/index.js';
 
 export interface LabRunResult {
   code: number;
@@ -11,29 +12,8 @@ export interface LabRunResult {
   stderr: string;
 }
 
-/** Which Debian package provides each tool the lab uses. */
-export const TOOL_PACKAGES: Record<string, string> = {
-  'dpkg-deb': 'dpkg',
-  dpkg: 'dpkg',
-  'dpkg-query': 'dpkg',
-  'apt-get': 'apt',
-  'apt-ftparchive': 'apt-utils',
-  'dpkg-scanpackages': 'dpkg-dev',
-  ip: 'iproute2',
-  sshd: 'openssh-server',
-  ssh: 'openssh-client',
-  'ssh-keygen': 'openssh-client',
-  unshare: 'util-linux',
-  runsvdir: 'runit',
-  sv: 'runit',
-  psql: 'postgresql-client',
-  initdb: 'postgresql',
-  pg_ctl: 'postgresql',
-  runuser: 'util-linux',
-  chroot: 'coreutils',
-  tar: 'tar',
-  mmdebstrap: 'mmdebstrap',
-};
+/** Which Debian package provides each tool the lab uses (the hosts layer's list). */
+export { TOOL_PACKAGES };
 
 const found = new Map<string, string>();
 

@@ -5,3 +5,4 @@ export * from './fleet.js';
 export * from './planning.js';
 export * from './solving.js';
 export * from './review.js';
+export * from './staging.js';

@@ -1,12 +1,14 @@
 /**
  * `rollwise impact PLAN`: what a plan version is predicted to hurt, with every reason;
- * `rollwise rollback-plan PLAN`: the way back of each group; `rollwise rehearse PLAN`: both, in the model.
+ * `rollwise rollback-plan PLAN`: the way back of each group; `rollwise rehearse PLAN`: both, in the model,
+ * or with `--on ROOT` for real on a staging host (services/staging.ts).
  * Parse, call the review services, render.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { RollwiseError, excerpt } from '../../../shared/index.js';
-import { findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rollbackForPlan } from '../../services/index.js';
-import { renderImpact, renderModelRehearsal, renderRollback } from '../../render/index.js';
+import { assertStagingRoot, findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rehearsePlanOnStaging, rollbackForPlan } from '../../services/index.js';
+import { describeStagingRefusal, renderImpact, renderModelRehearsal, renderRollback, renderStagingRehearsal } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
 
 export function register(program: Command): void {
@@ -72,7 +74,7 @@ export function registerRollback(program: Command): void {
         const rollbacks = await rollbackForPlan(plan, knowledge, { impact, allowLeave: o.allowLeave, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
         progress.done();
         if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, groups: rollbacks }, null, 2) + '\n');
-        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderRollback(rollbacks, paletteFor())}`);
+        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderRollback(rollbacks, paletteFor(), { numbers: rollbacks.map((r) => plan.groups.findIndex((g) => g.key === r.group) + 1) })}`);
       } finally {
         progress.done();
         await store.close();
@@ -81,13 +83,20 @@ export function registerRollback(program: Command): void {
 
   program
     .command('rehearse')
-    .description('rehearse a plan version: the forward plan then its rollback plan on the model of each host group, every intermediate state checked, the end compared with the start (each difference flagged in advance or silent); the result is recorded with the version')
+    .description('rehearse a plan version: the forward plan then its rollback plan, in the model of each host group (every intermediate state checked, the end compared with the start), or with --on ROOT for real on a staging host (a directory root with dpkg and apt: the group\'s transaction, then its rollback plan, the root compared with its former self); the result is recorded with the version')
     .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
-    .option('--group <n|key>', 'only this group')
+    .option('--on <root>', 'rehearse on this staging host: a directory holding a dpkg database (var/lib/dpkg) with apt configured to a repository that has the plan\'s versions (var/lib/rollwise/apt.conf, as rollwise demo prepares one)')
+    .option('--group <n|key>', 'only this group (with --on: the group the root stands for; default: the one whose installed set the root holds)')
+    .option('--name <name>', 'with --on: the staging host\'s name, recorded with the rehearsal (default: the root\'s folder name)')
+    .option('--chroot', 'with --on: run apt, dpkg and the maintainer scripts inside the root with chroot (a complete Debian system); without it, packages with maintainer scripts are refused (they would run on this machine)', false)
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the rehearsal as JSON')
-    .addHelpText('after', '\nExit status: 0 every group restored (or only flagged differences), 1 a silent difference, 2 bad input.\nApproving a critical impact needs a successful rehearsal on a staging host; the model\'s is recorded but does not count for it.')
-    .action(async (spec: string, o: { group?: string; store?: string; json?: boolean }) => {
+    .addHelpText('after', '\nExit status: 0 every group restored (or only flagged differences), 1 a silent difference (with --on: or a step that failed), 2 bad input (with --on: a root that does not stand for a changing group, or a transaction the root refuses before running; nothing changed).\n' +
+      'Approving a critical impact needs a successful rehearsal on a staging host (--on); the model\'s is recorded but does not count for it.\n' +
+      'With --on, the root must hold, for every package the group\'s transaction changes, the group\'s version, and everything the new versions need; differences elsewhere are listed, not refused. Database steps need a database address and are not rehearsed on a root (said in the report).')
+    .action(async (spec: string, o: { on?: string; group?: string; name?: string; chroot: boolean; store?: string; json?: boolean }) => {
+      if (!o.on && (o.name !== undefined || o.chroot)) throw new RollwiseError('RW_USAGE', `${o.name !== undefined ? '--name' : '--chroot'} needs --on ROOT`, { hint: 'rehearse on a staging host with --on ROOT; without it the rehearsal runs in the model' });
+      if (o.on) await assertStagingRoot(path.resolve(o.on), o.chroot);
       const store = await openStore(o.store, { create: false });
       const progress = createProgress();
       try {
@@ -95,6 +104,21 @@ export function registerRollback(program: Command): void {
         const groups = selectGroups(plan, o.group);
         progress.update('loading the knowledge base…');
         const knowledge = await knowledgeOfPlan(plan);
+        if (o.on) {
+          const result = await rehearsePlanOnStaging({ store, plan, knowledge, root: o.on, ...(o.name !== undefined ? { name: o.name } : {}), ...(groups ? { group: groups[0]! } : {}), chroot: o.chroot, onProgress: (t) => progress.update(t) });
+          progress.done();
+          if (result.kind === 'refused') {
+            const { message, hint } = describeStagingRefusal(result);
+            throw new RollwiseError('RW_HOST', message, { hint });
+          }
+          if (o.json) {
+            // neither the snapshots nor the file contents the restore steps carry (config files may hold secrets)
+            const { snapshots: _snapshots, ...report } = result.report;
+            process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, where: result.where, root: result.root, mode: result.mode, ok: result.ok, recorded: result.recorded, group: result.choice.match, omissions: result.omissions, expected: result.expected, snapshotSpec: result.snapshotSpec, unplannedForwardChanges: result.unplannedForwardChanges, report }, (k, v: unknown) => (k === 'contentBase64' ? undefined : v), 2) + '\n');
+          } else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderStagingRehearsal(result, paletteFor())}`);
+          process.exitCode = result.ok ? 0 : 1;
+          return;
+        }
         const impact = (await impactForStoredPlan(store, plan)).impact;
         const rollbacks = await rollbackForPlan(plan, knowledge, { impact, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
         progress.update('rehearsing in the model…');
