@@ -35,7 +35,7 @@ export function renderDemo(kb: KnowledgeBase): string {
   out.push('Rollwise demo: the example knowledge base over the Debian 12 index', '');
   out.push('Layers (highest precedence wins):', ...renderLayers(stats), '');
   const t = stats.total;
-  out.push(`In all: ${t.packages} packages (${t.names} names), ${t.services} services, ${t.functional} functional dependencies, ${t.knownIssues} known issue${t.knownIssues === 1 ? '' : 's'}, ${t.migrations} migrations, ${t.configFiles} config files`, '');
+  out.push(`In all: ${t.packages} packages (${t.names} names), ${plural(t.services, 'service')}, ${t.functional} functional dependencies, ${t.knownIssues} known issue${t.knownIssues === 1 ? '' : 's'}, ${t.migrations} migrations, ${t.configFiles} config files`, '');
   out.push('Services:');
   const services = effectiveServices(kb);
   const w = Math.max(...services.map((s) => s.value.name.length), 4);

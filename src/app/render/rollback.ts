@@ -19,7 +19,7 @@ export function describeRollbackStep(s: RollbackStep): string {
     case 'restore-database': return `restore ${s.database} from the backup taken before deploying (undoes ${s.undoes.join(', ')}; writes since are lost)`;
     case 'packages': return `${s.transaction ? 'one apt transaction: ' : ''}${s.changes.map(change).join('; ')}${s.debs.length ? ` (from kept .debs: ${s.debs.map((d) => `${d.name}_${d.version}`).join(', ')})` : ''}${s.transaction ? ` — no order of single steps is consistent (${s.transaction.kind ?? 'see --json'})` : ''}`;
     case 'restore-config': return `restore ${s.path} (${s.package}) from the snapshot`;
-    case 'restore-conffiles': return `restore the conffiles of ${s.package} from the snapshot`;
+    case 'restore-conffiles': return `restore the conffiles of ${s.package} as the snapshot has them (none left if it was not installed)`;
   }
 }
 
@@ -56,14 +56,37 @@ export function renderRollback(groups: ReadonlyArray<{ group: string; hosts: str
   return out.join('\n') + '\n';
 }
 
-export function renderModelRehearsal(results: ReadonlyArray<{ group: string; hosts: string[]; rehearsal: ModelRehearsal }>, p: Palette = PLAIN): string {
+function describeModelDifference(d: ModelRehearsal['differences'][number]['difference']): string {
+  switch (d.kind) {
+    case 'package': return `${d.name}: ${d.before ?? 'absent'} before, ${d.after ?? 'absent'} after`;
+    case 'schema': return `schema of ${d.database}: [${d.before.join(', ')}] before, [${d.after.join(', ')}] after`;
+    case 'file': return `${d.path} differs from before`;
+    case 'service': return `${d.service}: ${d.before} before, ${d.after} after`;
+    case 'writes-lost': return `writes to ${d.database} since the backup are lost (the backup is restored)`;
+  }
+}
+
+function describeModelIncident(i: ModelRehearsal['incidents'][number]['incident']): string {
+  switch (i.kind) {
+    case 'inconsistent': return `step ${i.step + 1} of the ${i.phase} leaves an inconsistent installed set`;
+    case 'pre-depends-unmet': return `step ${i.step + 1}: ${i.package} is unpacked before its pre-dependencies ${i.unmet.join(', ')}`;
+    case 'files-replaced': return `step ${i.step + 1}: ${i.package} overwrites files ${i.by} took over`;
+    case 'schema-unknown': return `step ${i.step + 1}: ${i.service} runs ${i.package} ${i.version} against a schema of ${i.database} it does not know`;
+    case 'deb-unavailable': return `step ${i.step + 1}: ${i.deb.name} ${i.deb.version} is in no index or cache`;
+    case 'backup-missing': return `step ${i.step + 1}: no backup of ${i.database} to restore`;
+    case 'migration-not-applied': return `step ${i.step + 1}: migration ${i.migration} is not applied on ${i.database}`;
+    default: return JSON.stringify(i).slice(0, 160);
+  }
+}
+
+export function renderModelRehearsal(results: ReadonlyArray<{ group: string; hosts: string[]; rehearsal: ModelRehearsal }>, p: Palette = PLAIN, options: { numbers?: readonly number[] } = {}): string {
   const out = [p.bold('Rehearsal in the model'), '  (forward then rollback on each group\'s model: installed set, schemas, files, services)'];
   results.forEach((r, i) => {
     const x = r.rehearsal;
     const verdict = x.silent > 0 ? p.red(`${x.silent} silent difference${x.silent === 1 ? '' : 's'}`) : x.restored ? p.green('restored exactly') : p.yellow('restored except flagged differences');
-    out.push(`  group ${i + 1} ${p.dim(r.group)}: ${verdict} (${x.checks} consistency checks)`);
-    for (const d of x.differences) out.push(`    ${d.cause.kind === 'silent' ? p.red('silent') : 'flagged'}: ${JSON.stringify(d.difference)}`);
-    for (const d of x.incidents) out.push(`    ${d.cause.kind === 'silent' ? p.red('silent') : 'flagged'} incident: ${JSON.stringify(d.incident).slice(0, 200)}`);
+    out.push(`  group ${options.numbers?.[i] ?? i + 1} ${p.dim(r.group)}: ${verdict} (${x.checks} consistency checks)`);
+    for (const d of x.differences) out.push(`    ${d.cause.kind === 'silent' ? p.red('silent') : `flagged (${d.cause.flags.join(', ')})`}: ${describeModelDifference(d.difference)}`);
+    for (const d of x.incidents) out.push(`    ${d.cause.kind === 'silent' ? p.red('silent') : `flagged (${d.cause.flags.join(', ')})`}: ${describeModelIncident(d.incident)}`);
   });
   return out.join('\n') + '\n';
 }

@@ -86,7 +86,7 @@ export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehear
       const kinds = [...new Set(critical.flatMap((g) => Object.entries(g.risk).filter(([, r]) => r.level === 'critical').map(([k]) => k)))];
       gates.push({
         name: 'rehearsal', kind: 'unrehearsed-critical-impact', groups: critical.map((g) => g.group),
-        detail: `critical ${kinds.join('/')} risk on ${critical.length} group${critical.length === 1 ? '' : 's'} and no successful rehearsal of this version on a staging host`,
+        detail: `critical ${kinds.join('/')} risk on ${critical.length} group${critical.length === 1 ? '' : 's'} and no successful rehearsal of this version on a staging host (rollwise rehearse ${plan.id} --on ROOT)`,
       });
     }
   }

@@ -165,7 +165,7 @@ export function register(program: Command): void {
         const p = paletteFor();
         for (const r of rows) {
           const st = r.status === 'needs-review' ? p.yellow(r.status) : r.status === 'superseded' ? p.dim(r.status) : p.green(r.status);
-          process.stdout.write(`${r.id} v${r.version}  ${st.padEnd(12)}  ${r.createdAt}  ${r.hosts} hosts, ${r.groups} groups, ${r.conflicts} conflicts  ${r.request}\n`);
+          process.stdout.write(`${r.id} v${r.version}  ${st.padEnd(12)}  ${r.createdAt}  ${r.hosts} host${r.hosts === 1 ? '' : 's'}, ${r.groups} group${r.groups === 1 ? '' : 's'}, ${r.conflicts} conflict${r.conflicts === 1 ? '' : 's'}  ${r.request}\n`);
         }
       } finally {
         await store.close();

@@ -22,7 +22,11 @@ function registerImpact(program: Command): void {
     .description('the predicted impact of a plan version: services reached (with the path), outage/performance/resource risk with every reason and its weight, blast radius per host group')
     .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
     .option('--history <file>', 'predict again with this deployment history (YAML/JSON list of package, change, outcome, at) instead of showing the recorded impact')
-    .option('--reasons <n>', 'reasons shown per risk (default 6; --json has all)', (v) => Number(v))
+    .option('--reasons <n>', 'reasons shown per risk (default 6; --json has all)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new RollwiseError('RW_USAGE', `--reasons takes a whole number from 1, not '${excerpt(v)}'`, { hint: 'e.g. --reasons 20 (--json has every reason)' });
+      return n;
+    })
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the impact as JSON (every number with its reasons)')
     .action(async (spec: string, o: { history?: string; reasons?: number; store?: string; json?: boolean }) => {
@@ -35,7 +39,7 @@ function registerImpact(program: Command): void {
           process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, recorded, impact }, null, 2) + '\n');
           return;
         }
-        process.stdout.write(`Plan ${plan.id} version ${plan.version}${recorded ? '' : ' (predicted now: no impact was recorded with this version)'}\n`);
+        process.stdout.write(`Plan ${plan.id} version ${plan.version}${recorded ? '' : ' (predicted now: no impact was recorded with this version, or --history asked for a new prediction)'}\n`);
         process.stdout.write(renderImpact(impact, paletteFor(), { ...(o.reasons && Number.isInteger(o.reasons) && o.reasons > 0 ? { maxReasons: o.reasons } : {}) }));
       } finally {
         await store.close();
@@ -130,7 +134,7 @@ export function registerRollback(program: Command): void {
           body: { where: 'model', ok: silent === 0, at: new Date().toISOString(), groups: results.map((r) => ({ group: r.group, restored: r.rehearsal.restored, silent: r.rehearsal.silent, differences: r.rehearsal.differences.length })) },
         });
         if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, where: 'model', silent, groups: results }, null, 2) + '\n');
-        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderModelRehearsal(results, paletteFor())}`);
+        else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderModelRehearsal(results, paletteFor(), { numbers: results.map((r) => plan.groups.findIndex((g) => g.key === r.group) + 1) })}`);
         process.exitCode = silent > 0 ? 1 : 0;
       } finally {
         progress.done();
