@@ -65,12 +65,13 @@ export function summariseApproval(plan: Plan): ApprovalSummary {
  * A rule an approval must pass, or that the operator overrides by name with a reason (recorded
  * with the approval): a critical functional requirement not met on the hosts that run it (from
  * the plan), a critical impact without a successful rehearsal (added by the application, which
- * reads the impact and the rehearsals).
+ * reads the impact and the rehearsals), a risk the rollback plan cannot undo that its `approval`
+ * safeguard says a person must accept by name (an irreversible migration).
  */
 export interface ApprovalGate {
   /** What an override names: the finding's rule, or `rehearsal`. */
   name: string;
-  kind: 'requirement-not-met' | 'unrehearsed-critical-impact';
+  kind: 'requirement-not-met' | 'unrehearsed-critical-impact' | 'risk-approval';
   /** Host groups concerned. */
   groups: string[];
   /** What fails the gate (the finding's message, or the impact's reasons in short). */

@@ -11,9 +11,9 @@ import type { Plan, PlanApproval, PlanListEntry, PlanStatus } from './model.js';
 /**
  * What is recorded about a plan version after it was made: its predicted impact (src/analysis),
  * a rehearsal's report (src/deploy), an operator's override of a rule (who, why). The layer that
- * makes a record owns its shape; the store keeps it as JSON, in the order recorded.
+ * makes a record owns its shape (the rollback plans of the version's groups are the planner's); the store keeps it as JSON, in the order recorded.
  */
-export type PlanRecordKind = 'impact' | 'rehearsal' | 'override';
+export type PlanRecordKind = 'impact' | 'rollback' | 'rehearsal' | 'override';
 
 export interface PlanRecord {
   kind: PlanRecordKind;

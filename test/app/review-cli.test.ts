@@ -56,16 +56,22 @@ describe('impact and approval gates', () => {
     expect(resolved.status, resolved.stderr).toBe(0);
     const refused = runCli(['plan', 'approve', id, '--store', store]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/RW_APPROVAL_GATE: plan \w+ v2 cannot be approved: rehearsal: critical .* risk on \d+ groups and no successful rehearsal/);
-    expect(refused.stderr).toMatch(/--override 'rehearsal' --reason TEXT/);
+    expect(refused.stderr).toMatch(/RW_APPROVAL_GATE: plan \w+ v2 cannot be approved: .*rehearsal: critical .* risk on \d+ groups and no successful rehearsal/);
+    expect(refused.stderr).toMatch(/irreversible-migration:shop\/0013_split_customer_name: migration 0013_split_customer_name on shop cannot be undone/);
+    expect(refused.stderr).toMatch(/--override 'irreversible-migration:shop\/0013_split_customer_name' --override 'rehearsal' --reason TEXT/);
+    // one override is not enough while another gate holds
+    expect(runCli(['plan', 'approve', id, '--store', store, '--override', 'rehearsal', '--reason', 'staging is down']).stderr).toMatch(/RW_APPROVAL_GATE: .*irreversible-migration/);
     expect(runCli(['plan', 'approve', id, '--store', store, '--override', 'rehearsal']).stderr).toMatch(/RW_USAGE: --override needs --reason/);
     expect(runCli(['plan', 'approve', id, '--store', store, '--override', 'rehersal', '--reason', 'typo']).stderr).toMatch(/RW_USAGE: --override 'rehersal' names no gate/);
-    const ok = runCli(['plan', 'approve', id, '--store', store, '--override', 'rehearsal', '--reason', 'staging is down; canary watched by hand', '--by', 'alice']);
+    const ok = runCli(['plan', 'approve', id, '--store', store, '--override', 'rehearsal', '--override', 'irreversible-migration:shop/0013_split_customer_name', '--reason', 'staging is down; canary watched by hand', '--by', 'alice']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/overriding rehearsal: staging is down; canary watched by hand/);
     const json = JSON.parse(runCli(['plan', 'show', id, '--store', store, '--json']).stdout) as { status: string; records: Array<{ kind: string; body: unknown }> };
     expect(json.status).toBe('approved');
-    expect(json.records).toEqual([expect.objectContaining({ kind: 'override', body: { name: 'rehearsal', reason: 'staging is down; canary watched by hand', by: 'alice' } })]);
+    expect(json.records.filter((r) => r.kind === 'override').map((r) => r.body)).toEqual([
+      { name: 'rehearsal', reason: 'staging is down; canary watched by hand', by: 'alice' },
+      { name: 'irreversible-migration:shop/0013_split_customer_name', reason: 'staging is down; canary watched by hand', by: 'alice' },
+    ]);
   });
 
   it('prints the rollback plan of each changing group and rehearses it in the model (recorded with the version)', () => {

@@ -140,9 +140,15 @@ describe('rollwise rehearse --on ROOT (a staging host)', () => {
     expect(existsSync(path.join(h.root, `${CONF}.dpkg-dist`))).toBe(false);
     expect(rehearsals()).toEqual([expect.objectContaining({ where: 'host-0', ok: true, outcome: 'identical', group: expect.stringMatching(/^[0-9a-f]+$/) })]);
 
-    const approved = runCli(['plan', 'approve', id, '--store', store, '--by', 'alice']);
+    // the rehearsal gate is passed; the irreversible migration still needs a person to accept it by name
+    const risk = runCli(['plan', 'approve', id, '--store', store, '--by', 'alice']);
+    expect(risk.status).toBe(1);
+    expect(risk.stderr).toMatch(/RW_APPROVAL_GATE: .*irreversible-migration:shop\/0013_split_customer_name: /);
+    expect(risk.stderr).not.toMatch(/rehearsal: critical/);
+    const approved = runCli(['plan', 'approve', id, '--store', store, '--by', 'alice', '--override', 'irreversible-migration:shop/0013_split_customer_name', '--reason', 'backup taken and verified']);
     expect(approved.status, approved.stderr).toBe(0);
-    expect(approved.stdout).not.toMatch(/overrid/);
+    expect(approved.stdout).not.toMatch(/overriding rehearsal/);
+    expect(approved.stdout).toMatch(/overriding irreversible-migration:shop\/0013_split_customer_name: backup taken and verified/);
     const shown = JSON.parse(runCli(['plan', 'show', id, '--store', store, '--json']).stdout) as { status: string };
     expect(shown.status).toBe('approved');
   });

@@ -9,7 +9,7 @@ import { RollwiseError, excerpt } from '../../shared/index.js';
 import { parseHistory, predictImpact, type DeploymentHistoryEntry, type HistoryProblem, type HistoryStore, type PlanImpact } from '../../analysis/index.js';
 import {
   availabilityFromUniverse, createInstalledSetChecker, createRelationFacts, findingGates, installedFillRecords, planRollback, rehearseInModel, rollbackKnowledgeFromKb,
-  type ApprovalGate, type GroupRollback, type ModelRehearsal, type Plan, type PlanStore, type UndoDepth,
+  type ApprovalGate, type GroupRollback, type ModelRehearsal, type Plan, type PlanStore, type RollbackFlag, type UndoDepth,
 } from '../../planner/index.js';
 import { createUniverseView } from '../../solver/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
@@ -77,8 +77,20 @@ export async function storedRehearsals(store: PlanStore, plan: Plan): Promise<Re
  * Every gate of a version: the plan's own (critical requirements not met across hosts), and
  * `rehearsal` when its impact is critical somewhere and no rehearsal of this version succeeded.
  */
-export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehearsals: readonly RehearsalSummary[]): ApprovalGate[] {
+export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehearsals: readonly RehearsalSummary[], rollbacks: readonly PlanRollback[] = []): ApprovalGate[] {
   const gates = findingGates(plan);
+  // what the rollback cannot undo and says a person must accept by name (an irreversible migration)
+  const risks = new Map<string, ApprovalGate>();
+  for (const r of rollbacks) {
+    for (const s of r.rollback.forwardSafeguards) {
+      if (s.kind !== 'approval') continue;
+      const flag = r.rollback.flags.find((f) => f.id === s.flag);
+      const gate = risks.get(s.flag) ?? { name: s.flag, kind: 'risk-approval' as const, groups: [], detail: flag ? describeFlagShort(flag) : s.risk };
+      gate.groups.push(r.group);
+      risks.set(s.flag, gate);
+    }
+  }
+  gates.push(...risks.values());
   // only a rehearsal on a staging host counts: the model's proves the plan's logic, not the packages
   if (impact && !rehearsals.some((r) => r.ok && r.where !== 'model')) {
     const critical = impact.groups.filter((g) => Object.values(g.risk).some((r) => r.level === 'critical'));
@@ -163,4 +175,38 @@ export async function rehearseInModelForPlan(plan: Plan, knowledge: Knowledge, r
     const forward = g.outcome.kind === 'transaction' ? g.outcome.changes : [];
     return { group: r.group, hosts: r.hosts, rehearsal: rehearseInModel({ rollback: r.rollback, forward, knowledge: facts, check, relations }) };
   });
+}
+
+function describeFlagShort(f: RollbackFlag): string {
+  if (f.kind === 'irreversible-migration') return `migration ${f.migration} on ${f.database} cannot be undone (${f.cause === 'marked-irreversible' ? 'declared irreversible' : 'no down script'}); the rollback restores the backup and loses writes made since`;
+  return f.kind;
+}
+
+export async function saveRollbacks(store: PlanStore, plan: Plan, rollbacks: readonly PlanRollback[]): Promise<void> {
+  await store.addRecord(plan.id, plan.version, { kind: 'rollback', createdAt: new Date().toISOString(), body: rollbacks });
+}
+
+/** The rollback plans recorded with a version; undefined for a version stored before they were. */
+export async function storedRollbacks(store: PlanStore, plan: Plan): Promise<PlanRollback[] | undefined> {
+  const records = await store.getRecords(plan.id, plan.version, 'rollback');
+  return records.at(-1)?.body as PlanRollback[] | undefined;
+}
+
+/** What is computed and recorded with every plan version: its impact and its groups' rollback plans. */
+export interface PlanAnalysis {
+  impact: PlanImpact;
+  rollbacks: PlanRollback[];
+}
+
+export async function analysePlan(plan: Plan, knowledge: Knowledge, history: readonly DeploymentHistoryEntry[] = [], onProgress?: (text: string) => void): Promise<PlanAnalysis> {
+  onProgress?.('predicting the impact…');
+  const impact = impactOf(plan, knowledge, history);
+  const rollbacks = await rollbackForPlan(plan, knowledge, { impact, ...(onProgress ? { onProgress } : {}) });
+  return { impact, rollbacks };
+}
+
+/** Records the analysis with a stored version (after savePlan). */
+export async function saveAnalysis(store: PlanStore, plan: Plan, analysis: PlanAnalysis): Promise<void> {
+  await saveImpact(store, plan, analysis.impact);
+  await saveRollbacks(store, plan, analysis.rollbacks);
 }

@@ -16,7 +16,7 @@ import { defaultStorePath } from '../../../store/index.js';
 import { isRollwiseError } from '../../../shared/index.js';
 import type { PlanImpact } from '../../../analysis/index.js';
 import {
-  buildStagingRoot, createPlan, DEFAULT_FLEET, DEFAULT_INDEX, DEFAULT_KB, displayPath, impactOf, knowledgeFrom, openStore, readStatusRecords, rehearsePlanOnStaging, requireIndex, rollbackForPlan, saveImpact,
+  buildStagingRoot, createPlan, DEFAULT_FLEET, DEFAULT_INDEX, DEFAULT_KB, analysePlan, displayPath, knowledgeFrom, openStore, readStatusRecords, rehearsePlanOnStaging, requireIndex, rollbackForPlan, saveAnalysis, type PlanAnalysis,
   stagingPrerequisites, type Knowledge, type StagingRoot,
 } from '../../services/index.js';
 import { describeStagingRefusal, renderDemo, renderImpact, renderPlan, renderRollback, renderStagingRehearsal } from '../../render/index.js';
@@ -43,20 +43,21 @@ async function runDemoPlan(knowledge: Knowledge, kbPaths: string[], index: strin
   const progress = createProgress();
   let created: Plan;
   let impact: PlanImpact;
+  let analysis: PlanAnalysis;
   try {
     created = await createPlan({
       kb: kbPaths, index: [index], inventory: [inventory], local: false, sshHost: [], skipUnreachable: false, request,
       knowledge, onProgress: (t) => progress.update(t),
     });
-    progress.update('predicting the impact…');
-    impact = impactOf(created, knowledge);
+    analysis = await analysePlan(created, knowledge, [], (t) => progress.update(t));
+    impact = analysis.impact;
   } finally {
     progress.done();
   }
   const store = await openStore(undefined);
   try {
     await store.savePlan(created);
-    await saveImpact(store, created, impact);
+    await saveAnalysis(store, created, analysis);
   } finally {
     await store.close();
   }

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
 import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type ResolutionChoice } from '../../../planner/index.js';
 import {
-  approvePlan, checkStoreWritable, findPlan, impactOf, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
-  saveImpact, storedImpact, type Knowledge,
+  analysePlan, approvePlan, checkStoreWritable, findPlan, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
+  saveAnalysis, storedImpact, storedRollbacks, type Knowledge,
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
 import type { PlanImpact } from '../../../analysis/index.js';
@@ -57,11 +57,11 @@ export async function reviewInteractively(store: RollwiseStore, plan: Plan, ask:
     const choices = await askChoices(current, ask);
     if (choices.length === 0) break;
     const { plan: next, knowledge } = await resolvePlanVersion(current, choices, onProgress);
-    const impact = impactOf(next, knowledge, await store.getHistory());
+    const analysis = await analysePlan(next, knowledge, await store.getHistory(), onProgress);
     await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
-    await saveImpact(store, next, impact);
+    await saveAnalysis(store, next, analysis);
     current = next;
-    write(renderPlan(current, palette, { impact }));
+    write(renderPlan(current, palette, { impact: analysis.impact }));
   }
   return current;
 }
@@ -115,9 +115,11 @@ export function register(program: Command): void {
       let impact: PlanImpact;
       try {
         // the history the store keeps (rollwise history import), and the file's when given
-        impact = impactOf(created, knowledge, [...await store.getHistory(), ...history]);
+        const analysis = await analysePlan(created, knowledge, [...await store.getHistory(), ...history], (t) => progress.update(t));
+        progress.done();
+        impact = analysis.impact;
         await store.savePlan(created);
-        await saveImpact(store, created, impact);
+        await saveAnalysis(store, created, analysis);
       } finally {
         await store.close();
       }
@@ -138,7 +140,11 @@ export function register(program: Command): void {
       try {
         const p = await findPlan(store, spec, o.version);
         const impact = await storedImpact(store, p);
-        if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(p) as object), ...(impact ? { impact } : {}), records: await store.getRecords(p.id, p.version).then((rs) => rs.filter((r) => r.kind !== 'impact')) }, null, 2) + '\n');
+        const rollback = await storedRollbacks(store, p);
+        if (o.json) {
+          const records = (await store.getRecords(p.id, p.version)).filter((r) => r.kind !== 'impact' && r.kind !== 'rollback');
+          process.stdout.write(JSON.stringify({ ...(planToJson(p) as object), ...(impact ? { impact } : {}), ...(rollback ? { rollback } : {}), records }, null, 2) + '\n');
+        }
         else process.stdout.write(renderPlan(p, paletteFor(), impact ? { impact } : {}));
       } finally {
         await store.close();
@@ -206,10 +212,11 @@ export function register(program: Command): void {
         const { plan: next, knowledge } = await resolvePlanVersion(current, choices, (t) => progress.update(t), undefined, () => {
           process.stderr.write(`rollwise: resolving plan ${current.id} version ${current.version} into version ${current.version + 1}\n`);
         });
-        const impact = impactOf(next, knowledge, [...await store.getHistory(), ...(o.history ? loadHistoryFile(o.history) : [])]);
+        const analysis = await analysePlan(next, knowledge, [...await store.getHistory(), ...(o.history ? loadHistoryFile(o.history) : [])], (t) => progress.update(t));
+        const impact = analysis.impact;
         progress.done();
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
-        await saveImpact(store, next, impact);
+        await saveAnalysis(store, next, analysis);
         if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(next) as object), impact }, null, 2) + '\n');
         else process.stdout.write(renderPlan(next, paletteFor(), { impact }));
         process.exitCode = next.status === 'needs-review' ? 1 : 0;

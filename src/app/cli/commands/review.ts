@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { RollwiseError, excerpt } from '../../../shared/index.js';
-import { assertStagingRoot, findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rehearsePlanOnStaging, rollbackForPlan } from '../../services/index.js';
+import { assertStagingRoot, findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rehearsePlanOnStaging, rollbackForPlan, storedRollbacks } from '../../services/index.js';
 import { describeStagingRefusal, renderImpact, renderModelRehearsal, renderRollback, renderStagingRehearsal } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
 
@@ -73,9 +73,11 @@ export function registerRollback(program: Command): void {
         const plan = await findPlan(store, spec);
         const groups = selectGroups(plan, o.group);
         progress.update('loading the knowledge base…');
-        const knowledge = await knowledgeOfPlan(plan);
-        const impact = (await impactForStoredPlan(store, plan)).impact;
-        const rollbacks = await rollbackForPlan(plan, knowledge, { impact, allowLeave: o.allowLeave, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
+        // the rollback plans recorded with the version (the default policy), else computed now
+        const stored = o.allowLeave ? undefined : await storedRollbacks(store, plan);
+        const rollbacks = stored
+          ? stored.filter((r) => !groups || groups.includes(r.group))
+          : await rollbackForPlan(plan, await knowledgeOfPlan(plan), { impact: (await impactForStoredPlan(store, plan)).impact, allowLeave: o.allowLeave, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
         progress.done();
         if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, groups: rollbacks }, null, 2) + '\n');
         else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderRollback(rollbacks, paletteFor(), { numbers: rollbacks.map((r) => plan.groups.findIndex((g) => g.key === r.group) + 1) })}`);
