@@ -18,11 +18,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { streamDecompressed } from '../src/kb/index.js';
 import { loadDebianUniverse, type Universe } from '../src/universe/index.js';
-import type { Fleet, FleetHost, InstalledPackage } from '../src/fleet/index.js';
-import { createFleetSolver, planDeployment, buildRequest, createEmptyRules, formatRequest, type FleetSolver } from '../src/planner/index.js';
-import { createPrng } from '../test/helpers/prng.js';
+import type { Fleet } from '../src/fleet/index.js';
+import { createFleetSolver, planDeployment, createEmptyRules, formatRequest } from '../src/planner/index.js';
+import { benchRequest, generateFleet, scanPool } from './plan-fleet.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 function arg(name: string, fallback: string): string {
@@ -34,46 +33,13 @@ const STATES = Number(arg('states', '200'));
 const SEED = Number(arg('seed', '42'));
 const SAMPLE = Number(arg('sample', '40'));
 const INDEX = arg('index', path.resolve(here, '../../shared/data/debian/bookworm-main-amd64.Packages.xz'));
-const REQUEST = buildRequest({ install: arg('install', 'nginx,postgresql-15,postfix').split(','), upgrade: ['libssl3'] });
+const REQUEST = benchRequest(arg('install', 'nginx,postgresql-15,postfix'));
 
 
 const mib = (bytes: number): string => `${Math.round(bytes / 1048576)} MiB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
-function installedOf(solver: FleetSolver, base: readonly InstalledPackage[], changes: Array<{ action: string; name: string; to?: string; architecture?: string }>): InstalledPackage[] {
-  const m = new Map(base.map((p) => [p.name, p]));
-  for (const c of changes) {
-    if (c.action === 'remove') m.delete(c.name);
-    else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? 'amd64' });
-  }
-  void solver;
-  return [...m.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
-/** Package, Priority and Section of every stanza, by a streaming scan (the generator's pool; not measured). */
-async function scanPool(file: string): Promise<Array<{ name: string; priority?: string; section?: string }>> {
-  const out: Array<{ name: string; priority?: string; section?: string }> = [];
-  let cur: { name: string; priority?: string; section?: string } | undefined;
-  let carry = '';
-  const line = (l: string): void => {
-    if (l === '') { if (cur) out.push(cur); cur = undefined; return; }
-    if (l.startsWith('Package: ')) cur = { name: l.slice(9).trim() };
-    else if (cur && l.startsWith('Priority: ')) cur.priority = l.slice(10).trim();
-    else if (cur && l.startsWith('Section: ')) cur.section = l.slice(9).trim();
-  };
-  for await (const chunk of streamDecompressed(file)) {
-    const text = carry + chunk.toString('latin1');
-    const lines = text.split('\n');
-    carry = lines.pop() ?? '';
-    for (const l of lines) line(l);
-  }
-  line(carry);
-  line('');
-  return out;
-}
-
 async function main(): Promise<void> {
-  const rand = createPrng(SEED);
   const cpu = (): number => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
@@ -86,39 +52,12 @@ async function main(): Promise<void> {
   const cIndex = cpu() - c0;
   const rssAfterIndex = process.resourceUsage().maxRSS * 1024;
   const packages = universe.pvCount;
-  const pool0: ReadonlyArray<{ name: string; priority?: string; section?: string }> = stanzas;
+  const pool0 = stanzas;
 
   // --- generation (not part of the planning figures) ---
-  const tg0 = performance.now();
-  const gen = createFleetSolver({ universe, policy: { recommends: false, timeBudgetMs: 5000, maxResolutions: 0 } });
-  const baseNames = [...new Set(pool0.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name))];
-  const baseOut = gen.solveGroup({ key: 'base', installed: [], facts: {}, request: { items: baseNames.map((name) => ({ kind: 'install' as const, name })) } });
-  if (baseOut.kind !== 'solution') throw new Error('cannot build the base system');
-  const base = installedOf(gen, [], baseOut.changes);
-  const pool = [...new Set(pool0.filter((r) => r.priority === 'optional' && !/^(kernel|debug|oldlibs|libdevel)$/.test(r.section ?? '') && !r.name.includes('-dbg')).map((r) => r.name))].sort();
-  const states: InstalledPackage[][] = [];
-  const seen = new Set<string>();
-  let attempts = 0;
-  while (states.length < STATES && attempts < STATES * 10) {
-    attempts++;
-    const k = 2 + Math.floor(rand() * 5);
-    const pick = Array.from({ length: k }, () => pool[Math.floor(rand() * pool.length)]!);
-    const out = gen.solveGroup({ key: `s${states.length}`, installed: base, facts: {}, request: { items: pick.map((name) => ({ kind: 'install' as const, name })) } });
-    if (out.kind !== 'solution') continue;
-    const state = installedOf(gen, base, out.changes);
-    const sig = state.map((p) => `${p.name}=${p.version}`).join(',');
-    if (seen.has(sig)) continue;
-    seen.add(sig);
-    states.push(state);
-  }
-  const hosts: FleetHost[] = [];
-  const facts = { os: { id: 'debian', versionId: '12', codename: 'bookworm' }, architecture: 'amd64', kernel: '6.1.0-18-amd64', memoryMiB: 8192, cpus: 4 };
-  for (let i = 0; i < HOSTS; i++) {
-    const s = i < states.length ? i : Math.floor(rand() * states.length);
-    hosts.push({ name: `host-${String(i).padStart(5, '0')}`, source: 'inventory', groups: [], labels: {}, facts, installed: states[s]!, installedFrom: 'generated' });
-  }
-  const tGen = performance.now() - tg0;
-  const avgInstalled = Math.round(states.reduce((n, s) => n + s.length, 0) / states.length);
+  const generated = generateFleet(universe, pool0, { hosts: HOSTS, states: STATES, seed: SEED });
+  const { hosts, states, attempts, avgInstalled } = generated;
+  const tGen = generated.generationMs;
 
   // --- the measured part: plan one request for the whole fleet ---
   const fleet: Fleet = { hosts, findings: [] };
