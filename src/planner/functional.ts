@@ -19,6 +19,7 @@ import type { SchemeName } from '../versions/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { EnvFinding, GroupOrdering } from './model.js';
 import { clauseCondition, type FunctionalRule } from './rules.js';
+import { applyPackageChanges } from './rollback-order.js';
 
 export interface FunctionalGroup {
   key: string;
@@ -35,10 +36,7 @@ export interface FunctionalCheck {
 
 function stateAfter(installed: readonly InstalledPackage[], changes: readonly PackageChange[] = []): Map<string, InstalledPackage> {
   const m = new Map(installed.map((p) => [p.name, p]));
-  for (const c of changes) {
-    if (c.action === 'remove' || c.action === 'purge') m.delete(c.name);
-    else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? m.get(c.name)?.architecture ?? 'all' });
-  }
+  applyPackageChanges(m, changes);
   return m;
 }
 

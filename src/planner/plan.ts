@@ -14,6 +14,7 @@ import type { PlanRequest } from './request.js';
 
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import { checkFunctionalRequirements } from './functional.js';
+import { applyPackageChanges } from './rollback-order.js';
 import type {
   AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
   ShortfallFinding,
@@ -67,10 +68,7 @@ export interface PlanDeploymentInput {
 
 function afterState(installed: InstalledPackage[], changes: PackageChange[]): Map<string, InstalledPackage> {
   const m = new Map(installed.map((p) => [p.name, p]));
-  for (const c of changes) {
-    if (c.action === 'remove' || c.action === 'purge') m.delete(c.name);
-    else if (c.to) m.set(c.name, { name: c.name, version: c.to, architecture: c.architecture ?? m.get(c.name)?.architecture ?? 'all' });
-  }
+  applyPackageChanges(m, changes);
   return m;
 }
 

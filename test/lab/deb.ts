@@ -5,7 +5,7 @@
  * time (`fail`) or at run time (a marker file `$DPKG_ROOT/etc/lab-fail/<package>.<script>`).
  */
 import { readFile } from 'node:fs/promises';
-import { buildSyntheticDeb, type BuiltDeb } from '../../src/hosts/index.js';
+import { buildSyntheticDeb, type BuiltDeb, type SyntheticDebSpec } from '../../src/hosts/index.js';
 import { requireTool } from './process.js';
 
 export type { BuiltDeb };
@@ -32,21 +32,8 @@ export interface LabServiceSpec {
   restartOnUpgrade?: boolean;
 }
 
-export interface DebSpec {
-  name: string;
-  version: string;
-  architecture?: string;
-  depends?: string;
-  preDepends?: string;
-  conflicts?: string;
-  breaks?: string;
-  provides?: string;
-  replaces?: string;
-  description?: string;
-  /** Plain files: path inside the root (e.g. `/usr/share/foo/data`) → content. */
-  files?: Record<string, string>;
-  /** Conffiles: path (under /etc) → content. Listed in DEBIAN/conffiles. */
-  conffiles?: Record<string, string>;
+/** The lab's package: a synthetic .deb (src/hosts/synthetic-deb.ts) with the lab's scripts and services. */
+export interface DebSpec extends Pick<SyntheticDebSpec, 'name' | 'version' | 'architecture' | 'depends' | 'preDepends' | 'conflicts' | 'breaks' | 'provides' | 'replaces' | 'description' | 'files' | 'conffiles'> {
   /** Maintainer scripts that exit 1 (after logging). */
   fail?: MaintainerScript[];
   /** Extra shell lines appended to a maintainer script (trusted test data). */

@@ -129,6 +129,17 @@ export function undoDepthsFromImpact(impact: PlanImpact | undefined, groupKey: s
   return Object.fromEntries(changes.map((c) => [c.name, depth]));
 }
 
+/** What rollback planning and the model rehearsal check against: the plan's universe (installed versions filled in), the resolver's consistency check, package relations, the KB's rollback facts. */
+async function rollbackOracles(plan: Plan, knowledge: Knowledge) {
+  const universe = await knowledge.universe.withFill(installedFillRecords(plan.groups.map((g) => g.installed), []));
+  return {
+    universe,
+    check: createInstalledSetChecker(universe, { set: createUniverseView(universe) }),
+    relations: createRelationFacts(universe),
+    facts: rollbackKnowledgeFromKb(knowledge.kb),
+  };
+}
+
 export interface PlanRollback {
   group: string;
   hosts: string[];
@@ -141,12 +152,8 @@ export interface PlanRollback {
  */
 export async function rollbackForPlan(plan: Plan, knowledge: Knowledge, options: { impact?: PlanImpact; allowLeave?: boolean; groups?: readonly string[]; onProgress?: (text: string) => void } = {}): Promise<PlanRollback[]> {
   const groups = plan.groups.filter((g) => g.outcome.kind === 'transaction' && g.outcome.changes.length > 0 && (!options.groups || options.groups.includes(g.key)));
-  const universe = await knowledge.universe.withFill(installedFillRecords(plan.groups.map((g) => g.installed), []));
-  const set = createUniverseView(universe);
-  const check = createInstalledSetChecker(universe, { set });
-  const relations = createRelationFacts(universe);
+  const { universe, check, relations, facts } = await rollbackOracles(plan, knowledge);
   const availability = availabilityFromUniverse(universe);
-  const facts = rollbackKnowledgeFromKb(knowledge.kb);
   return groups.map((g, i) => {
     options.onProgress?.(`rollback plans ${i + 1}/${groups.length}`);
     const changes = g.outcome.kind === 'transaction' ? g.outcome.changes : [];
@@ -166,10 +173,7 @@ export interface ModelRehearsalResult {
 
 /** Forward plan then rollback plan, in the model of each group: every intermediate state checked, the end compared with the start. */
 export async function rehearseInModelForPlan(plan: Plan, knowledge: Knowledge, rollbacks: readonly PlanRollback[]): Promise<ModelRehearsalResult[]> {
-  const universe = await knowledge.universe.withFill(installedFillRecords(plan.groups.map((g) => g.installed), []));
-  const check = createInstalledSetChecker(universe, { set: createUniverseView(universe) });
-  const relations = createRelationFacts(universe);
-  const facts = rollbackKnowledgeFromKb(knowledge.kb);
+  const { check, relations, facts } = await rollbackOracles(plan, knowledge);
   return rollbacks.map((r) => {
     const g = plan.groups.find((x) => x.key === r.group)!;
     const forward = g.outcome.kind === 'transaction' ? g.outcome.changes : [];
