@@ -1,3 +1,4 @@
 // Public surface of the deploy layer (see docs/ARCHITECTURE.md).
 export * from './rehearsal-data.js';
 export * from './rehearse.js';
+export * from './store-port.js';

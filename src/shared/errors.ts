@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'RW_HOST'
   | 'RW_INPUTS_CHANGED'
   | 'RW_APPROVAL_GATE'
-  | 'RW_HISTORY';
+  | 'RW_HISTORY'
+  /** A deployment's lease is held by another controller (or was lost): the write was refused. */
+  | 'RW_LEASE'
+  /** A deployment cannot do what was asked in its state (e.g. resume a finished one). */
+  | 'RW_DEPLOY';
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {
