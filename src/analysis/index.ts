@@ -12,3 +12,13 @@ export {
   type DeploymentHistoryEntry, type DeploymentOutcome, type HistoryProblem, type HistoryParse, type HistoryCount,
 } from './history.js';
 export type { HistoryStore } from './store-port.js';
+export * from './verdict-model.js';
+export { parseCondition, conditionFromBounds, holds, parseDuration } from './verdict-conditions.js';
+export { judgeCheck, judgeValue, describeQuery, type CheckInput, type CheckJudgement } from './verdict.js';
+export { runAnalysis, measureSafely, systemClock, type RunAnalysisInput, type AnalysisRun } from './verdict-run.js';
+export {
+  createMetricCheck, checksFromService, DEFAULT_INTERVAL_MS, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_CONSECUTIVE_ERROR_LIMIT,
+  type MetricCheckSpec, type ServiceCheckOptions,
+} from './verdict-kb.js';
+export { judgeCanary, DEFAULT_CANARY } from './canary.js';
+export { mannWhitneyU, hodgesLehmannShift, type Alternative, type MannWhitneyResult } from './canary-stats.js';

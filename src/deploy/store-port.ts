@@ -138,9 +138,17 @@ export interface DeploymentStore {
   renewLease(id: string, fence: LeaseFence, ttlMs: number, scope?: string): Promise<boolean>;
   /** Gives the lease up (nothing happens when it is not held by this fence). */
   releaseLease(id: string, fence: LeaseFence, scope?: string): Promise<void>;
-  /** Operator requests (pause, resume, abort) that a running controller polls and consumes. */
+  /**
+   * Operator requests (pause, abort) that a running controller polls and consumes; RW_NOT_FOUND
+   * for no such deployment. A pending `abort` is not replaced by a later `pause`.
+   */
   requestControl(id: string, action: 'pause' | 'abort', by: string): Promise<void>;
   /** The pending operator request, if any (cleared by `clearControl`). */
   readControl(id: string): Promise<{ action: 'pause' | 'abort'; by: string; at: string } | undefined>;
-  clearControl(id: string, fence: LeaseFence): Promise<void>;
+  /**
+   * Clears the pending request, fenced by the `deployment` lease. With `seen` (what readControl
+   * returned), only if that request is still the pending one: an `abort` that arrived after the
+   * controller read a `pause` is not lost.
+   */
+  clearControl(id: string, fence: LeaseFence, seen?: { action: 'pause' | 'abort'; at: string }): Promise<void>;
 }

@@ -27,6 +27,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   chroot: 'coreutils',
   tar: 'tar',
   mmdebstrap: 'mmdebstrap',
+  prometheus: 'prometheus',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
 };
 
 /** The Debian package that provides a tool ('the package providing it' when not known). */

@@ -19,6 +19,8 @@ const relation = z.string().min(1).describe('a Debian relation: `name`, `name (>
 const relationList = z.array(relation).describe('a list of relations, one clause per item: ["libssl3 (>= 3.0)", "postgresql-client-15 | postgresql-client"]');
 const versionRange = z.string().min(1).describe('a version range compared in dpkg order, e.g. `>= 6.1, << 6.1.76`');
 const positive = z.number().positive();
+// eslint-disable-next-line no-control-regex -- a NUL byte is refused in a host path
+const hostPath = z.string().regex(/^\/(?!.*(?:^|\/)\.\.?(?:\/|$))[^\s\u0000]*$/, 'an absolute path without . or .. segments').describe('absolute path on the host, without . or .. segments');
 
 export const TrustSchema = z.enum(['distribution', 'organisation', 'learned', 'observed']);
 export const CriticalitySchema = z.enum(['critical', 'high', 'medium', 'low']);
@@ -68,6 +70,14 @@ export const ResourceProfileSchema = z.strictObject({
   note: z.string().optional(),
 });
 
+export const DataConversionSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    note: z.string().optional().describe('what the scripts convert, and whether anything converts it back'),
+    paths: z.array(hostPath).optional().describe('where the converted data lives on the host (a copy is kept before deploying)'),
+  }),
+]).describe('true (or { note, paths }) when this version\'s maintainer scripts convert data in place on upgrade: a change across it cannot be undone by a downgrade (the rollback plan flags it)');
+
 export const PackageVersionSchema = z.strictObject({
   version: z.string().min(1).describe('the version, in the package scheme; quote it in YAML (2.10 is not 2.1)'),
   description: z.string().optional(),
@@ -82,6 +92,7 @@ export const PackageVersionSchema = z.strictObject({
   environment: EnvironmentRequirementSchema.optional(),
   migrations: z.array(MigrationSchema).optional(),
   resources: ResourceProfileSchema.optional(),
+  convertsData: DataConversionSchema.optional(),
 });
 
 export const PackageSchema = z.strictObject({
@@ -112,6 +123,10 @@ export const MetricQuerySchema = z.strictObject({
   max: z.number().optional().describe('healthy while the value stays at or below this'),
   min: z.number().optional().describe('healthy while the value stays at or above this'),
   for: z.string().regex(/^\d+(ms|s|m|h)$/).optional().describe('how long a breach must last, e.g. 2m'),
+  interval: z.string().regex(/^\d+(ms|s|m|h)$/).optional().describe('time between measurements during a wave, e.g. 10s (default 10s)'),
+  direction: z.enum(['higher-is-worse', 'lower-is-worse', 'either']).optional().describe('which change hurts, for the canary judge (default: from max/min: max alone higher-is-worse, min alone lower-is-worse, both either)'),
+  minEffect: z.number().min(0).optional().describe('smallest shift against unchanged hosts the canary judge blames on the change, relative to their median (0.1 = 10%, the default)'),
+  canary: z.boolean().optional().describe('compare changed hosts with unchanged ones (default true); false: thresholds only'),
   description: z.string().optional(),
 });
 
@@ -172,8 +187,7 @@ export const KnownIssueSchema = z.strictObject({
 });
 
 export const ConfigFileSchema = z.strictObject({
-  // eslint-disable-next-line no-control-regex -- a NUL byte is refused in a host path
-  path: z.string().regex(/^\/(?!.*(?:^|\/)\.\.?(?:\/|$))[^\s\u0000]*$/, 'an absolute path without . or .. segments').describe('absolute path on the host, without . or .. segments'),
+  path: hostPath,
   package: packageName.describe('package that ships or owns the file'),
   owner: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),
   group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),
@@ -197,12 +211,16 @@ export type KbLayerHeader = z.output<typeof LayerHeaderSchema>;
 export type KbPackage = z.output<typeof PackageSchema>;
 export type KbPackageVersion = z.output<typeof PackageVersionSchema>;
 export type KbService = z.output<typeof ServiceSchema>;
+export type KbMetricQuery = z.output<typeof MetricQuerySchema>;
+export type KbHttpProbe = z.output<typeof HttpProbeSchema>;
+export type KbCommandProbe = z.output<typeof CommandProbeSchema>;
 export type KbFunctionalRequirement = z.output<typeof FunctionalRequirementSchema>;
 export type KbFunctionalImpact = z.output<typeof FunctionalImpactSchema>;
 export type KbKnownIssue = z.output<typeof KnownIssueSchema>;
 export type KbConfigFile = z.output<typeof ConfigFileSchema>;
 export type KbMigration = z.output<typeof MigrationSchema>;
 export type KbResourceProfile = z.output<typeof ResourceProfileSchema>;
+export type KbDataConversion = z.output<typeof DataConversionSchema>;
 export type KbEnvironmentRequirement = z.output<typeof EnvironmentRequirementSchema>;
 export type KbEnvironmentMatch = z.output<typeof EnvironmentMatchSchema>;
 export type Criticality = z.output<typeof CriticalitySchema>;

@@ -23,7 +23,11 @@ export type ErrorCode =
   /** A deployment's lease is held by another controller (or was lost): the write was refused. */
   | 'RW_LEASE'
   /** A deployment cannot do what was asked in its state (e.g. resume a finished one). */
-  | 'RW_DEPLOY';
+  | 'RW_DEPLOY'
+  /** A metric check is badly written (condition, duration, limits). */
+  | 'RW_CHECK'
+  /** A monitoring component (Prometheus, the alert receiver) could not be started or used. */
+  | 'RW_MONITOR';
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {

@@ -1,8 +1,12 @@
-/** An in-memory PlanStore for unit tests of pure code (copies in and out, like a real store). */
+/**
+ * An in-memory RollwiseStore (plans, history, deployments) for unit tests of pure code (copies
+ * in and out, like a real store).
+ */
 import { RollwiseError } from '../shared/index.js';
 import { formatRequest, type Plan, type PlanRecord } from '../planner/index.js';
 import type { DeploymentHistoryEntry } from '../analysis/index.js';
 import type { RollwiseStore } from './sql-plan-store.js';
+import { createMemoryDeploymentStore } from './memory-deployments.js';
 
 const historyRowKey = (e: DeploymentHistoryEntry): string => [e.package, e.change, e.outcome, e.at, e.host ?? ''].join('\u0000');
 
@@ -11,6 +15,7 @@ export function createMemoryPlanStore(): RollwiseStore {
   const records = new Map<string, PlanRecord[]>();
   const history = new Map<string, DeploymentHistoryEntry>();
   return {
+    ...createMemoryDeploymentStore(),
     async savePlan(plan, options = {}) {
       // checked before anything changes, as the SQL stores check inside their transaction
       let parent: Plan | undefined;

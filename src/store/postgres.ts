@@ -7,8 +7,9 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
 import {
-  assertReadableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore, type SqlBackend,
+  assertReadableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore,
 } from './sql-plan-store.js';
+import type { SqlBackend } from './sql-backend.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import { describeStore, driverCode, storeError } from './errors.js';
 

@@ -54,12 +54,65 @@ export interface DeploymentHistoryTable {
   source: string;
 }
 
+/** A deployment of a plan version (0005); `last_seq` is the newest journal entry's seq (0: none). */
+export interface DeploymentsTable {
+  id: string;
+  plan_id: string;
+  plan_version: number;
+  created_at: string;
+  created_by: string;
+  status: string;
+  status_reason: string | null;
+  updated_at: string;
+  /** JSON. */
+  spec: string;
+  last_seq: number;
+}
+
+/** A deployment's write-ahead journal (0005); body is JSON; host, wave and outcome are optional. */
+export interface DeploymentJournalTable {
+  deployment: string;
+  seq: number;
+  kind: string;
+  key: string;
+  phase: string;
+  host: string | null;
+  wave: number | null;
+  outcome: string | null;
+  body: string;
+  at: string;
+}
+
+/**
+ * A deployment's leases (0005), one row per scope once first acquired. `holder` is null when
+ * released; `token` only grows; `expires_at` is ISO 8601 UTC with milliseconds (compared as text).
+ */
+export interface DeploymentLeasesTable {
+  deployment: string;
+  scope: string;
+  holder: string | null;
+  token: number;
+  expires_at: string;
+}
+
+/** The pending operator request of a deployment (0005): at most one row per deployment. */
+export interface DeploymentControlsTable {
+  deployment: string;
+  action: string;
+  requested_by: string;
+  requested_at: string;
+}
+
 export interface StoreDatabase {
   plans: PlansTable;
   plan_versions: PlanVersionsTable;
   plan_groups: PlanGroupsTable;
   plan_records: PlanRecordsTable;
   deployment_history: DeploymentHistoryTable;
+  deployments: DeploymentsTable;
+  deployment_journal: DeploymentJournalTable;
+  deployment_leases: DeploymentLeasesTable;
+  deployment_controls: DeploymentControlsTable;
 }
 
 /** A migration, and whether today's read-only commands can read a store that lacks it. */
@@ -73,7 +126,7 @@ export interface StoreMigration extends Migration {
 }
 
 /** The tables a Rollwise store has besides kysely's bookkeeping (`kysely_migration`, `kysely_migration_lock`). */
-export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups', 'plan_records', 'deployment_history'] as const;
+export const STORE_TABLES = ['plans', 'plan_versions', 'plan_groups', 'plan_records', 'deployment_history', 'deployments', 'deployment_journal', 'deployment_leases', 'deployment_controls'] as const;
 
 /** Versioned migrations, applied in name order by kysely's Migrator (SQLite and PostgreSQL alike). */
 export const MIGRATIONS: Record<string, StoreMigration> = {
@@ -167,6 +220,65 @@ export const MIGRATIONS: Record<string, StoreMigration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('deployment_history').execute();
+    },
+  },
+  '0005_deployments': {
+    // reads work without it (no deployments yet): read-only commands read older stores
+    requiredForReading: false,
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('deployments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('plan_id', 'text', (c) => c.notNull())
+        .addColumn('plan_version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'running', 'paused', 'rolling-back', 'succeeded', 'rolled-back', 'aborted', 'needs-attention')`))
+        .addColumn('status_reason', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('last_seq', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('deployment_journal')
+        .addColumn('deployment', 'text', (c) => c.notNull().references('deployments.id'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull().check(sql`phase in ('started', 'ended', 'event')`))
+        .addColumn('host', 'text')
+        .addColumn('wave', 'integer')
+        .addColumn('outcome', 'text')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_journal_pk', ['deployment', 'seq'])
+        .execute();
+      // at most one `started` and one `ended` entry per key; `event` entries may repeat keys
+      await db.schema.createIndex('deployment_journal_once').on('deployment_journal').columns(['deployment', 'key', 'phase']).unique()
+        .where(sql<boolean>`phase <> 'event'`).execute();
+      await db.schema.createIndex('deployment_journal_host').on('deployment_journal').columns(['deployment', 'host', 'seq']).execute();
+      await db.schema
+        .createTable('deployment_leases')
+        .addColumn('deployment', 'text', (c) => c.notNull().references('deployments.id'))
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text')
+        .addColumn('token', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deployment_leases_pk', ['deployment', 'scope'])
+        .execute();
+      await db.schema
+        .createTable('deployment_controls')
+        .addColumn('deployment', 'text', (c) => c.primaryKey().references('deployments.id'))
+        .addColumn('action', 'text', (c) => c.notNull().check(sql`action in ('pause', 'abort')`))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('deployment_controls').execute();
+      await db.schema.dropTable('deployment_leases').execute();
+      await db.schema.dropTable('deployment_journal').execute();
+      await db.schema.dropTable('deployments').execute();
     },
   },
 };

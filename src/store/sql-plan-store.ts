@@ -10,75 +10,16 @@ import {
 } from '../planner/index.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import type { DeploymentHistoryEntry, HistoryStore } from '../analysis/index.js';
-
-/** Everything Rollwise keeps: plans and their records (the planner's port), deployment history (the analysis's). */
-export type RollwiseStore = PlanStore & HistoryStore;
-import { describeStore, driverCode, isBusy, isRetriablePostgres, storeError } from './errors.js';
-
-/**
- * One opened store as the plan store sees it: the kysely database plus what differs between
- * SQLite and PostgreSQL when several processes share it.
- */
-export interface SqlBackend {
-  /** The store as the user named it (file or URL), for messages. */
-  readonly where: string;
-  readonly db: Kysely<StoreDatabase>;
-  readonly dialect: 'sqlite' | 'postgres';
-  /**
-   * Whether the connection is still inside a transaction after an error. SQLite may end a
-   * transaction itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM): a
-   * ROLLBACK then fails with "no transaction is active" and would hide the real error.
-   */
-  inTransaction(): boolean;
-  /** How long a write refused for contention is tried again (ms), beyond the driver's own wait. */
-  readonly retryForMs: number;
-  close(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Retrying is safe only for errors after which nothing of the transaction was committed. */
-function retriable(b: SqlBackend, e: unknown): boolean {
-  return b.dialect === 'sqlite' ? isBusy(e) : isRetriablePostgres(e);
-}
+import type { DeploymentStore } from '../deploy/index.js';
+import { describeStore, driverCode, storeError } from './errors.js';
+import { isMissingTable, retriable, runWrite, sleep, type SqlBackend } from './sql-backend.js';
+import { createSqlDeploymentStore, DEPLOYMENT_READS_OF_EMPTY_STORE, refusedDeploymentWrites } from './sql-deployment-store.js';
 
 /**
- * Runs `fn` in one write transaction, all of it or nothing. On SQLite it is `BEGIN IMMEDIATE`:
- * the write lock is taken (waiting up to the busy timeout) before anything is read, so a read
- * can never have to become a write while another process writes (that fails at once with
- * SQLITE_BUSY, whatever the timeout). Refused for contention, the whole transaction runs again
- * until `retryForMs`; any other error is rethrown as it was (after a rollback, if one is due).
+ * Everything Rollwise keeps: plans and their records (the planner's port), deployment history
+ * (the analysis's), deployments with their journal, leases and operator requests (the deploy's).
  */
-export async function runWrite<T>(b: SqlBackend, fn: (trx: Kysely<StoreDatabase>) => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await b.db.connection().execute(async (conn) => {
-        await sql.raw(b.dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
-        try {
-          const result = await fn(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (e) {
-          if (b.inTransaction()) {
-            try {
-              await sql`rollback`.execute(conn);
-            } catch {
-              // the error that ended the transaction is the one to report
-            }
-          }
-          throw e;
-        }
-      });
-    } catch (e) {
-      if (!retriable(b, e) || Date.now() - started >= b.retryForMs) throw e;
-      // jittered backoff, so that processes woken together do not collide again
-      await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
-    }
-  }
-}
+export type RollwiseStore = PlanStore & HistoryStore & DeploymentStore;
 
 /** What a database holds, seen from Rollwise. */
 export type SchemaState =
@@ -224,6 +165,10 @@ function conflictOf(c: StoredConflict): PlanConflict {
  * depends on inside that transaction, and every failure reaches the caller as a RollwiseError.
  */
 export function createSqlPlanStore(b: SqlBackend): RollwiseStore {
+  return { ...createSqlDeploymentStore(b), ...createSqlPlansAndHistory(b) };
+}
+
+function createSqlPlansAndHistory(b: SqlBackend): PlanStore & HistoryStore {
   const { db } = b;
   const fail = (e: unknown, doing: string): RollwiseError => storeError(e, b.where, doing, { busyForMs: b.retryForMs });
   const guard = async <T>(doing: string, fn: () => Promise<T>): Promise<T> => {
@@ -342,7 +287,7 @@ export function createSqlPlanStore(b: SqlBackend): RollwiseStore {
           return rows.map((r): PlanRecord => ({ kind: r.kind as PlanRecordKind, createdAt: r.created_at, body: JSON.parse(r.body) as unknown }));
         } catch (e) {
           // a store from before records (read-only commands do not upgrade it) has none
-          if (isMissingTable(e)) return [];
+          if (isMissingTable(e, 'plan_records')) return [];
           throw e;
         }
       });
@@ -378,10 +323,6 @@ export function createSqlPlanStore(b: SqlBackend): RollwiseStore {
   };
 }
 
-function isMissingTable(e: unknown, table = 'plan_records'): boolean {
-  return driverCode(e) === '42P01' || (e instanceof Error && new RegExp(`no such table: ${table}`).test(e.message));
-}
-
 /**
  * The store for read-only commands: reads only; a write is a programming error, reported as
  * RW_STORE rather than attempted.
@@ -390,7 +331,7 @@ export function readOnlyPlanStore(store: RollwiseStore, where: string): Rollwise
   const refuse = async (): Promise<never> => {
     throw new RollwiseError('RW_STORE', `the store ${describeStore(where)} was opened read-only`, { hint: 'open it with openStore() to write' });
   };
-  return { ...store, savePlan: refuse, setStatus: refuse, addRecord: refuse, addHistory: refuse };
+  return { ...store, ...refusedDeploymentWrites(refuse), savePlan: refuse, setStatus: refuse, addRecord: refuse, addHistory: refuse };
 }
 
 /** An existing database with no Rollwise tables yet (being created, or empty): no plans in it. */
@@ -405,6 +346,9 @@ export function emptyPlanStore(where: string, close: () => Promise<void>): Rollw
     getRecords: async () => [],
     addHistory: async () => ({ added: 0, already: 0 }),
     getHistory: async () => [],
+    ...DEPLOYMENT_READS_OF_EMPTY_STORE,
+    // replaced by readOnlyPlanStore's refusal
+    ...refusedDeploymentWrites(async () => undefined as never),
     close,
   }, where);
 }

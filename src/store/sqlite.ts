@@ -15,8 +15,9 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
 import {
-  assertReadableSchema, assertWritableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore, type SchemaState, type SqlBackend,
+  assertReadableSchema, assertWritableSchema, createSqlPlanStore, emptyPlanStore, inspectSchema, migrateToLatest, readOnlyPlanStore, type RollwiseStore, type SchemaState,
 } from './sql-plan-store.js';
+import type { SqlBackend } from './sql-backend.js';
 import { MIGRATIONS, type StoreDatabase, type StoreMigration } from './schema.js';
 import { driverCode, isBusy, storeError } from './errors.js';
 

@@ -142,7 +142,7 @@ describe('the SQLite store', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval', '0003_plan_records', '0004_deployment_history']);
+      expect((db.prepare('select name from kysely_migration order by name').all() as Array<{ name: string }>).map((r) => r.name)).toEqual(['0001_plans', '0002_approval', '0003_plan_records', '0004_deployment_history', '0005_deployments']);
     } finally {
       db.close();
     }
