@@ -2,3 +2,5 @@
 export * from './rehearsal-data.js';
 export * from './rehearse.js';
 export * from './store-port.js';
+export * from './deployment.js';
+export * from './engine.js';

@@ -22,6 +22,8 @@ export interface FleetHost {
   /** Where the installed set came from (status file path, `dpkg-query over ssh`, ...). */
   installedFrom: string;
   ssh?: SshTarget;
+  /** The directory root the host lives in (with `ssh`: on the remote machine), for deployment. */
+  root?: string;
 }
 
 export type FleetFindingKind = 'unreachable' | 'collection-failed' | 'partial-facts';

@@ -49,6 +49,7 @@ const HostEntrySchema = z.strictObject({
   status: z.string().min(1).describe('the path of a dpkg status file').optional(),
   installed: z.array(InstalledEntrySchema).optional(),
   ssh: SshSchema.optional(),
+  root: z.string().min(1).describe('the directory root the host lives in (a folder holding var/lib/dpkg), for rollwise deploy').optional(),
 });
 
 const GroupSchema = z.strictObject({
@@ -199,13 +200,30 @@ export function parseInventoryText(text: string, file: string, options: Inventor
     labels = { ...labels, ...(h.labels ?? {}) };
     factLayers.push(h.facts);
     const facts = mergeFacts(...factLayers);
+    // a directory root: its place is checked like a status file's, and its dpkg status is the default installed set
+    let root: string | undefined;
+    if (h.root !== undefined && h.ssh) {
+      // on the remote machine: an absolute path there
+      if (!h.root.startsWith('/')) {
+        problems.push({ position: loc.find([...base, 'root']), message: `root '${excerpt(h.root)}' of an SSH host must be an absolute path on that host` });
+        continue;
+      }
+      root = h.root;
+    } else if (h.root !== undefined) {
+      const place = placeInFolder(dir, h.root);
+      if (place.kind === 'outside' && !options.allowOutsidePaths) {
+        problems.push({ position: loc.find([...base, 'root']), message: `root '${excerpt(h.root)}' is outside the inventory's folder`, hint: `keep directory roots beside the inventory (a relative path inside ${dir}), or pass --allow-outside-paths` });
+        continue;
+      }
+      root = place.path;
+    }
     const sources = [h.status !== undefined, h.installed !== undefined].filter(Boolean).length;
     if (sources > 1) {
       problems.push({ position: loc.find(base, 'installed'), message: `host '${h.name}' has both 'status' and 'installed'; give one` });
       continue;
     }
-    if (sources === 0 && !h.ssh) {
-      problems.push({ position: loc.find(base), message: `host '${h.name}' needs 'status' (a dpkg status file), 'installed' (a list) or 'ssh' (collect over SSH)` });
+    if (sources === 0 && !h.ssh && root === undefined) {
+      problems.push({ position: loc.find(base), message: `host '${h.name}' needs 'status' (a dpkg status file), 'installed' (a list), 'root' (a directory root) or 'ssh' (collect over SSH)` });
       continue;
     }
     let installed: InstalledPackage[] = [];
@@ -234,8 +252,8 @@ export function parseInventoryText(text: string, file: string, options: Inventor
         }
         installed.push({ name, version, architecture: arch });
       });
-    } else if (h.status !== undefined) {
-      const read = readStatusFile(dir, h.status, loc.find([...base, 'status']), options);
+    } else if (h.status !== undefined || (root !== undefined && !h.ssh)) {
+      const read = readStatusFile(dir, h.status ?? path.join(root!, 'var/lib/dpkg/status'), loc.find([...base, h.status !== undefined ? 'status' : 'root']), options);
       if (!read.ok) {
         problems.push(...read.problems);
         continue;
@@ -243,7 +261,7 @@ export function parseInventoryText(text: string, file: string, options: Inventor
       installedFrom = read.file;
       installed = read.packages;
     }
-    const host: FleetHost = { name: h.name, source: h.installed || h.status ? 'inventory' : 'ssh', groups: groupNames, labels, facts, installed, installedFrom };
+    const host: FleetHost = { name: h.name, source: h.installed || h.status || (root !== undefined && !h.ssh) ? 'inventory' : 'ssh', groups: groupNames, labels, facts, installed, installedFrom, ...(root !== undefined ? { root } : {}) };
     if (h.ssh) host.ssh = { host: h.ssh.host ?? h.name, ...(h.ssh.port ? { port: h.ssh.port } : {}), ...(h.ssh.user ? { user: h.ssh.user } : {}) };
     if (host.source === 'ssh') sshHosts.push(host);
     else hosts.push(host);

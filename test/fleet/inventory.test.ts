@@ -118,7 +118,7 @@ describe('YAML inventory', () => {
   it('rejects a host without any source of state, and one with two', () => {
     const p = problems('hosts:\n  - name: a\n  - name: b\n    status: status/web\n    installed: []\n');
     expect(p.map((x) => x.message)).toEqual([
-      "host 'a' needs 'status' (a dpkg status file), 'installed' (a list) or 'ssh' (collect over SSH)",
+      "host 'a' needs 'status' (a dpkg status file), 'installed' (a list), 'root' (a directory root) or 'ssh' (collect over SSH)",
       "host 'b' has both 'status' and 'installed'; give one",
     ]);
   });

@@ -6,3 +6,4 @@ export * from './planning.js';
 export * from './solving.js';
 export * from './review.js';
 export * from './staging.js';
+export * from './deploy.js';

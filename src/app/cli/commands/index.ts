@@ -7,6 +7,7 @@ import * as plan from './plan.js';
 import * as solve from './solve.js';
 import * as review from './review.js';
 import * as history from './history.js';
+import * as deploy from './deploy.js';
 
 /** One entry per command group; each registers its subcommands on the program. */
-export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, review, history, solve];
+export const commandModules: ReadonlyArray<{ register(program: Command): void }> = [version, kb, demo, fleet, plan, review, history, deploy, solve];

@@ -1,0 +1,107 @@
+/**
+ * Words for the deploy commands: progress lines as waves and hosts advance, the result of a
+ * run, a deployment's status (waves and hosts), its log of decisions with their evidence, and the
+ * list. Text read from hosts and stores is shown with control characters escaped.
+ */
+import { escapeControls } from '../../../shared/index.js';
+import type { DeployEvent, DeploymentListEntry, EngineResult, HostReport, JournalEntry, DecisionBody } from '../../../deploy/index.js';
+import type { DeploymentStatusView } from '../../services/index.js';
+import type { Palette } from '../../render/index.js';
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+const safe = (s: string): string => escapeControls(s);
+
+export function renderDeployEvent(e: DeployEvent, p: Palette): string | undefined {
+  switch (e.kind) {
+    case 'wave-started':
+      return p.bold(`wave ${e.wave}${e.canary ? ' (canary)' : ''}: ${plural(e.hosts.length, 'host')} — ${e.hosts.join(', ')}`);
+    case 'host-started':
+      return `  ${e.host}: snapshot, then the plan's steps…`;
+    case 'host-step':
+      return e.status === 'succeeded' ? undefined : `  ${e.host}: ${e.phase} step ${e.index + 1}/${e.total} (${e.step.kind}) ${p.red(e.status)}`;
+    case 'host-finished': {
+      const colour = e.state === 'healthy' || e.state === 'restored' ? p.green : e.state === 'skipped' || e.state === 'held' || e.state === 'resolved' ? p.yellow : p.red;
+      return `  ${e.host}: ${colour(e.state)}${e.reason ? ` (${safe(e.reason)})` : ''}`;
+    }
+    case 'baking':
+      return e.bakeMs > 0 ? `  baking wave ${e.wave} for ${Math.round(e.bakeMs / 1000)} s…` : undefined;
+    case 'verdict':
+      return `  wave ${e.wave} verdict: ${e.verdict === 'passed' ? p.green(e.verdict) : e.verdict === 'failed' ? p.red(e.verdict) : p.yellow(e.verdict)}`;
+    case 'decision':
+      return e.body.decision === 'reconcile' || e.body.decision === 'promote' ? `  ${safe(e.body.reason)}` : `${p.bold(e.body.decision)}: ${safe(e.body.reason)}`;
+    case 'finished':
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function renderEngineResult(id: string, r: EngineResult, p: Palette): string {
+  if (r.kind === 'halted') return `Deployment ${id}: ${p.red('stopped')} (${safe(r.reason)}); rollwise deploy resume ${id} continues it\n`;
+  const colour = r.status === 'succeeded' || r.status === 'rolled-back' ? p.green : r.status === 'paused' ? p.yellow : p.red;
+  const lines = [`Deployment ${id}: ${colour(r.status)}${r.reason ? ` — ${safe(r.reason)}` : ''}`];
+  const count = (s: HostReport['state']): number => r.hosts.filter((h) => h.state === s).length;
+  const parts = (['healthy', 'restored', 'skipped', 'held', 'needs-attention', 'pending'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${s}`);
+  if (parts.length) lines.push(`  hosts: ${parts.join(', ')}`);
+  const attention = r.hosts.filter((h) => h.state === 'needs-attention');
+  if (attention.length) lines.push(p.red(`  needs a person: ${attention.map((h) => h.host).join(', ')} (rollwise deploy status ${id} says what differs)`));
+  if (r.status === 'paused') lines.push(`  rollwise deploy resume ${id} continues; rollwise deploy abort ${id} rolls back`);
+  lines.push(`  rollwise deploy log ${id} shows every decision with its evidence`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeDifference(d: unknown): string {
+  const x = d as { kind: string; name?: string; path?: string; service?: string; database?: string; before?: unknown; after?: unknown; version?: string };
+  const what = x.name ?? x.path ?? x.service ?? x.database ?? '';
+  const change = x.before !== undefined || x.after !== undefined ? ` ${String(x.before ?? '-')} → ${String(x.after ?? '-')}` : x.version ? ` ${x.version}` : '';
+  return safe(`${x.kind} ${what}${change}`);
+}
+
+export function renderDeploymentStatus(v: DeploymentStatusView, p: Palette): string {
+  const d = v.deployment;
+  const lines = [`Deployment ${d.id} of plan ${d.planId} v${d.planVersion}: ${p.bold(d.status)}${d.statusReason ? ` — ${safe(d.statusReason)}` : ''}`, `  created ${d.createdAt} by ${safe(d.createdBy)}, last change ${d.updatedAt}`];
+  for (const { wave, hosts } of v.waves) {
+    lines.push(`wave ${wave.number}${wave.canary ? ' (canary)' : ''}: ${plural(hosts.length, 'host')}, failure budget ${wave.maxFailures}${wave.bakeMs ? `, bake ${Math.round(wave.bakeMs / 1000)} s` : ''}${wave.gate ? ', manual gate after' : ''}`);
+    for (const h of hosts) {
+      lines.push(`  ${h.host} (group ${h.group.slice(0, 12)}): ${h.state}${h.reason ? ` — ${safe(h.reason)}` : ''}`);
+      for (const diff of h.differences ?? []) lines.push(`      differs: ${describeDifference(diff)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function evidenceLine(e: unknown): string {
+  const text = JSON.stringify(e, (k, val: unknown) => (k === 'contentBase64' ? undefined : val));
+  return safe(text.length > 400 ? `${text.slice(0, 400)}…` : text);
+}
+
+export function renderDeploymentLog(v: { deployment: { id: string; status: string }; entries: JournalEntry[] }, p: Palette): string {
+  const lines = [`Deployment ${v.deployment.id}: ${v.deployment.status}`];
+  for (const e of v.entries) {
+    const at = `${e.at} #${e.seq}`;
+    if (e.kind === 'decision') {
+      const b = e.body as DecisionBody;
+      lines.push(`${p.dim(at)} ${p.bold(b.decision)}${b.wave !== undefined ? ` (wave ${b.wave})` : ''}: ${safe(b.reason)}`);
+      if (b.hosts?.length) lines.push(`    hosts: ${b.hosts.join(', ')}`);
+      if (b.evidence !== undefined) lines.push(`    evidence: ${evidenceLine(b.evidence)}`);
+    } else if (e.kind === 'verdict') {
+      const b = e.body as { verdict: string; evidence: unknown[]; changedHosts: string[]; bakeMs: number };
+      lines.push(`${p.dim(at)} ${p.bold('verdict')} (wave ${e.wave}): ${b.verdict} over ${plural(b.changedHosts.length, 'changed host')}, bake ${Math.round(b.bakeMs / 1000)} s`);
+      for (const x of b.evidence) lines.push(`    evidence: ${evidenceLine(x)}`);
+    } else if (e.kind === 'host') {
+      const b = e.body as { state: string; reason?: string; differences?: unknown };
+      lines.push(`${p.dim(at)} ${e.host}: ${b.state}${b.reason ? ` — ${safe(b.reason)}` : ''}`);
+      if (Array.isArray(b.differences)) for (const d of b.differences) lines.push(`    differs: ${describeDifference(d)}`);
+    } else if (e.kind === 'operator') {
+      lines.push(`${p.dim(at)} controller run ${(e.body as { run?: number }).run ?? ''} started by ${safe(String((e.body as { holder?: string }).holder ?? ''))}`);
+    } else {
+      lines.push(`${p.dim(at)} ${e.kind} ${e.key} ${e.phase}${e.outcome ? ` ${e.outcome}` : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderDeploymentList(list: readonly DeploymentListEntry[], p: Palette): string {
+  if (list.length === 0) return 'No deployments yet (rollwise deploy PLAN starts one).\n';
+  return `${list.map((d) => `${p.bold(d.id)}  plan ${d.planId} v${d.planVersion}  ${d.status}  ${d.createdAt}`).join('\n')}\n`;
+}

@@ -1,0 +1,291 @@
+/**
+ * The deployment use cases every front end calls: start a deployment of an approved plan
+ * version (hosts from the plan's inventories, selected with `--hosts`, laid out in waves), resume,
+ * pause or abort one, and read its status and journal. The engine is src/deploy's; here the
+ * seams are wired: a host driver per inventory host (a directory root on this machine, or SSH),
+ * the former .debs kept in a folder per deployment and host, the services to restart and check
+ * from the knowledge base, a re-resolution of a drifted host with the planner's solver, and the
+ * judge (bake time only until a metric judge is wired).
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RollwiseError, excerpt } from '../../shared/index.js';
+import { loadInventory, type FleetHost, type SshDefaults } from '../../fleet/index.js';
+import type { PackageChange } from '../../solver/index.js';
+import {
+  layoutWaves, matchesSelector, parseDuration, parseFailureBudget, parseHostSelector, parseWaveSizes, rollbackKnowledgeFromKb, serviceStartOrder, DEFAULT_WAVE_SIZES,
+  type Plan, type PlanStore,
+} from '../../planner/index.js';
+import { createDebCache, createDirectoryRootDriver, createChrootRootDriver, createLocalRunner, createSshDriver } from '../../hosts/index.js';
+import {
+  createBakeOnlyJudge, createDeploymentFor, hostStates, isDeploymentFinished, runDeployment, RESOLUTION_POLICIES,
+  type DeployEvent, type DeploymentGroupSpec, type DeploymentRecord, type DeploymentSpec, type DeploymentStore, type EngineDriver, type EngineResult,
+  type JournalEntry, type ResolutionPolicy, type ResolveHost, type WaveJudge,
+} from '../../deploy/index.js';
+import { compareDebian } from '../../versions/index.js';
+import { findPlan, approverName, createSolverFor } from './planning.js';
+import { knowledgeOfPlan } from './review.js';
+import { flatFileSources } from './staging.js';
+import type { Knowledge } from './knowledge.js';
+
+export type DeployStore = PlanStore & DeploymentStore;
+
+export interface StartDeploymentInput {
+  store: DeployStore;
+  plan: string;
+  hosts?: string;
+  waves?: string;
+  bake?: string;
+  maxFailures?: string;
+  rolloutMaxFailures?: string;
+  gateAfter?: number[];
+  concurrency?: number;
+  hostTimeout?: string;
+  policy?: string;
+  /** Run apt, dpkg and maintainer scripts inside each directory root (complete Debian systems). */
+  chroot?: boolean;
+  /** Where the former .debs are kept (a folder per deployment and host). */
+  debCacheDir: string;
+  judge?: WaveJudge;
+  onEvent?: (e: DeployEvent) => void;
+  onProgress?: (text: string) => void;
+}
+
+export interface DeploymentRun {
+  id: string;
+  result: EngineResult;
+}
+
+/** The inventory hosts of a plan, by name (the files were accepted when the plan was made). */
+type InventoryHost = FleetHost & { sshDefaults?: SshDefaults };
+
+function inventoryHosts(plan: Plan): Map<string, InventoryHost> {
+  const out = new Map<string, InventoryHost>();
+  for (const f of plan.inputs.inventories) {
+    const r = existsSync(f) ? loadInventory(f, { allowOutsidePaths: true }) : undefined;
+    if (r?.ok) for (const h of [...r.inventory.hosts, ...r.inventory.sshHosts]) out.set(h.name, { ...h, sshDefaults: r.inventory.ssh });
+  }
+  return out;
+}
+
+/** How this controller reaches a host, or why it cannot. */
+function driverFor(h: InventoryHost | undefined, chroot: boolean): EngineDriver | string {
+  if (!h) return 'not in the plan\'s inventories any more';
+  if (h.ssh) {
+    const d = h.sshDefaults ?? {};
+    const port = h.ssh.port ?? d.port;
+    const user = h.ssh.user ?? d.user;
+    return createSshDriver({
+      name: h.name,
+      ssh: { host: h.ssh.host, knownHostsFile: d.knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts'), ...(port ? { port } : {}), ...(user ? { user } : {}), ...(d.identity ? { identityFile: d.identity } : {}), ...(d.connectTimeout ? { connectTimeoutSeconds: d.connectTimeout } : {}) },
+      ...(h.root ? { root: h.root, chroot } : {}),
+    });
+  }
+  if (h.root) {
+    const d = chroot ? createChrootRootDriver({ root: h.root, name: h.name }) : createDirectoryRootDriver({ root: h.root, name: h.name });
+    const runner = createLocalRunner();
+    return { ...d, runCommand: (argv, o) => runner.run([...argv], o) };
+  }
+  return 'the inventory names no way to reach it (give the host a root: or ssh: entry)';
+}
+
+/** Services to restart and check per changing group: those made of a package the group changes, in the knowledge base's order. */
+function groupSpecs(plan: Plan, knowledge: Knowledge): Record<string, DeploymentGroupSpec> {
+  const facts = rollbackKnowledgeFromKb(knowledge.kb);
+  const out: Record<string, DeploymentGroupSpec> = {};
+  for (const g of plan.groups) {
+    if (g.outcome.kind !== 'transaction') continue;
+    const changed = new Set(g.outcome.changes.map((c) => c.name));
+    const services = facts.services.filter((s) => s.packages.some((p) => changed.has(p)));
+    const restart = serviceStartOrder(services, new Set(services.map((s) => s.name)));
+    out[g.key] = { restart, health: restart.map((service) => ({ kind: 'service', service, state: 'running', withinMs: 15_000 })) };
+  }
+  return out;
+}
+
+/** Whether re-solved changes stay within what the plan approved, by the operator's policy. */
+export function withinPolicy(policy: ResolutionPolicy, planned: readonly PackageChange[], now: readonly PackageChange[]): { ok: boolean; reason: string } {
+  const want = new Map(planned.map((c) => [c.name, c]));
+  const differ = now.filter((c) => want.get(c.name)?.to !== c.to || want.get(c.name)?.action !== c.action);
+  const missing = planned.filter((c) => !now.some((x) => x.name === c.name));
+  if (differ.length === 0 && missing.length === 0) return { ok: true, reason: 'the planned changes' };
+  const words = [...differ.map((c) => `${c.action} ${c.name}${c.to ? ` ${c.to}` : ''}${want.get(c.name)?.to ? ` (planned ${want.get(c.name)!.to})` : ' (not planned)'}`), ...missing.map((c) => `${c.name} not changed (planned ${c.to ?? c.action})`)].join(', ');
+  if (policy === 'any') return { ok: true, reason: words };
+  if (policy === 'revisions') {
+    const upstream = (v: string | undefined): string | undefined => v?.replace(/-[^-]*$/, '');
+    const ok = missing.length === 0 && differ.every((c) => {
+      const p = want.get(c.name);
+      return p !== undefined && p.action === c.action && upstream(p.to) === upstream(c.to) && c.to !== undefined && compareDebian(c.to, p.to ?? '') !== 0;
+    });
+    return { ok, reason: words };
+  }
+  return { ok: false, reason: words };
+}
+
+/** Re-solves a drifted host with the planner's solver over the plan's knowledge base, on the host's real installed set. */
+function createResolver(plan: Plan, knowledge: Knowledge, policy: ResolutionPolicy): ResolveHost {
+  return async (input) => {
+    const group = plan.groups.find((g) => g.key === input.group)!;
+    const installed = input.installed.filter((p) => p.status.startsWith('i')).map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }));
+    const solver = await createSolverFor(knowledge, [installed]);
+    const outcome = solver.solveGroup({ key: `${group.key}@${input.host}`, installed, facts: group.facts, request: group.request });
+    if (outcome.kind === 'conflict') return { kind: 'conflict', explanation: { explanation: outcome.explanation, resolutions: outcome.resolutions.map((r) => ({ edit: r.edit, changes: r.changes })) } };
+    if (outcome.changes.length === 0) return { kind: 'changes', changes: [], withinPolicy: true, reason: 'the host already has what the plan installs' };
+    const w = withinPolicy(policy, input.planned, outcome.changes);
+    if (w.reason === 'the planned changes') return { kind: 'unchanged' };
+    return { kind: 'changes', changes: outcome.changes, withinPolicy: w.ok, reason: w.reason };
+  };
+}
+
+function positiveInt(v: number | undefined, what: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new RollwiseError('RW_USAGE', `${what} takes a whole number from 1`, { hint: `e.g. ${what} 4` });
+  return v;
+}
+
+/** The seams of the engine for a stored deployment (shared by start, resume and abort). */
+async function engineSeams(plan: Plan, spec: DeploymentSpec, debCacheDir: string, id: string, chroot: boolean): Promise<{ driverFor: (h: string) => EngineDriver; debCacheFor: (h: string) => { cache: ReturnType<typeof createDebCache>; source: { baseUrl: string } } | undefined; resolveHost: ResolveHost }> {
+  const inv = inventoryHosts(plan);
+  const drivers = new Map<string, EngineDriver>();
+  for (const w of spec.layout.waves) {
+    for (const { host } of w.hosts) {
+      const d = driverFor(inv.get(host), chroot);
+      if (typeof d === 'string') throw new RollwiseError('RW_DEPLOY', `cannot reach host ${host}: ${d}`, { hint: 'fix the inventory the plan was made from, or leave the host out with --hosts' });
+      drivers.set(host, d);
+    }
+  }
+  const sources = new Map<string, { baseUrl: string } | undefined>();
+  for (const [name, h] of inv) if (h.root && !h.ssh && drivers.has(name)) sources.set(name, (await flatFileSources(h.root, chroot))[0]);
+  const knowledge = await knowledgeOfPlan(plan);
+  return {
+    driverFor: (h) => drivers.get(h)!,
+    debCacheFor: (h) => {
+      const source = sources.get(h);
+      // absolute: a kept .deb is installed from its path (relative paths are refused by the driver)
+      return source ? { cache: createDebCache(path.resolve(debCacheDir, id, h)), source } : undefined;
+    },
+    resolveHost: createResolver(plan, knowledge, spec.policy),
+  };
+}
+
+/** Plans the waves of an approved plan version, stores the deployment and runs it until it finishes or pauses. */
+export async function startDeployment(input: StartDeploymentInput): Promise<DeploymentRun> {
+  // every option read before anything slow or stored
+  const sizes = input.waves ? parseWaveSizes(input.waves) : [...DEFAULT_WAVE_SIZES];
+  const bakeMs = input.bake ? parseDuration(input.bake) : 0;
+  const waveFailures = input.maxFailures ? parseFailureBudget(input.maxFailures) : undefined;
+  const rolloutFailures = input.rolloutMaxFailures ? parseFailureBudget(input.rolloutMaxFailures, '--rollout-max-failures') : undefined;
+  const selector = input.hosts ? parseHostSelector(input.hosts) : undefined;
+  const concurrency = positiveInt(input.concurrency, '--concurrency', 4);
+  const hostTimeoutMs = input.hostTimeout ? parseDuration(input.hostTimeout, '--host-timeout') : 15 * 60_000;
+  const policy = (input.policy ?? 'revisions') as ResolutionPolicy;
+  if (!RESOLUTION_POLICIES.includes(policy)) throw new RollwiseError('RW_USAGE', `--policy: unknown policy '${excerpt(input.policy ?? '')}'`, { hint: `policies: ${RESOLUTION_POLICIES.join(', ')}` });
+
+  const plan = await findPlan(input.store, input.plan);
+  if (plan.status !== 'approved') {
+    throw new RollwiseError('RW_APPROVAL_GATE', `plan ${plan.id} v${plan.version} is ${plan.status}, not approved: it cannot be deployed`, { hint: `review it (rollwise impact ${plan.id}, rollwise rehearse ${plan.id}) and approve it: rollwise plan approve ${plan.id}` });
+  }
+  const inv = inventoryHosts(plan);
+  const changing = plan.groups.filter((g) => g.outcome.kind === 'transaction' && g.outcome.changes.length > 0);
+  const selected = new Set(changing.flatMap((g) => g.hosts.filter((h) => {
+    const fh = inv.get(h);
+    return !selector || matchesSelector(selector, { name: h, groups: [...(fh?.groups ?? []), g.key], labels: fh?.labels ?? {} });
+  })));
+  if (selected.size === 0) throw new RollwiseError('RW_DEPLOY', `no host of plan ${plan.id} v${plan.version} ${selector ? `matches --hosts ${excerpt(selector.text)} and ` : ''}has changes to deploy`, { hint: 'rollwise plan show lists the groups and their hosts; --hosts takes group=, label.KEY=, name= terms' });
+  const unreachable = [...selected].flatMap((h) => {
+    const d = driverFor(inv.get(h), input.chroot === true);
+    return typeof d === 'string' ? [`${h} (${d})`] : [];
+  });
+  if (unreachable.length > 0) {
+    throw new RollwiseError('RW_DEPLOY', `${unreachable.length} selected host(s) cannot be reached: ${unreachable.slice(0, 5).join('; ')}${unreachable.length > 5 ? '; …' : ''}`, { hint: 'give each host a root: (a directory root) or ssh: entry in the inventory, or leave it out with --hosts' });
+  }
+  const layout = layoutWaves(changing, { sizes, bakeMs, ...(waveFailures ? { waveFailures } : {}), ...(rolloutFailures ? { rolloutFailures } : {}), ...(input.gateAfter ? { gateAfter: input.gateAfter } : {}) }, selected);
+  const missing = layout.warnings.filter((w) => w.kind === 'prerequisite-not-selected');
+  if (missing.length > 0) {
+    throw new RollwiseError('RW_DEPLOY', `group ${missing[0]!.kind === 'prerequisite-not-selected' ? `${missing[0]!.group} must come after group ${missing[0]!.after}` : ''}, none of whose hosts is selected`, { hint: 'select the hosts of the groups it waits for too (--hosts), or deploy those first' });
+  }
+  input.onProgress?.('loading the knowledge base…');
+  const knowledge = await knowledgeOfPlan(plan);
+  const services = [...new Set(Object.values(groupSpecs(plan, knowledge)).flatMap((g) => g.restart))];
+  const spec: DeploymentSpec = {
+    format: 1, plan: { id: plan.id, version: plan.version }, layout, concurrency, hostTimeoutMs, snapshot: { conffiles: true, services }, groups: groupSpecs(plan, knowledge), policy,
+    ...(selector ? { selector: selector.text } : {}),
+  };
+  const id = randomBytes(4).toString('hex');
+  await createDeploymentFor(input.store, { id, plan, spec, by: approverName() });
+  const result = await runStored(input.store, id, plan, spec, input);
+  return { id, result };
+}
+
+async function runStored(store: DeployStore, id: string, plan: Plan, spec: DeploymentSpec, o: { debCacheDir: string; chroot?: boolean; judge?: WaveJudge; onEvent?: (e: DeployEvent) => void; acceptResolutions?: boolean }): Promise<EngineResult> {
+  const seams = await engineSeams(plan, spec, o.debCacheDir, id, o.chroot === true);
+  return runDeployment({
+    store, deployment: id, plan, ...seams, judge: o.judge ?? createBakeOnlyJudge(), holder: `${approverName()}@${process.pid}`,
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.acceptResolutions ? { acceptResolutions: true } : {}),
+  });
+}
+
+/** A deployment by id or unique prefix. */
+export async function findDeployment(store: DeploymentStore, spec: string): Promise<DeploymentRecord> {
+  if (!/^[0-9a-z-]{1,64}$/i.test(spec)) throw new RollwiseError('RW_USAGE', `not a deployment id '${excerpt(spec)}'`, { hint: 'rollwise deploy list shows the deployments' });
+  const ids = await store.findDeploymentIds(spec);
+  if (ids.length === 0) throw new RollwiseError('RW_NOT_FOUND', `no deployment '${excerpt(spec)}'`, { hint: 'rollwise deploy list shows the deployments' });
+  if (ids.length > 1) throw new RollwiseError('RW_USAGE', `'${excerpt(spec)}' matches ${ids.length} deployments`, { hint: 'give more characters of the id' });
+  return (await store.getDeployment(ids[0]!))!;
+}
+
+export interface ResumeInput {
+  store: DeployStore;
+  deployment: string;
+  debCacheDir: string;
+  chroot?: boolean;
+  acceptResolutions?: boolean;
+  judge?: WaveJudge;
+  onEvent?: (e: DeployEvent) => void;
+}
+
+/** Takes the lease and continues a deployment (or its rollback) where its journal says it stopped. */
+export async function resumeDeployment(input: ResumeInput): Promise<DeploymentRun> {
+  const d = await findDeployment(input.store, input.deployment);
+  if (isDeploymentFinished(d.status)) throw new RollwiseError('RW_DEPLOY', `deployment ${d.id} is ${d.status}: nothing to resume`, { hint: `rollwise deploy log ${d.id} shows what happened` });
+  const plan = await findPlan(input.store, d.planId, d.planVersion);
+  return { id: d.id, result: await runStored(input.store, d.id, plan, d.spec as DeploymentSpec, input) };
+}
+
+/**
+ * Asks the controller running a deployment to pause or abort it. A deployment no controller
+ * holds (paused, or its controller died) is aborted here: its changed hosts are rolled back.
+ */
+export async function controlDeployment(input: ResumeInput & { action: 'pause' | 'abort' }): Promise<{ id: string; result?: EngineResult; requested: boolean }> {
+  const d = await findDeployment(input.store, input.deployment);
+  if (isDeploymentFinished(d.status)) throw new RollwiseError('RW_DEPLOY', `deployment ${d.id} is ${d.status}: it cannot be ${input.action === 'pause' ? 'paused' : 'aborted'}`, { hint: `rollwise deploy log ${d.id} shows what happened` });
+  await input.store.requestControl(d.id, input.action, approverName());
+  if (input.action === 'pause' || d.status === 'running' || d.status === 'rolling-back') {
+    // a live controller consumes the request; when its lease has expired, `deploy resume` (or abort again) takes over
+    const probe = await input.store.acquireLease(d.id, `probe-${process.pid}`, 1);
+    if (probe.kind === 'held') return { id: d.id, requested: true };
+    await input.store.releaseLease(d.id, probe.fence);
+    if (input.action === 'pause') return { id: d.id, requested: true };
+  }
+  const plan = await findPlan(input.store, d.planId, d.planVersion);
+  return { id: d.id, requested: true, result: await runStored(input.store, d.id, plan, d.spec as DeploymentSpec, input) };
+}
+
+export interface DeploymentStatusView {
+  deployment: DeploymentRecord;
+  waves: ReturnType<typeof hostStates>;
+}
+
+export async function deploymentStatus(store: DeploymentStore, spec: string): Promise<DeploymentStatusView> {
+  const d = await findDeployment(store, spec);
+  return { deployment: d, waves: hostStates(d.spec as DeploymentSpec, await store.readJournal(d.id)) };
+}
+
+/** The journal's decisions and verdicts (with their evidence), or every entry. */
+export async function deploymentLog(store: DeploymentStore, spec: string, all = false): Promise<{ deployment: DeploymentRecord; entries: JournalEntry[] }> {
+  const d = await findDeployment(store, spec);
+  const entries = await store.readJournal(d.id);
+  return { deployment: d, entries: all ? entries : entries.filter((e) => e.kind === 'decision' || e.kind === 'verdict' || e.kind === 'operator' || (e.kind === 'host')) };
+}
