@@ -7,8 +7,9 @@
  * - met before and after: nothing to say;
  * - met only after the plan (a provider is upgraded by this plan): an ordering constraint, the
  *   providers' groups go first going forward (and last going back), recorded on the group;
- * - not met after the plan: a critical `requirement-not-met` finding on the requiring group,
- *   naming the hosts that fall short (approval then needs an override by name, with a reason);
+ * - not met after the plan: an unmet requirement (data: the requiring groups, the groups that
+ *   fall short and what they run), which the plan makes a conflict with verified resolutions
+ *   (plan.ts: upgrade the required package there first, or hold the requiring package);
  * - no host of the plan runs it: a `requirement-unknown` finding (the service may run outside
  *   the plan's fleet: say so rather than pass silently).
  * A requirement is checked on a group when the plan changes the requiring package there or
@@ -17,7 +18,7 @@
 import { evaluateCondition, type EvaluationSubject, type InstalledPackage } from '../fleet/index.js';
 import type { SchemeName } from '../versions/index.js';
 import type { PackageChange } from '../solver/index.js';
-import type { EnvFinding, GroupOrdering } from './model.js';
+import type { EnvFinding, GroupOrdering, PlanFact } from './model.js';
 import { clauseCondition, type FunctionalRule } from './rules.js';
 import { applyPackageChanges } from './rollback-order.js';
 
@@ -29,9 +30,24 @@ export interface FunctionalGroup {
   changes?: PackageChange[];
 }
 
+export type RequirementUnmetFact = Extract<PlanFact, { kind: 'requirement-unmet' }>;
+
+/** A requirement the plan leaves unmet: the rule, and the fact that explains it. */
+export interface FunctionalUnmet {
+  rule: FunctionalRule;
+  fact: RequirementUnmetFact;
+}
+
 export interface FunctionalCheck {
   findings: Map<string, EnvFinding[]>;
   ordering: Map<string, GroupOrdering[]>;
+  /** One per rule left unmet (in the order of the rules). */
+  unmet: FunctionalUnmet[];
+}
+
+/** The id of a functional rule, as findings, ordering constraints and edits name it. */
+export function functionalRuleId(rule: FunctionalRule): string {
+  return `functional:${rule.packageText} requires ${rule.requiresText}`;
 }
 
 function stateAfter(installed: readonly InstalledPackage[], changes: readonly PackageChange[] = []): Map<string, InstalledPackage> {
@@ -40,16 +56,11 @@ function stateAfter(installed: readonly InstalledPackage[], changes: readonly Pa
   return m;
 }
 
-const MAX_HOSTS_NAMED = 5;
-
-function hostList(hosts: readonly string[]): string {
-  return hosts.length > MAX_HOSTS_NAMED ? `${hosts.slice(0, MAX_HOSTS_NAMED).join(', ')} and ${hosts.length - MAX_HOSTS_NAMED} more` : hosts.join(', ');
-}
-
 export function checkFunctionalRequirements(groups: readonly FunctionalGroup[], rules: readonly FunctionalRule[], schemeOf?: (name: string) => SchemeName): FunctionalCheck {
   const findings = new Map<string, EnvFinding[]>();
   const ordering = new Map<string, GroupOrdering[]>();
-  if (rules.length === 0) return { findings, ordering };
+  const unmet: FunctionalUnmet[] = [];
+  if (rules.length === 0) return { findings, ordering, unmet };
   const states = groups.map((g) => ({ g, before: new Map(g.installed.map((p) => [p.name, p])), after: stateAfter(g.installed, g.changes) }));
   const subject = (installed: ReadonlyMap<string, InstalledPackage>): EvaluationSubject => ({ facts: {}, labels: {}, installed, ...(schemeOf ? { schemeOf } : {}) });
   for (const rule of rules) {
@@ -61,6 +72,8 @@ export function checkFunctionalRequirements(groups: readonly FunctionalGroup[], 
     const unmetAfter = providers.filter((s) => evaluateCondition(need, subject(s.after)).truth !== 'true');
     const unmetBefore = providers.filter((s) => evaluateCondition(need, subject(s.before)).truth !== 'true');
     const has = clauseCondition(rule.package);
+    const ruleId = functionalRuleId(rule);
+    let fact: RequirementUnmetFact | undefined;
     for (const s of states) {
       if (!s.g.changes) continue;
       if (evaluateCondition(has, subject(s.after)).truth !== 'true') continue;
@@ -69,7 +82,7 @@ export function checkFunctionalRequirements(groups: readonly FunctionalGroup[], 
       const pkg = rule.package[0]!.name;
       const version = s.after.get(pkg)?.version;
       const what = `${pkg} ${version ?? ''}`.trim();
-      const base = { rule: `functional:${rule.packageText} requires ${rule.requiresText}`, package: pkg, source: rule.source };
+      const base = { rule: ruleId, package: pkg, source: rule.source };
       const list = findings.get(s.g.key) ?? [];
       if (providers.length === 0) {
         list.push({
@@ -78,16 +91,15 @@ export function checkFunctionalRequirements(groups: readonly FunctionalGroup[], 
           reason: `no host of the plan has ${[...requiredNames].join(' or ')} installed, so the requirement cannot be checked here${rule.reason ? ` (${rule.reason})` : ''}`,
         });
       } else if (unmetAfter.length > 0) {
-        const hosts = unmetAfter.flatMap((u) => u.g.hosts);
-        const found = unmetAfter.map((u) => {
-          const have = [...requiredNames].map((n) => u.after.get(n)).find((p) => p !== undefined);
-          return `${hostList(u.g.hosts)}: ${have ? `${have.name} ${have.version}` : 'not installed after the plan'}`;
-        });
-        list.push({
-          ...base, kind: 'requirement-not-met', severity: 'critical',
-          message: `${what} requires ${rule.requiresText}, which ${hosts.length} host${hosts.length === 1 ? '' : 's'} running it will not have after this plan`,
-          reason: `${found.join('; ')}${rule.reason ? ` (${rule.reason})` : ''}`,
-        });
+        fact ??= {
+          kind: 'requirement-unmet', key: ruleId, rule: ruleId, package: rule.packageText, requires: rule.requiresText, ...(rule.reason ? { reason: rule.reason } : {}), source: rule.source,
+          requiring: [],
+          short: unmetAfter.map((u) => {
+            const have = [...requiredNames].map((n) => u.after.get(n)).find((p) => p !== undefined);
+            return { group: u.g.key, hosts: u.g.hosts, ...(have ? { installed: { name: have.name, version: have.version } } : {}) };
+          }),
+        };
+        fact.requiring.push({ group: s.g.key, hosts: s.g.hosts, package: { name: pkg, version: version ?? '' } });
       } else if (unmetBefore.length > 0) {
         const first = unmetBefore.map((u) => u.g.key).filter((k) => k !== s.g.key);
         if (first.length > 0) {
@@ -98,6 +110,7 @@ export function checkFunctionalRequirements(groups: readonly FunctionalGroup[], 
       }
       if (list.length > 0) findings.set(s.g.key, list);
     }
+    if (fact) unmet.push({ rule, fact });
   }
-  return { findings, ordering };
+  return { findings, ordering, unmet };
 }

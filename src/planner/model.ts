@@ -1,6 +1,6 @@
 /** The plan: pure data the planner produces, the store keeps and the CLI renders. */
 import type { FleetFinding, InstalledPackage, FactName } from '../fleet/index.js';
-import type { ChangeAction, ExplanationFact, PackageChange, RequestItem as SolverRequestItem, ResolutionEdit } from '../solver/index.js';
+import type { ChangeAction, ExplanationFact, PackageChange, PackageRef, RequestItem as SolverRequestItem, ResolutionEdit } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 export type PlanStatus = 'needs-review' | 'ready' | 'approved' | 'superseded';
@@ -77,7 +77,11 @@ export type GroupFinding = EnvFinding | ShortfallFinding;
 
 export type GroupOutcome =
   | { kind: 'transaction'; changes: PackageChange[] }
-  | { kind: 'conflict'; conflict: string };
+  /**
+   * `changes`: what the group's own solve found, held back because a requirement across hosts
+   * is not met (a functional conflict); absent for the solver's conflicts.
+   */
+  | { kind: 'conflict'; conflict: string; changes?: PackageChange[] };
 
 /** A fact of a plan conflict: the solver's, or the planner's own (a removal nobody asked for, no answer in time). */
 export type PlanFact =
@@ -86,7 +90,17 @@ export type PlanFact =
   /** The newest version could be installed, but costs more changes than the criteria accept. */
   | { kind: 'costlier'; key: string; package: { name: string; version: string }; changes: number; chosenChanges: number }
   /** A line of a plan stored before explanations were data (read back as it was). */
-  | { kind: 'text'; key: string; text: string };
+  | { kind: 'text'; key: string; text: string }
+  /**
+   * A functional requirement across hosts (`package` requires `requires` on the hosts that run
+   * it) that the plan leaves unmet: `requiring` are the groups whose new state needs it, `short`
+   * the groups running the required package that fall short after the plan.
+   */
+  | {
+    kind: 'requirement-unmet'; key: string; rule: string; package: string; requires: string; reason?: string; source: string;
+    requiring: Array<{ group: string; hosts: string[]; package: PackageRef }>;
+    short: Array<{ group: string; hosts: string[]; installed?: PackageRef }>;
+  };
 
 export interface PlanExplanation {
   /** Facts ordered as a chain from the request (the application words them). */
@@ -95,8 +109,20 @@ export interface PlanExplanation {
   minimal: boolean;
 }
 
-/** A resolution's edit: the solver's typed edit, or (plans stored before edits were data) its description. */
-export type PlanResolutionEdit = ResolutionEdit | { kind: 'described'; description: string };
+/**
+ * The planner's own edits, for requirements across hosts: the solver's edits change one group's
+ * request, these name the groups they change.
+ * - `upgrade-first`: add `item` (the required package at a version that meets the requirement)
+ *   to the request of `groups`, the groups running it that fall short; they then go first.
+ * - `hold`: keep `name` at its installed version on the requiring groups (when no request item
+ *   names it, so there is nothing to skip: it came in as a dependency).
+ */
+export type FunctionalEdit =
+  | { kind: 'upgrade-first'; rule: string; item: SolverRequestItem; groups: string[]; hosts: number }
+  | { kind: 'hold'; rule: string; name: string };
+
+/** A resolution's edit: the solver's typed edit, the planner's, or (plans stored before edits were data) its description. */
+export type PlanResolutionEdit = ResolutionEdit | FunctionalEdit | { kind: 'described'; description: string };
 
 /** A choice the operator made on a group (recorded in the plan version it made). */
 export interface AppliedChoice {
@@ -138,7 +164,11 @@ export interface PlanResolution {
   id: string;
   /** What the resolution changes in the request (typed data). */
   edit: PlanResolutionEdit;
-  /** The edited request per group key; each was solved again and succeeded. */
+  /**
+   * The edited request per group key; each was solved again and succeeded. For a conflict
+   * across hosts these may be other groups than the conflict's (upgrade-first edits the groups
+   * running the required package; the conflict's groups are then solved again as they were).
+   */
   requests: Record<string, PlanRequest>;
   /** Changes the resolution leads to on the first group (a preview). */
   preview: PackageChange[];

@@ -4,16 +4,16 @@
  * operator's chosen resolutions (edits to the request of the groups concerned) and re-solve those
  * groups, giving the body of the next plan version. Pure: the solver is passed in, nothing is stored.
  */
-import { RollwiseError, excerpt } from '../shared/index.js';
+import { RollwiseError, didYouMean, excerpt } from '../shared/index.js';
 import {
   groupHosts, evaluateCondition, factsFromValues,
   type Fleet, type FleetFinding, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
-import type { PackageChange } from '../solver/index.js';
+import type { PackageChange, RequestItem } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
-import { checkFunctionalRequirements } from './functional.js';
+import { checkFunctionalRequirements, type FunctionalGroup, type FunctionalUnmet } from './functional.js';
 import { applyPackageChanges } from './rollback-order.js';
 import type {
   AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
@@ -49,6 +49,8 @@ export type GroupSolveOutcome =
 export interface GroupSolver {
   /** Names in the request that no layer of the knowledge base knows. */
   unknownPackages(request: PlanRequest): string[];
+  /** Every package name (real or virtual) the knowledge base knows, for "did you mean …?". */
+  knownNames?(): readonly string[];
   /** Exact versions the request names (`name=1.2`) that no layer has, with the versions there are. */
   unknownVersions?(request: PlanRequest): Array<{ name: string; version: string; available: string[] }>;
   solveGroup(input: GroupSolveInput): GroupSolveOutcome;
@@ -128,7 +130,7 @@ function conflictSignature(explanation: PlanExplanation, edits: readonly PlanRes
  * had (the same facts and resolutions) keeps its id there; new ones are numbered after the
  * highest id used so far, so an id never names two different conflicts of one plan.
  */
-function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[], previous: readonly PlanConflict[] = []): PlanBody {
+function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings: FleetFinding[], solver: GroupSolver, previous: readonly PlanConflict[] = []): PlanBody {
   const conflicts: PlanConflict[] = [];
   const bySignature = new Map<string, PlanConflict>();
   const groups: PlanGroup[] = [];
@@ -160,20 +162,93 @@ function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings:
     }
     groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: g.request, choices: g.choices, outcome, findings });
   }
-  conflicts.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   // functional requirements across hosts: on the state every group is left in
-  const functional = checkFunctionalRequirements(
-    groups.map((g) => ({ key: g.key, hosts: g.hosts, installed: g.installed, ...(g.outcome.kind === 'transaction' ? { changes: g.outcome.changes } : {}) })),
-    rules.functional ?? [],
-  );
+  const functional = checkFunctionalRequirements(groups.map((g) => functionalGroup(g)), rules.functional ?? []);
   for (const g of groups) {
     const more = functional.findings.get(g.key);
     if (more) g.findings.push(...more);
     const order = functional.ordering.get(g.key);
     if (order) g.ordering = order;
   }
+  // an unmet one is a conflict of the groups that need it, with resolutions verified on every group
+  const verified = functional.unmet.map((u) => ({ u, resolutions: functionalResolutions(u, groups, solver) }));
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  for (const { u, resolutions } of verified) {
+    const explanation: PlanExplanation = { facts: [u.fact], minimal: true };
+    const sig = conflictSignature(explanation, resolutions.map((r) => r.edit));
+    const c: PlanConflict = { id: idBefore.get(sig) ?? `c${nextId++}`, groups: [], hosts: 0, explanation, resolutions: resolutions.map((r, i) => ({ ...r, id: `r${i + 1}` })) };
+    for (const r of u.fact.requiring) {
+      const g = byKey.get(r.group)!;
+      c.groups.push(g.key);
+      c.hosts += g.hosts.length;
+      // the group's own solve is kept with the conflict: a later version solves it again only when a choice edits it
+      if (g.outcome.kind === 'transaction') g.outcome = { kind: 'conflict', conflict: c.id, changes: g.outcome.changes };
+    }
+    conflicts.push(c);
+  }
+  conflicts.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const summary = summarise(groups, conflicts, fleetFindings);
   return { status: conflicts.length > 0 ? 'needs-review' : 'ready', summary, groups, conflicts, fleetFindings };
+}
+
+/** What the functional check reads of a group: its changes when it has a transaction (or one held by a conflict across hosts). */
+function functionalGroup(g: Pick<PlanGroup, 'key' | 'hosts' | 'installed' | 'outcome'>, changes = changesOf(g)): FunctionalGroup {
+  return { key: g.key, hosts: g.hosts, installed: g.installed, ...(changes ? { changes } : {}) };
+}
+
+function changesOf(g: Pick<PlanGroup, 'outcome'>): PackageChange[] | undefined {
+  return g.outcome.kind === 'transaction' ? g.outcome.changes : g.outcome.changes;
+}
+
+/** The request item that brings `rule`'s required package up to the rule on a group: the alternative the group runs (else the first). */
+function requiredItem(u: FunctionalUnmet, installed?: { name: string }): RequestItem {
+  const atom = u.rule.requires.find((a) => a.name === installed?.name) ?? u.rule.requires[0]!;
+  return { kind: 'install', name: atom.name, ...(atom.archQualifier ? { archQualifier: atom.archQualifier } : {}), ...(atom.op ? { op: atom.op, version: atom.version! } : {}) };
+}
+
+/**
+ * The resolutions of an unmet requirement across hosts, each verified like the solver's: every
+ * group it edits solved again with success, then the requirement checked again on the state all
+ * groups are left in (met, at most as an ordering constraint).
+ * - upgrade first: the groups running the required package that fall short get it at a version
+ *   that meets the rule (added to their request);
+ * - hold: the requiring groups skip the request items naming the requiring package (or, when
+ *   none does, hold it at its installed version).
+ */
+function functionalResolutions(u: FunctionalUnmet, groups: readonly PlanGroup[], solver: GroupSolver): Array<Omit<PlanResolution, 'id'>> {
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const out: Array<Omit<PlanResolution, 'id'>> = [];
+  const attempt = (edits: ReadonlyMap<string, PlanRequest>): { requests: Record<string, PlanRequest>; preview: PackageChange[] } | undefined => {
+    const changed = new Map<string, PackageChange[]>();
+    for (const [key, request] of edits) {
+      const g = byKey.get(key)!;
+      const r = solver.solveGroup({ key, installed: g.installed, facts: g.facts, request });
+      if (r.kind !== 'solution') return undefined;
+      changed.set(key, r.changes);
+    }
+    const again = checkFunctionalRequirements(groups.map((g) => functionalGroup(g, changed.get(g.key) ?? changesOf(g))), [u.rule]);
+    if (again.unmet.length > 0) return undefined;
+    return { requests: Object.fromEntries(edits), preview: changed.values().next().value ?? [] };
+  };
+  const short = u.fact.short.map((s) => ({ s, g: byKey.get(s.group)! }));
+  const upgrades = new Map(short.map(({ s, g }) => [g.key, { items: [...g.request.items, requiredItem(u, s.installed)] }]));
+  const up = attempt(upgrades);
+  if (up) {
+    out.push({
+      edit: { kind: 'upgrade-first', rule: u.fact.rule, item: requiredItem(u, u.fact.short[0]?.installed), groups: [...upgrades.keys()], hosts: short.reduce((n, x) => n + x.g.hosts.length, 0) },
+      ...up,
+    });
+  }
+  const names = new Set(u.rule.package.map((a) => a.name));
+  const requiring = u.fact.requiring.map((r) => byKey.get(r.group)!);
+  const named = (item: RequestItem): boolean => 'name' in item && names.has(item.name) && (item.kind === 'install' || item.kind === 'upgrade');
+  const skipped = requiring[0]?.request.items.find(named);
+  const holds = new Map(requiring.map((g) => [g.key, g.request.items.some(named)
+    ? { items: g.request.items.filter((i) => !named(i)) }
+    : { items: [...g.request.items, { kind: 'hold' as const, name: u.rule.package[0]!.name }] }]));
+  const held = attempt(holds);
+  if (held) out.push({ edit: skipped ? { kind: 'skip', item: skipped } : { kind: 'hold', rule: u.fact.rule, name: u.rule.package[0]!.name }, ...held });
+  return out;
 }
 
 export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleetFindings: FleetFinding[]): PlanSummary {
@@ -207,7 +282,8 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
 export function planDeployment(input: PlanDeploymentInput): PlanBody {
   const unknown = input.solver.unknownPackages(input.request);
   if (unknown.length > 0) {
-    throw new RollwiseError('RW_UNKNOWN_PACKAGE', `unknown package${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling' });
+    const known = input.solver.knownNames?.() ?? [];
+    throw new RollwiseError('RW_UNKNOWN_PACKAGE', unknown.map((n) => `no package ${n}${didYouMean(n, known)}`).join('; '), { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling' });
   }
   const missing = input.solver.unknownVersions?.(input.request) ?? [];
   if (missing.length > 0) {
@@ -225,7 +301,7 @@ export function planDeployment(input: PlanDeploymentInput): PlanBody {
     solved.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: input.request, choices: [], outcome });
     input.onProgress?.(++done, groups.length);
   }
-  return assemble(solved, input.rules, input.fleet.findings);
+  return assemble(solved, input.rules, input.fleet.findings, input.solver);
 }
 
 export interface ResolutionChoice {
@@ -262,34 +338,52 @@ export function validateChoices(plan: Plan, choices: readonly ResolutionChoice[]
 
 /**
  * The next version's body: each chosen resolution's edited request replaces the request of the
- * groups in that conflict, and those groups are solved again; other groups keep their outcome.
+ * groups it names (the conflict's groups; for a conflict across hosts maybe others: the groups
+ * running the required package), and those groups are solved again. Other groups keep their
+ * outcome; a group held by a conflict across hosts goes back to its own solve, and the
+ * requirement is checked again on the new state (so it is gone, an ordering constraint, or the
+ * same conflict again when nothing chosen changed it).
  */
 export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], solver: GroupSolver, rules: EnvironmentRules, onProgress?: (done: number, total: number) => void): PlanBody {
   const chosen = validateChoices(plan, choices);
   const conflictsById = new Map(plan.conflicts.map((c) => [c.id, c]));
-  const affected = plan.groups.filter((g) => g.outcome.kind === 'conflict' && chosen.has(g.outcome.conflict));
+  // the group each chosen resolution edits, at most one choice per group
+  const edits = new Map<string, { conflict: PlanConflict; resolution: PlanResolution }>();
+  for (const pick of chosen.values()) {
+    for (const key of Object.keys(pick.resolution.requests)) {
+      const other = edits.get(key);
+      if (other) {
+        throw new RollwiseError('RW_USAGE', `${other.conflict.id}=${other.resolution.id} and ${pick.conflict.id}=${pick.resolution.id} both edit the request of group ${key}`, {
+          hint: `choose one of them, resolve, then review the next version (rollwise plan resolve ${plan.id} --choose ${other.conflict.id}=${other.resolution.id})`,
+        });
+      }
+      edits.set(key, pick);
+    }
+  }
+  const affected = plan.groups.filter((g) => edits.has(g.key));
   let done = 0;
   const solved: SolvedGroup[] = plan.groups.map((g) => {
     const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed };
-    if (g.outcome.kind === 'transaction') {
-      const shortfalls = g.findings.filter((f): f is ShortfallFinding => f.kind === 'held-back' || f.kind === 'resolved-less');
-      return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: g.outcome.changes, shortfalls } };
-    }
-    const c = conflictsById.get(g.outcome.conflict)!;
-    const pick = chosen.get(c.id);
+    const pick = edits.get(g.key);
     if (!pick) {
+      const o = g.outcome;
+      if (o.kind === 'transaction' || o.changes) {
+        const shortfalls = g.findings.filter((f): f is ShortfallFinding => f.kind === 'held-back' || f.kind === 'resolved-less');
+        return { ...base, request: g.request, choices: g.choices, outcome: { kind: 'solution', changes: o.changes ?? [], shortfalls } };
+      }
+      const c = conflictsById.get(o.conflict)!;
       return {
         ...base, request: g.request, choices: g.choices,
         outcome: { kind: 'conflict', explanation: c.explanation, resolutions: c.resolutions.filter((r) => r.requests[g.key]).map((r) => ({ edit: r.edit, request: r.requests[g.key]!, changes: r.preview })) },
       };
     }
     const request = pick.resolution.requests[g.key]!;
-    const choice: AppliedChoice = { conflict: c.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
+    const choice: AppliedChoice = { conflict: pick.conflict.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
     const groupChoices = [...g.choices, choice];
     // measured against the plan's request too: a chosen resolution may do less than it asked
     const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request, asked: plan.inputs.request, choices: groupChoices });
     onProgress?.(++done, affected.length);
     return { ...base, request, choices: groupChoices, outcome };
   });
-  return assemble(solved, rules, plan.fleetFindings, plan.conflicts);
+  return assemble(solved, rules, plan.fleetFindings, solver, plan.conflicts);
 }

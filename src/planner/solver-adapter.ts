@@ -122,6 +122,8 @@ function editedNames(edit: PlanResolutionEdit): string[] {
     case 'lift': return 'name' in edit.item ? [edit.item.name] : [];
     case 'allow-downgrade': return [edit.name];
     case 'allow-removal': return edit.names;
+    case 'upgrade-first': return 'name' in edit.item ? [edit.item.name] : [];
+    case 'hold': return [edit.name];
     case 'described': return [];
   }
 }
@@ -231,6 +233,7 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       }
       return out;
     },
+    knownNames: () => set.names,
     unknownPackages(request: PlanRequest): string[] {
       const out: string[] = [];
       for (const item of request.items) {

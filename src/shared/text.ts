@@ -58,9 +58,22 @@ function editDistance(a: string, b: string): number {
  */
 export function closestNames(word: string, known: readonly string[]): string[] {
   const limit = Math.max(1, Math.floor(word.length / 3));
+  const w = word.toLowerCase();
   return known
-    .map((k) => ({ k, d: editDistance(word.toLowerCase(), k.toLowerCase()) }))
+    // the distance is at least the difference in length: most of a 60,000-name archive is skipped unmeasured
+    .filter((k) => Math.abs(k.length - w.length) <= limit)
+    .map((k) => ({ k, d: editDistance(w, k.toLowerCase()) }))
     .filter((x) => x.d <= limit)
     .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k))
     .map((x) => x.k);
+}
+
+/**
+ * `; did you mean 'nginx' or 'nginx-full'?` for a name no list has (the closest known names, at
+ * most `max`, each one `accept` takes), or '' when nothing is close. Every "no such name" message
+ * words it this way.
+ */
+export function didYouMean(word: string, known: readonly string[], max = 3, accept: (name: string) => boolean = () => true): string {
+  const close = [...new Set(closestNames(word, known))].filter(accept).slice(0, max);
+  return close.length === 0 ? '' : `; did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`;
 }

@@ -12,6 +12,7 @@ import { main } from '../../src/app/cli/main.js';
 import { joinForShell } from '../../src/hosts/index.js';
 import { CLI_ENTRY, runCli, repoRoot } from '../helpers/cli.js';
 import { createWorld, type World } from '../planner/fixture.js';
+import { createFunctionalWorld } from '../planner/functional-fixture.js';
 
 let world: World;
 let store: string;
@@ -89,7 +90,7 @@ describe('rollwise plan', () => {
   it('bad input gets a clear error and leaves the store unchanged', async () => {
     const before = dumpStore(store);
     const cases: Array<[string[], RegExp]> = [
-      [['--install', 'no-such-package'], /RW_UNKNOWN_PACKAGE: unknown package: no-such-package/],
+      [['--install', 'no-such-package'], /RW_UNKNOWN_PACKAGE: no package no-such-package/],
       [['--install', 'app-a=2.0 beta'], /RW_REQUEST: --install: cannot read 'app-a=2.0 beta'/],
       [['--install', 'app-a=:2'], /RW_BAD_VERSION: --install: ':2' is not a valid Debian version/],
       [['--install', 'App_A'], /RW_BAD_NAME: --install: 'App_A' is not a valid Debian package name/],
@@ -98,7 +99,7 @@ describe('rollwise plan', () => {
     // one through the real binary for the exit status, the rest in this process
     const spawned = runCli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, '--install', 'no-such-package']);
     expect(spawned.status).toBe(2);
-    expect(spawned.stderr).toMatch(/^rollwise: RW_UNKNOWN_PACKAGE: unknown package: no-such-package \(hint: /);
+    expect(spawned.stderr).toMatch(/^rollwise: RW_UNKNOWN_PACKAGE: no package no-such-package \(hint: /);
     for (const [args, message] of cases) {
       const r = await plan(args);
       expect(r.status, r.stderr).toBe(2);
@@ -286,6 +287,41 @@ describe('what is approved is what was reviewed', () => {
       const shown = JSON.parse(runCli(['plan', 'show', v1.id, '--store', st, '--json']).stdout) as { status: string; approval: { by: string; at: string } };
       expect(shown.status).toBe('approved');
       expect(shown.approval.by).toBe('alice');
+    } finally {
+      w.cleanup();
+    }
+  });
+});
+
+describe('rollwise plan: a requirement across hosts', () => {
+  it('is a conflict with two resolutions; choosing "upgrade first" makes a ready version with an ordering constraint, which approves', async () => {
+    const w = createFunctionalWorld();
+    const st = path.join(w.dir, 'rollwise.db');
+    try {
+      const args = ['--kb', w.kb, '--index', w.index, '--inventory', w.inventory, '--store', st];
+      const created = await cli(['plan', ...args, '--install', 'shop=2.0-1']);
+      expect(created.status, created.stderr).toBe(1);
+      const id = planId(created.stdout);
+      expect(created.stdout).toMatch(/conflict c1: 2 hosts \(app-1, app-2\)/);
+      expect(created.stdout).toMatch(/held until c1 is resolved: upgrade shop 1\.0-1 → 2\.0-1/);
+      expect(created.stdout).toMatch(/shop \(>= 2\.0-1\) requires pgsql \(>= 15\) on the hosts that run it .*after this plan db-1 runs pgsql 13-1/);
+      expect(created.stdout).toMatch(/r1 {2}first install pgsql \(>= 15\) on the host running it that falls short \(1 group\), before the hosts that need it\n +→ upgrade pgsql 13-1 → 15-1; install shop 2\.0-1/);
+      expect(created.stdout).toMatch(/r2 {2}skip install shop \(= 2\.0-1\)/);
+      expect(created.stdout).toMatch(new RegExp(`Choose with: rollwise plan resolve ${id} --choose c1=r1`));
+      // not approvable while the conflict is there
+      expect((await cli(['plan', 'approve', id, '--store', st])).stderr).toMatch(/RW_USAGE: plan .* is needs-review with 1 conflict/);
+      const resolved = await cli(['plan', 'resolve', id, '--choose', 'c1=r1', '--store', st]);
+      expect(resolved.status, resolved.stderr).toBe(0);
+      expect(resolved.stdout).toMatch(/version 2 {2}ready/);
+      expect(resolved.stdout).toMatch(/Made from version 1 by choosing: c1=r1 \(first install pgsql \(>= 15\)/);
+      expect(resolved.stdout).toMatch(/after group \d going forward \(before it going back\): shop \(>= 2\.0-1\) requires pgsql \(>= 15\)/);
+      expect(resolved.stdout).not.toMatch(/Conflicts to review/);
+      const json = JSON.parse((await cli(['plan', 'show', id, '--store', st, '--json'])).stdout) as { version: number; groups: Array<{ hosts: string[]; choices: Array<{ description: string }> }> };
+      expect(json.version).toBe(2);
+      expect(json.groups.find((g) => g.hosts.includes('db-1'))!.choices[0]!.description).toMatch(/^first install pgsql/);
+      const approved = await cli(['plan', 'approve', id, '--store', st, '--by', 'alice']);
+      expect(approved.status, approved.stderr).toBe(0);
+      expect(approved.stdout).toMatch(/4 of 4 hosts change \(1 of them as a chosen resolution says\)/);
     } finally {
       w.cleanup();
     }

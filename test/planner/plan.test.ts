@@ -94,7 +94,9 @@ describe('planDeployment', () => {
   });
 
   it('refuses unknown packages before solving', () => {
-    expect(() => plan(buildRequest({ install: ['no-such-package'] }))).toThrow(/unknown package: no-such-package/);
+    expect(() => plan(buildRequest({ install: ['no-such-package'] }))).toThrow(/^no package no-such-package$/);
+    // a misspelt name gets the closest names the universe has
+    expect(() => plan(buildRequest({ install: ['libfoo'] }))).toThrow(/^no package libfoo; did you mean 'libfoo1'\?$/);
   });
 });
 

@@ -39,7 +39,23 @@ export function describeFact(f: ExplanationFact | PlanFact): string {
     case 'no-answer': return `no answer: ${f.message}`;
     case 'costlier': return `${label(f.package)} could be installed, but it takes ${f.changes} changes where the plan's choice takes ${f.chosenChanges} (the criteria prefer fewer changes; ask for it exactly: ${f.package.name}=${f.package.version})`;
     case 'text': return f.text;
+    case 'requirement-unmet': {
+      const short = f.short.map((x) => `${hostWords(x.hosts)} ${x.hosts.length === 1 ? 'runs' : 'run'} ${x.installed ? `${x.installed.name} ${x.installed.version}` : 'none of it'}`);
+      return `${f.package} requires ${f.requires} on the hosts that run it${f.reason ? ` (${f.reason})` : ''}; source: ${f.source}; after this plan ${short.join('; ')}`;
+    }
   }
+}
+
+/** `db-1, db-2 and 3 more` */
+function hostWords(hosts: readonly string[], max = 3): string {
+  return hosts.length <= max ? hosts.join(', ') : `${hosts.slice(0, max).join(', ')} and ${hosts.length - max} more`;
+}
+
+/** The conclusion of a requirement across hosts: what the requiring hosts cannot take until it is met. */
+function requirementConclusion(f: Extract<PlanFact, { kind: 'requirement-unmet' }>): string {
+  const taking = [...new Set(f.requiring.map((r) => `${r.package.name} ${r.package.version}`.trim()))].join(', ');
+  const hosts = f.requiring.flatMap((r) => r.hosts);
+  return `so ${hostWords(hosts)} cannot take ${taking} while ${f.requires} is not met there`;
 }
 
 /** Long chains are summarised: the first steps and the last ones, with a count in between. */
@@ -74,6 +90,7 @@ export function renderExplanation(ex: Explanation): string[] {
 export function renderPlanExplanation(ex: PlanExplanation): string[] {
   const lines = summariseChain(ex.facts.map(describeFact));
   if (ex.facts.some((f) => f.kind === 'request' || f.kind === 'protected')) lines.push(describeConclusion({ facts: ex.facts as ExplanationFact[], minimal: ex.minimal }));
+  for (const f of ex.facts) if (f.kind === 'requirement-unmet') lines.push(requirementConclusion(f));
   return lines;
 }
 
@@ -96,6 +113,8 @@ export function describeEdit(e: ResolutionEdit | PlanResolutionEdit): string {
     case 'skip': return `skip ${formatItem(e.item)}`;
     case 'lift': return `lift ${formatItem(e.item)} (allows changing ${'name' in e.item ? e.item.name : '?'})`;
     case 'allow-removal': return `allow removal of the installed package${e.names.length > 1 ? 's' : ''} ${e.names.join(', ')}`;
+    case 'upgrade-first': return `first ${formatItem(e.item)} on the ${e.hosts === 1 ? 'host' : `${e.hosts} hosts`} running it that fall${e.hosts === 1 ? 's' : ''} short (${e.groups.length === 1 ? '1 group' : `${e.groups.length} groups`}), before the hosts that need it`;
+    case 'hold': return `hold ${e.name} at its installed version on the hosts that need ${e.rule.replace(/^functional:.* requires /, '')}`;
     case 'described': return e.description;
   }
 }

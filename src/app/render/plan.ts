@@ -116,6 +116,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
     out.push(groupHeader(g, i, p));
     if (g.choices.length) out.push(`      chosen: ${g.choices.map((c) => `${describeEdit(c.edit)} (v${c.fromVersion} ${c.conflict}=${c.resolution})`).join('; ')}`);
     if (g.outcome.kind === 'transaction') out.push(`      ${changeLine(g.outcome.changes, options.maxChanges)}`);
+    else if (g.outcome.changes) out.push(`      held until ${g.outcome.conflict} is resolved: ${changeLine(g.outcome.changes, options.maxChanges)}`);
     for (const fi of g.findings) out.push(findingLine(fi, p));
     for (const o of g.ordering ?? []) out.push(`      after group${o.after.length === 1 ? '' : 's'} ${o.after.map((k) => groupNumber.get(k) ?? k).join(', ')} going forward (before ${o.after.length === 1 ? 'it' : 'them'} going back): ${o.rule.replace(/^functional:/, '')}; ${o.reason}`);
   });

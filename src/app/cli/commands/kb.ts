@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { collect } from '../terminal.js';
 import { addIndexOptions, OUTSIDE_PATHS_HELP, type IndexChoice } from '../options.js';
-import { RollwiseError } from '../../../shared/index.js';
+import { RollwiseError, didYouMean } from '../../../shared/index.js';
 import {
   computeStats, createProblem, describePackage, describeService, formatClause, formatProblem, hasErrors, loadKnowledgeBase,
   type KbProblem, type KnowledgeBase, type LoadOptions, type PackageView, type Fact, type KbService, type Provenance,
@@ -186,7 +186,8 @@ export function register(program: Command): void {
       const service = describeService(loaded, name);
       const mentioned = view.known || view.providedBy.length || view.impacts.length || view.requirements.length || view.knownIssues.length || view.configFiles.length || view.services.length;
       if (!mentioned && service.length === 0) {
-        throw new RollwiseError('RW_NOT_FOUND', `'${name}' is neither a package nor a service in the loaded layers (${loaded.layers.map((l) => l.name).join(', ') || 'none'})`, {
+        const names = [...new Set(loaded.layers.flatMap((l) => [...l.records.map((r) => r.name), ...l.services.map((v) => v.value.name)]))];
+        throw new RollwiseError('RW_NOT_FOUND', `'${name}' is neither a package nor a service in the loaded layers (${loaded.layers.map((l) => l.name).join(', ') || 'none'})${didYouMean(name, names)}`, {
           hint: 'check the spelling, or load the layer that defines it with --kb PATH / --index FILE',
         });
       }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RollwiseError, excerpt } from '../../../shared/index.js';
+import { RollwiseError, didYouMean, excerpt } from '../../../shared/index.js';
 import {
   checkInstallable,
   createUniverseView,
@@ -17,6 +17,7 @@ import {
   solveCudf,
   solveRequest,
   type PackageChange,
+  type PackageSet,
   type RequestItem,
   type SolveOutcome,
   type SolverPolicy,
@@ -91,6 +92,20 @@ function loadProblem(o: SolveOptions) {
   return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
 }
 
+/** Names the loaded universe does not have (no version, no provider): RW_UNKNOWN_PACKAGE, with the closest names it has. */
+function assertKnownNames(set: PackageSet, names: readonly string[]): void {
+  const known = (n: string): boolean => set.versionsOf(n).length > 0 || set.isProvided(n);
+  const unknown = [...new Set(names)].filter((n) => !known(n));
+  if (unknown.length === 0) return;
+  throw new RollwiseError('RW_UNKNOWN_PACKAGE', unknown.map((n) => `no package ${n}${didYouMean(n, set.names, 3, known)}`).join('; '), {
+    hint: 'no index or knowledge-base layer loaded has it: check the spelling, or give the --index / --kb that has it',
+  });
+}
+
+function itemNames(items: readonly RequestItem[]): string[] {
+  return items.flatMap((i) => ('name' in i ? [i.name] : []));
+}
+
 function formatStep(s: PackageChange): string {
   switch (s.action) {
     case 'install':
@@ -153,6 +168,7 @@ export function register(program: Command): void {
       }
       const policy = buildPolicy(o);
       const problem = await loadProblem(o);
+      assertKnownNames(problem.set, itemNames(items));
       const out = solveRequest(problem, { items }, policy);
       process.stdout.write(o.json ? JSON.stringify(outcomeJson(out), null, 2) + '\n' : renderOutcome(out));
       process.exitCode = out.kind === 'solution' ? 0 : 1;
@@ -162,8 +178,15 @@ export function register(program: Command): void {
   addInputOptions(program.command('why').description('solve the request, then show the chain of reasons that brings PKG into the solution').argument('<pkg>', 'package name')).action(
     async (pkg: string, o: SolveOptions) => {
       const name = parseRequestSpec(pkg, 'PKG', warn).name;
+      const items = buildItems(o);
+      if (items.length === 0) {
+        throw new RollwiseError('RW_USAGE', `why ${name}: no request to explain`, {
+          hint: `give the request that brings it in, e.g. rollwise why ${name} --install PKG (also --remove, --upgrade, --upgrade-all, --hold, --pin; --status FILE for the installed set)`,
+        });
+      }
       const problem = await loadProblem(o);
-      const out = solveRequest(problem, { items: buildItems(o) }, buildPolicy(o));
+      assertKnownNames(problem.set, [name, ...itemNames(items)]);
+      const out = solveRequest(problem, { items }, buildPolicy(o));
       if (out.kind !== 'solution') {
         process.stdout.write(o.json ? JSON.stringify({ package: name, solved: false, outcome: outcomeJson(out) }, null, 2) + '\n' : `The request has no solution, so nothing is installed:\n${renderOutcome(out)}`);
         process.exitCode = 1;
@@ -191,6 +214,7 @@ export function register(program: Command): void {
       const spec = parseRequestSpec(pkg, 'PKG', warn);
       const problem = await loadProblem(o);
       const items = buildItems(o);
+      assertKnownNames(problem.set, [spec.name, ...itemNames(items)]);
       const policy = buildPolicy(o);
       const base = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
       const item: RequestItem = { kind: 'install', ...spec };
