@@ -13,7 +13,8 @@
  *   config file that is also a conffile (/etc/webapp/webapp.conf) beside one no package ships
  *   (/etc/worker/worker.env);
  * - maintainer scripts: postinst built to fail (flaky 2.0, brittle 2.0); a postinst that converts
- *   data in place on upgrade and cannot convert it back (dataconv: /var/lib/dataconv/store); one
+ *   data in place on upgrade and cannot convert it back (dataconv: /var/lib/dataconv/store,
+ *   declared with the knowledge base's `convertsData` so the rollback plan flags it); one
  *   that makes state once, with content nobody can reproduce (keeper: /var/lib/keeper/state,
  *   removed only on purge);
  * - runit services (webapp, restarted by its postinst on upgrade; worker, which depends on it)
@@ -21,7 +22,7 @@
  *   database `app` (webapp 1.0 m001, 2.0 m002, 3.0 m003 irreversible; worker 2.0 w001).
  */
 import type { DebSpec } from '../test/lab/index.js';
-import type { RollbackKnowledge } from '../src/planner/index.js';
+import { sideFileSuffix, type RollbackKnowledge } from '../src/planner/index.js';
 
 /** What the bench knows about a package besides its .debs: paths its scripts make, conffile paths over every version. */
 export interface PackageTraits {
@@ -154,6 +155,14 @@ export const KNOWLEDGE: RollbackKnowledge = {
         { version: '2.0', migrations: [{ id: 'w001', database: DATABASE, down: 'w001.down.sql' }] },
       ],
     },
+    {
+      // the knowledge base's `convertsData`: the postinsts of 2.0 and 3.0 convert the store on upgrade, nothing converts it back
+      name: 'dataconv', scheme: 'deb', versions: [
+        { version: '1.0', migrations: [] },
+        { version: '2.0', migrations: [], convertsData: { note: 'the store is rewritten in format 2.0', paths: ['/var/lib/dataconv/store'] } },
+        { version: '3.0', migrations: [], convertsData: { note: 'the store is rewritten in format 3.0', paths: ['/var/lib/dataconv/store'] } },
+      ],
+    },
   ],
   configFiles: [
     { path: '/etc/webapp/webapp.conf', package: 'webapp', reload: 'webapp' },
@@ -175,7 +184,7 @@ export function downSql(script: string): string {
 
 /** Packages whose scripts or services put things the bench must watch or set up. */
 export const SERVICE_PACKAGES = new Set(KNOWLEDGE.services.flatMap((s) => s.packages));
-export const MIGRATING_PACKAGES = new Set(KNOWLEDGE.packages.map((p) => p.name));
+export const MIGRATING_PACKAGES = new Set(KNOWLEDGE.packages.filter((p) => p.versions.some((v) => v.migrations.length > 0)).map((p) => p.name));
 
 export function packageTraits(): Map<string, PackageTraits> {
   const out = new Map<string, PackageTraits>();
@@ -186,8 +195,12 @@ export function packageTraits(): Map<string, PackageTraits> {
     for (const p of [...Object.keys(spec.files ?? {}), ...Object.keys(spec.conffiles ?? {})]) if (!t.shipped.includes(p)) t.shipped.push(p);
     if (spec.fail?.includes('postinst')) t.failing.push(spec.version);
   }
-  out.get('dataconv')!.dataFiles.push('/var/lib/dataconv/store');
-  out.get('dataconv')!.convertsData = true;
+  for (const p of KNOWLEDGE.packages) {
+    const converting = p.versions.filter((v) => v.convertsData);
+    if (converting.length === 0) continue;
+    out.get(p.name)!.convertsData = true;
+    for (const f of converting.flatMap((v) => v.convertsData!.paths ?? [])) if (!out.get(p.name)!.dataFiles.includes(f)) out.get(p.name)!.dataFiles.push(f);
+  }
   out.get('keeper')!.dataFiles.push('/var/lib/keeper/state');
   return out;
 }
@@ -198,7 +211,8 @@ export function packageTraits(): Map<string, PackageTraits> {
  * `.dpkg-old`, `.dpkg-new`), a knowledge-base config file, or the link that enables its service.
  */
 export function ownersOf(traits: ReadonlyMap<string, PackageTraits>, hostPath: string): string[] {
-  const base = hostPath.replace(/\.dpkg-(dist|old|new|tmp)$/, '');
+  const suffix = sideFileSuffix(hostPath);
+  const base = suffix ? hostPath.slice(0, -suffix.length) : hostPath;
   const out = new Set<string>();
   for (const t of traits.values()) if (t.shipped.includes(base) || t.dataFiles.includes(base)) out.add(t.name);
   for (const f of KNOWLEDGE.configFiles) if (f.path === base) out.add(f.package);

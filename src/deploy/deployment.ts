@@ -7,6 +7,7 @@
  */
 import type { PackageChange } from '../solver/index.js';
 import type { HostFacts } from '../fleet/index.js';
+import type { MetricCheck } from '../analysis/index.js';
 import type { Snapshot, SnapshotDifference, SnapshotPackage, SnapshotSpec, Step, WaveLayout } from '../planner/index.js';
 import type { HealthCheck, HealthResult } from './rehearsal-data.js';
 
@@ -43,6 +44,18 @@ export interface DeploymentSpec {
   policy: ResolutionPolicy;
   /** The `--hosts` selector, as given. */
   selector?: string;
+  /** What the wave judge measures (absent: the bake time alone). */
+  judge?: DeploymentJudgeSpec;
+}
+
+/** The checks a deployment's judge measures, kept with it so a resumed controller judges alike. */
+export interface DeploymentJudgeSpec {
+  checks: MetricCheck[];
+  /** Prometheus' base URL when given at the start (a resume may name another). */
+  prometheus?: string;
+  hostLabel?: string;
+  /** Where each check came from: services of the knowledge base the plan's changes reach, a checks file. */
+  sources: { services: string[]; checksFile?: string };
 }
 
 // ---- seams -----------------------------------------------------------------------------------
@@ -57,6 +70,8 @@ export interface WaveJudgeContext {
   controlHosts: string[];
   bakeMs: number;
   signal: AbortSignal;
+  /** When the wave started (ms since the epoch): the end of the baseline window when no control host remains. */
+  startedAt?: number;
 }
 
 /** Judges a wave after its bake time (the monitor and analysis layers provide one). */

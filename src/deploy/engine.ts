@@ -12,11 +12,17 @@
  * Per host: read its real state and compare it with the group's installed set the plan assumed
  * (a drifted host is re-solved through `resolveHost`: skipped on a conflict, held for a person
  * beyond the policy); take the pre-deployment snapshot (kept in the journal) and keep the former
- * .debs; apply the group's packages step, restart its services in order, run its health checks.
- * A failed host is rolled back at once and counted against the budgets. After a wave the judge
- * rules: failed (or a budget exhausted, or a host that cannot be restored) rolls back every
- * changed host from its real state (planRestore towards the pre-deployment snapshot, former
- * .debs from the cache) and verifies it by comparing snapshots; inconclusive pauses.
+ * .debs (and journal the other safeguards the group's rollback plan asks for); apply the group's
+ * packages step, restart its services in order, run its health checks. A packages step that
+ * failed without touching the host (a planned version gone from the repository) is re-solved on
+ * the host's real state and sources, within the policy. A failed host is rolled back at once and
+ * counted against the budgets. After a wave the judge rules over the bake time: failed (or a
+ * budget exhausted, or a host that cannot be restored) rolls back every changed host from its
+ * real state — the planner's rollback plan for its group first (services stopped and started in
+ * order with health checks, config from the snapshot, former .debs from the cache), a restore
+ * planned from the pre-deployment snapshot when that plan fails or leaves differences — and
+ * verifies it by comparing snapshots; inconclusive pauses. An operator's pause or abort is
+ * honoured between waves, between the hosts of a wave and during a bake (the judge is stopped).
  *
  * A lost lease (renewal refused) or a crash seam halts the run at once: no further write.
  */
@@ -24,8 +30,8 @@ import { randomBytes } from 'node:crypto';
 import { isRollwiseError, RollwiseError } from '../shared/index.js';
 import type { PackageChange } from '../solver/index.js';
 import { cachePreviousVersions, type CachedDeb, type HostDriver } from '../hosts/index.js';
-import { compareSnapshots, planRestore, type Plan, type Snapshot, type SnapshotPackage, type Step, type StepOutcome, type Wave } from '../planner/index.js';
-import { findCachedDeb, type RehearsalDebCache } from './rehearsal-data.js';
+import { compareSnapshots, materializeRollback, planRestore, type GroupRollback, type Plan, type Snapshot, type SnapshotPackage, type Step, type StepOutcome, type Wave } from '../planner/index.js';
+import { findCachedDeb, useCachedDebs, type RehearsalDebCache } from './rehearsal-data.js';
 import { runHealthChecks, type CommandCapable } from './rehearse.js';
 import type { DeploymentStatus, DeploymentStore, JournalEntry, JournalEntryInput, LeaseFence } from './store-port.js';
 import {
@@ -43,6 +49,14 @@ export interface EngineOptions {
   driverFor: (host: string) => EngineDriver;
   judge: WaveJudge;
   resolveHost?: ResolveHost;
+  /**
+   * The planner's rollback plan for a group (planRollback, as recorded with the plan): a host
+   * that must be rolled back runs it first (materialized from its snapshots), falling back to a
+   * snapshot restore. Without it, every rollback is a snapshot restore.
+   */
+  rollbackPlanFor?: (group: string) => Promise<GroupRollback | undefined>;
+  /** How often an operator's pause or abort request is looked for during a bake (default 500 ms). */
+  controlPollMs?: number;
   /** Where a host's former .debs are kept (and the repository they come from). */
   debCacheFor?: (host: string) => RehearsalDebCache | undefined;
   /** Who runs this controller (default: a random name). */
@@ -84,6 +98,8 @@ interface HostProgress {
   changes?: PackageChange[];
   /** Proposed changes waiting for approval (held). */
   proposed?: PackageChange[];
+  /** Re-solved after a failed packages step (its forward runs under other keys, index refreshed first). */
+  resolvedAfterFailure?: boolean;
   ended: Map<string, { outcome?: JournalEntry['outcome']; body: unknown }>;
   /** Keys started, with the step (undefined for snapshots). */
   started: Map<string, { kind: JournalEntry['kind']; step?: Step }>;
@@ -209,7 +225,7 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
     } else if (h && (e.kind === 'step' || e.kind === 'snapshot')) {
       if (e.phase === 'started') {
         h.started.set(e.key, { kind: e.kind, ...(e.kind === 'step' ? { step: (e.body as { step: Step }).step } : {}) });
-        if (e.kind === 'step' && e.key.includes('/forward/')) h.touched = true;
+        if (e.kind === 'step' && /\/forward(-resolved)?\//.test(e.key)) h.touched = true;
       } else if (e.phase === 'ended') {
         h.ended.set(e.key, { ...(e.outcome ? { outcome: e.outcome } : {}), body: e.body });
         if (e.kind === 'snapshot' && /\/snapshot\/before(\/\d+)?$/.test(e.key) && e.outcome === 'succeeded') h.before = (e.body as { snapshot: Snapshot }).snapshot;
@@ -217,8 +233,9 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       const m = /\/rollback(\d+)\//.exec(e.key);
       if (m) h.rollbackAttempts = Math.max(h.rollbackAttempts, Number(m[1]));
     } else if (h && e.kind === 'host') {
-      const b = e.body as { state: HostState; changes?: PackageChange[]; proposed?: PackageChange[] };
+      const b = e.body as { state: HostState; changes?: PackageChange[]; proposed?: PackageChange[]; afterFailure?: boolean };
       h.state = b.state;
+      if (b.afterFailure) h.resolvedAfterFailure = true;
       if (b.state === 'resolved' && b.changes) h.changes = b.changes;
       if (b.state === 'held' && b.proposed) h.proposed = b.proposed;
     }
@@ -283,11 +300,50 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
   };
 
   // ---- rollback of one host ------------------------------------------------------------------
+  /**
+   * The planner's rollback plan for the host's group, materialized against its pre-deployment
+   * snapshot and its real state now; undefined when there is none for this host (no plan seam,
+   * no plan for the group, or the host was re-solved: the group's plan does not describe its change).
+   */
+  const plannedRollback = async (h: HostProgress, current: Snapshot, cached: CachedDeb[]): Promise<{ actions: Array<{ step: Step } | { health: string }>; omitted: string[] } | undefined> => {
+    if (!o.rollbackPlanFor || h.changes || !h.before) return undefined;
+    const plan = await o.rollbackPlanFor(h.group).catch(() => undefined);
+    if (!plan || plan.kind !== 'rollback') return undefined;
+    const before = h.before;
+    const m = materializeRollback(plan.steps, before, current);
+    const supervised = (service: string): boolean => supervisedOn(h, service) || ['running', 'stopped', 'failed'].includes(current.services.find((x) => x.name === service)?.state ?? 'absent');
+    const actions: Array<{ step: Step } | { health: string }> = [];
+    const omitted: string[] = [];
+    plan.steps.forEach((ps, i) => {
+      if ((ps.kind === 'service' || ps.kind === 'health') && !supervised(ps.service)) return;
+      if (ps.kind === 'health') {
+        if (before.services.find((x) => x.name === ps.service)?.state === 'running') actions.push({ health: ps.service });
+        return;
+      }
+      const steps = m.steps[i];
+      if (!steps) {
+        // database steps need the database's address, which no inventory gives yet
+        omitted.push(ps.kind === 'migrate' ? `migrate ${ps.database} down ${ps.migration.id}: no database address is known for ${h.host}` : ps.kind === 'restore-database' ? `restore ${ps.database} from its backup: no database address is known for ${h.host}` : ps.kind);
+        return;
+      }
+      for (const step of useCachedDebs(steps, cached)) actions.push({ step });
+    });
+    return { actions, omitted };
+  };
+
+  /**
+   * Rolls one host back: first by the planner's rollback plan for its group (down-migrations,
+   * services stopped and started in order with health checks, config from the snapshot), then,
+   * if that plan is missing, fails on a step or leaves differences, by a restore planned from the
+   * pre-deployment snapshot (planRestore). Verified by comparing snapshots; what still differs is
+   * named and the host needs a person.
+   */
   const rollbackHost = async (h: HostProgress, why: string): Promise<void> => {
     if (!h.before) {
       await setHost(h, 'needs-attention', { reason: `${why}; no pre-deployment snapshot to restore` });
       return;
     }
+    let planFailure: string | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       const a = ++h.rollbackAttempts;
       const current = await snapshotOf(h);
@@ -302,20 +358,52 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       } catch {
         cached = [];
       }
-      const restore = planRestore(current, h.before, (name, version, architecture) => findCachedDeb(cached, name, version, architecture)?.path);
-      for (const [i, step] of restore.steps.entries()) {
-        const r = await applyStep(h, `w${h.wave}/${h.host}/rollback${a}/${i}`, step);
-        emit({ kind: 'host-step', wave: h.wave, host: h.host, phase: 'rollback', index: i, total: restore.steps.length, step, status: r });
+      const planned = attempt === 0 ? await plannedRollback(h, current, cached) : undefined;
+      let source: 'plan' | 'snapshot-restore' = 'snapshot-restore';
+      let unresolved: unknown[] = [];
+      if (planned) {
+        source = 'plan';
+        await write({ kind: 'snapshot', key: `w${h.wave}/${h.host}/rollback${a}/plan`, phase: 'event', host: h.host, wave: h.wave, body: { source, steps: planned.actions.length, omitted: planned.omitted } });
+        for (const [i, x] of planned.actions.entries()) {
+          if ('health' in x) {
+            const results = await runHealthChecks(driverOf(h), [{ kind: 'service', service: x.health, state: 'running', withinMs: 15_000 }], true);
+            emit({ kind: 'health', wave: h.wave, host: h.host, results });
+            if (results.some((r) => r.status === 'failed')) {
+              planFailure = `service ${x.health} was not healthy after it was started again`;
+              break;
+            }
+            continue;
+          }
+          const r = await applyStep(h, `w${h.wave}/${h.host}/rollback${a}/${i}`, x.step);
+          emit({ kind: 'host-step', wave: h.wave, host: h.host, phase: 'rollback', index: i, total: planned.actions.length, step: x.step, status: r });
+          if (r !== 'succeeded') {
+            planFailure = `rollback plan step ${i + 1} (${x.step.kind}) ${r === 'failed' ? 'failed' : 'had an outcome no snapshot could tell'}`;
+            break;
+          }
+        }
+      } else {
+        const restore = planRestore(current, h.before, (name, version, architecture) => findCachedDeb(cached, name, version, architecture)?.path);
+        unresolved = restore.unresolved;
+        for (const [i, step] of restore.steps.entries()) {
+          const r = await applyStep(h, `w${h.wave}/${h.host}/rollback${a}/${i}`, step);
+          emit({ kind: 'host-step', wave: h.wave, host: h.host, phase: 'rollback', index: i, total: restore.steps.length, step, status: r });
+        }
       }
       const after = await snapshotOf(h);
       const differences = after ? compareSnapshots(h.before, after) : undefined;
       if (differences && differences.length === 0) {
-        await setHost(h, 'restored', { reason: why, attempt: a });
+        await setHost(h, 'restored', { reason: why, attempt: a, source, ...(planFailure ? { planFailure } : {}), ...(planned?.omitted.length ? { omitted: planned.omitted } : {}) });
         return;
       }
       if (attempt === 1 || !differences) {
-        await setHost(h, 'needs-attention', { reason: `${why}; the rollback did not restore the host`, differences: differences ?? 'no snapshot after the rollback', unresolved: restore.unresolved });
+        await setHost(h, 'needs-attention', { reason: `${why}; the rollback did not restore the host`, differences: differences ?? 'no snapshot after the rollback', unresolved, ...(planFailure ? { planFailure } : {}) });
         return;
+      }
+      if (source === 'plan') {
+        await decide({
+          decision: 'roll-back', reason: `${h.host}: ${planFailure ?? 'the rollback plan left differences'}; restoring the pre-deployment snapshot instead`, wave: h.wave, hosts: [h.host],
+          evidence: { scope: 'host', fallback: 'snapshot-restore', differences, ...(planFailure ? { planFailure } : {}) },
+        });
       }
     }
   };
@@ -393,10 +481,21 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         const kept = await cachePreviousVersions(cache.cache, cache.source, snap.packages, changesOf(h));
         await write({ kind: 'snapshot', key: `w${h.wave}/${h.host}/keep-debs/${runNo}`, phase: 'event', host: h.host, wave: h.wave, body: { kept: kept.map((k) => ({ name: k.name, version: k.version, outcome: k.outcome.kind })) } });
       }
+      // the other safeguards the group's rollback plan asks for before the forward
+      const rb = !h.changes && o.rollbackPlanFor ? await o.rollbackPlanFor(h.group).catch(() => undefined) : undefined;
+      const asked = (rb?.forwardSafeguards ?? []).filter((g) => g.kind === 'backup-database' || g.kind === 'snapshot');
+      if (asked.length > 0) {
+        await write({
+          kind: 'snapshot', key: `w${h.wave}/${h.host}/safeguards/${runNo}`, phase: 'event', host: h.host, wave: h.wave,
+          body: { safeguards: asked.map((g) => (g.kind === 'backup-database' ? { kind: g.kind, database: g.database, taken: false, why: 'no database address is known for the host' } : { kind: g.kind, taken: true, configFiles: g.configFiles, services: g.services })) },
+        });
+      }
     }
-    const steps = forwardSteps(h);
+    const prefix = h.resolvedAfterFailure ? 'forward-resolved' : 'forward';
+    // a re-solved host's index is refreshed first: what it installs now may be newer than its lists
+    const steps: Step[] = h.resolvedAfterFailure ? [{ kind: 'refresh-index' }, ...forwardSteps(h)] : forwardSteps(h);
     for (const [i, step] of steps.entries()) {
-      const key = `w${h.wave}/${h.host}/forward/${i}`;
+      const key = `w${h.wave}/${h.host}/${prefix}/${i}`;
       let r = statusOf(h, key) ?? (await applyStep(h, key, step));
       if (r === 'not-happened') {
         // it did not take effect: done once more, under its retry key
@@ -406,6 +505,10 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       }
       emit({ kind: 'host-step', wave: h.wave, host: h.host, phase: 'forward', index: i, total: steps.length, step, status: r });
       if (r !== 'succeeded') {
+        if (r === 'failed' && step.kind === 'packages' && !h.resolvedAfterFailure && (await resolveAfterFailure(h, key))) {
+          if (h.state === 'resolved') return await forwardHost(h);
+          return;
+        }
         await failHost(h, `forward step ${i + 1} of ${steps.length} (${step.kind}) ${r === 'failed' ? 'failed' : 'had an outcome no snapshot could tell'}`);
         return;
       }
@@ -419,6 +522,33 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       return;
     }
     await setHost(h, 'healthy', { health: results.map((x) => ({ check: x.check, status: x.status })) });
+  };
+  /**
+   * A packages step that failed without touching the host (a planned version gone from the
+   * repository, a dependency the host's sources no longer satisfy): solve again on the host's real
+   * state and sources. True when the host was re-solved (state `resolved`: run its forward again)
+   * or held for a person; false when the failure stays a failure.
+   */
+  const resolveAfterFailure = async (h: HostProgress, key: string): Promise<boolean> => {
+    if (!o.resolveHost || !h.before) return false;
+    const now = await snapshotOf(h);
+    const step = h.started.get(key)?.step;
+    if (!now || !step || reconcileStep({ step, before: h.before, now }) !== 'not-happened') return false;
+    const output = JSON.stringify(h.ended.get(key)?.body ?? '').slice(-600);
+    const facts = await driverOf(h).readFacts();
+    const r = await o.resolveHost({ host: h.host, group: h.group, installed: now.packages, ...(facts.kind === 'ok' ? { facts: facts.value } : {}), planned: changesOf(h) });
+    if (r.kind !== 'changes' || r.changes.length === 0) return false;
+    if (!r.withinPolicy) {
+      await decide({ decision: 'hold-host', reason: `${h.host}: the planned step failed and its re-solved changes go beyond the policy (${spec.policy}): ${r.reason}`, wave: h.wave, hosts: [h.host], evidence: { failedStep: key, output, proposed: r.changes } });
+      await setHost(h, 'held', { reason: r.reason, proposed: r.changes, afterFailure: true });
+      h.proposed = r.changes;
+      return true;
+    }
+    await decide({ decision: 're-solve', reason: `${h.host}: the planned step failed without touching the host; re-solved on its real state: ${r.reason}`, wave: h.wave, hosts: [h.host], evidence: { failedStep: key, output, changes: r.changes } });
+    await setHost(h, 'resolved', { changes: r.changes, reason: r.reason, afterFailure: true });
+    h.changes = r.changes;
+    h.resolvedAfterFailure = true;
+    return true;
   };
   const failHost = async (h: HostProgress, reason: string, evidence: Record<string, unknown> = {}): Promise<void> => {
     await setHost(h, 'failed', { reason, ...evidence });
@@ -462,7 +592,7 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       for (const [key, e] of [...h.started]) {
         if (h.ended.has(key) || e.kind !== 'step' || !e.step) continue;
         const r = await reconcileOpen(h, key, e.step, { resumed: true });
-        if (r === 'cannot-tell' && key.includes('/forward/')) await failHost(h, `the outcome of ${key} cannot be told from the host's state`);
+        if (r === 'cannot-tell' && /\/forward(-resolved)?\//.test(key)) await failHost(h, `the outcome of ${key} cannot be told from the host's state`);
       }
     }
     const control = await store.readControl(id);
@@ -487,14 +617,18 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         await write({ kind: 'wave', key: `w${wave.number}`, phase: 'started', wave: wave.number, body: { hosts: wave.hosts.map((x) => x.host), canary: wave.canary } });
         wavesStarted.add(wave.number);
       }
+      const waveStartedAt = Date.now();
       emit({ kind: 'wave-started', wave: wave.number, hosts: wave.hosts.map((x) => x.host), canary: wave.canary });
       const mine = wave.hosts.map((x) => hosts.get(x.host)!);
       let stopWave = false;
+      let request: Awaited<ReturnType<typeof store.readControl>>;
       await pool(mine, spec.concurrency, async (h) => {
         await forwardHost(h);
         const failed = mine.filter((x) => x.state === 'failed' || x.state === 'restored' || x.state === 'needs-attention').length;
         if (failed > wave.maxFailures || rolloutFailures + failed > spec.layout.maxFailures || h.state === 'needs-attention') stopWave = true;
-      }, () => stopWave || halted !== undefined);
+        // an operator's pause or abort is honoured between hosts (hosts under way finish first)
+        request ??= await store.readControl(id);
+      }, () => stopWave || request !== undefined || halted !== undefined);
       const failedHosts = mine.filter((x) => x.state === 'failed' || x.state === 'restored' || x.state === 'needs-attention');
       rolloutFailures += failedHosts.length;
       const attention = mine.filter((x) => x.state === 'needs-attention');
@@ -505,17 +639,50 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         await write({ kind: 'wave', key: `w${wave.number}`, phase: 'ended', wave: wave.number, outcome: 'failed', body: { failed: failedHosts.map((x) => x.host) } });
         return await rollbackAll(`failure budget exhausted: ${why}`, { scope: 'rollout', failed: failedHosts.map((x) => ({ host: x.host, state: x.state })) }, 'rolled-back');
       }
+      if (request && !stopWave) {
+        const r = request;
+        await store.clearControl(id, fence);
+        const done = mine.filter((x) => x.state !== undefined && x.state !== 'resolved').map((x) => x.host);
+        if (r.action === 'abort') return await rollbackAll(`aborted by ${r.by} during wave ${wave.number}`, { operator: 'abort', by: r.by, wave: wave.number }, 'aborted');
+        await decide({ decision: 'pause', reason: `paused by ${r.by} during wave ${wave.number} (${done.length} of ${mine.length} host(s) done)`, wave: wave.number, hosts: done, evidence: { operator: 'pause', by: r.by } });
+        return await finish('paused', `paused by ${r.by} during wave ${wave.number}`);
+      }
       const held = mine.filter((x) => x.state === 'held');
       const changed = mine.filter((x) => x.state === 'healthy').map((x) => x.host);
       const later = spec.layout.waves.filter((w) => w.number > wave.number).flatMap((w) => w.hosts.map((x) => x.host));
       emit({ kind: 'baking', wave: wave.number, bakeMs: wave.bakeMs });
       const ac = new AbortController();
-      const { verdict, evidence } = inconclusiveWaves.has(wave.number)
-        ? { verdict: 'passed' as const, evidence: [{ operator: 'resumed after an inconclusive verdict' }] }
-        : changed.length > 0
-        ? await o.judge({ wave: wave.number, changedHosts: changed, controlHosts: later, bakeMs: wave.bakeMs, signal: ac.signal })
-        : { verdict: 'passed' as const, evidence: [{ note: 'no host of this wave was changed' }] };
+      // an operator's pause or abort during the bake stops the judge (its verdict then cannot pass)
+      let bakeRequest: Awaited<ReturnType<typeof store.readControl>>;
+      const poller = setInterval(() => {
+        if (bakeRequest || halted) return;
+        store.readControl(id).then((c) => {
+          if (c && !bakeRequest) {
+            bakeRequest = c;
+            ac.abort();
+          }
+        }, () => undefined);
+      }, o.controlPollMs ?? 500);
+      let judged: { verdict: 'passed' | 'failed' | 'inconclusive'; evidence: unknown[] };
+      try {
+        judged = inconclusiveWaves.has(wave.number)
+          ? { verdict: 'passed' as const, evidence: [{ operator: 'resumed after an inconclusive verdict' }] }
+          : changed.length > 0
+          ? await o.judge({ wave: wave.number, changedHosts: changed, controlHosts: later, bakeMs: wave.bakeMs, signal: ac.signal, startedAt: waveStartedAt })
+          : { verdict: 'passed' as const, evidence: [{ note: 'no host of this wave was changed' }] };
+      } finally {
+        clearInterval(poller);
+      }
       if (halted) halt(halted);
+      if (bakeRequest) {
+        const r = bakeRequest;
+        await store.clearControl(id, fence);
+        await write({ kind: 'verdict', key: `w${wave.number}/verdict/${runNo}.${++eventNo}`, phase: 'event', wave: wave.number, body: { verdict: 'inconclusive', evidence: [{ operator: r.action, by: r.by, note: 'the bake was stopped by an operator; the judge\'s partial evidence follows' }, ...judged.evidence], changedHosts: changed, controlHosts: later, bakeMs: wave.bakeMs } });
+        if (r.action === 'abort') return await rollbackAll(`aborted by ${r.by} during the bake of wave ${wave.number}`, { operator: 'abort', by: r.by, wave: wave.number }, 'aborted');
+        await decide({ decision: 'pause', reason: `paused by ${r.by} during the bake of wave ${wave.number}; resuming bakes the wave again`, wave: wave.number, hosts: changed, evidence: { operator: 'pause', by: r.by } });
+        return await finish('paused', `paused by ${r.by} during the bake of wave ${wave.number}`);
+      }
+      const { verdict, evidence } = judged;
       await write({ kind: 'verdict', key: `w${wave.number}/verdict/${runNo}.${++eventNo}`, phase: 'event', wave: wave.number, body: { verdict, evidence, changedHosts: changed, controlHosts: later, bakeMs: wave.bakeMs } });
       emit({ kind: 'verdict', wave: wave.number, verdict });
       if (verdict === 'failed') {

@@ -4,3 +4,4 @@ export * from './rehearse.js';
 export * from './store-port.js';
 export * from './deployment.js';
 export * from './engine.js';
+export * from './metric-judge.js';

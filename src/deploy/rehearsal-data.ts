@@ -4,8 +4,8 @@
  * report. The pure helpers here fill placeholders from a snapshot, point package changes at
  * cached .debs, and sort differences into flagged (expected in advance) and silent ones.
  */
-import type { CachedDeb, DebSource, KeepOutcome, DebCache } from '../hosts/index.js';
-import type { ServiceState, Snapshot, SnapshotDifference, Step, StepOutcome } from '../planner/index.js';
+import type { CachedDeb, FormerDebSource, KeepOutcome, DebCache } from '../hosts/index.js';
+import { restoreFileStep, type ServiceState, type Snapshot, type SnapshotDifference, type Step, type StepOutcome } from '../planner/index.js';
 
 /**
  * A rollback step restoring a config file to the state the "before" snapshot recorded (content,
@@ -35,9 +35,9 @@ export interface FilledSteps {
   unfilled: string[];
 }
 
-/** Replace each placeholder by a `restore-config` step with the state `before` recorded for its path. */
+/** Replace each placeholder by a `restore-config` step with the state `before` recorded for its path (and the side files beside it). */
 export function fillFromSnapshot(steps: readonly RehearsalRollbackStep[], before: Snapshot): FilledSteps {
-  const recorded = new Map(before.files.map((f) => [f.path, f.state]));
+  const recorded = new Set(before.files.filter((f) => f.source !== 'side').map((f) => f.path));
   const out: Step[] = [];
   const unfilled: string[] = [];
   for (const s of steps) {
@@ -45,8 +45,7 @@ export function fillFromSnapshot(steps: readonly RehearsalRollbackStep[], before
       out.push(s);
       continue;
     }
-    const state = recorded.get(s.path);
-    if (state) out.push({ kind: 'restore-config', path: s.path, state });
+    if (recorded.has(s.path)) out.push(restoreFileStep(before, s.path));
     else unfilled.push(s.path);
   }
   return { steps: out, unfilled };
@@ -83,6 +82,7 @@ export const DIFFERENCE_KINDS: ReadonlyArray<SnapshotDifference['kind']> = [
   'package-added', 'package-removed', 'package-version-changed', 'package-status-changed',
   'config-changed', 'config-mode-changed', 'config-missing', 'config-appeared',
   'schema-version-changed', 'service-state-changed',
+  'tree-entry-appeared', 'tree-entry-missing', 'tree-entry-changed',
 ];
 
 export type ExpectedDifference = {
@@ -150,8 +150,8 @@ export type RehearsalEvent =
 /** Where to keep the former .debs of the packages the forward steps change. */
 export interface RehearsalDebCache {
   cache: DebCache;
-  /** The repository the host installs from (the former versions are copied from it). */
-  source: DebSource;
+  /** The repository the host installs from, or the host root's own apt cache (the former versions are copied from it). */
+  source: FormerDebSource;
 }
 
 export type RehearsalOutcome =

@@ -6,6 +6,12 @@
  * every step's outcome, every remaining difference (flagged when expected in advance, silent
  * otherwise) and the time each phase took.
  *
+ * When the snapshots record whole trees (spec `trees`, e.g. /etc), the rollback ends by putting
+ * every file under them back as the "before" snapshot has it (planTreeRestore): what maintainer
+ * scripts regenerated or left during the forward and rollback steps (a version file, a rebuilt
+ * certificate store) is not left behind by a plain downgrade. What those steps cannot restore is
+ * listed in `rollback.unresolved`.
+ *
  * Everything is checked before the host is touched (steps against the grammar, health checks,
  * expected differences; rollback placeholders against the "before" snapshot): a bad input
  * throws a RollwiseError and applies nothing. Once the forward steps started, the rollback
@@ -13,7 +19,8 @@
  */
 import { isRollwiseError, RollwiseError, type ErrorCode } from '../shared/index.js';
 import { assertHostPath, assertServiceName, cachePreviousVersions, validateStep, type CachedDeb, type HostDriver, type HostRead, type RunOptions, type RunResult } from '../hosts/index.js';
-import { compareSnapshots, planRestore, type ServiceState, type Snapshot, type SnapshotPackage, type SnapshotSpec, type Step, type StepOutcome } from '../planner/index.js';
+import { observeCommand } from '../monitor/index.js';
+import { compareSnapshots, planRestore, planTreeRestore, type ServiceState, type Snapshot, type SnapshotPackage, type SnapshotSpec, type Step, type StepOutcome } from '../planner/index.js';
 import {
   classifyDifferences, DIFFERENCE_KINDS, fillFromSnapshot, findCachedDeb, useCachedDebs,
   type ExpectedDifference, type HealthCheck, type HealthObservation, type HealthResult, type RehearsalDebCache,
@@ -41,12 +48,13 @@ export interface RehearsalOptions {
   expectedDifferences?: readonly ExpectedDifference[];
   /** Called (and awaited) at each phase's start and end and after each step. */
   onProgress?: (event: RehearsalEvent) => void | Promise<void>;
+  /** After the rollback's steps, restore the snapshot trees' files from the "before" snapshot (default: true when the spec names trees). */
+  restoreTrees?: boolean;
 }
 
 const SERVICE_STATES: readonly ServiceState[] = ['running', 'stopped', 'failed', 'absent', 'unsupervised', 'unknown'];
 const HEALTH_RETRY_MS = 200;
 const HEALTH_COMMAND_TIMEOUT_MS = 30_000;
-const OUTPUT_LIMIT = 4096;
 
 function stepProblem(e: unknown, where: string): RollwiseError {
   if (isRollwiseError(e)) return new RollwiseError(e.code as ErrorCode, `${where}: ${e.message}`, { hint: e.hint, cause: e });
@@ -99,10 +107,6 @@ export function checkRehearsalOptions(o: RehearsalOptions): void {
 
 const installedLike = (p: SnapshotPackage | undefined): boolean => !!p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n';
 const pkgKey = (p: { name: string; architecture: string }): string => `${p.name}:${p.architecture}`;
-
-function tail(text: string): string {
-  return text.length > OUTPUT_LIMIT ? `...${text.slice(-OUTPUT_LIMIT)}` : text;
-}
 
 export async function rehearseOnHost(options: RehearsalOptions): Promise<RehearsalReport> {
   checkRehearsalOptions(options);
@@ -249,6 +253,21 @@ export async function rehearseOnHost(options: RehearsalOptions): Promise<Rehears
       report.rollback.outcomes.push(o);
       await emit({ kind: 'step-finished', phase: 'rollback', index: i, outcome: o });
     }
+    if (options.restoreTrees === false || !snapshotSpec.trees?.length || !before.trees) return;
+    const now = await driver.takeSnapshot({ trees: snapshotSpec.trees, conffiles: false });
+    if (now.kind !== 'ok') {
+      snapshotFailures.push({ phase: 'snapshot-after', kind: now.kind, message: `before restoring the trees: ${now.kind === 'failed' ? now.message : now.reason}` });
+      return;
+    }
+    // paths the "before" snapshot compares as files stay with the plan's own steps
+    const restore = planTreeRestore({ ...now.value, files: before.files }, before);
+    report.rollback.unresolved.push(...restore.unresolved);
+    for (const step of restore.steps) {
+      report.rollback.steps.push(step);
+      const o = await driver.apply(step);
+      report.rollback.outcomes.push(o);
+      await emit({ kind: 'step-finished', phase: 'rollback', index: report.rollback.steps.length - 1, outcome: o });
+    }
   });
   report.timings.rollbackMs = r.ms;
 
@@ -270,7 +289,7 @@ export async function rehearseOnHost(options: RehearsalOptions): Promise<Rehears
   return finish();
 }
 
-async function runHealthChecks(driver: HostDriver & Partial<CommandCapable>, checks: readonly HealthCheck[], forwardCompleted: boolean): Promise<HealthResult[]> {
+export async function runHealthChecks(driver: HostDriver & Partial<CommandCapable>, checks: readonly HealthCheck[], forwardCompleted: boolean): Promise<HealthResult[]> {
   const out: HealthResult[] = [];
   for (const check of checks) {
     if (!forwardCompleted) {
@@ -302,9 +321,6 @@ async function runHealthChecks(driver: HostDriver & Partial<CommandCapable>, che
 
 async function observe(driver: HostDriver & Partial<CommandCapable>, check: HealthCheck): Promise<HealthObservation> {
   if (check.kind === 'service') return { kind: 'service', state: await driver.readServiceState(check.service) };
-  const r = await driver.runCommand!(check.argv, { timeoutMs: check.timeoutMs ?? HEALTH_COMMAND_TIMEOUT_MS, onOversizedOutput: 'kill', maxOutputBytes: 1024 * 1024 });
-  if (r.kind === 'not-started') return { kind: 'not-started', reason: r.reason };
-  const output = tail([r.stdout.trim(), r.stderr.trim()].filter((x) => x.length > 0).join('\n'));
-  if (r.kind === 'lost') return { kind: 'lost', reason: r.reason, output };
-  return { kind: 'exited', exitCode: r.exitCode, output };
+  // one way a command check is observed: the monitor layer's command probe
+  return observeCommand({ run: (argv, o) => driver.runCommand!(argv, o) }, check.argv, check.timeoutMs ?? HEALTH_COMMAND_TIMEOUT_MS);
 }

@@ -35,13 +35,19 @@ const MAX_LINKS = 40;
  * - `write`: writes stdin to a new file beside PATH and renames it over PATH (mode MODE), making
  *   missing directories; prints the resolved path it wrote;
  * - `remove`: removes PATH if it exists;
+ * - `sides SUFFIX...`: prints each SUFFIX for which PATH+SUFFIX is a regular file (the side files
+ *   dpkg and ucf leave beside a config file, in the same directory);
+ * - `remove-sides SUFFIX...`: removes PATH+SUFFIX for each SUFFIX (files and links, never a directory);
  * - `check`: refuses PATH when the kernel, following its links from outside the root (as a tool
- *   given `<root>/PATH` does), would reach another place than the walk inside the root.
+ *   given `<root>/PATH` does), would reach another place than the walk inside the root;
+ * - `resolve`: as `stat` without reading: `absent`, `other <file type>`, or `file` and the
+ *   resolved path on the next line (for the batch read, confinedStatListCommand).
  * Exits CONFINED_REFUSED_EXIT with a `rollwise: ` line on stderr when PATH leads out of the root.
  */
 export const CONFINED_FILE_SCRIPT = [
   'set -u',
-  'op=$1 root=$2 p=$3',
+  'op=$1 root=$2 p=$3 mode=${4:-}',
+  'shift 3',
   `refuse() { printf 'rollwise: %s\\n' "$*" >&2; exit ${CONFINED_REFUSED_EXIT}; }`,
   `bad() { printf 'rollwise: %s\\n' "$*" >&2; exit 1; }`,
   'follow=0; case $op in read|check) follow=1 ;; esac',
@@ -83,11 +89,18 @@ export const CONFINED_FILE_SCRIPT = [
   '    elif [ -f "$f" ]; then m=$(stat -c %a -- "$f") || exit 1; printf "present %s\\n" "$m"; base64 -w 0 -- "$f" || exit 1',
   '    elif [ -e "$f" ]; then printf "other %s\\n" "$(stat -c %F -- "$f")"',
   '    else echo absent; fi ;;',
+  '  resolve)',
+  '    if [ -L "$f" ]; then echo "other symbolic link"',
+  '    elif [ -f "$f" ]; then printf "file\\n%s\\n" "$f"',
+  '    elif [ -e "$f" ]; then printf "other %s\\n" "$(stat -c %F -- "$f")"',
+  '    else echo absent; fi ;;',
   '  read) if [ -f "$f" ]; then echo present; cat -- "$f" || exit 1; else echo absent; fi ;;',
   '  write) umask 077; t=$(mktemp -- "$root$cur/.rollwise-XXXXXXXX") || exit 1',
-  '    if cat > "$t" && chmod -- "$4" "$t" && mv -f -T -- "$t" "$f"; then printf "%s\\n" "$f"; exit 0; fi',
+  '    if cat > "$t" && chmod -- "$mode" "$t" && mv -f -T -- "$t" "$f"; then printf "%s\\n" "$f"; exit 0; fi',
   '    rm -f -- "$t"; exit 1 ;;',
   '  remove) rm -f -- "$f" || exit 1 ;;',
+  '  sides) for s; do if [ -f "$f$s" ] && [ ! -L "$f$s" ]; then printf "%s\\n" "$s"; fi; done ;;',
+  '  remove-sides) for s; do if [ -L "$f$s" ] || [ -f "$f$s" ]; then rm -f -- "$f$s" || exit 1; fi; done ;;',
   '  check) k=$(realpath -m -- "$root$p") && c=$(realpath -m -- "$f") || exit 1',
   '    [ "$k" = "$c" ] || refuse "$p: the kernel would follow a link out of the root (to $k)"; echo "$c" ;;',
   '  *) bad "unknown operation $op" ;;',
@@ -99,6 +112,97 @@ export function confinedFileCommand(op: 'stat' | 'read' | 'write' | 'remove' | '
   const argv = ['sh', '-c', CONFINED_FILE_SCRIPT, 'rollwise-file', op, root, hostPath];
   if (op === 'write') argv.push((mode ?? 0o644).toString(8).padStart(4, '0'));
   return argv;
+}
+
+const SUFFIX = /^\.[a-z]+(-[a-z]+)?$/;
+
+/** The argument vector listing (`sides`) or removing (`remove-sides`) the side files of `hostPath` with these suffixes. */
+export function confinedSidesCommand(op: 'sides' | 'remove-sides', root: string, hostPath: string, suffixes: readonly string[]): string[] {
+  for (const s of suffixes) if (!SUFFIX.test(s)) throw new Error(`not a side-file suffix: ${JSON.stringify(s)}`);
+  return ['sh', '-c', CONFINED_FILE_SCRIPT, 'rollwise-file', op, root, hostPath, ...suffixes];
+}
+
+/**
+ * One command listing the side files of many paths: prints `== PATH`, then the suffixes present
+ * beside it (nothing for a path that would leave the root: reading that path is refused anyway).
+ */
+export function confinedSidesListCommand(root: string, hostPaths: readonly string[], suffixes: readonly string[]): string[] {
+  for (const s of suffixes) if (!SUFFIX.test(s)) throw new Error(`not a side-file suffix: ${JSON.stringify(s)}`);
+  const loop = [
+    'script=$1 root=$2 n=$3; shift 3',
+    'i=0; suffixes=',
+    // the first n arguments are the suffixes (letters and dashes only: safe unquoted), the rest paths
+    'while [ "$i" -lt "$n" ]; do suffixes="$suffixes $1"; shift; i=$((i + 1)); done',
+    // each path's walk runs in a subshell of this shell (no program started per path)
+    'for p; do printf "== %s\\n" "$p"; (set -- sides "$root" "$p" $suffixes; eval "$script") 2>/dev/null || true; done',
+  ].join('\n');
+  return ['sh', '-c', loop, 'rollwise-sides', CONFINED_FILE_SCRIPT, root, String(suffixes.length), ...suffixes, ...hostPaths];
+}
+
+/**
+ * One command recording the state of many paths, each resolved inside the root by the same walk
+ * (CONFINED_FILE_SCRIPT's `resolve`, run in a subshell of one shell: no program started per
+ * path), then every regular file's mode and size by one `stat` and all their contents by one
+ * `cat | base64`: a snapshot of hundreds of conffiles starts a handful of processes, not a few
+ * per file. Prints, NUL-separated: for each path, PATH, what `resolve` printed (or its refusal),
+ * its exit status; then `stat`'s `MODE SIZE` lines for the files, in order; then the base64 of
+ * their concatenated contents (parseStatList splits it by the sizes).
+ */
+export function confinedStatListCommand(root: string, hostPaths: readonly string[]): string[] {
+  const loop = [
+    'script=$1 root=$2; shift 2',
+    'set -f; n=0',
+    'for p; do',
+    '  printf "%s\\0" "$p"',
+    '  out=$( (set -- resolve "$root" "$p"; eval "$script") 2>&1); rc=$?',
+    '  printf "%s\\0%d\\0" "$out" "$rc"',
+    '  case $rc:$out in 0:file*) n=$((n + 1)); eval "f$n=\\${out#file?}" ;; esac',
+    'done',
+    'set --; i=1; while [ "$i" -le "$n" ]; do eval "set -- \\"\\$@\\" \\"\\$f$i\\""; i=$((i + 1)); done',
+    'printf "\\0"',
+    '[ "$#" -gt 0 ] || exit 0',
+    'stat -c "%a %s" -- "$@" || exit 1',
+    'printf "\\0"',
+    'cat -- "$@" | base64 -w 0 || exit 1',
+  ].join('\n');
+  return ['sh', '-c', loop, 'rollwise-stats', CONFINED_FILE_SCRIPT, root, ...hostPaths];
+}
+
+export type StatListEntry = { kind: 'absent' } | { kind: 'file'; mode: number; contentBase64: string } | { kind: 'other'; what: string } | { kind: 'refused'; message: string } | { kind: 'failed'; message: string };
+
+/** The answer of confinedStatListCommand (exit status 0), by path; a string says why it cannot be read. */
+export function parseStatList(hostPaths: readonly string[], stdout: string): Map<string, StatListEntry> | string {
+  const fields = stdout.split('\0');
+  const out = new Map<string, StatListEntry>();
+  const files: string[] = [];
+  let i = 0;
+  for (; i + 2 < fields.length && fields[i] !== ''; i += 3) {
+    const p = fields[i]!;
+    const text = fields[i + 1]!;
+    const code = Number(fields[i + 2]);
+    if (!hostPaths.includes(p) || out.has(p)) return `unexpected path in the answer: ${JSON.stringify(p.slice(0, 200))}`;
+    if (code === CONFINED_REFUSED_EXIT) out.set(p, { kind: 'refused', message: text.trim().replace(/^rollwise: /gm, '') || 'the path leads out of the root' });
+    else if (code !== 0) out.set(p, { kind: 'failed', message: text.trim().slice(-2000) });
+    else if (text === 'absent') out.set(p, { kind: 'absent' });
+    else if (text.startsWith('other ')) out.set(p, { kind: 'other', what: text.slice('other '.length).trim() });
+    else if (text.startsWith('file\n')) files.push(p);
+    else return `unexpected answer for ${p}: ${JSON.stringify(text.slice(0, 200))}`;
+  }
+  if (out.size + files.length !== new Set(hostPaths).size) return `the answer names ${out.size + files.length} of ${hostPaths.length} paths`;
+  if (files.length === 0) return out;
+  const stats = (fields[i + 1] ?? '').split('\n').filter((l) => l !== '');
+  const content = Buffer.from(fields[i + 2] ?? '', 'base64');
+  if (stats.length !== files.length) return `stat answered for ${stats.length} of ${files.length} files`;
+  let at = 0;
+  for (const [k, p] of files.entries()) {
+    const m = /^([0-7]+) (\d+)$/.exec(stats[k]!);
+    if (!m) return `unexpected stat answer ${JSON.stringify(stats[k])}`;
+    const size = Number(m[2]);
+    out.set(p, { kind: 'file', mode: parseInt(m[1]!, 8), contentBase64: content.subarray(at, at + size).toString('base64') });
+    at += size;
+  }
+  if (at !== content.length) return 'a file changed size while it was read';
+  return out;
 }
 
 function refused(hostPath: string, why: string): RollwiseError {

@@ -2,7 +2,10 @@
  * A local cache of .deb files, kept by name + version + architecture + sha256, so that a
  * rollback (a downgrade) never depends on the repository still holding the previous version.
  * Files come from a repository (its Packages index gives Filename and SHA256; the copy is
- * verified) or from a path. No dpkg-repack: the cache keeps the repository's own file.
+ * verified), from a path, or from a Debian root's own apt archive cache (/var/cache/apt/archives,
+ * each file checked against the SHA256 the root's apt lists give; for a chroot root a missing one
+ * is fetched first with `apt-get download` run inside it). No dpkg-repack: the cache keeps the
+ * repository's own file.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -14,6 +17,8 @@ import { isValidDebianVersion } from '../versions/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { SnapshotPackage } from '../planner/index.js';
 import { assertArchitecture, assertPackageName, assertPackageVersion, isValidArchitecture, isValidPackageName } from './validate.js';
+import { resolveInRoot } from './confine.js';
+import { createLocalRunner, type CommandRunner } from './runner.js';
 
 export interface CachedDeb {
   name: string;
@@ -23,12 +28,36 @@ export interface CachedDeb {
   path: string;
 }
 
+/** Where the cache copies former versions from: a flat repository, or a Debian root's own apt cache. */
+export type FormerDebSource = DebSource | RootArchivesDebSource;
+
 /** A repository the cache can copy from: a flat repository's base (directory or URL). */
 export interface DebSource {
+  kind?: 'repository';
   /** `file:/srv/repo`, `/srv/repo`, or `http(s)://host/path` of the directory holding Packages. */
   baseUrl: string;
   /** Index path relative to baseUrl (default `Packages`, `Packages.gz` tried next). */
   packagesPath?: string;
+}
+
+/**
+ * A Debian root on this machine: the .debs its apt downloaded (/var/cache/apt/archives), each
+ * kept only when its sha256 is the one the root's apt lists (/var/lib/apt/lists/*_Packages) give
+ * for that name, version and architecture. With `download` (a chroot root: a complete system
+ * whose sources this machine reaches), a .deb not there is fetched into it first by
+ * `apt-get download` run inside the root (chroot).
+ */
+export interface RootArchivesDebSource {
+  kind: 'root-archives';
+  root: string;
+  download?: boolean;
+  /** Runs chroot for `download` (default: this machine). */
+  runner?: CommandRunner;
+}
+
+/** Where a source's files come from, for reports. */
+export function describeDebSource(source: FormerDebSource): string {
+  return source.kind === 'root-archives' ? `${source.root.replace(/\/+$/, '')}/var/cache/apt/archives${source.download ? ' (apt-get download inside the root for the others)' : ''}` : source.baseUrl;
 }
 
 export type KeepOutcome = { kind: 'kept'; deb: CachedDeb; alreadyCached: boolean } | { kind: 'not-found'; reason: string } | { kind: 'failed'; reason: string };
@@ -190,16 +219,121 @@ export function createDebCache(dir: string): DebCache {
  */
 export async function cachePreviousVersions(
   cache: DebCache,
-  source: DebSource,
+  source: FormerDebSource,
   installed: readonly SnapshotPackage[],
   changes: readonly PackageChange[],
 ): Promise<Array<{ name: string; version: string; outcome: KeepOutcome }>> {
-  const out: Array<{ name: string; version: string; outcome: KeepOutcome }> = [];
+  const wanted: SnapshotPackage[] = [];
   for (const c of changes) {
     if (c.action === 'install') continue;
     const cur = installed.find((p) => p.name === c.name && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n');
-    if (!cur) continue;
-    out.push({ name: cur.name, version: cur.version, outcome: await cache.keepFromRepository(source, cur.name, cur.version, cur.architecture) });
+    if (cur && !wanted.includes(cur)) wanted.push(cur);
+  }
+  if (source.kind === 'root-archives') return keepFromRootArchives(cache, source, wanted);
+  const out: Array<{ name: string; version: string; outcome: KeepOutcome }> = [];
+  for (const cur of wanted) out.push({ name: cur.name, version: cur.version, outcome: await cache.keepFromRepository(source, cur.name, cur.version, cur.architecture) });
+  return out;
+}
+
+const debKey = (name: string, version: string, architecture: string): string => `${name} ${version} ${architecture}`;
+
+/** The SHA256 and Filename the root's apt lists give for these packages (name version architecture). */
+async function rootIndexEntries(root: string, wanted: ReadonlySet<string>, names: ReadonlySet<string>): Promise<Map<string, { sha256: string; filename: string }>> {
+  const out = new Map<string, { sha256: string; filename: string }>();
+  const lists = await resolveInRoot(root, '/var/lib/apt/lists', { followLast: true });
+  if (!lists) return out;
+  let files: string[];
+  try {
+    files = (await readdir(lists)).filter((f) => /_Packages(\.gz)?$/.test(f)).sort();
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    const file = await resolveInRoot(root, `/var/lib/apt/lists/${f}`, { followLast: true });
+    if (!file) continue;
+    let text: string;
+    try {
+      const bytes = await readFile(file);
+      text = (f.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+    } catch {
+      continue;
+    }
+    // a stanza is parsed only when its Package line names a wanted package
+    for (let at = 0; at < text.length; ) {
+      const end = text.indexOf('\n\n', at);
+      const stop = end < 0 ? text.length : end;
+      const nl = text.indexOf('\n', at);
+      const first = text.slice(at, nl < 0 || nl > stop ? stop : nl);
+      if (first.startsWith('Package: ') && names.has(first.slice('Package: '.length).trim())) {
+        const rec = parsePackagesIndex(text.slice(at, stop))[0];
+        if (rec) {
+          const key = debKey(rec['Package'] ?? '', rec['Version'] ?? '', rec['Architecture'] ?? '');
+          if (wanted.has(key) && !out.has(key)) {
+            try {
+              const e = checkIndexEntry(rec, file);
+              out.set(key, { sha256: e.sha256, filename: e.filename });
+            } catch {
+              // an entry that is not well formed is no proof of a file
+            }
+          }
+        }
+      }
+      at = stop + 2;
+    }
+  }
+  return out;
+}
+
+async function keepFromRootArchives(cache: DebCache, source: RootArchivesDebSource, wanted: readonly SnapshotPackage[]): Promise<Array<{ name: string; version: string; outcome: KeepOutcome }>> {
+  const root = source.root.replace(/\/+$/, '');
+  const out: Array<{ name: string; version: string; outcome: KeepOutcome }> = [];
+  const keys = new Set(wanted.map((p) => debKey(p.name, p.version, p.architecture)));
+  let index: Map<string, { sha256: string; filename: string }>;
+  let archives: string | undefined;
+  try {
+    index = await rootIndexEntries(root, keys, new Set(wanted.map((p) => p.name)));
+    archives = await resolveInRoot(root, '/var/cache/apt/archives', { followLast: true });
+  } catch (e) {
+    const reason = e instanceof RollwiseError ? e.render() : (e as Error).message;
+    return wanted.map((p) => ({ name: p.name, version: p.version, outcome: { kind: 'failed', reason } }));
+  }
+  // apt's own file name: NAME_VERSION_ARCH.deb with the epoch's colon as %3a
+  const fileOf = (p: SnapshotPackage): string | undefined => (archives ? path.join(archives, `${p.name}_${enc(p.version)}_${p.architecture}.deb`) : undefined);
+  const present = async (p: SnapshotPackage): Promise<boolean> => {
+    const f = fileOf(p);
+    return f !== undefined && (await readFile(f).then(() => true, () => false));
+  };
+  const checked = wanted.filter((p) => isValidPackageName(p.name) && isValidDebianVersion(p.version) && isValidArchitecture(p.architecture));
+  const missing: SnapshotPackage[] = [];
+  for (const p of checked) if (index.has(debKey(p.name, p.version, p.architecture)) && !(await present(p))) missing.push(p);
+  const fetched = new Map<string, string>();
+  if (source.download && missing.length > 0 && archives) {
+    const runner = source.runner ?? createLocalRunner();
+    // one apt-get inside the root for all of them; the names and versions were checked by their grammar
+    const r = await runner.run(
+      ['chroot', root, 'sh', '-c', 'cd /var/cache/apt/archives && exec apt-get -q -o Dpkg::Use-Pty=false download "$@"', 'rollwise-download', ...missing.map((p) => `${p.name}:${p.architecture}=${p.version}`)],
+      { timeoutMs: 10 * 60_000, env: { LC_ALL: 'C', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', TMPDIR: '/tmp', APT_CONFIG: '' } },
+    );
+    const why = r.kind === 'exited' ? (r.exitCode === 0 ? '' : `apt-get download exited ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`) : r.reason;
+    if (why) for (const p of missing) fetched.set(debKey(p.name, p.version, p.architecture), why);
+  }
+  for (const p of wanted) {
+    const key = debKey(p.name, p.version, p.architecture);
+    if (!checked.includes(p)) {
+      out.push({ name: p.name, version: p.version, outcome: { kind: 'failed', reason: `${JSON.stringify(`${p.name} ${p.version} ${p.architecture}`)} is not a valid package name, version and architecture` } });
+      continue;
+    }
+    const entry = index.get(key);
+    if (!entry) {
+      out.push({ name: p.name, version: p.version, outcome: { kind: 'not-found', reason: `${p.name} ${p.version} (${p.architecture}) is in none of the apt lists of ${root}: nothing to check a file against` } });
+      continue;
+    }
+    if (!(await present(p))) {
+      const failedDownload = fetched.get(key);
+      out.push({ name: p.name, version: p.version, outcome: { kind: 'not-found', reason: `${p.name} ${p.version} is not in ${root}/var/cache/apt/archives${failedDownload ? ` (${failedDownload})` : source.download ? '' : ' (apt cleaned it, or never downloaded it)'}` } });
+      continue;
+    }
+    out.push({ name: p.name, version: p.version, outcome: await cache.keepFile(fileOf(p)!, { name: p.name, version: p.version, architecture: p.architecture }, entry.sha256) });
   }
   return out;
 }

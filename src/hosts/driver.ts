@@ -16,13 +16,15 @@ import { readFile } from 'node:fs/promises';
 import { isRollwiseError, RollwiseError, type ErrorCode } from '../shared/index.js';
 import { compareDebian } from '../versions/index.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
-import { confinedFileCommand, CONFINED_REFUSED_EXIT } from './confine.js';
+import { confinedFileCommand, confinedSidesCommand, confinedSidesListCommand, confinedStatListCommand, CONFINED_REFUSED_EXIT, parseStatList } from './confine.js';
 import { aptConfigPath } from './directory-root.js';
 import { INSTALLED_SCRIPTS_RUN_ON_CHANGE, parseAptHookV3, parseDebInfo, type ChrootlessScripts, type DebControlSummary } from './maintainer-scripts.js';
 import { createLocalRunner, type CommandRunner, type RunOptions, type RunResult } from './runner.js';
 import type { PackageChange } from '../solver/index.js';
-import type {
-  DatabaseRef, FileState, PackageDelta, ServiceState, Snapshot, SnapshotDatabase, SnapshotFile, SnapshotPackage, SnapshotSpec, Step, StepFailure, StepOutcome,
+import {
+  SIDE_FILE_SUFFIXES, sideFileSuffix,
+  type DatabaseRef, type FileState, type PackageDelta, type ServiceState, type Snapshot, type SnapshotDatabase, type SnapshotFile, type SnapshotPackage, type SnapshotSpec, type Step,
+  type StepFailure, type StepOutcome, type SnapshotTree, type TreeEntry,
 } from '../planner/index.js';
 import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl } from './services.js';
 import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName, isValidHostPath } from './validate.js';
@@ -127,10 +129,19 @@ export function validateStep(step: Step): void {
       assertHostPath(step.path);
       if (step.mode !== undefined && !(Number.isInteger(step.mode) && step.mode >= 0 && step.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.mode}`, { hint: 'a file mode is an octal permission between 0 and 0o7777, e.g. 0o644' });
       return;
-    case 'restore-config':
+    case 'restore-config': {
       assertHostPath(step.path);
-      if (step.state.kind === 'present' && !(Number.isInteger(step.state.mode) && step.state.mode >= 0 && step.state.mode <= 0o7777)) throw new RollwiseError('RW_HOST', `bad file mode ${step.state.mode}`, { hint: 'a file mode is an octal permission between 0 and 0o7777, e.g. 0o644' });
+      const badMode = (m: number): boolean => !(Number.isInteger(m) && m >= 0 && m <= 0o7777);
+      if (step.state.kind === 'present' && badMode(step.state.mode)) throw new RollwiseError('RW_HOST', `bad file mode ${step.state.mode}`, { hint: 'a file mode is an octal permission between 0 and 0o7777, e.g. 0o644' });
+      if (step.sides !== undefined) {
+        if (!Array.isArray(step.sides)) throw new RollwiseError('RW_HOST', 'sides must be a list', { hint: 'sides lists the side files (.dpkg-dist, .dpkg-old, ...) to put back; every other one is removed' });
+        for (const side of step.sides) {
+          if (!(SIDE_FILE_SUFFIXES as readonly string[]).includes(side.suffix)) throw new RollwiseError('RW_HOST', `unknown side-file suffix ${JSON.stringify(side.suffix)}`, { hint: `side files are ${SIDE_FILE_SUFFIXES.join(', ')}` });
+          if (side.state?.kind !== 'present' || badMode(side.state.mode)) throw new RollwiseError('RW_HOST', `side file ${step.path}${side.suffix}: a present state with a mode is needed`, { hint: 'list only side files that existed, with their recorded content and mode' });
+        }
+      }
       return;
+    }
     case 'service':
       assertServiceName(step.service);
       if (!['start', 'stop', 'restart'].includes(step.action)) throw new RollwiseError('RW_HOST', `unknown service action ${JSON.stringify(step.action)}`, { hint: 'service actions are start, stop and restart' });
@@ -164,6 +175,19 @@ const APT_HOOK_SCRIPT = [
   'exit 1',
   '',
 ].join('\n');
+
+/**
+ * Every entry under a directory (already resolved inside the root by the `check` walk), links not
+ * followed: `E <type> <octal mode>`, the path relative to it and the link target, then `C`, the
+ * path and the base64 content of each regular file; all fields NUL-terminated.
+ */
+const TREE_SCRIPT = [
+  'cd -P -- "$1" || exit 1',
+  "find . -printf 'E %y %m\\0%P\\0%l\\0' || exit 1",
+  `find . -type f -exec sh -c 'for f; do printf "C\\0%s\\0" "\${f#./}"; base64 -w 0 -- "$f" || exit 1; printf "\\0"; done' rollwise-content {} + || exit 1`,
+].join('\n');
+
+const TREE_TYPES: Record<string, string> = { p: 'fifo', s: 'socket', c: 'character device', b: 'block device', D: 'door' };
 
 /** Which of the named files exist in dpkg's info directory, and which packages await triggers with a postinst. */
 const INFO_SCRIPTS_SCRIPT = [
@@ -288,15 +312,43 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     const refused = refusal(r);
     if (refused) return { kind: 'refused', message: refused };
     if (r.exitCode !== 0) return { kind: 'failed', message: combined(r) };
-    const nl = r.stdout.indexOf('\n');
-    const head = (nl < 0 ? r.stdout : r.stdout.slice(0, nl)).trim();
+    if (r.outputTruncated) return { kind: 'failed', message: `unexpected answer reading ${hostPath}: output too large` };
+    return parseStatAnswer(hostPath, r.stdout);
+  }
+
+  /** What the confined `stat` operation printed (exit status 0), as a file state. */
+  function parseStatAnswer(hostPath: string, text: string): HostRead<FileState> {
+    const nl = text.indexOf('\n');
+    const head = (nl < 0 ? text : text.slice(0, nl)).trim();
     if (head === 'absent') return { kind: 'ok', value: { kind: 'absent' } };
     if (head.startsWith('other ')) return { kind: 'failed', message: `${hostPath} is not a regular file (${head.slice('other '.length)})` };
     const mode = /^present ([0-7]+)$/.exec(head)?.[1];
-    if (mode === undefined || r.outputTruncated) return { kind: 'failed', message: `unexpected answer reading ${hostPath}: ${tail(head)}` };
-    const contentBase64 = r.stdout.slice(nl + 1).trim();
+    if (mode === undefined) return { kind: 'failed', message: `unexpected answer reading ${hostPath}: ${tail(head)}` };
+    const contentBase64 = text.slice(nl + 1).trim();
     const sha256 = createHash('sha256').update(Buffer.from(contentBase64, 'base64')).digest('hex');
     return { kind: 'ok', value: { kind: 'present', sha256, mode: parseInt(mode, 8), contentBase64 } };
+  }
+
+  /**
+   * The states of many files in one confined command (each path resolved inside the root, as
+   * readFileState does): a snapshot of hundreds of conffiles costs one command, not one each.
+   */
+  async function readFileStates(hostPaths: readonly string[]): Promise<HostRead<Map<string, HostRead<FileState> | { kind: 'refused'; message: string }>>> {
+    const out = new Map<string, HostRead<FileState> | { kind: 'refused'; message: string }>();
+    if (hostPaths.length === 0) return { kind: 'ok', value: out };
+    const r = await run(confinedStatListCommand(root, hostPaths), { onOversizedOutput: 'kill' });
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    if (r.exitCode !== 0 || r.outputTruncated) return { kind: 'failed', message: `reading ${hostPaths.length} files: ${r.outputTruncated ? 'output too large' : combined(r)}` };
+    const parsed = parseStatList(hostPaths, r.stdout);
+    if (typeof parsed === 'string') return { kind: 'failed', message: `reading ${hostPaths.length} files: ${parsed}` };
+    for (const [p, e] of parsed) {
+      if (e.kind === 'refused' || e.kind === 'failed') out.set(p, e.kind === 'refused' ? e : { kind: 'failed', message: `reading ${p}: ${e.message}` });
+      else if (e.kind === 'absent') out.set(p, { kind: 'ok', value: { kind: 'absent' } });
+      else if (e.kind === 'other') out.set(p, { kind: 'failed', message: `${p} is not a regular file (${e.what})` });
+      else out.set(p, { kind: 'ok', value: { kind: 'present', mode: e.mode, contentBase64: e.contentBase64, sha256: createHash('sha256').update(Buffer.from(e.contentBase64, 'base64')).digest('hex') } });
+    }
+    return { kind: 'ok', value: out };
   }
 
   /** A small text file's content (links followed inside the root); undefined when absent or unreadable. */
@@ -406,8 +458,58 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return { kind: 'ok', value: facts };
   }
 
+  /** Every entry under `hostPath` (a directory resolved inside the root), with file contents. */
+  async function readTree(hostPath: string): Promise<HostRead<SnapshotTree> | { kind: 'refused'; message: string }> {
+    const check = await run(confinedFileCommand('check', root, hostPath));
+    if (check.kind === 'lost') return { kind: 'unknown', reason: check.reason };
+    if (check.kind === 'not-started') return { kind: 'failed', message: check.reason };
+    const refused = refusal(check);
+    if (refused) return { kind: 'refused', message: refused };
+    if (check.exitCode !== 0) return { kind: 'failed', message: combined(check) };
+    const dir = check.stdout.trim();
+    const exists = await run(['test', '-d', dir]);
+    if (exists.kind === 'lost') return { kind: 'unknown', reason: exists.reason };
+    if (exists.kind === 'exited' && exists.exitCode !== 0) return { kind: 'ok', value: { path: hostPath, state: 'absent', entries: [] } };
+    const r = await run(['sh', '-c', TREE_SCRIPT, 'rollwise-tree', dir], { onOversizedOutput: 'kill' });
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    if (r.exitCode !== 0 || r.outputTruncated) return { kind: 'failed', message: `reading the tree ${hostPath}: ${r.outputTruncated ? 'output too large' : combined(r)}` };
+    const fields = r.stdout.split('\0');
+    const base = hostPath.replace(/\/+$/, '') || '/';
+    const full = (rel: string): string => (rel === '' ? base : `${base === '/' ? '' : base}/${rel}`);
+    const entries = new Map<string, TreeEntry>();
+    const contents = new Map<string, string>();
+    for (let i = 0; i < fields.length - 1; ) {
+      const head = fields[i]!;
+      if (head.startsWith('E ')) {
+        const [, type, modeText] = head.split(' ');
+        const p = full(fields[i + 1] ?? '');
+        const mode = parseInt(modeText ?? '0', 8);
+        if (type === 'f') entries.set(p, { path: p, type: 'file', mode, sha256: '', contentBase64: '' });
+        else if (type === 'l') entries.set(p, { path: p, type: 'symlink', target: fields[i + 2] ?? '' });
+        else if (type === 'd') entries.set(p, { path: p, type: 'directory', mode });
+        else entries.set(p, { path: p, type: 'other', mode, what: TREE_TYPES[type ?? ''] ?? `type ${type ?? '?'}` });
+        i += 3;
+      } else if (head === 'C') {
+        contents.set(full(fields[i + 1] ?? ''), fields[i + 2] ?? '');
+        i += 3;
+      } else {
+        return { kind: 'failed', message: `unexpected answer reading the tree ${hostPath}: ${tail(head)}` };
+      }
+    }
+    for (const e of entries.values()) {
+      if (e.type !== 'file') continue;
+      const c = contents.get(e.path);
+      if (c === undefined) return { kind: 'failed', message: `${e.path} changed while the tree ${hostPath} was read` };
+      e.contentBase64 = c;
+      e.sha256 = createHash('sha256').update(Buffer.from(c, 'base64')).digest('hex');
+    }
+    return { kind: 'ok', value: { path: hostPath, state: 'present', entries: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) } };
+  }
+
   async function takeSnapshot(spec: SnapshotSpec = {}): Promise<HostRead<Snapshot>> {
     try {
+      for (const p of spec.trees ?? []) assertHostPath(p);
       for (const p of spec.configFiles ?? []) assertHostPath(p);
       for (const s of spec.services ?? []) assertServiceName(s);
       for (const d of spec.databases ?? []) validateDatabase(d);
@@ -424,24 +526,67 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       for (const c of cf.value) if (!wanted.has(c.path)) wanted.set(c.path, { source: 'conffile', owner: c.owner });
     }
     const files: SnapshotFile[] = [];
-    for (const p of [...wanted.keys()].sort()) {
+    const paths = [...wanted.keys()].sort();
+    for (const p of paths) {
+      const info = wanted.get(p)!;
+      // conffile paths come from the host's dpkg database: data, checked like any other path
+      if (!isValidHostPath(p)) return { kind: 'failed', message: `RW_HOST: ${JSON.stringify(p)}${info.owner ? ` (a conffile of ${info.owner})` : ''} is not an acceptable absolute path: not read` };
+    }
+    const states = await readFileStates(paths);
+    if (states.kind !== 'ok') return states;
+    for (const p of paths) {
       const info = wanted.get(p)!;
       const whose = info.owner ? ` (a conffile of ${info.owner})` : '';
-      // conffile paths come from the host's dpkg database: data, checked like any other path
-      if (!isValidHostPath(p)) return { kind: 'failed', message: `RW_HOST: ${JSON.stringify(p)}${whose} is not an acceptable absolute path: not read` };
-      const st = await readFileState(p);
+      const st = states.value.get(p)!;
       if (st.kind === 'refused') return { kind: 'failed', message: `RW_HOST: ${p}${whose}: ${st.message}: not read` };
       if (st.kind !== 'ok') return st;
       files.push({ path: p, source: info.source, ...(info.owner ? { owner: info.owner } : {}), state: st.value });
     }
+    const sides = await readSideFiles(files.map((f) => f.path).filter((p) => sideFileSuffix(p) === undefined));
+    if (sides.kind !== 'ok') return sides;
+    const recorded = new Set(files.map((f) => f.path));
+    files.push(...sides.value.filter((f) => !recorded.has(f.path)));
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const databases: SnapshotDatabase[] = [];
     for (const d of spec.databases ?? []) databases.push(await readDatabase(d));
     const svc = [];
     for (const s of [...(spec.services ?? [])].sort()) svc.push({ name: s, state: await readServiceState(s) });
+    const trees: SnapshotTree[] = [];
+    for (const t of [...new Set(spec.trees ?? [])].sort()) {
+      const tree = await readTree(t);
+      if (tree.kind === 'refused') return { kind: 'failed', message: `RW_HOST: ${t}: ${tree.message}: not read` };
+      if (tree.kind !== 'ok') return tree;
+      trees.push(tree.value);
+    }
     return {
       kind: 'ok',
-      value: { host: name, takenAt: new Date().toISOString(), packages: installed.value, files, databases, services: svc },
+      value: { host: name, takenAt: new Date().toISOString(), packages: installed.value, files, databases, services: svc, ...(spec.trees ? { trees } : {}) },
     };
+  }
+
+  /** The side files (SIDE_FILE_SUFFIXES) present beside these paths, each recorded with its content: one command lists them all. */
+  async function readSideFiles(paths: readonly string[]): Promise<HostRead<SnapshotFile[]>> {
+    if (paths.length === 0) return { kind: 'ok', value: [] };
+    const r = await run(confinedSidesListCommand(root, paths, SIDE_FILE_SUFFIXES));
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    if (r.exitCode !== 0 || r.outputTruncated) return { kind: 'failed', message: `cannot list the side files of the recorded files: ${combined(r)}` };
+    const out: SnapshotFile[] = [];
+    let of: string | undefined;
+    for (const line of r.stdout.split('\n')) {
+      if (line.startsWith('== ')) {
+        of = line.slice(3);
+        continue;
+      }
+      if (of === undefined || !(SIDE_FILE_SUFFIXES as readonly string[]).includes(line) || !paths.includes(of)) continue;
+      const side = of + line;
+      const st = await readFileState(side);
+      if (st.kind === 'refused') return { kind: 'failed', message: `RW_HOST: ${side}: ${st.message}: not read` };
+      if (st.kind === 'failed') continue; // replaced by something else than a regular file since it was listed
+      if (st.kind !== 'ok') return st;
+      if (st.value.kind === 'present') out.push({ path: side, source: 'side', sideOf: of, state: st.value });
+    }
+    return { kind: 'ok', value: out };
   }
 
   /** Local .deb path -> its copy on a remote host (filled before apt-get runs). */
@@ -710,6 +855,21 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     };
   }
 
+  /** Put one file to a recorded state (removed when absent); the content must match its recorded sha256. */
+  async function restoreFile(hostPath: string, state: FileState): Promise<Body> {
+    if (state.kind === 'absent') {
+      const argv = confinedFileCommand('remove', root, hostPath);
+      const r = await run(argv);
+      const refused = refusal(r);
+      if (refused) return rejectedPath(hostPath, refused);
+      return fromRun(argv, r) ?? { ok: true, output: '' };
+    }
+    const content = Buffer.from(state.contentBase64, 'base64');
+    const sha = createHash('sha256').update(content).digest('hex');
+    if (sha !== state.sha256) return { ok: false, failure: { kind: 'precondition', message: `recorded content of ${hostPath} does not match its sha256` } };
+    return writeFileOnHost(hostPath, content, state.mode);
+  }
+
   async function body(step: Step): Promise<Body> {
     switch (step.kind) {
       case 'refresh-index': {
@@ -735,24 +895,31 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
         return writeFileOnHost(step.path, Buffer.from(step.content, 'utf8'), mode);
       }
       case 'restore-config': {
-        if (step.state.kind === 'absent') {
-          const argv = confinedFileCommand('remove', root, step.path);
-          const r = await run(argv);
-          const refused = refusal(r);
-          if (refused) return rejectedPath(step.path, refused);
-          return fromRun(argv, r) ?? { ok: true, output: '' };
+        const main = await restoreFile(step.path, step.state);
+        if (!('ok' in main) || !main.ok || step.sides === undefined) return main;
+        // the side files: those recorded are written back, every other one is removed
+        for (const side of step.sides) {
+          const b = await restoreFile(step.path + side.suffix, side.state);
+          if (!('ok' in b) || !b.ok) return b;
         }
-        const content = Buffer.from(step.state.contentBase64, 'base64');
-        const sha = createHash('sha256').update(content).digest('hex');
-        if (sha !== step.state.sha256) return { ok: false, failure: { kind: 'precondition', message: `recorded content of ${step.path} does not match its sha256` } };
-        return writeFileOnHost(step.path, content, step.state.mode);
+        const gone = SIDE_FILE_SUFFIXES.filter((x) => !step.sides!.some((side) => side.suffix === x));
+        const argv = confinedSidesCommand('remove-sides', root, step.path, gone);
+        const r = await run(argv);
+        const refused = refusal(r);
+        if (refused) return rejectedPath(step.path, refused);
+        return fromRun(argv, r) ?? main;
       }
       case 'service': {
         const confined = await checkServiceDirectory(step.service);
         if (confined) return confined;
         const statusArgv = services.statusCommand(step.service);
-        const before = services.settled ? await run(statusArgv) : undefined;
+        const before = services.settled || step.action === 'stop' ? await run(statusArgv) : undefined;
         if (before?.kind === 'lost') return { lost: before.reason, output: combined(before) };
+        // stopping a service that is not there (never installed, or no supervisor runs it yet): nothing runs, so it is stopped
+        if (step.action === 'stop' && before) {
+          const was = services.parseStatus(before);
+          if (was === 'absent' || was === 'unsupervised') return { ok: true, output: `${step.service} is ${was === 'absent' ? 'not installed' : 'not supervised'}: nothing to stop` };
+        }
         const argv = services.actionCommand(step.action, step.service);
         const r = await run(argv);
         const failed = fromRun(argv, r);
@@ -851,16 +1018,23 @@ export interface ChrootRootDriverOptions {
  * reach without a network (file: sources inside it). A chroot keeps well-behaved scripts inside
  * the root; it is no sandbox against a hostile package running as root.
  */
-export function createChrootRootDriver(options: ChrootRootDriverOptions): HostDriver {
+export function createChrootRootDriver(options: ChrootRootDriverOptions): HostDriver & { runCommand(argv: readonly string[], options?: RunOptions): Promise<RunResult> } {
   const root = options.root.replace(/\/+$/, '');
-  return createHostDriver({
+  const runner = options.runner ?? createLocalRunner();
+  const driver = createHostDriver({
     name: options.name ?? root,
-    runner: options.runner ?? createLocalRunner(),
+    runner,
     target: { kind: 'root', root },
     services: createRunitServiceControl({ svdir: options.svdir ?? `${root}/etc/service` }),
     rootScripts: { kind: 'chroot' },
     ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
   });
+  return {
+    ...driver,
+    /** A command run inside the root as apt is (chroot, fresh namespaces): a health check such as `nginx -t`. */
+    runCommand: (argv, o = {}) =>
+      runner.run(['unshare', '--mount', '--pid', '--net', '--fork', '--kill-child', `--mount-proc=${root}/proc`, '--', 'chroot', root, ...argv], { ...o, env: { LC_ALL: 'C', ...CHROOT_ENV, ...o.env } }),
+  };
 }
 
 export interface LocalDriverOptions {

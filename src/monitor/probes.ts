@@ -5,7 +5,7 @@
  * timeout is the service not answering: 0, with what happened in `detail`). When a command could
  * not be run on a host at all (connection lost, program missing), that host has no sample; when
  * no host could be probed, the measurement is an error. observeCommand is the one way a command
- * check is observed (the rehearsal's command health checks read the same shape).
+ * check is observed: the deploy layer's command health checks (rehearsal, wave engine) call it too.
  */
 import type { CommandRunner } from '../hosts/index.js';
 import { describeQuery, type MeasureRequest, type Measurement, type MetricProvider, type Sample } from '../analysis/index.js';

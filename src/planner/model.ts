@@ -206,6 +206,8 @@ export interface PlanInputs {
   local: boolean;
   sshHosts: string[];
   request: PlanRequest;
+  /** false: the groups were solved without Recommends (`rollwise plan --no-recommends`); a resolve keeps it. Absent: Recommends count. */
+  recommends?: false;
   /** The request file the request was read from, when there was one. */
   requestFile?: string;
   /**

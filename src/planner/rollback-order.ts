@@ -5,7 +5,9 @@
  * one name to its former version, or removes it), so the search runs over subsets: a depth-first
  * search that extends the applied subset by one "move" at a time, where a move is a single change
  * or a small set of changes applied as one apt transaction, accepted only when the consistency
- * check (the solver's, a callback) passes on the resulting set. Moves are tried smallest first,
+ * check (a callback; its incremental form `check.from(start, changes)` when it has one, so a
+ * state is checked as "start plus this subset", knowing that its parent subset was consistent)
+ * passes on the resulting set. Moves are tried smallest first,
  * in a fixed priority (removals, then up/downgrades, then reinstalls; by name), and subsets from
  * which no completion exists are remembered. The search deepens iteratively on the largest
  * transaction allowed: single changes only, then pairs, ... up to `maxTransaction`, then "all
@@ -79,19 +81,31 @@ export function orderPackageChanges(start: readonly InstalledPackage[], changes:
   const startMap = new Map(start.map((p) => [p.name, p]));
   let checks = 0;
   const verdicts = new Map<string, ConsistencyVerdict>();
-  const keyOf = (mask: Uint8Array): string => String.fromCharCode(...mask.map((b) => 48 + b));
+  // a subset as a short string: 16 changes to a UTF-16 code unit
+  const keyOf = (mask: Uint8Array): string => {
+    let key = '';
+    for (let i = 0; i < n; i += 16) {
+      let unit = 0;
+      for (let j = i, e = Math.min(n, i + 16); j < e; j++) unit |= mask[j]! << (j - i);
+      key += String.fromCharCode(unit);
+    }
+    return key;
+  };
   const stateOf = (mask: Uint8Array): Map<string, InstalledPackage> => {
     const s = new Map(startMap);
     applyPackageChanges(s, list.filter((_, i) => mask[i] === 1));
     return s;
   };
-  const verdictOf = (mask: Uint8Array, budgeted = true): ConsistencyVerdict => {
+  // the incremental form of the check, when it has one: every state is `start` plus a subset of `list`
+  const anchored = options.check.from?.(start, list);
+  /** The verdict on a subset; `parent`, a subset of it whose set was found consistent (or the start), lets the incremental check look only at the rest. */
+  const verdictOf = (mask: Uint8Array, budgeted = true, parent?: Uint8Array): ConsistencyVerdict => {
     const key = keyOf(mask);
     const hit = verdicts.get(key);
     if (hit) return hit;
     if (budgeted && checks >= limit) throw new OutOfChecks();
     checks++;
-    const v = options.check(sortedPackages(stateOf(mask).values()));
+    const v = anchored ? anchored(mask, parent) : options.check(sortedPackages(stateOf(mask).values()));
     verdicts.set(key, v);
     return v;
   };
@@ -116,6 +130,7 @@ export function orderPackageChanges(start: readonly InstalledPackage[], changes:
     }
   }
 
+  const anyPrecedes = precedes.some((row) => row.includes(true));
   const target = new Uint8Array(n).fill(1);
   const targetVerdict = verdictOf(target, false);
   const moves: number[][] = [];
@@ -134,11 +149,10 @@ export function orderPackageChanges(start: readonly InstalledPackage[], changes:
       if (allAtOnce && remaining.length > largest) sizes.push(remaining.length);
       for (const k of sizes) {
         for (const combo of combinations(remaining, k)) {
-          const inCombo = new Set(combo);
-          if (combo.some((x) => remaining.some((y) => !inCombo.has(y) && precedes[y]![x]))) continue;
+          if (anyPrecedes && combo.some((x) => remaining.some((y) => precedes[y]![x] && !combo.includes(y)))) continue;
           const next = mask.slice();
           for (const i of combo) next[i] = 1;
-          if (!verdictOf(next).ok) continue;
+          if (!verdictOf(next, true, mask).ok) continue;
           path.push(combo);
           if (dfs(next)) return true;
           path.pop();
@@ -179,7 +193,7 @@ export function orderPackageChanges(start: readonly InstalledPackage[], changes:
           const next = mask.slice();
           next[i] = 1;
           const known = verdicts.get(keyOf(next));
-          const v = known ?? (checks < limit + n ? verdictOf(next, false) : undefined);
+          const v = known ?? (checks < limit + n ? verdictOf(next, false, mask) : undefined);
           if (v?.ok) {
             moves.push([i]);
             mask[i] = 1;
@@ -207,7 +221,7 @@ export function orderPackageChanges(start: readonly InstalledPackage[], changes:
       for (const i of move) {
         const one = mask.slice();
         one[i] = 1;
-        const v = verdicts.get(keyOf(one)) ?? (alone.length < 8 ? verdictOf(one, false) : undefined);
+        const v = verdicts.get(keyOf(one)) ?? (alone.length < 8 ? verdictOf(one, false, mask) : undefined);
         if (v && !v.ok) alone.push({ name: list[i]!.name, facts: v.facts });
       }
       const ordered = orderTransaction(move.map((i) => list[i]!), move, before, precedes, options.relations);

@@ -23,10 +23,17 @@ export interface DebRef {
 export type ConsistencyVerdict = { ok: true } | { ok: false; facts: unknown };
 
 /**
- * The one relation checker (the solver's, see createInstalledSetChecker in
- * rollback-oracles.ts): called on every intermediate installed set.
+ * The one relation checker (the solver layer's, see createInstalledSetChecker in
+ * rollback-oracles.ts): called on every intermediate installed set. `from`, when present, is
+ * the same check anchored at one installed set and a list of changes to it (at most one per
+ * name), asked about subsets of them (`applied[i] === 1`: change i applied); `known`, a subset
+ * of `applied` whose set was already found consistent, lets it look only at the rest
+ * (incremental: what the rollback order search asks hundreds of times per group).
  */
-export type ConsistencyCheck = (installed: readonly InstalledPackage[]) => ConsistencyVerdict;
+export interface ConsistencyCheck {
+  (installed: readonly InstalledPackage[]): ConsistencyVerdict;
+  from?(base: readonly InstalledPackage[], changes: readonly PackageChange[]): (applied: ArrayLike<number>, known?: ArrayLike<number>) => ConsistencyVerdict;
+}
 
 /**
  * Relation facts the consistency check cannot see, answered by the universe's relation semantics
@@ -52,11 +59,21 @@ export interface MigrationFact {
   file?: string;
 }
 
-/** A package's versions (ascending in its scheme) with the migrations each ships. */
+/**
+ * A version whose maintainer scripts convert data in place (the knowledge base's `convertsData`):
+ * a change across it cannot be undone by a downgrade, whose scripts do not convert back.
+ */
+export interface DataConversionFact {
+  note?: string;
+  /** Host paths of the converted data, when the knowledge base names them. */
+  paths?: string[];
+}
+
+/** A package's versions (ascending in its scheme) with the migrations each ships and whether its scripts convert data. */
 export interface PackageMigrations {
   name: string;
   scheme: SchemeName;
-  versions: Array<{ version: string; migrations: MigrationFact[] }>;
+  versions: Array<{ version: string; migrations: MigrationFact[]; convertsData?: DataConversionFact }>;
 }
 
 export interface ConfigFileFact {
@@ -196,14 +213,25 @@ export type RollbackFlag =
    */
   | { kind: 'unpack-order-loop'; id: string; packages: string[]; because: Array<'pre-depends' | 'replaces'> }
   /** The group's former installed set is not consistent (the rollback restores it as it was). */
-  | { kind: 'former-state-inconsistent'; id: string; facts: unknown };
+  | { kind: 'former-state-inconsistent'; id: string; facts: unknown }
+  /**
+   * The change of `package` between `from` and `to` crosses versions whose maintainer scripts
+   * convert data in place (`versions`): the rollback's downgrade (or upgrade) does not convert it
+   * back (or converts it again). `paths`: the data, when the knowledge base names it (the
+   * pre-deployment snapshot keeps a copy).
+   */
+  | { kind: 'data-converted'; id: string; package: string; from: string; to: string; versions: string[]; note?: string; paths: string[]; safeguards: string[] };
 
 export type RollbackFlagKind = RollbackFlag['kind'];
 
 /** Something the forward plan must do before deploying so the rollback can work. */
 export type ForwardSafeguard =
   /** What the pre-deployment snapshot must hold (the rollback's restore steps read it). */
-  | { kind: 'snapshot'; id: string; configFiles: string[]; conffilesOf: string[]; databases: string[]; services: string[] }
+  | {
+      kind: 'snapshot'; id: string; configFiles: string[]; conffilesOf: string[]; databases: string[]; services: string[];
+      /** Data files maintainer scripts convert (kept as a copy: a data-converted flag's safeguard). */
+      dataFiles?: string[];
+    }
   /** Back the database up before the first forward migration on it. */
   | { kind: 'backup-database'; id: string; database: string; before: string; flags: string[] }
   /** An operator approves the risk a flag names before deploying. */

@@ -20,11 +20,16 @@
  * What cannot be undone exactly is flagged (each flag a kind with its subject), and what the
  * forward plan must do first is returned as safeguards (backups, approvals, .debs to keep, what
  * the snapshot must hold).
+ *
+ * materializeRollback turns the symbolic steps into host steps once the snapshots exist: config
+ * files with the side files dpkg leaves beside them, no stop of a service the host never had,
+ * and one apt transaction when the forward left a package half-installed or half-configured
+ * (apt would configure it first in every step and stop there).
  */
 import type { InstalledPackage } from '../fleet/index.js';
 import type { PackageChange } from '../solver/index.js';
 import { getScheme } from '../versions/index.js';
-import type { Snapshot } from './snapshot.js';
+import { restoreFileStep, type Snapshot } from './snapshot.js';
 import type { Step } from './steps.js';
 import { applyPackageChanges, orderPackageChanges, sortedPackages } from './rollback-order.js';
 import type {
@@ -272,6 +277,30 @@ export function planRollback(input: RollbackInput): GroupRollback {
     ...(health.get(service) ? [{ kind: 'health', service, when: 'running-in-snapshot' } as const] : []),
   ]);
 
+  // ---- data converted by maintainer scripts --------------------------------------------------
+  const dataFiles = new Set<string>();
+  for (const name of undone) {
+    const b = beforeMap.get(name);
+    const a = afterMap.get(name);
+    const facts = knowledge.packages.find((p) => p.name === name);
+    if (!b || !a || !facts) continue;
+    const scheme = getScheme(facts.scheme);
+    const [low, high] = scheme.compare(b.version, a.version) < 0 ? [b.version, a.version] : [a.version, b.version];
+    // a script converting at version v runs when a change crosses v upwards: low < v <= high
+    const crossed = facts.versions.filter((v) => v.convertsData && scheme.compare(v.version, low) > 0 && scheme.compare(v.version, high) <= 0);
+    if (crossed.length === 0) continue;
+    const id = `data-converted:${name}`;
+    const approvalId = `approval:${id}`;
+    const paths = [...new Set(crossed.flatMap((v) => v.convertsData!.paths ?? []))].sort();
+    const notes = crossed.map((v) => v.convertsData!.note).filter((n): n is string => n !== undefined);
+    for (const p of paths) dataFiles.add(p);
+    safeguards.push({ kind: 'approval', id: approvalId, flag: id, risk: 'data-converted' });
+    flags.push({
+      kind: 'data-converted', id, package: name, from: b.version, to: a.version, versions: crossed.map((v) => v.version),
+      ...(notes.length > 0 ? { note: notes.join(' ') } : {}), paths, safeguards: [...(paths.length > 0 ? [snapshotId] : []), approvalId],
+    });
+  }
+
   // ---- left in place ------------------------------------------------------------------------
   for (const d of depths) {
     if (d.used !== 'leave') continue;
@@ -289,6 +318,7 @@ export function planRollback(input: RollbackInput): GroupRollback {
     conffilesOf: forwardChanged,
     databases: databases,
     services: [...allServices].sort(),
+    ...(dataFiles.size > 0 ? { dataFiles: [...dataFiles].sort() } : {}),
   });
 
   return {
@@ -313,10 +343,13 @@ function compareVersionsOf(knowledge: RollbackKnowledge, name: string, a: string
 /**
  * The host steps a snapshot-backed rollback step stands for, given the pre-deployment snapshot
  * (and, for conffiles, the host's current snapshot: conffiles the former state lacked are
- * removed). Package steps: a purge of a package the snapshot holds as config-files becomes a
- * remove (its conffiles were there before). Undefined for the steps the deploy layer carries out
- * with what it holds (migrate and restore-database: the database's address and scripts; health:
- * the knowledge base's probes).
+ * removed). Every restored file brings back the side files the snapshot recorded beside it
+ * (`.dpkg-dist`, `.dpkg-old`, ...) and removes the others, those the rollback's own dpkg runs
+ * leave included. Package steps: a purge of a package the snapshot holds as config-files becomes
+ * a remove (its conffiles were there before). A stop of a service the snapshot did not have (the
+ * forward installed it) is left out unless the current snapshot shows it running. Undefined for
+ * the steps the deploy layer carries out with what it holds (migrate and restore-database: the
+ * database's address and scripts; health: the knowledge base's probes).
  */
 export function materializeRollbackStep(step: RollbackStep, snapshot: Snapshot, current?: Snapshot): Step[] | undefined {
   switch (step.kind) {
@@ -324,25 +357,59 @@ export function materializeRollbackStep(step: RollbackStep, snapshot: Snapshot, 
       const residual = new Set(snapshot.packages.filter((p) => p.status.charAt(1) === 'c').map((p) => p.name));
       return [{ kind: 'packages', changes: step.changes.map((c) => (c.action === 'purge' && residual.has(c.name) ? { ...c, action: 'remove' } : c)) }];
     }
-    case 'restore-config': {
-      const f = snapshot.files.find((x) => x.path === step.path);
-      return [{ kind: 'restore-config', path: step.path, state: f?.state ?? { kind: 'absent' } }];
-    }
+    case 'restore-config':
+      return [restoreFileStep(snapshot, step.path)];
     case 'restore-conffiles': {
       const mine = snapshot.files.filter((f) => f.source === 'conffile' && f.owner === step.package);
       const paths = new Set(mine.map((f) => f.path));
       const extra = (current?.files ?? []).filter((f) => f.source === 'conffile' && f.owner === step.package && !paths.has(f.path));
       return [
-        ...mine.map((f): Step => ({ kind: 'restore-config', path: f.path, state: f.state })),
-        ...extra.map((f): Step => ({ kind: 'restore-config', path: f.path, state: { kind: 'absent' } })),
+        ...mine.map((f): Step => restoreFileStep(snapshot, f.path)),
+        ...extra.map((f): Step => ({ kind: 'restore-config', path: f.path, state: { kind: 'absent' }, sides: [] })),
       ];
     }
     case 'service': {
-      if (step.action === 'stop') return [{ kind: 'service', action: 'stop', service: step.service }];
       const was = snapshot.services.find((s) => s.name === step.service)?.state;
+      if (step.action === 'stop') {
+        const now = current?.services.find((s) => s.name === step.service)?.state;
+        return (was === undefined || was === 'absent') && now !== 'running' ? [] : [{ kind: 'service', action: 'stop', service: step.service }];
+      }
       return was === 'running' ? [{ kind: 'service', action: 'start', service: step.service }] : [];
     }
     default:
       return undefined;
   }
+}
+
+/** dpkg left the package midway (half-installed, unpacked, half-configured, awaiting triggers) or wants it reinstalled. */
+export function isHalfDone(p: { status: string }): boolean {
+  const state = p.status.charAt(1);
+  return !['i', 'c', 'n', ''].includes(state) || (p.status.charAt(2) !== ' ' && p.status.charAt(2) !== '');
+}
+
+/** How a whole rollback plan was materialized: each step's host steps (undefined: the deploy layer's), and why package steps were merged. */
+export interface MaterializedRollback {
+  steps: Array<Step[] | undefined>;
+  /** Set when the package steps became one apt transaction: the packages the forward left midway. */
+  merged?: { halfDone: Array<{ name: string; status: string }> };
+}
+
+/**
+ * Every step of a rollback plan materialized (materializeRollbackStep), given the pre-deployment
+ * snapshot and the current one. When the current snapshot shows a package dpkg left midway (a
+ * forward whose maintainer script failed), each apt run would first try to configure it and stop
+ * there, so the steps before the one undoing it could not finish; then all the package changes
+ * go in one transaction at the first packages step (the generic restore's way, which dpkg and
+ * apt accept: the half-configured package is downgraded or purged together with the rest).
+ */
+export function materializeRollback(steps: readonly RollbackStep[], snapshot: Snapshot, current?: Snapshot): MaterializedRollback {
+  const out = steps.map((s) => materializeRollbackStep(s, snapshot, current));
+  const halfDone = (current?.packages ?? []).filter(isHalfDone).map((p) => ({ name: p.name, status: p.status }));
+  const packageSteps = steps.flatMap((s, i) => (s.kind === 'packages' ? [i] : []));
+  if (halfDone.length === 0 || packageSteps.length < 2) return { steps: out };
+  const changes = packageSteps.flatMap((i) => out[i]!.flatMap((x) => (x.kind === 'packages' ? x.changes : [])));
+  const [first, ...rest] = packageSteps;
+  out[first!] = [{ kind: 'packages', changes }];
+  for (const i of rest) out[i] = [];
+  return { steps: out, merged: { halfDone } };
 }

@@ -33,6 +33,12 @@ export type FileState =
   | { kind: 'absent' }
   | { kind: 'present'; sha256: string; mode: number; contentBase64: string };
 
+/** A side file recorded beside a config file (`suffix` appended to its path), with its content. */
+export interface PresentSide {
+  suffix: string;
+  state: Extract<FileState, { kind: 'present' }>;
+}
+
 export type Step =
   | { kind: 'refresh-index' }
   /**
@@ -42,7 +48,12 @@ export type Step =
   | { kind: 'packages'; changes: PackageChange[] }
   | { kind: 'migrate'; database: DatabaseRef; migration: Migration }
   | { kind: 'write-config'; path: string; content: string; mode?: number }
-  | { kind: 'restore-config'; path: string; state: FileState }
+  /**
+   * Put a file back to a recorded state. With `sides`, also the side files dpkg and ucf leave
+   * beside it (SIDE_FILE_SUFFIXES in snapshot.ts): those listed are written back, every other
+   * one is removed.
+   */
+  | { kind: 'restore-config'; path: string; state: FileState; sides?: PresentSide[] }
   | { kind: 'service'; action: 'start' | 'stop' | 'restart'; service: string };
 
 export type StepKind = Step['kind'];

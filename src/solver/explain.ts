@@ -60,14 +60,17 @@ export interface Explanation {
   minimal: boolean;
 }
 
-function ref(enc: Encoding, pv: number): PackageRef {
+function ref(enc: FactContext, pv: number): PackageRef {
   return { name: enc.set.nameOf(pv), version: enc.set.versionOf(pv) };
 }
 
 const refKey = (r: PackageRef): string => `${r.name}=${r.version}`;
 
+/** What describing a fact reads: the package set and the installed flags (an Encoding, or a consistency check's set). */
+export type FactContext = Pick<Encoding, 'set' | 'installed'>;
+
 /** A fact of the encoding as data, with a key that does not depend on internal ids. */
-export function describeFactData(enc: Encoding, f: Fact): ExplanationFact {
+export function describeFactData(enc: FactContext, f: Fact): ExplanationFact {
   const set = enc.set;
   switch (f.kind) {
     case 'request': {
@@ -107,11 +110,11 @@ export function describeFactData(enc: Encoding, f: Fact): ExplanationFact {
   }
 }
 
-function installedVersions(enc: Encoding, name: string): string[] {
+function installedVersions(enc: FactContext, name: string): string[] {
   return Array.from(enc.set.versionsOf(name)).filter((pv) => enc.installed[pv]).map((pv) => enc.set.versionOf(pv));
 }
 
-function unmetRequest(enc: Encoding, item: RequestItem): UnmetRequest | undefined {
+function unmetRequest(enc: FactContext, item: RequestItem): UnmetRequest | undefined {
   if (item.kind !== 'install' && item.kind !== 'upgrade') return undefined;
   const set = enc.set;
   const cands = set.candidates(item.op ? { name: item.name, op: item.op, version: item.version! } : { name: item.name });

@@ -42,6 +42,12 @@
  *   explanation }], checked, solves, ms }` with dose-distcheck's meaning (Essential packages
  *   installed together with each package checked, Breaks as Conflicts).
  *
+ * ## Is an installed set consistent?
+ * - `createInstalledSetConsistency(universe, set?)` → `check(pvs)` (`{ consistent, facts() }`: consistent
+ *   when every Depends/Pre-Depends is met and no Conflicts/Breaks hold, else the explanation
+ *   facts that say why) and
+ *   `anchor(base).check(added, removed)`, which re-checks only what a change touches.
+ *
  * ## CUDF
  * - `solveCudf(problemText, { criteria?, file?, timeBudgetMs? })` → `{ kind: 'solution', text, outcome } | { kind: 'fail', outcome }`:
  *   the CUDF solution document (every installed package stanza), or the outcome (conflict or timeout).
@@ -77,6 +83,8 @@ export type {
 export { conclusionOf } from './explain.js';
 export type { Explanation, ExplanationFact, ExplanationFactKind, PackageRef, UnmetRequest } from './explain.js';
 export { checkInstallable } from './installable.js';
+export { createInstalledSetConsistency } from './consistency.js';
+export type { AnchoredConsistency, InstalledSetConsistency, SetProblems } from './consistency.js';
 export { solveCudf } from './cudf.js';
 export type { CudfOutcome, SolveCudfOptions } from './cudf.js';
 export type { BrokenPackage, InstallabilityReport, CheckInstallableOptions } from './installable.js';

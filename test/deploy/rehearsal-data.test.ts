@@ -30,8 +30,8 @@ describe('fillFromSnapshot', () => {
     );
     expect(r.steps).toEqual([
       { kind: 'service', action: 'stop', service: 'web' },
-      { kind: 'restore-config', path: '/etc/a.conf', state: present },
-      { kind: 'restore-config', path: '/etc/b.conf', state: { kind: 'absent' } },
+      { kind: 'restore-config', path: '/etc/a.conf', state: present, sides: [] },
+      { kind: 'restore-config', path: '/etc/b.conf', state: { kind: 'absent' }, sides: [] },
     ]);
     expect(r.unfilled).toEqual(['/etc/c.conf']);
   });

@@ -94,7 +94,7 @@ describe('rollwise kb show and demo (example KB over the Debian index)', () => {
 
   it('demo prints layers, counts, services with criticality and the known issue', () => {
     requireDebianIndex();
-    const r = runCli(['demo']);
+    const r = runCli(['demo', '--no-lab']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/debian:bookworm-main-amd64\s+precedence 10\s+distribution\s+63440 packages/);

@@ -290,15 +290,15 @@ describe('materializing snapshot-backed steps', () => {
   };
   it('fills config and conffile content from the snapshot, absent when it has none, and purges only what was not there', () => {
     expect(materializeRollbackStep({ kind: 'restore-config', path: '/etc/shop/shop.conf', package: 'shop', state: { kind: 'snapshot' } }, snapshot)).toEqual([
-      { kind: 'restore-config', path: '/etc/shop/shop.conf', state: snapshot.files[0]!.state },
+      { kind: 'restore-config', path: '/etc/shop/shop.conf', state: snapshot.files[0]!.state, sides: [] },
     ]);
     expect(materializeRollbackStep({ kind: 'restore-config', path: '/etc/new.conf', package: 'new', state: { kind: 'snapshot' } }, snapshot)).toEqual([
-      { kind: 'restore-config', path: '/etc/new.conf', state: { kind: 'absent' } },
+      { kind: 'restore-config', path: '/etc/new.conf', state: { kind: 'absent' }, sides: [] },
     ]);
     const current: Snapshot = { ...snapshot, files: [{ path: '/etc/shop/extra', source: 'conffile', owner: 'shop', state: { kind: 'present', sha256: 'cc', mode: 0o644, contentBase64: '' } }] };
     expect(materializeRollbackStep({ kind: 'restore-conffiles', package: 'shop', state: { kind: 'snapshot' } }, snapshot, current)).toEqual([
-      { kind: 'restore-config', path: '/etc/shop/default', state: snapshot.files[1]!.state },
-      { kind: 'restore-config', path: '/etc/shop/extra', state: { kind: 'absent' } },
+      { kind: 'restore-config', path: '/etc/shop/default', state: snapshot.files[1]!.state, sides: [] },
+      { kind: 'restore-config', path: '/etc/shop/extra', state: { kind: 'absent' }, sides: [] },
     ]);
     expect(materializeRollbackStep({ kind: 'packages', changes: [{ action: 'purge', name: 'old' }, { action: 'purge', name: 'new' }], debs: [] }, snapshot)).toEqual([
       { kind: 'packages', changes: [{ action: 'remove', name: 'old' }, { action: 'purge', name: 'new' }] },

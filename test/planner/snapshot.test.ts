@@ -91,7 +91,7 @@ describe('planRestore', () => {
       ]),
     );
     expect(pkgs.changes).toHaveLength(4);
-    expect(plan.steps).toContainEqual({ kind: 'restore-config', path: '/etc/mode.conf', state: before.files[1]!.state });
+    expect(plan.steps).toContainEqual({ kind: 'restore-config', path: '/etc/mode.conf', state: before.files[1]!.state, sides: [] });
     expect(plan.steps).toContainEqual({ kind: 'service', action: 'start', service: 'web' });
     expect(plan.unresolved.map((d) => d.kind)).toEqual(['schema-version-changed']);
     // packages first, then files, then services

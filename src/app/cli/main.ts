@@ -13,7 +13,7 @@ export function createProgram(): Command {
     .name('rollwise')
     .description(
       'Plan package changes across a fleet of Debian hosts: resolve each host group, explain conflicts ' +
-        'with verified resolutions, predict the impact, prepare and rehearse the rollback, review and approve (deployment is coming).\n' +
+        'with verified resolutions, predict the impact, prepare and rehearse the rollback, review and approve, then deploy in waves watched by the monitoring, with automatic rollback.\n' +
         'Start with `rollwise demo` (the example knowledge base and fleet), then `rollwise <command> --help`.',
     )
     .version('0.1.0')

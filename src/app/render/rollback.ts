@@ -32,12 +32,13 @@ export function describeRollbackFlag(f: RollbackFlag): string {
     case 'schema-kept': return `${f.package}: migrations ${f.migrations.join(', ')} stay applied on ${f.database} (undone by a downgrade only)`;
     case 'unpack-order-loop': return `${f.packages.join(', ')} form a ${f.because.join('/')} loop: dpkg must break it`;
     case 'former-state-inconsistent': return 'the group\'s former installed set is itself inconsistent (restored as it was)';
+    case 'data-converted': return `${f.package} ${f.from} → ${f.to}: the maintainer scripts of ${f.versions.join(', ')} convert data in place${f.paths.length ? ` (${f.paths.join(', ')})` : ''}, which no package change converts back${f.note ? `: ${f.note}` : ''}`;
   }
 }
 
 function describeSafeguard(s: ForwardSafeguard): string {
   switch (s.kind) {
-    case 'snapshot': return `snapshot before deploying: ${[...s.configFiles, ...s.conffilesOf.map((p) => `conffiles of ${p}`), ...s.databases.map((d) => `schema of ${d}`), ...s.services.map((v) => `state of ${v}`)].join(', ')}`;
+    case 'snapshot': return `snapshot before deploying: ${[...s.configFiles, ...s.conffilesOf.map((p) => `conffiles of ${p}`), ...s.databases.map((d) => `schema of ${d}`), ...s.services.map((v) => `state of ${v}`), ...(s.dataFiles ?? []).map((d) => `a copy of ${d}`)].join(', ')}`;
     case 'backup-database': return `back up ${s.database} before migration ${s.before}`;
     case 'approval': return `approval naming the risk (${s.risk})`;
     case 'keep-deb': return `keep ${s.deb.name}_${s.deb.version}.deb (${s.source === 'host' ? 'from the host\'s own archives' : 'from the repository'})`;

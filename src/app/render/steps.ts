@@ -17,8 +17,11 @@ export function describeStep(step: Step): string {
       return `migrate ${step.database.name} ${step.migration.direction} ${step.migration.version}`;
     case 'write-config':
       return `write ${step.path}`;
-    case 'restore-config':
-      return step.state.kind === 'absent' ? `remove ${step.path}` : `restore ${step.path}`;
+    case 'restore-config': {
+      const main = step.state.kind === 'absent' ? `remove ${step.path}` : `restore ${step.path}`;
+      if (!step.sides) return main;
+      return `${main}${step.sides.length ? ` (and ${step.sides.map((x) => x.suffix).join(', ')} beside it)` : ''}, removing dpkg's other side files (.dpkg-dist, .dpkg-old, ...)`;
+    }
     case 'service':
       return `${step.action} ${step.service}`;
   }
@@ -68,6 +71,12 @@ export function describeDifference(d: SnapshotDifference): string {
       return `schema version changed: ${d.database} ${d.before ?? '(none)'} -> ${d.after ?? '(none)'}`;
     case 'service-state-changed':
       return `service state changed: ${d.service} ${d.before} -> ${d.after}`;
+    case 'tree-entry-appeared':
+      return `${d.type} appeared under ${d.tree}: ${d.path}`;
+    case 'tree-entry-missing':
+      return `${d.type} missing under ${d.tree}: ${d.path}`;
+    case 'tree-entry-changed':
+      return `${d.what} changed under ${d.tree}: ${d.path} (${d.what === 'content' ? `sha256 ${short(d.before)} -> ${short(d.after)}` : `${d.before} -> ${d.after}`})`;
   }
 }
 

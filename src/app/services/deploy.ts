@@ -15,18 +15,21 @@ import { RollwiseError, excerpt } from '../../shared/index.js';
 import { loadInventory, type FleetHost, type SshDefaults } from '../../fleet/index.js';
 import type { PackageChange } from '../../solver/index.js';
 import {
-  layoutWaves, matchesSelector, parseDuration, parseFailureBudget, parseHostSelector, parseWaveSizes, rollbackKnowledgeFromKb, serviceStartOrder, DEFAULT_WAVE_SIZES,
+  layoutWaves, matchesSelector, type GroupRollback, parseDuration, parseFailureBudget, parseHostSelector, parseWaveSizes, rollbackKnowledgeFromKb, serviceStartOrder, DEFAULT_WAVE_SIZES,
   type Plan, type PlanStore,
 } from '../../planner/index.js';
 import { createDebCache, createDirectoryRootDriver, createChrootRootDriver, createLocalRunner, createSshDriver } from '../../hosts/index.js';
+import { effectiveServices } from '../../kb/index.js';
+import { checksFromService, type MetricCheck, type Providers } from '../../analysis/index.js';
+import { createCommandProbeProvider, createHttpProbeProvider, createPrometheusProvider } from '../../monitor/index.js';
 import {
-  createBakeOnlyJudge, createDeploymentFor, hostStates, isDeploymentFinished, runDeployment, RESOLUTION_POLICIES,
+  createBakeOnlyJudge, createDeploymentFor, createMetricJudge, hostStates, isDeploymentFinished, loadChecksFile, runDeployment, RESOLUTION_POLICIES,
   type DeployEvent, type DeploymentGroupSpec, type DeploymentRecord, type DeploymentSpec, type DeploymentStore, type EngineDriver, type EngineResult,
-  type JournalEntry, type ResolutionPolicy, type ResolveHost, type WaveJudge,
+  type DeploymentJudgeSpec, type JournalEntry, type ResolutionPolicy, type ResolveHost, type WaveJudge,
 } from '../../deploy/index.js';
 import { compareDebian } from '../../versions/index.js';
 import { findPlan, approverName, createSolverFor } from './planning.js';
-import { knowledgeOfPlan } from './review.js';
+import { impactForStoredPlan, knowledgeOfPlan, rollbacksOfStoredPlan, type PlanRollback } from './review.js';
 import { flatFileSources } from './staging.js';
 import type { Knowledge } from './knowledge.js';
 
@@ -48,7 +51,16 @@ export interface StartDeploymentInput {
   chroot?: boolean;
   /** Where the former .debs are kept (a folder per deployment and host). */
   debCacheDir: string;
+  /** A deployment's own checks (YAML, see src/deploy/metric-judge.ts), judged with the knowledge base's. */
+  checks?: string;
+  /** Prometheus' base URL (default: env ROLLWISE_PROMETHEUS_URL). */
+  prometheus?: string;
+  /** The label naming the host in Prometheus' results (default: env ROLLWISE_PROMETHEUS_HOST_LABEL, else `instance`). */
+  prometheusHostLabel?: string;
+  /** Replaces the judge built from the checks (tests, the demo). */
   judge?: WaveJudge;
+  /** How often a pause or abort request is looked for during a bake (default 500 ms). */
+  controlPollMs?: number;
   onEvent?: (e: DeployEvent) => void;
   onProgress?: (text: string) => void;
 }
@@ -125,8 +137,10 @@ export function withinPolicy(policy: ResolutionPolicy, planned: readonly Package
 }
 
 /** Re-solves a drifted host with the planner's solver over the plan's knowledge base, on the host's real installed set. */
-function createResolver(plan: Plan, knowledge: Knowledge, policy: ResolutionPolicy): ResolveHost {
+function createResolver(plan: Plan, policy: ResolutionPolicy): ResolveHost {
   return async (input) => {
+    // read again at each call: the repository may have changed since the deployment started (a version withdrawn)
+    const knowledge = await knowledgeOfPlan(plan);
     const group = plan.groups.find((g) => g.key === input.group)!;
     const installed = input.installed.filter((p) => p.status.startsWith('i')).map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }));
     const solver = await createSolverFor(knowledge, [installed]);
@@ -146,7 +160,10 @@ function positiveInt(v: number | undefined, what: string, dflt: number): number 
 }
 
 /** The seams of the engine for a stored deployment (shared by start, resume and abort). */
-async function engineSeams(plan: Plan, spec: DeploymentSpec, debCacheDir: string, id: string, chroot: boolean): Promise<{ driverFor: (h: string) => EngineDriver; debCacheFor: (h: string) => { cache: ReturnType<typeof createDebCache>; source: { baseUrl: string } } | undefined; resolveHost: ResolveHost }> {
+async function engineSeams(store: DeployStore, plan: Plan, spec: DeploymentSpec, debCacheDir: string, id: string, chroot: boolean): Promise<{
+  driverFor: (h: string) => EngineDriver; debCacheFor: (h: string) => { cache: ReturnType<typeof createDebCache>; source: { baseUrl: string } } | undefined; resolveHost: ResolveHost;
+  rollbackPlanFor: (group: string) => Promise<GroupRollback | undefined>;
+}> {
   const inv = inventoryHosts(plan);
   const drivers = new Map<string, EngineDriver>();
   for (const w of spec.layout.waves) {
@@ -158,15 +175,17 @@ async function engineSeams(plan: Plan, spec: DeploymentSpec, debCacheDir: string
   }
   const sources = new Map<string, { baseUrl: string } | undefined>();
   for (const [name, h] of inv) if (h.root && !h.ssh && drivers.has(name)) sources.set(name, (await flatFileSources(h.root, chroot))[0]);
-  const knowledge = await knowledgeOfPlan(plan);
+  // the planner's rollback plans, recorded with the plan version (or computed once from its knowledge base)
+  let rollbacks: Promise<PlanRollback[]> | undefined;
   return {
     driverFor: (h) => drivers.get(h)!,
+    rollbackPlanFor: async (group) => (await (rollbacks ??= rollbacksOfStoredPlan(store, plan))).find((r) => r.group === group)?.rollback,
     debCacheFor: (h) => {
       const source = sources.get(h);
       // absolute: a kept .deb is installed from its path (relative paths are refused by the driver)
       return source ? { cache: createDebCache(path.resolve(debCacheDir, id, h)), source } : undefined;
     },
-    resolveHost: createResolver(plan, knowledge, spec.policy),
+    resolveHost: createResolver(plan, spec.policy),
   };
 }
 
@@ -181,6 +200,8 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   const concurrency = positiveInt(input.concurrency, '--concurrency', 4);
   const hostTimeoutMs = input.hostTimeout ? parseDuration(input.hostTimeout, '--host-timeout') : 15 * 60_000;
   const policy = (input.policy ?? 'revisions') as ResolutionPolicy;
+  const fileChecks = input.checks ? loadChecksFile(input.checks) : [];
+  const prometheusUrl = checkPrometheusUrl(input.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL);
   if (!RESOLUTION_POLICIES.includes(policy)) throw new RollwiseError('RW_USAGE', `--policy: unknown policy '${excerpt(input.policy ?? '')}'`, { hint: `policies: ${RESOLUTION_POLICIES.join(', ')}` });
 
   const plan = await findPlan(input.store, input.plan);
@@ -208,21 +229,81 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   }
   input.onProgress?.('loading the knowledge base…');
   const knowledge = await knowledgeOfPlan(plan);
+  const judgeSpec = input.judge ? undefined : await judgeSpecFor(input, plan, knowledge, layout.waves.flatMap((w) => w.hosts.map((h) => h.group)), fileChecks);
   const services = [...new Set(Object.values(groupSpecs(plan, knowledge)).flatMap((g) => g.restart))];
   const spec: DeploymentSpec = {
     format: 1, plan: { id: plan.id, version: plan.version }, layout, concurrency, hostTimeoutMs, snapshot: { conffiles: true, services }, groups: groupSpecs(plan, knowledge), policy,
-    ...(selector ? { selector: selector.text } : {}),
+    ...(selector ? { selector: selector.text } : {}), ...(judgeSpec ? { judge: { ...judgeSpec, ...(prometheusUrl ? { prometheus: prometheusUrl } : {}) } } : {}),
   };
+  if (judgeSpec && !prometheusUrl && judgeSpec.checks.some((c) => c.query.provider === 'prometheus')) {
+    const names = judgeSpec.checks.filter((c) => c.query.provider === 'prometheus').map((c) => c.name);
+    throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Prometheus (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) and no Prometheus is configured; nothing was deployed`, { hint: 'give --prometheus URL or set ROLLWISE_PROMETHEUS_URL (e.g. http://127.0.0.1:9090)' });
+  }
   const id = randomBytes(4).toString('hex');
   await createDeploymentFor(input.store, { id, plan, spec, by: approverName() });
   const result = await runStored(input.store, id, plan, spec, input);
   return { id, result };
 }
 
-async function runStored(store: DeployStore, id: string, plan: Plan, spec: DeploymentSpec, o: { debCacheDir: string; chroot?: boolean; judge?: WaveJudge; onEvent?: (e: DeployEvent) => void; acceptResolutions?: boolean }): Promise<EngineResult> {
-  const seams = await engineSeams(plan, spec, o.debCacheDir, id, o.chroot === true);
+/** Prometheus' URL as given, checked (http or https, a host); undefined when none is given. */
+function checkPrometheusUrl(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RollwiseError('RW_USAGE', `--prometheus: not a URL '${excerpt(url)}'`, { hint: 'e.g. --prometheus http://127.0.0.1:9090 (or ROLLWISE_PROMETHEUS_URL)' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RollwiseError('RW_USAGE', `--prometheus: not an http(s) URL '${excerpt(url)}'`, { hint: 'e.g. --prometheus http://127.0.0.1:9090' });
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * The checks of a deployment: those of the knowledge base's services that the plan's changes reach
+ * on the deployed groups' hosts (the impact's reach), then the deployment's own checks file.
+ */
+async function judgeSpecFor(input: StartDeploymentInput, plan: Plan, knowledge: Knowledge, groups: readonly string[], fileChecks: MetricCheck[]): Promise<DeploymentJudgeSpec> {
+  const deployed = new Set(groups);
+  const { impact } = await impactForStoredPlan(input.store, plan);
+  const reached = new Set(impact.groups.filter((g) => deployed.has(g.group)).flatMap((g) => g.reach.filter((r) => r.onGroupHosts).map((r) => r.service)));
+  const hostLabel = input.prometheusHostLabel ?? process.env.ROLLWISE_PROMETHEUS_HOST_LABEL;
+  const services = effectiveServices(knowledge.kb).filter((s) => reached.has(s.value.name));
+  const checks = [...services.flatMap((s) => checksFromService(s.value, hostLabel ? { hostLabel } : {})), ...fileChecks];
+  const names = new Set<string>();
+  for (const c of checks) {
+    if (names.has(c.name)) throw new RollwiseError('RW_CHECK', `two checks are named ${c.name} (${c.origin ?? 'the checks file'})`, { hint: 'give the checks file\'s check another name: the knowledge base\'s are SERVICE/METRIC' });
+    names.add(c.name);
+  }
+  return { checks, ...(hostLabel ? { hostLabel } : {}), sources: { services: services.map((s) => s.value.name).sort(), ...(input.checks ? { checksFile: input.checks } : {}) } };
+}
+
+/** The judge of a stored deployment: its checks through Prometheus and the HTTP and command probes (command probes through each host's driver). */
+function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, prometheus: string | undefined): WaveJudge {
+  const j = spec.judge;
+  if (!j) return createBakeOnlyJudge();
+  const url = checkPrometheusUrl(prometheus) ?? j.prometheus;
+  if (!url && j.checks.some((c) => c.query.provider === 'prometheus')) {
+    throw new RollwiseError('RW_MONITOR', `deployment checks read Prometheus and no Prometheus is configured`, { hint: 'give --prometheus URL or set ROLLWISE_PROMETHEUS_URL' });
+  }
+  const providers: Providers = {
+    ...(url ? { prometheus: createPrometheusProvider({ url, ...(j.hostLabel ? { hostLabel: j.hostLabel } : {}) }) } : {}),
+    http: createHttpProbeProvider(),
+    command: createCommandProbeProvider({
+      runnerFor: (host) => {
+        const d = driverFor(host);
+        return d?.runCommand ? { run: (argv, o) => d.runCommand!(argv, o) } : undefined;
+      },
+    }),
+  };
+  return createMetricJudge({ checks: j.checks, providers });
+}
+
+async function runStored(store: DeployStore, id: string, plan: Plan, spec: DeploymentSpec, o: { debCacheDir: string; chroot?: boolean; judge?: WaveJudge; prometheus?: string; controlPollMs?: number; onEvent?: (e: DeployEvent) => void; acceptResolutions?: boolean }): Promise<EngineResult> {
+  const seams = await engineSeams(store, plan, spec, o.debCacheDir, id, o.chroot === true);
+  const judge = o.judge ?? judgeFor(spec, seams.driverFor, o.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL);
   return runDeployment({
-    store, deployment: id, plan, ...seams, judge: o.judge ?? createBakeOnlyJudge(), holder: `${approverName()}@${process.pid}`,
+    store, deployment: id, plan, ...seams, judge, holder: `${approverName()}@${process.pid}`,
+    ...(o.controlPollMs ? { controlPollMs: o.controlPollMs } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.acceptResolutions ? { acceptResolutions: true } : {}),
   });
 }
@@ -243,6 +324,9 @@ export interface ResumeInput {
   chroot?: boolean;
   acceptResolutions?: boolean;
   judge?: WaveJudge;
+  /** Prometheus' base URL (default: the one the deployment started with, or env ROLLWISE_PROMETHEUS_URL). */
+  prometheus?: string;
+  controlPollMs?: number;
   onEvent?: (e: DeployEvent) => void;
 }
 

@@ -7,3 +7,5 @@ export * from './solving.js';
 export * from './review.js';
 export * from './staging.js';
 export * from './deploy.js';
+export * from './demo-lab.js';
+export * from './demo-run.js';

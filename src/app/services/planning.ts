@@ -22,10 +22,13 @@ import { loadKnowledge, type Knowledge } from './knowledge.js';
 import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
 import { approvalGates, rollbacksOfStoredPlan, storedImpact, storedRehearsals } from './review.js';
 
-/** The solver over the knowledge base's universe with the fleet's installed versions filled in. */
-export async function createSolverFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[] = []): Promise<FleetSolver> {
+/**
+ * The solver over the knowledge base's universe with the fleet's installed versions filled in;
+ * `recommends: false` solves without Recommends (no package is added for them).
+ */
+export async function createSolverFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[] = [], options: { recommends?: boolean } = {}): Promise<FleetSolver> {
   const universe = await knowledge.universe.withFill(installedFillRecords(installedSets, statusRecords));
-  return createFleetSolver({ universe, rules: knowledge.rules, policy: { timeBudgetMs: 20_000 } });
+  return createFleetSolver({ universe, rules: knowledge.rules, policy: { timeBudgetMs: 20_000, ...(options.recommends === false ? { recommends: false } : {}) } });
 }
 
 export function newPlanId(): string {
@@ -120,6 +123,8 @@ export interface CreatePlanInputs extends FleetInputs {
   onProgress?: (text: string) => void;
   /** An already loaded knowledge base (the demo has one); otherwise kb/index are loaded. */
   knowledge?: Knowledge;
+  /** false: solve without Recommends (recorded in the plan's inputs, so a resolve does the same). Default: Recommends count. */
+  recommends?: boolean;
 }
 
 /** Validates and plans; returns the plan (not yet stored). Throws on bad input before anything is written. */
@@ -154,14 +159,14 @@ export async function planFleet(o: CreatePlanInputs): Promise<{ plan: Plan; know
       exitCode: 1,
     });
   }
-  const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts));
+  const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts), { recommends: o.recommends !== false });
   const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
   const digests = await digestFiles(inputFiles(knowledge, o.inventory, fleet.hosts, o.requestFile));
   const plan = assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
     ...(o.requestFile ? { requestFile: path.resolve(o.requestFile) } : {}), digests,
     // the indexes really loaded (the default one too), so a later resolve loads the same
     kb: o.kb.map((p) => path.resolve(p)), indexes: loadedIndexes(knowledge, o.index), inventories: o.inventory.map((p) => path.resolve(p)),
-    local: o.local, sshHosts: [...o.sshHost], request: o.request,
+    local: o.local, sshHosts: [...o.sshHost], request: o.request, ...(o.recommends === false ? { recommends: false as const } : {}),
   });
   return { plan, knowledge };
 }
@@ -196,7 +201,7 @@ export async function resolvePlanVersion(plan: Plan, choices: readonly Resolutio
   const installedSets = plan.groups.map((g) => g.installed);
   onProgress?.('loading the knowledge base…');
   const k = knowledge ?? (await loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, installed: installedFillRecords(installedSets, statusRecords), allowOutsidePaths: true }));
-  const solver = await createSolverFor(k, installedSets, statusRecords);
+  const solver = await createSolverFor(k, installedSets, statusRecords, { recommends: plan.inputs.recommends !== false });
   const body = resolvePlan(plan, choices, solver, k.rules, (d, t) => onProgress?.(`re-solving host groups ${d}/${t}`));
   return { plan: assemblePlan(plan.id, plan.version + 1, body, { kind: 'resolution', parentVersion: plan.version, choices: appliedChoices(plan, choices) }, plan.inputs), knowledge: k };
 }

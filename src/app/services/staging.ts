@@ -26,14 +26,14 @@ import { loadDebianIndex, loadDpkgStatus, type PackageRecord } from '../../kb/in
 import type { PackageChange } from '../../solver/index.js';
 import type { InstalledPackage } from '../../fleet/index.js';
 import {
-  installedFillRecords, materializeRollbackStep,
+  installedFillRecords, materializeRollback,
   type ForwardSafeguard, type Plan, type PlanGroup, type PlanStore, type RollbackFlag, type RollbackStep, type ServiceState, type Snapshot, type SnapshotDifference,
-  type SnapshotFile, type SnapshotPackage, type SnapshotSpec, type Step, type StepFailure,
+  type SnapshotPackage, type SnapshotSpec, type Step, type StepFailure,
 } from '../../planner/index.js';
 import type { PlanImpact } from '../../analysis/index.js';
 import {
   aptConfigPath, buildSyntheticDeb, createChrootRootDriver, createDebCache, createDirectoryRootDriver, missingTools, prepareDirectoryRoot, resolveInRoot, writeFlatRepository,
-  type BuiltDeb, type DebSource, type HostDriver, type SyntheticDebSpec,
+  describeDebSource, type BuiltDeb, type DebSource, type FormerDebSource, type HostDriver, type SyntheticDebSpec,
 } from '../../hosts/index.js';
 import { rehearseOnHost, type ExpectedDifference, type HealthCheck, type RehearsalEvent, type RehearsalReport } from '../../deploy/index.js';
 import type { Knowledge } from './knowledge.js';
@@ -233,6 +233,8 @@ export interface StagingRehearsalInput {
   chroot?: boolean;
   /** Record the result with the plan version (default true). */
   record?: boolean;
+  /** More health checks after the forward steps and after the rollback (a `command` runs inside a chroot root, e.g. `nginx -t`). */
+  healthChecks?: readonly HealthCheck[];
   onProgress?: (text: string) => void;
 }
 
@@ -288,14 +290,6 @@ export interface StagingRecordBody {
   timings: RehearsalReport['timings'];
 }
 
-const SIDE_SUFFIXES = ['.dpkg-dist', '.dpkg-old', '.dpkg-new'];
-
-function sameState(a: SnapshotFile['state'] | undefined, b: SnapshotFile['state'] | undefined): boolean {
-  if (!a || !b) return a === b;
-  if (a.kind !== b.kind) return false;
-  return a.kind === 'absent' || (b.kind === 'present' && a.sha256 === b.sha256 && a.mode === b.mode);
-}
-
 /** Throws RW_NOT_FOUND / RW_HOST when `root` is not a staging root (checked before anything slow). */
 export async function assertStagingRoot(root: string, chroot: boolean): Promise<void> {
   const hint = 'a staging root is a directory holding a dpkg database (var/lib/dpkg/status) and, for a directory root, the apt configuration Rollwise prepares (var/lib/rollwise/apt.conf; rollwise demo builds one); --chroot takes a complete Debian system';
@@ -309,7 +303,7 @@ export async function assertStagingRoot(root: string, chroot: boolean): Promise<
  * The root's flat `file:` repositories (`deb [..] file:DIR ./`), from its sources.list(.d): the
  * source the former .debs are kept from. A chroot root's paths are inside it.
  */
-async function flatFileSources(root: string, chroot: boolean): Promise<DebSource[]> {
+export async function flatFileSources(root: string, chroot: boolean): Promise<DebSource[]> {
   const files: string[] = [];
   const main = await resolveInRoot(root, '/etc/apt/sources.list', { followLast: true });
   if (main && existsSync(main)) files.push(main);
@@ -354,6 +348,9 @@ function expectedFromFlags(flags: readonly RollbackFlag[], spec: SnapshotSpec, k
       case 'configuration-purged':
         for (const p of kbFilesOf(f.package).filter((x) => spec.configFiles?.includes(x))) out.push({ kind: 'config-missing', path: p }, { kind: 'config-changed', path: p });
         break;
+      case 'data-converted':
+        for (const p of f.paths.filter((x) => spec.configFiles?.includes(x))) out.push({ kind: 'config-changed', path: p }, { kind: 'config-appeared', path: p }, { kind: 'config-missing', path: p });
+        break;
       case 'schema-kept':
       case 'irreversible-migration':
         // schemas are compared only with a database address (none for a staging root yet)
@@ -395,19 +392,16 @@ export async function rehearsePlanOnStaging(input: StagingRehearsalInput): Promi
   const [rollback] = await rollbackForPlan(plan, knowledge, { impact, groups: [group.key], onProgress: progress });
   if (!rollback) throw new Error(`no rollback plan for group ${group.key}`);
 
-  // what the snapshots hold: the rollback's snapshot safeguard, dpkg's conffiles, and dpkg's side copies of them
+  // what the snapshots hold: the rollback's snapshot safeguard and dpkg's conffiles (the driver records the side files dpkg leaves beside each)
   const safeguard = rollback.rollback.forwardSafeguards.find((s): s is Extract<ForwardSafeguard, { kind: 'snapshot' }> => s.kind === 'snapshot');
   const kbConfig = new Map<string, string[]>();
   for (const layer of knowledge.kb.layers) for (const c of layer.configFiles) kbConfig.set(c.value.package, [...new Set([...(kbConfig.get(c.value.package) ?? []), c.value.path])]);
   const services = [...new Set(safeguard?.services ?? [])];
-  const baseSpec: SnapshotSpec = { configFiles: [...(safeguard?.configFiles ?? [])], conffiles: true, services };
+  const snapshotSpec: SnapshotSpec = { configFiles: [...new Set([...(safeguard?.configFiles ?? []), ...(safeguard?.dataFiles ?? [])])], conffiles: true, services, ...(chroot ? { trees: ['/etc'] } : {}) };
   progress('taking a first look at the staging root…');
-  const probe = await driver.takeSnapshot(baseSpec);
+  const probe = await driver.takeSnapshot(snapshotSpec);
   if (probe.kind !== 'ok') throw new RollwiseError('RW_HOST', `cannot take a snapshot of ${root}: ${probe.kind === 'failed' ? probe.message : probe.reason}`, { hint: 'every file a snapshot reads must lie inside the root' });
   const changed = new Set(changes.map((c) => c.name));
-  const watched = new Set([...(baseSpec.configFiles ?? []), ...probe.value.files.filter((f) => f.source === 'conffile' && f.owner !== undefined && changed.has(f.owner)).map((f) => f.path)]);
-  const sideFiles = [...watched].flatMap((p) => SIDE_SUFFIXES.map((s) => p + s));
-  const snapshotSpec: SnapshotSpec = { ...baseSpec, configFiles: [...new Set([...(baseSpec.configFiles ?? []), ...sideFiles])] };
   const serviceState = new Map(probe.value.services.map((s) => [s.name, s.state]));
   const supervised = (s: string): boolean => ['running', 'stopped', 'failed'].includes(serviceState.get(s) ?? 'absent');
 
@@ -421,7 +415,7 @@ export async function rehearsePlanOnStaging(input: StagingRehearsalInput): Promi
     if ((s.kind === 'service' || s.kind === 'health') && !supervised(s.service)) omit({ kind: 'service-not-supervised', service: s.service, state: serviceState.get(s.service) ?? 'absent' });
   }
   for (const d of safeguard?.databases ?? []) omit({ kind: 'schema-not-compared', database: d });
-  const healthChecks: HealthCheck[] = [];
+  const healthChecks: HealthCheck[] = [...(input.healthChecks ?? [])];
   for (const s of rollback.rollback.steps) {
     if (s.kind === 'health' && serviceState.get(s.service) === 'running' && !healthChecks.some((h) => h.kind === 'service' && h.service === s.service)) {
       healthChecks.push({ kind: 'service', service: s.service, state: 'running', withinMs: 15_000 });
@@ -429,31 +423,17 @@ export async function rehearsePlanOnStaging(input: StagingRehearsalInput): Promi
     }
   }
 
-  // the former .debs, kept from the root's own flat repository (so the rollback does not need it)
+  // the former .debs, kept from the root's own flat repository, or for a chroot root from its own
+  // apt cache (apt-get download inside it for those apt cleaned): the rollback needs no repository
   const sources = await flatFileSources(root, chroot);
-  const cacheDir = sources.length > 0 ? await mkdtemp(path.join(os.tmpdir(), 'rollwise-staging-debs-')) : undefined;
+  const debSource: FormerDebSource | undefined = sources[0] ?? (chroot ? { kind: 'root-archives', root, download: true } : undefined);
+  const cacheDir = debSource ? await mkdtemp(path.join(os.tmpdir(), 'rollwise-staging-debs-')) : undefined;
   const expected = expectedFromFlags(rollback.rollback.flags, snapshotSpec, (p) => kbConfig.get(p) ?? [], cacheDir !== undefined);
 
   const materialize = ({ before, afterForward }: { before: Snapshot; afterForward?: Snapshot }): Step[] => {
-    const out: Step[] = [];
-    const sideRestore = (paths: readonly string[]): void => {
-      for (const p of paths) {
-        for (const side of SIDE_SUFFIXES.map((x) => p + x)) {
-          const was = before.files.find((f) => f.path === side)?.state;
-          const now = afterForward?.files.find((f) => f.path === side)?.state;
-          if (!was || (afterForward && sameState(was, now))) continue;
-          out.push({ kind: 'restore-config', path: side, state: was });
-        }
-      }
-    };
-    for (const s of rollback.rollback.steps as RollbackStep[]) {
-      if (s.kind === 'migrate' || s.kind === 'restore-database' || s.kind === 'health') continue;
-      if (s.kind === 'service' && !supervised(s.service)) continue;
-      out.push(...(materializeRollbackStep(s, before, afterForward) ?? []));
-      if (s.kind === 'restore-config') sideRestore([s.path]);
-      if (s.kind === 'restore-conffiles') sideRestore(before.files.filter((f) => f.source === 'conffile' && f.owner === s.package).map((f) => f.path));
-    }
-    return out;
+    const planned = rollback.rollback.steps as RollbackStep[];
+    const m = materializeRollback(planned, before, afterForward);
+    return planned.flatMap((s, i) => (s.kind === 'service' && !supervised(s.service) ? [] : m.steps[i] ?? []));
   };
 
   const phaseWords: Record<string, string> = {
@@ -469,7 +449,7 @@ export async function rehearsePlanOnStaging(input: StagingRehearsalInput): Promi
       rollback: materialize,
       healthChecks,
       expectedDifferences: expected,
-      ...(cacheDir && sources[0] ? { debCache: { cache: createDebCache(cacheDir), source: sources[0] } } : {}),
+      ...(cacheDir && debSource ? { debCache: { cache: createDebCache(cacheDir), source: debSource } } : {}),
       onProgress: (e: RehearsalEvent) => {
         if (e.kind === 'phase-started') progress(`${phaseWords[e.phase] ?? e.phase}…`);
       },
@@ -489,7 +469,7 @@ export async function rehearsePlanOnStaging(input: StagingRehearsalInput): Promi
 
   const result: StagingRehearsal = {
     kind: 'rehearsed', plan: ids, where, root, mode: chroot ? 'chroot' : 'directory-root', choice, rollback, snapshotSpec, omissions, healthChecks, expected,
-    ...(cacheDir && sources[0] ? { debSource: sources[0].baseUrl } : {}), report, unplannedForwardChanges, ok, recorded: false,
+    ...(cacheDir && debSource ? { debSource: describeDebSource(debSource) } : {}), report, unplannedForwardChanges, ok, recorded: false,
   };
   if (input.record !== false) {
     const at = new Date().toISOString();

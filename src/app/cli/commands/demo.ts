@@ -3,7 +3,11 @@
  * Debian 12 index, print what they hold, then plan shopfront 2.0.0 on the example fleet and
  * store the plan for review with its predicted impact; show the impact and the rollback plan of
  * one group, and (with dpkg and apt, as root) rehearse that group's transaction and rollback on a
- * staging root built from the knowledge base. A thin composition of the application services.
+ * staging root built from the knowledge base. Then the same job for real on an example lab built
+ * here (services/demo-lab.ts: directory-root hosts, runit, Prometheus): plan, impact, rehearsal on
+ * a staging root, approval, a deployment whose canary fails on the monitoring, the automatic
+ * rollback, and every host compared with its snapshot; the lab is stopped at the end (and on
+ * Ctrl-C). A thin composition of the application services.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -18,9 +22,14 @@ import type { PlanImpact } from '../../../analysis/index.js';
 import {
   buildStagingRoot, createPlan, DEFAULT_FLEET, DEFAULT_INDEX, DEFAULT_KB, analysePlan, displayPath, knowledgeFrom, openStore, readStatusRecords, rehearsePlanOnStaging, requireIndex, rollbackForPlan, saveAnalysis, type PlanAnalysis,
   stagingPrerequisites, type Knowledge, type StagingRoot,
+  approvalGates, approvePlan, approverName, demoLabPrerequisites, demoStagingGroup, deployOnDemoLab, planOnDemoLab, startDemoLab, storedRehearsals, DEMO_FROM, DEMO_PLUGIN, DEMO_SERVICE, DEMO_TO,
+  type DeployStore, type DemoLab,
 } from '../../services/index.js';
+import type { DecisionBody } from '../../../deploy/index.js';
+import type { Snapshot } from '../../../planner/index.js';
 import { describeStagingRefusal, renderDemo, renderImpact, renderPlan, renderRollback, renderStagingRehearsal } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
+import { renderDeployEvent, renderEngineResult } from './deploy-render.js';
 
 /**
  * The example fleet's installed versions (with their dpkg status records), read before the
@@ -89,7 +98,7 @@ const OPERATOR_EDIT = { '/etc/shopfront/shopfront.toml': '# shopfront configurat
  * rollback are rehearsed for real; the rehearsal is recorded with the plan version. A missing
  * tool is said, with the package to install, and the demo goes on.
  */
-async function runDemoRehearsal(plan: Plan, impact: PlanImpact, knowledge: Knowledge, write: (s: string) => void): Promise<void> {
+async function runDemoRehearsal(plan: Plan, impact: PlanImpact, knowledge: Knowledge, write: (s: string) => void, onStaging: boolean): Promise<void> {
   const chosen = demoGroup(plan);
   if (!chosen) {
     write('\nNo group of the plan changes anything: there is no rollback plan to show or rehearse.\n');
@@ -105,6 +114,10 @@ async function runDemoRehearsal(plan: Plan, impact: PlanImpact, knowledge: Knowl
   write(`\nThe way back for group ${chosen.number} (rollwise rollback-plan ${plan.id} --group ${chosen.number}; every group: without --group):\n\n`);
   write(renderRollback(rollbacks, paletteFor(), { numbers: [chosen.number] }));
 
+  if (!onStaging) {
+    write(`\nA rehearsal on a staging host (rollwise rehearse ${plan.id} --on ROOT) is shown below on the lab; rollwise demo --no-lab rehearses this group on a staging root built from the knowledge base instead.\n`);
+    return;
+  }
   write(`\nRehearsal of group ${chosen.number} on a staging host (rollwise rehearse ${plan.id} --on ROOT):\n`);
   const needs = stagingPrerequisites();
   if (needs.missing.length > 0) {
@@ -152,13 +165,139 @@ async function runDemoRehearsal(plan: Plan, impact: PlanImpact, knowledge: Knowl
   }
 }
 
+// ---- the same job for real, on an example lab built here ---------------------------------------
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** One check's verdict in a line or two: what was measured, on which hosts, against what. */
+function describeCheckEvidence(e: unknown): string[] {
+  const c = e as {
+    kind?: string; check?: string; status?: string; successCondition?: string; measurements?: number;
+    changed?: Array<{ host: string; failed: number; values: number[] }>; control?: Array<{ host: string; values: number[] }>;
+    statistic?: { pValue: number; changedMedian: number; controlMedian: number; outcome: string }; reasons?: Array<{ kind: string; host?: string; failed?: number; limit?: number }>;
+    note?: string;
+  };
+  if (c.kind !== 'check') return [`    ${c.note ?? JSON.stringify(e).slice(0, 200)}`];
+  const last = (v: number[]): string => (v.length ? v[v.length - 1]!.toFixed(3) : 'no data');
+  const n = c.measurements ?? 0;
+  const lines = [`    ${c.check}: ${c.status} (${n} measurement${n === 1 ? '' : 's'}; healthy while the value is ${c.successCondition ?? '?'})`];
+  if (c.changed?.length) lines.push(`      changed hosts: ${c.changed.map((h) => `${h.host} ${last(h.values)}${h.failed ? ` (${h.failed} failed)` : ''}`).join(', ')}`);
+  if (c.control?.length) lines.push(`      unchanged hosts: ${c.control.map((h) => `${h.host} ${last(h.values)}`).join(', ')}`);
+  if (c.statistic) lines.push(`      canary: changed median ${c.statistic.changedMedian.toFixed(3)} vs unchanged ${c.statistic.controlMedian.toFixed(3)}, Mann-Whitney p = ${c.statistic.pValue.toPrecision(2)}: ${c.statistic.outcome}`);
+  for (const r of c.reasons ?? []) if (r.kind === 'failure-limit') lines.push(`      ${r.host}: ${r.failed} failed measurement${r.failed === 1 ? '' : 's'}, ${r.limit} tolerated`);
+  return lines;
+}
+
+function describeHostState(s: Snapshot): string {
+  const pkgs = s.packages.filter((p) => p.status.startsWith('ii')).map((p) => `${p.name} ${p.version}`).join(', ');
+  const services = s.services.map((x) => `${x.name} ${x.state}`).join(', ');
+  return `${pkgs}; ${s.files.length} conffile${s.files.length === 1 ? '' : 's'}; ${services}`;
+}
+
+/** Builds the lab, runs plan → impact → rehearsal → approval → deployment → rollback on it, and stops the lab. */
+async function runLabDemo(write: (s: string) => void, opts: { labDir: string; bake: string }): Promise<void> {
+  const p = paletteFor();
+  write(`\n${p.bold('The same job for real, on an example lab built here')} (${displayPath(opts.labDir)}):\n`);
+  const needs = demoLabPrerequisites();
+  if (needs.missing.length > 0 || !needs.root) {
+    if (needs.missing.length > 0) {
+      write(`  not done: the lab needs ${needs.missing.map((m) => `${m.tool} (Debian package ${m.package})`).join(', ')}, not installed here.\n` +
+        `  Install them with: sudo bash scripts/install-demo-deps.sh   (then run the demo again, as root)\n`);
+    }
+    if (!needs.root) write('  not done: dpkg installs into the lab\'s directory roots only as root, so the lab cannot be built by this user.\n  Run the demo as root to see the deployment and its rollback (for example: sudo npm start).\n');
+    return;
+  }
+  const progress = createProgress();
+  const started = performance.now();
+  let lab: DemoLab | undefined;
+  const store = await openStore(undefined);
+  try {
+    lab = await startDemoLab({ dir: opts.labDir, onProgress: (t) => progress.update(t) });
+    progress.done();
+    const eu = lab.hosts.filter((h) => h.group === 'eu').map((h) => h.name);
+    const us = lab.hosts.filter((h) => h.group === 'us').map((h) => h.name);
+    write(`  built in ${seconds(performance.now() - started)}: ${lab.hosts.length} directory-root hosts with the real dpkg and apt — ${eu.join(', ')} (group eu: ${DEMO_SERVICE} ${DEMO_FROM}) and ${us.join(', ')} (group us: ${DEMO_SERVICE} ${DEMO_FROM} with ${DEMO_PLUGIN} 1.0);\n` +
+      `  ${lab.debs.length} synthetic .debs in a flat repository (${displayPath(lab.repository)}); each host's ${DEMO_SERVICE} supervised by its own runit (runsvdir) and serving metrics on 127.0.0.1;\n` +
+      `  Prometheus ${lab.prometheus.url} scraping them every second; inventory ${displayPath(lab.inventory)}; knowledge base ${lab.kb.map(displayPath).join(', ')}\n` +
+      `  (${DEMO_SERVICE} ${DEMO_TO} is built to answer a quarter of its requests with errors where ${DEMO_PLUGIN} is installed: the packages allow the upgrade, only the monitoring shows the fault)\n`);
+
+    const deployStore = store as unknown as DeployStore;
+    const { plan, knowledge, analysis } = await planOnDemoLab(lab, deployStore, (t) => progress.update(t));
+    progress.done();
+    write(`\nPlanning install ${DEMO_SERVICE} (= ${DEMO_TO}) on the lab (rollwise plan --inventory ${displayPath(lab.inventory)} --kb ${lab.kb.map(displayPath).join(' --kb ')} --index ${displayPath(lab.index)} --install ${DEMO_SERVICE}=${DEMO_TO}):\n\n`);
+    write(renderPlan(plan, p, { impact: analysis.impact }));
+    write(`\n${renderImpact(analysis.impact, p, { maxReasons: 2 })}`);
+
+    const group = demoStagingGroup(plan);
+    write(`\nRehearsal of group ${group.number} (the us hosts) on the staging root ${displayPath(lab.staging)}, in their state (rollwise rehearse ${plan.id} --on ${displayPath(lab.staging)} --group ${group.number}):\n`);
+    const rehearsal = await rehearsePlanOnStaging({ store: deployStore, plan, knowledge, impact: analysis.impact, root: lab.staging, name: 'lab-staging', group: group.key, onProgress: (t) => progress.update(t) });
+    progress.done();
+    if (rehearsal.kind === 'refused') {
+      const { message, hint } = describeStagingRefusal(rehearsal);
+      write(`  not done: ${message} (hint: ${hint})\n`);
+    } else {
+      write(renderStagingRehearsal(rehearsal, p));
+    }
+
+    const gates = approvalGates(plan, analysis.impact, await storedRehearsals(deployStore, plan), analysis.rollbacks);
+    const overrides = gates.map((g) => ({ name: g.name, reason: 'rollwise demo: the lab deployment is judged and rolled back automatically' }));
+    write(`\nApproval (rollwise plan approve ${plan.id}${overrides.map((o) => ` --override ${o.name}`).join('')}${overrides.length ? ' --reason TEXT' : ''}):\n`);
+    const critical = analysis.impact.groups.some((g) => Object.values(g.risk).some((r) => r.level === 'critical'));
+    if (gates.length === 0) write(`  no gate stands in the way: ${critical ? 'the critical impact was rehearsed on the staging root above' : 'no critical impact (a critical one would need the rehearsal above)'}, no requirement unmet across hosts, no risk the rollback plan says a person must accept\n`);
+    for (const g of gates) write(`  gate ${g.name} overridden, recorded with the reason "${overrides[0]!.reason}": ${g.detail}\n`);
+    const approval = await approvePlan(deployStore, plan.id, approverName(), overrides);
+    write(`  ${approval.kind === 'approved' ? `approved by ${approverName()}` : 'already approved'}: plan ${plan.id} v${plan.version}\n`);
+
+    const check = knowledge.kb.layers.flatMap((l) => l.services).find((s) => s.value.name === DEMO_SERVICE)?.value.metrics?.[0];
+    write(`\nDeploying (rollwise deploy ${plan.id} --waves 1,100% --bake ${opts.bake}): the canary wave takes one host of each group; each wave is judged on Prometheus by the knowledge base's check ${DEMO_SERVICE}/${check?.name ?? '?'} (${check?.max !== undefined ? `at most ${check.max}` : ''}, every ${check?.interval ?? '10s'}), the changed hosts against the unchanged ones:\n`);
+    const events = paletteFor(process.stdout);
+    const result = await deployOnDemoLab({
+      lab, store: deployStore, plan, bake: opts.bake,
+      onEvent: (e) => {
+        const line = renderDeployEvent(e, events);
+        if (line) write(`  ${line}\n`);
+      },
+    });
+    const verdict = result.log.find((e) => e.kind === 'verdict' && (e.body as { verdict?: string }).verdict !== 'passed') ?? [...result.log].reverse().find((e) => e.kind === 'verdict');
+    if (verdict) {
+      const b = verdict.body as { verdict: string; evidence: unknown[] };
+      write(`\nThe verdict of wave ${verdict.wave ?? '?'} (${b.verdict}), with its evidence:\n`);
+      for (const e of b.evidence) write(`${describeCheckEvidence(e).join('\n')}\n`);
+    }
+    const rolledBack = result.log.map((e) => e.body as DecisionBody).find((b) => b.decision === 'roll-back');
+    if (rolledBack) write(`Decision: roll back${rolledBack.hosts?.length ? ` ${rolledBack.hosts.join(', ')}` : ' every changed host'} — ${rolledBack.reason}\n`);
+    write(`\n${renderEngineResult(result.run.id, result.run.result, p)}`);
+
+    write('\nEvery lab host against its own snapshot from before the deployment (packages, conffiles, service state):\n');
+    let identical = 0;
+    for (const h of lab.hosts) {
+      const d = result.differences.get(h.name) ?? [];
+      if (d.length === 0) identical++;
+      write(`  ${h.name}: ${d.length === 0 ? p.green('identical') : p.red(`${d.length} difference${d.length === 1 ? '' : 's'}: ${d.map((x) => x.kind).join(', ')}`)} — ${describeHostState(result.after.get(h.name)!)}\n`);
+    }
+    write(`  ${identical} of ${lab.hosts.length} hosts identical to their snapshot\n`);
+    write(`\nLook further: rollwise deploy log ${result.run.id} (every decision with its evidence; --all for every journal entry), rollwise deploy status ${result.run.id}, rollwise plan show ${plan.id}\n`);
+  } finally {
+    progress.done();
+    const stopping = performance.now();
+    if (lab) {
+      await lab.stop();
+      write(`\nLab stopped in ${seconds(performance.now() - stopping)} (runit, the services and Prometheus; ${lab.processes().length} of its processes left); its hosts stay in ${displayPath(lab.dir)} for a look. The lab part took ${seconds(performance.now() - started)}.\n`);
+    }
+    await store.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
     .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, print what they hold, plan shopfront 2.0.0 on the example fleet (examples/fleet) and store the plan for review in .rollwise/rollwise.db; then its predicted impact, the rollback plan of one group, and (with dpkg and apt, as root) a rehearsal of that group\'s plan and rollback on a staging root built in .rollwise/staging')
     .option('--index <file>', 'Debian Packages index (plain, .gz or .xz)', DEFAULT_INDEX)
     .option('--kb <path>', 'knowledge-base file or directory (repeatable)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
-    .action(async (opts: { index: string; kb?: string[] }) => {
+    .option('--no-lab', 'skip the deployment on the example lab (which needs root, dpkg, apt, runit and Prometheus)')
+    .option('--lab-dir <dir>', 'where the example lab is built, emptied first (default: lab/ beside the store, .rollwise/lab)')
+    .option('--bake <duration>', 'how long the lab deployment watches each wave', '10s')
+    .action(async (opts: { index: string; kb?: string[]; lab: boolean; labDir?: string; bake: string }) => {
       const index = requireIndex(opts.index);
       const kbPaths = opts.kb ?? [displayPath(DEFAULT_KB)];
       // the index by the universe fast path; the YAML layers on top (the plan step solves on it)
@@ -170,7 +309,9 @@ export function register(program: Command): void {
         const knowledge = knowledgeFrom(kb, universe, kbPaths);
         const write = (s: string): boolean => process.stdout.write(s);
         const { plan, impact } = await runDemoPlan(knowledge, kbPaths, displayPath(index), displayPath(DEFAULT_FLEET), write);
-        await runDemoRehearsal(plan, impact, knowledge, write);
+        const labRuns = opts.lab && demoLabPrerequisites().missing.length === 0 && demoLabPrerequisites().root;
+        await runDemoRehearsal(plan, impact, knowledge, write, !labRuns);
+        if (opts.lab) await runLabDemo(write, { labDir: path.resolve(opts.labDir ?? path.join(path.dirname(defaultStorePath()), 'lab')), bake: opts.bake });
       }
     });
 }

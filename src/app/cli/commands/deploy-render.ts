@@ -75,6 +75,23 @@ function evidenceLine(e: unknown): string {
   return safe(text.length > 400 ? `${text.slice(0, 400)}…` : text);
 }
 
+const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
+
+/** A check's verdict in words: metric, status, query, window, statistic, each host's last values. */
+function checkLines(x: unknown): string[] {
+  const c = x as { kind?: string; check?: string; status?: string; query?: string; window?: { start: number; end: number }; successCondition?: string; failureCondition?: string; measurements?: number; errors?: number; reasons?: Array<{ kind: string }>; statistic?: { test: string; u: number; pValue: number; shift: number; relativeShift: number; against: string; outcome: string }; changed?: Array<{ host: string; values: number[] }>; control?: Array<{ host: string; values: number[] }>; hosts?: string[] };
+  if (c.kind !== 'check') return [`    evidence: ${evidenceLine(x)}`];
+  const out = [`    check ${safe(c.check ?? '')}: ${c.status ?? ''}${c.reasons?.length ? ` (${c.reasons.map((r) => r.kind).join(', ')})` : ''}; ${c.measurements ?? 0} measurement(s), ${c.errors ?? 0} provider error(s)`];
+  out.push(`      query: ${safe(c.query ?? '')}${c.successCondition ? `  success: ${safe(c.successCondition)}` : ''}${c.failureCondition ? `  failure: ${safe(c.failureCondition)}` : ''}`);
+  if (c.window) out.push(`      window: ${new Date(c.window.start).toISOString()} – ${new Date(c.window.end).toISOString()}`);
+  if (c.statistic) out.push(`      ${c.statistic.test} against ${c.statistic.against}: U=${num(c.statistic.u)}, p=${num(c.statistic.pValue)}, shift ${num(c.statistic.shift)} (${num(c.statistic.relativeShift * 100)}%): ${c.statistic.outcome}`);
+  for (const [side, tallies] of [['changed', c.changed ?? []], ['control', c.control ?? []]] as const) {
+    for (const t of tallies) out.push(`      ${side} ${safe(t.host)}: ${t.values.map(num).join(', ') || 'no values'}`);
+  }
+  if (c.hosts?.length) out.push(`      hosts: ${c.hosts.map(safe).join(', ')}`);
+  return out;
+}
+
 export function renderDeploymentLog(v: { deployment: { id: string; status: string }; entries: JournalEntry[] }, p: Palette): string {
   const lines = [`Deployment ${v.deployment.id}: ${v.deployment.status}`];
   for (const e of v.entries) {
@@ -87,7 +104,7 @@ export function renderDeploymentLog(v: { deployment: { id: string; status: strin
     } else if (e.kind === 'verdict') {
       const b = e.body as { verdict: string; evidence: unknown[]; changedHosts: string[]; bakeMs: number };
       lines.push(`${p.dim(at)} ${p.bold('verdict')} (wave ${e.wave}): ${b.verdict} over ${plural(b.changedHosts.length, 'changed host')}, bake ${Math.round(b.bakeMs / 1000)} s`);
-      for (const x of b.evidence) lines.push(`    evidence: ${evidenceLine(x)}`);
+      for (const x of b.evidence) lines.push(...checkLines(x));
     } else if (e.kind === 'host') {
       const b = e.body as { state: string; reason?: string; differences?: unknown };
       lines.push(`${p.dim(at)} ${e.host}: ${b.state}${b.reason ? ` — ${safe(b.reason)}` : ''}`);

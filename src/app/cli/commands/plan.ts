@@ -88,10 +88,11 @@ export function register(program: Command): void {
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
     .option('--upgrade <spec>', 'package to upgrade (repeatable)', collect, [])
     .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
+    .option('--no-recommends', 'solve without Recommends: add no package for them (as apt-get --no-install-recommends; a security upgrade then changes only what it upgrades)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--history <file>', 'earlier deployments (YAML/JSON list of package, change, outcome, at) that the impact prediction weighs')
     .option('--json', 'print the plan as JSON (with its impact)')
-    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; store?: string; history?: string; json?: boolean }) => {
+    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; recommends: boolean; store?: string; history?: string; json?: boolean }) => {
       if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both', { hint: 'put every spec in the request file, or give them all as options' });
       const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
       const requestFile = o.request;
@@ -106,6 +107,7 @@ export function register(program: Command): void {
           ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
+          ...(o.recommends === false ? { recommends: false } : {}),
           onProgress: (t) => progress.update(t),
         }));
       } finally {
