@@ -21,7 +21,7 @@
 import { effectiveServices, type KnowledgeBase } from '../kb/index.js';
 import type { InstalledPackage } from '../fleet/index.js';
 import {
-  PARANOID, createInstalledSetConsistency, createUniverseView, solveRequest, type AnchoredConsistency, type ExplanationFact, type PackageChange, type SetProblems, type PackageSet, type RequestItem,
+  PARANOID, createInstalledSetConsistency, createUniverseView, solveRequest, type AnchoredConsistency, type ExplanationFact, type SetProblems, type PackageSet, type RequestItem,
 } from '../solver/index.js';
 import { REL, type Universe } from '../universe/index.js';
 import { getScheme, type SchemeName } from '../versions/index.js';

@@ -148,7 +148,7 @@ export interface PlanRollback {
 
 /**
  * The rollback plan of every group that changes, over the knowledge base the plan was made with:
- * each intermediate installed set checked by the solver against the same universe.
+ * each intermediate installed set checked against the same universe (src/solver/consistency.ts, incrementally: what the step changed).
  */
 export async function rollbackForPlan(plan: Plan, knowledge: Knowledge, options: { impact?: PlanImpact; allowLeave?: boolean; groups?: readonly string[]; onProgress?: (text: string) => void } = {}): Promise<PlanRollback[]> {
   const groups = plan.groups.filter((g) => g.outcome.kind === 'transaction' && g.outcome.changes.length > 0 && (!options.groups || options.groups.includes(g.key)));
