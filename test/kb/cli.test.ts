@@ -113,7 +113,7 @@ describe('rollwise kb show and demo (example KB over the Debian index)', () => {
     expect(out).toMatch(/Rehearsal of group 2 on a staging host \(rollwise rehearse \w+ --on ROOT\):\n {2}built \.rollwise\/staging\/root in [\d.]+ s: 8 synthetic \.debs/);
     expect(out).toMatch(/Rehearsal on the staging host demo-staging .*\n {2}group 2 [0-9a-f]+: 4 hosts; chosen with --group/);
     expect(out).toMatch(/forward 1\. upgrade shopfront=2\.0\.0, install libjemalloc2=5\.3\.0-1: succeeded/);
-    expect(out).toMatch(/\d\. remove \/etc\/shopfront\/shopfront\.toml\.dpkg-dist: succeeded/);
+    expect(out).toMatch(/\d\. restore \/etc\/shopfront\/shopfront\.toml, removing dpkg's other side files \(\.dpkg-dist, \.dpkg-old, \.\.\.\): succeeded/);
     expect(out).toContain('not rehearsed: the schema of shop is not compared');
     expect(out).toContain('result: identical: the root is back to its former state');
     expect(out).toMatch(/rehearsal succeeded; recorded with plan \w+ version 1/);

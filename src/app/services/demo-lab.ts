@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RollwiseError } from '../../shared/index.js';
 import {
@@ -142,24 +142,6 @@ async function buildLabDebs(repo: string): Promise<BuiltDeb[]> {
 /** One runsvdir per host, killed with its whole process group (runsv and the service) at the end. */
 interface Supervisor {
   child: ChildProcess;
-  svdir: string;
-}
-
-function supervisedPids(svdir: string): number[] {
-  const out: number[] = [];
-  try {
-    for (const name of readdirSync(svdir)) {
-      try {
-        const pid = Number(readFileSync(path.join(svdir, name, 'supervise', 'pid'), 'utf8').trim());
-        if (pid > 0) out.push(pid);
-      } catch {
-        // not started yet
-      }
-    }
-  } catch {
-    // folder gone
-  }
-  return out;
 }
 
 /** Whether a process still runs (a zombie, dead and waiting for its parent to reap it, does not). */
@@ -202,17 +184,11 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
   }
   if (!need.root) throw new RollwiseError('RW_HOST', 'the demo lab runs dpkg on directory roots, which dpkg allows only as root', { hint: 'run it as root (sudo)' });
 
-  const dir = path.resolve(options.dir);
+  let dir = path.resolve(options.dir);
   const supervisors: Supervisor[] = [];
   let prometheus: PrometheusServer | undefined;
   const stopSync = (): void => {
-    const runsv = runsvPids(supervisors);
-    for (const s of supervisors) {
-      const pids = supervisedPids(s.svdir);
-      if (s.child.pid) signal(s.child.pid, 'SIGKILL');
-      for (const pid of pids) signal(pid, 'SIGKILL');
-    }
-    for (const pid of runsv) signal(pid, 'SIGKILL');
+    for (const pid of labProcesses(dir)) signal(pid, 'SIGKILL');
   };
   const onExit = (): void => stopSync();
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -233,7 +209,6 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
   };
 
   const stop = async (): Promise<void> => {
-    const services = supervisors.flatMap((s) => supervisedPids(s.svdir));
     const waits: Array<Promise<void>> = [];
     for (const { child } of supervisors) {
       if (!child.pid || child.exitCode !== null || child.signalCode !== null) continue;
@@ -242,17 +217,24 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
       signal(child.pid, 'SIGHUP');
     }
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000).unref())]);
-    stopSync();
-    for (const pid of services) signal(pid, 'SIGKILL');
-    for (let i = 0; i < 40 && [...services, ...runsvPids(supervisors)].some(alive); i++) await new Promise((r) => setTimeout(r, 50));
     await prometheus?.stop();
+    // whatever outlived that (a service runsv did not wait for)
+    stopSync();
+    for (let i = 0; i < 40 && labProcesses(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     unhook();
   };
 
   try {
     const perGroup = options.hostsPerGroup ?? 3;
+    // a lab left running in this folder by a run that was killed outright (kill -9) is ended first
+    if (existsSync(dir)) {
+      dir = await realpath(dir);
+      stopSync();
+    }
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
+    // the services name their root as the shell's `pwd -P` gives it
+    dir = await realpath(dir);
     progress('building the lab repository…');
     const repository = path.join(dir, 'repo');
     const debs = await buildLabDebs(repository);
@@ -315,7 +297,7 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
     for (const h of hosts) {
       const svdir = path.join(h.root, 'etc', 'service');
       const child = spawn(runsvdir, ['-P', svdir], { stdio: 'ignore', detached: true });
-      supervisors.push({ child, svdir });
+      supervisors.push({ child });
     }
     progress('starting Prometheus…');
     prometheus = await startPrometheusServer({
@@ -328,11 +310,7 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
     const server = prometheus;
     return {
       dir, repository, index: path.join(repository, 'Packages'), inventory, kb: [DEMO_LAB_KB], hosts, staging, prometheus: server, debs,
-      processes: () => [
-        ...supervisors.flatMap((s) => [...(s.child.pid ? [s.child.pid] : []), ...supervisedPids(s.svdir)]),
-        ...runsvPids(supervisors),
-        ...prometheusPids(server.dir),
-      ].filter(alive),
+      processes: () => labProcesses(dir),
       stop,
       driver: (h) => driverOf(h.root, h.name),
     };
@@ -342,18 +320,20 @@ export async function startDemoLab(options: DemoLabOptions): Promise<DemoLab> {
   }
 }
 
-/** The Prometheus process whose files are in `dir` (found by its command line). */
-function prometheusPids(dir: string): number[] {
-  return procEntries().filter((p) => p.argv.some((a) => a === `--config.file=${path.join(dir, 'prometheus.yml')}`)).map((p) => p.pid);
-}
-
-function procEntries(): Array<{ pid: number; argv: string[] }> {
+function procEntries(): Array<{ pid: number; argv: string[]; cwd: string }> {
   if (!existsSync('/proc')) return [];
-  const out: Array<{ pid: number; argv: string[] }> = [];
+  const out: Array<{ pid: number; argv: string[]; cwd: string }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      out.push({ pid: Number(entry), argv: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\u0000') });
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\u0000');
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // another user's process
+      }
+      out.push({ pid: Number(entry), argv, cwd });
     } catch {
       // gone
     }
@@ -361,17 +341,19 @@ function procEntries(): Array<{ pid: number; argv: string[] }> {
   return out;
 }
 
-/** The runsv processes of the lab's supervisors (their pid is written nowhere: found by their working directory, inside a lab root). */
-function runsvPids(supervisors: readonly Supervisor[]): number[] {
-  // runsv works in its service's directory: <root>/etc/sv/<service> through the <root>/etc/service link
-  const roots = supervisors.map((s) => path.dirname(path.dirname(s.svdir)) + path.sep);
+/**
+ * The processes of the lab in `dir`, recognised by what they are and where they work, so that only
+ * they are ever signalled (a pid written down earlier may belong to someone else by now): runsvdir
+ * watching a host's etc/service, runsv working in a host's service directory, a service running
+ * the metrics server installed in a host, Prometheus working in its folder in the lab.
+ */
+function labProcesses(dir: string): number[] {
+  const inLab = (p: string): boolean => p.startsWith(dir + path.sep);
   return procEntries().filter((p) => {
-    if (path.basename(p.argv[0] ?? '') !== 'runsv') return false;
-    try {
-      const cwd = readlinkSync(`/proc/${p.pid}/cwd`);
-      return roots.some((r) => cwd.startsWith(r));
-    } catch {
-      return false;
-    }
-  }).map((p) => p.pid);
+    if (p.pid === process.pid) return false;
+    const prog = path.basename(p.argv[0] ?? '');
+    if (prog === 'runsvdir') return p.argv.some(inLab);
+    if (prog === 'runsv' || prog === 'prometheus') return inLab(p.cwd);
+    return p.argv.some((a) => inLab(a) && a.endsWith(`/usr/lib/${DEMO_SERVICE}/metrics-server.mjs`));
+  }).map((p) => p.pid).filter(alive);
 }

@@ -29,7 +29,7 @@ import type { DecisionBody } from '../../../deploy/index.js';
 import type { Snapshot } from '../../../planner/index.js';
 import { describeStagingRefusal, renderDemo, renderImpact, renderPlan, renderRollback, renderStagingRehearsal } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
-import { renderDeployEvent, renderEngineResult } from './deploy-render.js';
+import { renderDeployEvent, renderDeploymentLog, renderEngineResult } from './deploy-render.js';
 
 /**
  * The example fleet's installed versions (with their dpkg status records), read before the
@@ -169,25 +169,6 @@ async function runDemoRehearsal(plan: Plan, impact: PlanImpact, knowledge: Knowl
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-/** One check's verdict in a line or two: what was measured, on which hosts, against what. */
-function describeCheckEvidence(e: unknown): string[] {
-  const c = e as {
-    kind?: string; check?: string; status?: string; successCondition?: string; measurements?: number;
-    changed?: Array<{ host: string; failed: number; values: number[] }>; control?: Array<{ host: string; values: number[] }>;
-    statistic?: { pValue: number; changedMedian: number; controlMedian: number; outcome: string }; reasons?: Array<{ kind: string; host?: string; failed?: number; limit?: number }>;
-    note?: string;
-  };
-  if (c.kind !== 'check') return [`    ${c.note ?? JSON.stringify(e).slice(0, 200)}`];
-  const last = (v: number[]): string => (v.length ? v[v.length - 1]!.toFixed(3) : 'no data');
-  const n = c.measurements ?? 0;
-  const lines = [`    ${c.check}: ${c.status} (${n} measurement${n === 1 ? '' : 's'}; healthy while the value is ${c.successCondition ?? '?'})`];
-  if (c.changed?.length) lines.push(`      changed hosts: ${c.changed.map((h) => `${h.host} ${last(h.values)}${h.failed ? ` (${h.failed} failed)` : ''}`).join(', ')}`);
-  if (c.control?.length) lines.push(`      unchanged hosts: ${c.control.map((h) => `${h.host} ${last(h.values)}`).join(', ')}`);
-  if (c.statistic) lines.push(`      canary: changed median ${c.statistic.changedMedian.toFixed(3)} vs unchanged ${c.statistic.controlMedian.toFixed(3)}, Mann-Whitney p = ${c.statistic.pValue.toPrecision(2)}: ${c.statistic.outcome}`);
-  for (const r of c.reasons ?? []) if (r.kind === 'failure-limit') lines.push(`      ${r.host}: ${r.failed} failed measurement${r.failed === 1 ? '' : 's'}, ${r.limit} tolerated`);
-  return lines;
-}
-
 function describeHostState(s: Snapshot): string {
   const pkgs = s.packages.filter((p) => p.status.startsWith('ii')).map((p) => `${p.name} ${p.version}`).join(', ');
   const services = s.services.map((x) => `${x.name} ${x.state}`).join(', ');
@@ -258,11 +239,11 @@ async function runLabDemo(write: (s: string) => void, opts: { labDir: string; ba
         if (line) write(`  ${line}\n`);
       },
     });
-    const verdict = result.log.find((e) => e.kind === 'verdict' && (e.body as { verdict?: string }).verdict !== 'passed') ?? [...result.log].reverse().find((e) => e.kind === 'verdict');
-    if (verdict) {
-      const b = verdict.body as { verdict: string; evidence: unknown[] };
-      write(`\nThe verdict of wave ${verdict.wave ?? '?'} (${b.verdict}), with its evidence:\n`);
-      for (const e of b.evidence) write(`${describeCheckEvidence(e).join('\n')}\n`);
+    const verdicts = result.log.filter((e) => e.kind === 'verdict');
+    if (verdicts.length > 0) {
+      // deploy log's own words for the verdicts (its first line, the deployment's status, is said below)
+      write(`\nThe judge's verdict${verdicts.length === 1 ? '' : 's'}, with the evidence (as rollwise deploy log ${result.run.id} shows it):\n`);
+      write(renderDeploymentLog({ deployment: { id: result.run.id, status: '' }, entries: verdicts }, p).split('\n').slice(1).map((l) => (l ? `  ${l}` : l)).join('\n'));
     }
     const rolledBack = result.log.map((e) => e.body as DecisionBody).find((b) => b.decision === 'roll-back');
     if (rolledBack) write(`Decision: roll back${rolledBack.hosts?.length ? ` ${rolledBack.hosts.join(', ')}` : ' every changed host'} — ${rolledBack.reason}\n`);
@@ -291,7 +272,7 @@ async function runLabDemo(write: (s: string) => void, opts: { labDir: string; ba
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, print what they hold, plan shopfront 2.0.0 on the example fleet (examples/fleet) and store the plan for review in .rollwise/rollwise.db; then its predicted impact, the rollback plan of one group, and (with dpkg and apt, as root) a rehearsal of that group\'s plan and rollback on a staging root built in .rollwise/staging')
+    .description('the main job on embedded defaults: load the example knowledge base (examples/kb) and the Debian 12 index, print what they hold, plan shopfront 2.0.0 on the example fleet (examples/fleet), store the plan in .rollwise/rollwise.db, show its impact and one group\'s rollback plan; then, on an example lab built in .rollwise/lab (directory-root hosts, runit services, Prometheus; needs root, dpkg, apt, runit, prometheus): plan, impact, rehearsal on a staging root, approval, a deployment whose canary fails on the monitoring, the automatic rollback, and every host compared with its snapshot')
     .option('--index <file>', 'Debian Packages index (plain, .gz or .xz)', DEFAULT_INDEX)
     .option('--kb <path>', 'knowledge-base file or directory (repeatable)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--no-lab', 'skip the deployment on the example lab (which needs root, dpkg, apt, runit and Prometheus)')
