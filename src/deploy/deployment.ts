@@ -68,6 +68,8 @@ export interface WaveJudgeContext {
   changedHosts: string[];
   /** Hosts not changed yet (later waves): the comparison a canary judge needs. */
   controlHosts: string[];
+  /** Hosts earlier waves changed (still healthy): a fault that shows only after a while on them is still caught. */
+  earlierHosts?: string[];
   bakeMs: number;
   signal: AbortSignal;
   /** When the wave started (ms since the epoch): the end of the baseline window when no control host remains. */

@@ -650,6 +650,7 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       const held = mine.filter((x) => x.state === 'held');
       const changed = mine.filter((x) => x.state === 'healthy').map((x) => x.host);
       const later = spec.layout.waves.filter((w) => w.number > wave.number).flatMap((w) => w.hosts.map((x) => x.host));
+      const earlier = spec.layout.waves.filter((w) => w.number < wave.number).flatMap((w) => w.hosts.map((x) => hosts.get(x.host)!)).filter((x) => x.state === 'healthy').map((x) => x.host);
       emit({ kind: 'baking', wave: wave.number, bakeMs: wave.bakeMs });
       const ac = new AbortController();
       // an operator's pause or abort during the bake stops the judge (its verdict then cannot pass)
@@ -668,7 +669,7 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         judged = inconclusiveWaves.has(wave.number)
           ? { verdict: 'passed' as const, evidence: [{ operator: 'resumed after an inconclusive verdict' }] }
           : changed.length > 0
-          ? await o.judge({ wave: wave.number, changedHosts: changed, controlHosts: later, bakeMs: wave.bakeMs, signal: ac.signal, startedAt: waveStartedAt })
+          ? await o.judge({ wave: wave.number, changedHosts: changed, controlHosts: later, earlierHosts: earlier, bakeMs: wave.bakeMs, signal: ac.signal, startedAt: waveStartedAt })
           : { verdict: 'passed' as const, evidence: [{ note: 'no host of this wave was changed' }] };
       } finally {
         clearInterval(poller);

@@ -2,8 +2,10 @@
  * The wave judge built on the analysis layer: every check (the knowledge base's services'
  * metrics and probes, plus a deployment's own checks file) is measured through the metric
  * providers during the bake (runAnalysis) and the verdict comes with its evidence per check:
- * metric, query, window, statistic, the values of changed and control hosts. Control hosts are
- * the hosts not changed yet; when none remains, the window before the wave is the baseline.
+ * metric, query, window, statistic, the values of changed and control hosts. The changed hosts
+ * are this wave's and those earlier waves changed (a fault that shows after a while is still
+ * caught); control hosts are the hosts not changed yet; when none remains, the window before the
+ * wave is the baseline.
  *
  * Also the deployment's checks file (`--checks FILE`), read as YAML and validated with
  * file:line:column:
@@ -136,8 +138,10 @@ export function createMetricJudge(options: MetricJudgeOptions): WaveJudge {
     }
     const startedAt = ctx.startedAt ?? clock.now();
     const span = options.baselineMs ?? Math.max(ctx.bakeMs, 30_000);
+    // hosts of earlier waves stay watched (judged with this wave's; the canary comparison is against hosts not changed yet)
+    const changedHosts = [...ctx.changedHosts, ...(ctx.earlierHosts ?? []).filter((h) => !ctx.changedHosts.includes(h))];
     const run = await runAnalysis({
-      checks: options.checks, providers: options.providers, changedHosts: ctx.changedHosts, controlHosts: ctx.controlHosts, bakeMs: ctx.bakeMs, clock, signal: ctx.signal,
+      checks: options.checks, providers: options.providers, changedHosts, controlHosts: ctx.controlHosts, bakeMs: ctx.bakeMs, clock, signal: ctx.signal,
       ...(ctx.controlHosts.length === 0 ? { baselineWindow: { start: startedAt - span, end: startedAt } } : {}),
       ...(options.onMeasurement ? { onMeasurement: options.onMeasurement } : {}),
     });

@@ -8,6 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectoryRootDriver } from '../../src/hosts/index.js';
+import { renderDeploymentLog } from '../../src/app/cli/commands/deploy-render.js';
+import { PLAIN } from '../../src/app/render/palette.js';
+import type { JournalEntry } from '../../src/deploy/index.js';
 import { CLI_ENTRY, repoRoot, runCli } from '../helpers/cli.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
 
@@ -70,7 +73,7 @@ describe('rollwise deploy', () => {
     await writeFile(checks, 'checks:\n  - name: errors\n    prometheus: rate(errors[1m])\n    success: "< 0.1"\n    interval: often\n');
     const bad = deploy(planId, '--checks', checks);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/RW_CHECK: .*interval.*checks\.yaml:5:/s);
+    expect(bad.stderr).toMatch(/RW_CHECK: \S*checks\.yaml:5:15: checks\[0\]\.interval: expected a duration such as 1s, 500ms or 2m, got "often"/);
 
     await writeFile(checks, 'checks:\n  - name: errors\n    prometheus: rate(errors[1m])\n    success: "< 0.1"\n    interval: 1s\n');
     const noPrometheus = runCli(['deploy', planId, '--checks', checks, '--store', store, '--deb-cache', debs], { env: { ROLLWISE_PROMETHEUS_URL: '' } });
@@ -128,4 +131,29 @@ describe('rollwise deploy', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('deploy log words a verdict\'s evidence: metric, query, window, statistic, values per host, hosts', () => {
+    const entry = {
+      seq: 7, at: '2026-12-04T20:00:00.000Z', kind: 'verdict', key: 'w1/verdict/1.1', phase: 'event', wave: 1,
+      body: {
+        verdict: 'failed', changedHosts: ['h1'], controlHosts: ['h2'], bakeMs: 10_000,
+        evidence: [{
+          kind: 'check', check: 'web/error-ratio', status: 'failed', reasons: [{ kind: 'canary-worse' }], metric: 'web/error-ratio', provider: 'prometheus',
+          query: 'rate(errors[5s])', window: { start: Date.UTC(2026, 11, 4, 20), end: Date.UTC(2026, 11, 4, 20, 0, 10) }, successCondition: '< 0.05', measurements: 10, errors: 0,
+          statistic: { test: 'mann-whitney-u', u: 0, pValue: 0.004, shift: 0.2, relativeShift: 4, against: 'control', outcome: 'worse' },
+          changed: [{ host: 'h1', values: [0.25, 0.3] }], control: [{ host: 'h2', values: [0.01] }], hosts: ['h1'],
+        }],
+      },
+    } as unknown as JournalEntry;
+    const text = renderDeploymentLog({ deployment: { id: 'd1', status: 'rolled-back' }, entries: [entry] }, PLAIN);
+    expect(text).toContain('verdict (wave 1): failed over 1 changed host, bake 10 s');
+    expect(text).toContain('check web/error-ratio: failed (canary-worse); 10 measurement(s), 0 provider error(s)');
+    expect(text).toContain('query: rate(errors[5s])  success: < 0.05');
+    expect(text).toContain('window: 2026-12-04T20:00:00.000Z – 2026-12-04T20:00:10.000Z');
+    expect(text).toContain('mann-whitney-u against control: U=0, p=0.00400, shift 0.200 (400%): worse');
+    expect(text).toContain('changed h1: 0.250, 0.300');
+    expect(text).toContain('control h2: 0.0100');
+    expect(text).toContain('hosts: h1');
+  });
 });
+

@@ -12,13 +12,13 @@ import {
   type DeployEvent, type DeploymentSpec, type DeploymentStore, type EngineOptions, type JournalEntry, type ResolveHost, type WaveJudge,
 } from '../../src/deploy/index.js';
 import { createDebCache, createDirectoryRootDriver, type HostDriver } from '../../src/hosts/index.js';
-import { compareSnapshots, layoutWaves, parseWaveSizes, type Plan, type Snapshot } from '../../src/planner/index.js';
+import { compareSnapshots, layoutWaves, parseWaveSizes, type GroupRollback, type Plan, type Snapshot } from '../../src/planner/index.js';
 import type { PackageChange } from '../../src/solver/index.js';
 import { createMemoryDeploymentStore } from '../../src/store/index.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
 
 let lab: Lab;
-const HOSTS = 12;
+const HOSTS = 14;
 
 beforeAll(async () => {
   lab = await createLab({
@@ -90,10 +90,10 @@ interface Setup {
 }
 
 let deploymentNo = 0;
-async function setUp(groups: GroupDef[], waves: string, more: Partial<EngineOptions> = {}, store: DeploymentStore = createMemoryDeploymentStore()): Promise<Setup & { id: string }> {
+async function setUp(groups: GroupDef[], waves: string, more: Partial<EngineOptions> = {}, store: DeploymentStore = createMemoryDeploymentStore(), specExtra: Partial<DeploymentSpec> = {}): Promise<Setup & { id: string }> {
   const plan = planOf(groups);
   const layout = layoutWaves(plan.groups, { sizes: parseWaveSizes(waves), bakeMs: 0 });
-  const spec: DeploymentSpec = { format: 1, plan: { id: plan.id, version: 1 }, layout, concurrency: 2, hostTimeoutMs: 120_000, snapshot: { conffiles: true }, groups: {}, policy: 'revisions' };
+  const spec: DeploymentSpec = { format: 1, plan: { id: plan.id, version: 1 }, layout, concurrency: 2, hostTimeoutMs: 120_000, snapshot: { conffiles: true }, groups: {}, policy: 'revisions', ...specExtra };
   const id = `d${++deploymentNo}`;
   await createDeploymentFor(store, { id, plan, spec, by: 'test' });
   const byName = new Map(lab.hosts.map((h) => [h.name, h]));
@@ -315,6 +315,40 @@ describe('the wave engine on directory-root hosts', () => {
     expect(await installed(h3)).toEqual({ demo: 'ii 2.0' });
     expect(await installed(h4)).toEqual({ demo: 'ii 1.0' });
     expect((await store.getDeployment(s.id))?.status).toBe('running');
+  });
+
+  it('a pause asked for between the hosts of a wave stops there; resumed, a failed verdict runs the rollback plan, falls back to the snapshot restore when a plan step fails, and verifies', async () => {
+    const [x, y] = [lab.hosts[12]!, lab.hosts[13]!];
+    await Promise.all([x, y].map((h) => install(h, { demo: '1.0' })));
+    // a rollback plan whose downgrade names a version no cache or index has: its step fails
+    const broken: GroupRollback = {
+      group: 'A', kind: 'rollback', before: [], after: [], target: [], flags: [], forwardSafeguards: [], depths: [], checks: 0,
+      steps: [{ kind: 'packages', changes: [{ name: 'demo', action: 'downgrade', from: '2.0', to: '0.9' }], debs: [] }, { kind: 'restore-conffiles', package: 'demo', state: { kind: 'snapshot' } }],
+    };
+    const s = await setUp([{ key: 'A', hosts: [x, y], installed: { demo: '1.0' }, changes: upgradeDemo }], '100%', { rollbackPlanFor: async () => broken }, undefined, { concurrency: 1 });
+    let asked = false;
+    const first = await s.run({
+      onEvent: (e) => {
+        if (e.kind === 'host-finished' && !asked) {
+          asked = true;
+          void s.store.requestControl(s.id, 'pause', 'operator');
+        }
+      },
+    });
+    expect(first).toMatchObject({ kind: 'finished', status: 'paused', reason: expect.stringContaining('during wave 1') });
+    const upgraded = [await installed(x), await installed(y)].filter((v) => v.demo === 'ii 2.0').length;
+    expect(upgraded).toBeLessThan(2);
+    const failing: WaveJudge = async () => ({ verdict: 'failed', evidence: [{ metric: 'error_rate', values: [0.5] }] });
+    const second = await s.run({ judge: failing });
+    expect(second).toMatchObject({ kind: 'finished', status: 'rolled-back' });
+    const journal = await s.store.readJournal(s.id);
+    const fallbacks = journal.filter((e) => e.kind === 'decision' && (e.body as { evidence?: { fallback?: string } }).evidence?.fallback === 'snapshot-restore').map((e) => (e.body as { hosts: string[] }).hosts[0]);
+    expect(fallbacks.sort()).toEqual([x.name, y.name].sort());
+    const restored = journal.filter((e) => e.kind === 'host' && (e.body as { state: string }).state === 'restored').map((e) => e.body as { source: string; planFailure?: string });
+    expect(restored.map((b) => b.source)).toEqual(['snapshot-restore', 'snapshot-restore']);
+    expect(restored[0]!.planFailure).toMatch(/rollback plan step 1 \(packages\) failed/);
+    const before = beforeSnapshots(journal);
+    for (const h of [x, y]) await expectIdenticalToSnapshot(h, before.get(h.name));
   });
 
   it('refuses a plan that is not approved', async () => {
