@@ -154,7 +154,8 @@ export function confinedStatListCommand(root: string, hostPaths: readonly string
     'set -f; n=0',
     'for p; do',
     '  printf "%s\\0" "$p"',
-    '  out=$( (set -- resolve "$root" "$p"; eval "$script") 2>&1); rc=$?',
+    // the command substitution is the subshell the walk runs (and exits) in
+    '  out=$(set -- resolve "$root" "$p"; eval "$script" 2>&1); rc=$?',
     '  printf "%s\\0%d\\0" "$out" "$rc"',
     '  case $rc:$out in 0:file*) n=$((n + 1)); eval "f$n=\\${out#file?}" ;; esac',
     'done',

@@ -84,6 +84,8 @@ const CHROOT_ENV: Record<string, string> = {
 const OUTPUT_LIMIT = 16 * 1024;
 /** The facts file of a directory root, inside it (see factsFilePath). */
 const FACTS_HOST_PATH = '/etc/rollwise/facts.json';
+/** apt preferences a chroot root's package step runs with (every package it does not name pinned), inside the root. */
+const APT_PIN_HOST_PATH = '/var/cache/rollwise/apt-pins.pref';
 const QUERY_FORMAT = '${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\t${db:Status-Status}\n';
 const CONFFILES_FORMAT = '${Package}\t${db:Status-Abbrev}\n${Conffiles}\n';
 
@@ -658,6 +660,16 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     if (before.kind === 'failed') return { ok: false, failure: { kind: 'precondition', message: `cannot read the installed set: ${before.message}` } };
     const apt = aptArgs();
     const flags = ['--no-install-recommends'];
+    if (chroot) {
+      // apt's resolver may move a package the step does not name to its candidate (a newer version
+      // from the root's lists) while installing the named ones; every other installed package is
+      // pinned at its installed version, so the step changes what it names and nothing else
+      const named = new Set(changes.map((c) => c.name));
+      const pins = before.value.filter((p) => p.status.charAt(1) === 'i' && !named.has(p.name)).map((p) => `Package: ${p.name}\nPin: version ${p.version}\nPin-Priority: 1001\n`).join('\n');
+      const written = await writeFileOnHost(APT_PIN_HOST_PATH, Buffer.from(pins), 0o644);
+      if (!('ok' in written) || !written.ok) return written;
+      apt.argv.push('-o', `Dir::Etc::Preferences=${APT_PIN_HOST_PATH}`);
+    }
     const removes = changes.some((c) => c.action === 'remove');
     const purges = changes.some((c) => c.action === 'purge');
     if (!removes && !purges) flags.push('--no-remove');
@@ -677,6 +689,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       const second = next.result;
       r = second.kind === 'exited' ? { ...second, stdout: `${r.stdout}\n${second.stdout}`, stderr: `${r.stderr}\n${second.stderr}` } : second;
     }
+    if (chroot) await run(confinedFileCommand('remove', root, APT_PIN_HOST_PATH));
     const after = await readInstalled();
     const packages = after.kind === 'ok' ? deltas(before.value, after.value) : undefined;
     const failed = fromRun(lastArgv, r);

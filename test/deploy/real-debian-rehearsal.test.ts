@@ -125,7 +125,10 @@ describe('rehearsing bookworm-security on a real Debian 12 root with nginx and p
     console.log(`rollback steps run:\n${report.rollback.steps.map((s, i) => {
       const o = report.rollback.outcomes[i];
       const what = s.kind === 'packages' ? `packages ${s.changes.map((c) => `${c.name}=${c.to ?? '-'}`).join(' ')}` : s.kind === 'restore-config' ? `restore-config ${s.path}` : s.kind;
-      return `  ${o?.status ?? 'not run'} ${o?.durationMs ?? 0} ms ${what}${o?.status === 'failed' ? `: ${JSON.stringify(o.failure).slice(0, 600)}` : ''}`;
+      // what apt changed besides the step's own packages
+      const named = new Set(s.kind === 'packages' ? s.changes.map((c) => c.name) : []);
+      const also = (o && 'packages' in o ? o.packages ?? [] : []).filter((d) => !named.has(d.name)).map((d) => `${d.name} ${d.before?.version ?? '-'} -> ${d.after?.version ?? '-'}`);
+      return `  ${o?.status ?? 'not run'} ${o?.durationMs ?? 0} ms ${what}${also.length ? ` (apt also changed: ${also.join(', ')})` : ''}${o?.status === 'failed' ? `: ${JSON.stringify(o.failure).slice(0, 600)}` : ''}`;
     }).join('\n')}`);
 
     // forward: every security version installed by apt inside the root, nginx -t healthy
