@@ -40,6 +40,8 @@ export interface CrashTrial {
   journalLength: number;
   status: string;
   unknownHosts: string[];
+  /** Hosts the journal says were skipped (nothing applied), found as they were. */
+  skippedHosts: string[];
   twiceJournal: string[];
   twiceHostLog: string[];
   wallMs: number;
@@ -128,7 +130,7 @@ async function trial(world: World, n: number, kind: 'deploy' | 'rollback', killA
       roots: Object.fromEntries(hl.lab.hosts.map((h) => [h.name, h.root])), repoDir: world.repository.dir, debDir: path.join(world.dir, 'debs'),
       trusted: world.repository.built.map((d) => `${d.name}=${d.version}`),
     };
-    const t: CrashTrial = { n, kind, killAfterEntries: killAfter ?? 0, delayMs, killed: false, journalAtKill: 0, lastKey: '', openSteps: [], inRollback: false, resumes: 0, journalLength: 0, status: '', unknownHosts: [], twiceJournal: [], twiceHostLog: [], wallMs: 0, phasesMs: { setup: performance.now() - t0, run: 0, verify: 0 } };
+    const t: CrashTrial = { n, kind, killAfterEntries: killAfter ?? 0, delayMs, killed: false, journalAtKill: 0, lastKey: '', openSteps: [], inRollback: false, resumes: 0, journalLength: 0, status: '', unknownHosts: [], skippedHosts: [], twiceJournal: [], twiceHostLog: [], wallMs: 0, phasesMs: { setup: performance.now() - t0, run: 0, verify: 0 } };
     const first = spawnController(input);
     if (killAfter !== undefined) {
       let exited = false;
@@ -165,16 +167,21 @@ async function trial(world: World, n: number, kind: 'deploy' | 'rollback', killA
     const journal = await world.store.readJournal(id);
     t.journalLength = journal.length;
     t.twiceJournal = twiceInJournal(journal);
-    const states = new Map(hostStates(spec, journal).flatMap((w) => w.hosts.map((h) => [h.host, h.state] as const)));
+    const reports = hostStates(spec, journal).flatMap((w) => w.hosts);
+    const states = new Map(reports.map((h) => [h.host, h.state] as const));
     const want = d.status === 'succeeded' ? TARGET.healthy : BASE_VERSION;
     for (const h of hl.lab.hosts) {
       const s = states.get(h.name);
       const pkg = await appState(hl.lab, h);
       const port = hl.ports.get(h.name)!;
-      const running = (await waitForVersion(port, want, 15_000)) ? want : await serviceVersion(port);
-      const finalState = d.status === 'succeeded' ? s === 'healthy' : s === 'restored' || s === 'pending';
-      if (!finalState || pkg?.status !== 'ii' || pkg.version !== want || running !== want) {
-        t.unknownHosts.push(`${h.name} (journal ${s}, dpkg ${pkg ? `${pkg.status} ${pkg.version}` : 'absent'}, service ${running ?? 'down'}, expected ${want})`);
+      const runningWant = s === 'skipped' ? undefined : (await waitForVersion(port, want, 15_000)) ? want : await serviceVersion(port);
+      // a skipped host (nothing applied) must be as it was before the deployment
+      const expected = s === 'skipped' ? BASE_VERSION : want;
+      const running = expected === want ? runningWant : (await waitForVersion(port, expected, 15_000)) ? expected : await serviceVersion(port);
+      const finalState = s === 'skipped' || (d.status === 'succeeded' ? s === 'healthy' : s === 'restored' || s === 'pending');
+      if (s === 'skipped') t.skippedHosts.push(`${h.name}: ${reports.find((x) => x.host === h.name)?.reason ?? ''}`);
+      if (!finalState || pkg?.status !== 'ii' || pkg.version !== expected || running !== expected) {
+        t.unknownHosts.push(`${h.name} (journal ${s}, dpkg ${pkg ? `${pkg.status} ${pkg.version}` : 'absent'}, service ${running ?? 'down'}, expected ${expected})`);
       }
       t.twiceHostLog.push(...twiceInLog(h.name, await stepLog(h)));
     }

@@ -96,7 +96,8 @@ export interface LabOptions {
   rng: () => number;
   runs: number;
   bakeMs: number;
-  onRun?: (r: LabRun) => void;
+  onRun?: (r: LabRun) => void | Promise<void>;
+  onReport?: (r: LabRun) => void;
 }
 
 export async function runLabAccuracy(o: LabOptions): Promise<LabRun[]> {
@@ -174,7 +175,8 @@ export async function runLabAccuracy(o: LabOptions): Promise<LabRun[]> {
         const why = calls.flatMap((c) => c.notPassed);
         if (why.length > 0) r.note = `${r.note ?? ''}\n      ${why.join('\n      ')}`;
         runs.push(r);
-        o.onRun?.(r);
+        o.onReport?.(r);
+        await o.onRun?.(r);
       } finally {
         await hl.lab.destroy();
       }

@@ -3,7 +3,7 @@
  * recorded on the real lab (bench/deploy-lab.ts), through the same verdict code the live judge
  * ran: runAnalysis with a provider that answers from the recording and a clock that only moves
  * when the analysis sleeps. Each replay picks a recorded run of its kind (seeded) and perturbs it:
- * every value times (1 + 3% gaussian noise), now and then a provider error, and a no-data window
+ * every value of a continuous metric (error ratio, latency, memory) times (1 + 3% gaussian noise), now and then a provider error, and a no-data window
  * (one host missing from 2-5 consecutive measurements). Where the live run stopped early (a failed
  * check), the replay holds each series at its last recorded value: the fault goes on.
  *
@@ -26,6 +26,9 @@ function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
+
+/** Checks of continuous values get noise; indicators and counts (up, restarts) keep theirs. */
+const NOISY = new Set(['app/error-ratio', 'app/latency', 'app/memory']);
 
 interface Perturbation {
   noise: number;
@@ -52,9 +55,10 @@ function replayProvider(call: RecordedCall, rng: () => number, p: Perturbation):
       else if (m.kind === 'value') lastValues.set(key, m);
       if (!request.range && rng() < p.errorRate) return { ...base, kind: 'error', reason: 'timeout', message: 'replayed provider error' };
       if (m.kind !== 'value') return { ...m, at: base.at };
+      const noisy = NOISY.has(request.check);
       const samples = m.samples
         .filter((s) => !(p.gap && !request.range && s.host === p.gap.host && i >= p.gap.from && i < p.gap.from + p.gap.length))
-        .map((s) => ({ ...s, value: s.value * (1 + p.noise * gaussian(rng)) }));
+        .map((s) => (noisy ? { ...s, value: s.value * (1 + p.noise * gaussian(rng)) } : s));
       return samples.length === 0 ? { ...base, kind: 'no-data' } : { ...m, at: base.at, samples };
     },
   };
@@ -63,6 +67,27 @@ function replayProvider(call: RecordedCall, rng: () => number, p: Perturbation):
 function fakeClock(start: number): AnalysisClock {
   let t = start;
   return { now: () => t, sleep: async (ms) => void (t += Math.max(0, ms)) };
+}
+
+/** Unperturbed replays of every recorded judge call: how many reach the live verdict (the replay's own check). */
+export async function replayFidelity(recorded: readonly LabRun[]): Promise<{ agree: number; calls: number; differ: string[] }> {
+  const checks = benchChecks();
+  let agree = 0;
+  let calls = 0;
+  const differ: string[] = [];
+  for (const r of recorded) {
+    for (const call of r.calls) {
+      calls++;
+      const start = call.log.find((e) => !e.request.range)?.measurement.at ?? 0;
+      const run = await runAnalysis({
+        checks, providers: { prometheus: replayProvider(call, () => 0.5, { noise: 0, errorRate: 0 }) }, changedHosts: call.changedHosts, controlHosts: call.controlHosts, bakeMs: call.bakeMs,
+        clock: fakeClock(start - 1000), ...(call.baselineWindow ? { baselineWindow: call.baselineWindow } : {}),
+      });
+      if (run.status === call.status) agree++;
+      else differ.push(`lab ${r.n} wave ${call.wave}: live ${call.status}, replayed ${run.status}`);
+    }
+  }
+  return { agree, calls, differ };
 }
 
 export interface ReplayOptions {

@@ -12,11 +12,11 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createWorld, type World } from './deploy-world.js';
 import { runCrashSafety, type CrashTrial } from './deploy-crash.js';
 import { runLabAccuracy, type LabRun } from './deploy-lab.js';
-import { runReplays, type ReplayRun } from './deploy-replay.js';
+import { replayFidelity, runReplays, type ReplayRun } from './deploy-replay.js';
 
 interface Options {
   seed: number;
@@ -28,6 +28,10 @@ interface Options {
   hosts: number;
   bakeMs: number;
   verbose: boolean;
+  /** Write the lab runs (with every recorded measurement) here as JSON. */
+  record?: string;
+  /** Replay the lab runs recorded in this file instead of running the lab. */
+  replay?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -50,11 +54,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--hosts') o.hosts = Math.max(2, num());
     else if (a === '--bake') o.bakeMs = num() * 1000;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--record') o.record = argv[++i];
+    else if (a === '--replay') o.replay = argv[++i];
     else if (a === '--only') {
       const v = argv[++i];
       if (v !== 'crash' && v !== 'accuracy') throw new Error('--only takes crash or accuracy');
       o.only = v;
-    } else throw new Error(`unknown option ${a} (--seed N, --quick, --only crash|accuracy, --kills N, --lab-runs N, --runs N, --hosts N, --bake SECONDS, --verbose)`);
+    } else throw new Error(`unknown option ${a} (--seed N, --quick, --only crash|accuracy, --kills N, --lab-runs N, --runs N, --hosts N, --bake SECONDS, --record FILE, --replay FILE, --verbose)`);
   }
   if (o.quick) {
     if (!given.has('--kills')) o.kills = quickDefaults.kills;
@@ -92,7 +98,7 @@ function table(rows: string[][]): string {
 
 function crashLine(t: CrashTrial): string {
   const where = t.killed ? `killed after ${t.journalAtKill} entries (${t.lastKey}${t.openSteps.length ? `; open: ${t.openSteps.join(', ')}` : ''}${t.inRollback ? '; rolling back' : ''})` : 'not killed';
-  return `  ${t.n === 0 ? 'reference' : `#${t.n}`} ${t.kind}: ${where}; ${t.resumes} resume(s) → ${t.status}; unknown ${t.unknownHosts.length}, twice ${t.twiceJournal.length + t.twiceHostLog.length} (${secs(t.wallMs)}: set-up ${secs(t.phasesMs.setup)}, controller ${secs(t.phasesMs.run)}, checks ${secs(t.phasesMs.verify)})${[...t.unknownHosts, ...t.twiceJournal, ...t.twiceHostLog].map((x) => `\n      ${x}`).join('')}`;
+  return `  ${t.n === 0 ? 'reference' : `#${t.n}`} ${t.kind}: ${where}; ${t.resumes} resume(s) → ${t.status}${t.skippedHosts.length ? ` (skipped: ${t.skippedHosts.join(', ')})` : ''}; unknown ${t.unknownHosts.length}, twice ${t.twiceJournal.length + t.twiceHostLog.length} (${secs(t.wallMs)}: set-up ${secs(t.phasesMs.setup)}, controller ${secs(t.phasesMs.run)}, checks ${secs(t.phasesMs.verify)})${[...t.unknownHosts, ...t.twiceJournal, ...t.twiceHostLog].map((x) => `\n      ${x}`).join('')}`;
 }
 
 async function main(): Promise<void> {
@@ -102,13 +108,13 @@ async function main(): Promise<void> {
   let world: World | undefined;
   const out: string[] = [];
   try {
-    process.stderr.write(`bench:deploy seed ${o.seed}${o.quick ? ' (quick)' : ''}: building the repository and plans…\n`);
-    world = await createWorld(dir, o.hosts);
+    process.stderr.write(`bench:deploy seed ${o.seed}${o.quick ? ' (quick)' : ''}\n`);
+    if (!(o.only === 'accuracy' && o.replay)) world = await createWorld(dir, o.hosts);
     const rng = seeded(o.seed);
 
     if (o.only !== 'accuracy') {
       const crash = await runCrashSafety({
-        world, rng: seeded(o.seed ^ 0x5eed), kills: o.kills,
+        world: world!, rng: seeded(o.seed ^ 0x5eed), kills: o.kills,
         onTrial: (t) => process.stderr.write(crashLine(t) + '\n'),
       });
       const killed = crash.trials.filter((t) => t.killed);
@@ -122,6 +128,7 @@ async function main(): Promise<void> {
           ['figure', 'measured', 'target', 'met'],
           ['hosts left in an unknown state', String(unknown), '0', met(unknown === 0)],
           ['steps done twice (journal + hosts\' logs)', String(twice), '0', met(twice === 0)],
+          ['hosts skipped by the engine (nothing applied, found as before)', String(killed.reduce((a, t) => a + t.skippedHosts.length, 0)), '–', '–'],
           ['deployments finished after resume', `${killed.filter((t) => ['succeeded', 'rolled-back'].includes(t.status)).length} / ${killed.length}`, 'all', met(killed.every((t) => ['succeeded', 'rolled-back'].includes(t.status)))],
           ['uncrashed references clean', refBad === 0 ? 'yes' : `${refBad} problem(s)`, 'yes', met(refBad === 0)],
         ]),
@@ -132,8 +139,13 @@ async function main(): Promise<void> {
     }
 
     if (o.only !== 'crash') {
-      const labRuns: LabRun[] = await runLabAccuracy({ world, rng, runs: o.labRuns, bakeMs: o.bakeMs, onRun: (r) => process.stderr.write(`  lab ${r.n} ${r.kind}: ${r.status} (${r.decision})${r.detectionMs !== undefined ? `, decided ${secs(r.detectionMs)} after the fault showed, restored ${secs(r.restoredMs)}` : ''}${r.note ? ` — ${r.note}` : ''}\n`) });
+      const recorded: LabRun[] = [];
+      const labRuns: LabRun[] = o.replay ? (JSON.parse(await readFile(o.replay, 'utf8')) as LabRun[]) : await runLabAccuracy({ world: world!, rng, runs: o.labRuns, bakeMs: o.bakeMs, onRun: async (r) => {
+        recorded.push(r);
+        if (o.record) await writeFile(o.record, JSON.stringify(recorded));
+      }, onReport: (r) => process.stderr.write(`  lab ${r.n} ${r.kind}: ${r.status} (${r.decision})${r.detectionMs !== undefined ? `, decided ${secs(r.detectionMs)} after the fault showed, restored ${secs(r.restoredMs)}` : ''}${r.note ? ` — ${r.note}` : ''}\n`) });
       const replays: ReplayRun[] = await runReplays({ recorded: labRuns, rng, runs: Math.max(0, o.total - labRuns.length) });
+      const fidelity = await replayFidelity(labRuns);
       const all = [...labRuns.map((r) => ({ kind: r.kind, decision: r.decision, source: 'lab' })), ...replays.map((r) => ({ kind: r.kind, decision: r.decision, source: 'replay' }))];
       const bad = all.filter((r) => r.kind !== 'healthy');
       const good = all.filter((r) => r.kind === 'healthy');
@@ -158,7 +170,7 @@ async function main(): Promise<void> {
           ['fault visible → every host restored and verified, p95', secs(quantile(detR, 0.95)), '< 45 s', met((quantile(detR, 0.95) ?? Infinity) < 45_000)],
         ]),
         '',
-        `Faulty deployments paused (inconclusive) instead: ${paused}; healthy deployments paused: ${goodPaused} of ${good.length}. Detection over ${det.length} lab runs with a metric fault (1 s scrape interval, ${o.bakeMs / 1000} s bake).`,
+        `Replay check: the ${fidelity.calls} recorded judge calls replayed without noise reach the live verdict in ${fidelity.agree}${fidelity.differ.length ? ` (${fidelity.differ.join('; ')})` : ''}. Faulty deployments paused (inconclusive) instead: ${paused}; healthy deployments paused: ${goodPaused} of ${good.length}. Detection over ${det.length} lab runs with a metric fault (1 s scrape interval, ${o.bakeMs / 1000} s bake).`,
         '',
         table([
           ['kind', 'lab: runs / rolled back / paused', 'replay: runs / rolled back / paused', 'detection p50 (lab)'],
