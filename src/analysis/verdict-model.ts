@@ -131,6 +131,8 @@ export type VerdictReason =
   | { kind: 'consecutive-errors'; errors: number; limit: number; lastError: string }
   | { kind: 'no-data'; hosts: string[] }
   | { kind: 'no-measurement' }
+  /** The provider failed to answer (`errors` times): its first distinct messages, so a person sees why. */
+  | { kind: 'provider-errors'; errors: number; messages: string[] }
   | { kind: 'canary-worse'; statistic: CanaryStatistic }
   | { kind: 'fleet-wide'; controlHostsFailing: string[]; statistic?: CanaryStatistic }
   | { kind: 'within-limits' };

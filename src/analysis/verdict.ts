@@ -154,6 +154,12 @@ export function judgeCheck(input: CheckInput): CheckJudgement {
     settled = complete;
   }
 
+  // a check that did not pass keeps what its provider said when it failed (first few distinct messages)
+  const errorMessages = [...new Set(measurements.flatMap((m) => (m.kind === 'error' ? [`${m.reason}: ${m.message}`] : [])))];
+  if (status !== 'passed' && errorMessages.length > 0) {
+    reasons.push({ kind: 'provider-errors', errors: measurements.filter((m) => m.kind === 'error').length, messages: errorMessages.slice(0, 3) });
+  }
+
   const times = measurements.map((m) => m.at);
   const window = input.window ?? { start: times.length > 0 ? Math.min(...times) : 0, end: times.length > 0 ? Math.max(...times) : 0 };
   const first = measurements[0];

@@ -106,6 +106,8 @@ interface HostProgress {
   rollbackAttempts: number;
   /** The host was touched by a forward step (started). */
   touched: boolean;
+  /** Skipped because it could not be read (installed set or snapshot): why. Such a host keeps the deployment from succeeding. */
+  unreadable?: string;
 }
 
 /** Step outcomes as journaled: without the step (it is in `started`) and with output cut. */
@@ -233,8 +235,10 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       const m = /\/rollback(\d+)\//.exec(e.key);
       if (m) h.rollbackAttempts = Math.max(h.rollbackAttempts, Number(m[1]));
     } else if (h && e.kind === 'host') {
-      const b = e.body as { state: HostState; changes?: PackageChange[]; proposed?: PackageChange[]; afterFailure?: boolean };
+      const b = e.body as { state: HostState; changes?: PackageChange[]; proposed?: PackageChange[]; afterFailure?: boolean; unreadable?: boolean; reason?: string };
       h.state = b.state;
+      if (b.state === 'skipped' && b.unreadable) h.unreadable = b.reason ?? 'could not be read';
+      else delete h.unreadable;
       if (b.afterFailure) h.resolvedAfterFailure = true;
       if (b.state === 'resolved' && b.changes) h.changes = b.changes;
       if (b.state === 'held' && b.proposed) h.proposed = b.proposed;
@@ -255,9 +259,13 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
   /** A service the pre-deployment snapshot shows supervised on the host (others are not restarted or checked there). */
   const supervisedOn = (h: HostProgress, service: string): boolean => ['running', 'stopped', 'failed'].includes(h.before?.services.find((x) => x.name === service)?.state ?? 'absent');
   const driverOf = (h: HostProgress): EngineDriver => o.driverFor(h.host);
+  /** Why the last snapshot of a host could not be taken (journaled with the failure). */
+  const snapshotFailures = new Map<string, string>();
   const snapshotOf = async (h: HostProgress): Promise<Snapshot | undefined> => {
-    const r = await timeout(driverOf(h).takeSnapshot(spec.snapshot), spec.hostTimeoutMs, () => ({ kind: 'unknown' as const, reason: 'timed out' }));
-    return r.kind === 'ok' ? r.value : undefined;
+    const r = await timeout(driverOf(h).takeSnapshot(spec.snapshot), spec.hostTimeoutMs, () => ({ kind: 'unknown' as const, reason: `no answer within ${spec.hostTimeoutMs} ms` }));
+    if (r.kind === 'ok') return r.value;
+    snapshotFailures.set(h.host, r.kind === 'failed' ? r.message : r.reason);
+    return undefined;
   };
   const setHost = async (h: HostProgress, state: HostState, extra: Record<string, unknown> = {}): Promise<void> => {
     await write({ kind: 'host', key: `w${h.wave}/${h.host}/state/${state}/r${runNo}.${++eventNo}`, phase: 'event', host: h.host, wave: h.wave, body: { state, ...extra } });
@@ -438,7 +446,8 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       if (!h.changes && group) {
         const read = await timeout(driver.readInstalled(), spec.hostTimeoutMs, () => ({ kind: 'unknown' as const, reason: 'timed out' }));
         if (read.kind !== 'ok') {
-          await setHost(h, 'skipped', { reason: `cannot read the host's packages: ${read.kind === 'failed' ? read.message : read.reason}` });
+          h.unreadable = `cannot read the host's packages: ${read.kind === 'failed' ? read.message : read.reason}`;
+          await setHost(h, 'skipped', { reason: h.unreadable, unreadable: true });
           return;
         }
         const drift = driftOf(group.installed, read.value);
@@ -470,8 +479,10 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       await write({ kind: 'snapshot', key, phase: 'started', host: h.host, wave: h.wave, body: {} });
       const snap = await snapshotOf(h);
       if (!snap) {
-        await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: 'failed', body: {} });
-        await setHost(h, 'skipped', { reason: 'the pre-deployment snapshot could not be taken (nothing was applied)' });
+        const why = snapshotFailures.get(h.host) ?? 'no reason given';
+        await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: 'failed', body: { reason: why } });
+        h.unreadable = `the pre-deployment snapshot could not be taken (${why}); nothing was applied`;
+        await setHost(h, 'skipped', { reason: h.unreadable, unreadable: true });
         return;
       }
       await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: 'succeeded', body: { snapshot: snap } });
@@ -705,9 +716,16 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         return await finish('paused', `manual gate after wave ${wave.number}: rollwise deploy resume continues`);
       }
     }
+    const unreadable = [...hosts.values()].filter((h) => h.state === 'skipped' && h.unreadable !== undefined);
+    if (unreadable.length > 0) {
+      // a host nobody could read was not deployed and its state is unknown: that is no success
+      const words = unreadable.map((h) => `${h.host} (${h.unreadable})`);
+      await decide({ decision: 'needs-attention', reason: `${unreadable.length} host(s) could not be read and were left as they were: ${words.join('; ')}`, hosts: unreadable.map((h) => h.host) });
+      return await finish('needs-attention', `${unreadable.length} host(s) could not be read, nothing was applied to them: ${words.slice(0, 5).join('; ')}${words.length > 5 ? '; …' : ''} (fix them, then deploy those hosts again)`);
+    }
     const skipped = [...hosts.values()].filter((h) => h.state === 'skipped').map((h) => h.host);
     await decide({ decision: 'succeeded', reason: `every wave passed${skipped.length ? `; skipped: ${skipped.join(', ')}` : ''}`, hosts: [...hosts.values()].filter((h) => h.state === 'healthy').map((h) => h.host) });
-    return await finish('succeeded');
+    return await finish('succeeded', skipped.length ? `${skipped.length} host(s) skipped, left as they were: ${skipped.join(', ')} (rollwise deploy log says why)` : undefined);
   } catch (e) {
     if (e instanceof Halted) return { kind: 'halted', reason: e.reason };
     throw e;

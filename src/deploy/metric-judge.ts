@@ -74,6 +74,11 @@ export function loadChecksFile(file: string): MetricCheck[] {
   if (syntax.length) throw new RollwiseError('RW_CHECK', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
   const data = documentData(src);
   if (!data.ok) throw new RollwiseError('RW_CHECK', data.problem.message, { position: data.problem.position, hint });
+  // a file of another kind (a private key given by mistake) is named as such, its content never quoted
+  const top = data.data;
+  if (top === null || typeof top !== 'object' || Array.isArray(top) || !('checks' in top)) {
+    throw new RollwiseError('RW_CHECK', 'not a checks file: it has no checks: key at the top (its content is not shown)', { position: { file, line: 1, column: 1 }, hint });
+  }
   const parsed = ChecksFileSchema.safeParse(data.data);
   if (!parsed.success) {
     const w: WordedIssue = wordIssues(parsed.error.issues, { schema: ChecksFileSchema, data: data.data })[0] ?? { kind: 'type', path: [], message: 'top level: not a checks file' };

@@ -134,6 +134,12 @@ export interface DeploymentStore {
    * expired; a holder acquiring again renews. The token grows on every change of holder.
    */
   acquireLease(id: string, holder: string, ttlMs: number, scope?: string): Promise<LeaseAcquisition>;
+  /**
+   * Who holds the lease of `scope` (default `deployment`) and until when, without taking it;
+   * undefined when it was never taken. `holder` is absent when it was given up. The lease has
+   * expired when `expiresAt` is in the past. (Optional: a store without it is probed with acquireLease.)
+   */
+  readLease?(id: string, scope?: string): Promise<{ holder?: string; expiresAt: string } | undefined>;
   /** Extends a held lease; false when it is no longer held by this fence (then stop writing). */
   renewLease(id: string, fence: LeaseFence, ttlMs: number, scope?: string): Promise<boolean>;
   /** Gives the lease up (nothing happens when it is not held by this fence). */

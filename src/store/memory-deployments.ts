@@ -109,6 +109,10 @@ export function createMemoryDeploymentStore(clock: () => number = Date.now): Dep
       if (d.control?.action === 'abort' && action === 'pause') return;
       d.control = { action, by, at: isoAt(clock()) };
     },
+    async readLease(id, scope = DEPLOYMENT_SCOPE) {
+      const l = deployments.get(id)?.leases.get(scope);
+      return l ? { ...(l.holder !== undefined ? { holder: l.holder } : {}), expiresAt: l.expiresAt } : undefined;
+    },
     async readControl(id) {
       const c = deployments.get(id)?.control;
       return c ? { ...c } : undefined;

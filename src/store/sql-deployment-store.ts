@@ -49,6 +49,7 @@ export const DEPLOYMENT_READS_OF_EMPTY_STORE: Omit<DeploymentStore, DeploymentWr
   listDeployments: async () => [],
   readJournal: async () => [],
   readControl: async () => undefined,
+  readLease: async () => undefined,
 };
 
 /** Every write method replaced by `refuse`. */
@@ -255,6 +256,12 @@ export function createSqlDeploymentStore(b: SqlBackend): DeploymentStore {
         await trx.insertInto('deployment_controls').values({ deployment: id, action, requested_by: by, requested_at: at })
           .onConflict((oc) => oc.column('deployment').doUpdateSet({ action, requested_by: by, requested_at: at })).execute();
       }));
+    },
+    readLease(id, scope = DEPLOYMENT_SCOPE) {
+      return read(`reading the ${scope} lease of deployment ${id}`, 'deployment_leases', undefined, async () => {
+        const l = leaseOf(await db.selectFrom('deployment_leases').select(['holder', 'token', 'expires_at']).where('deployment', '=', id).where('scope', '=', scope).executeTakeFirst());
+        return l ? { ...(l.holder !== undefined ? { holder: l.holder } : {}), expiresAt: l.expiresAt } : undefined;
+      });
     },
     readControl(id) {
       return read(`reading the requests of deployment ${id}`, 'deployment_controls', undefined, async () => {

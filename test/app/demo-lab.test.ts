@@ -7,7 +7,7 @@
 // running a lab. Needs root, dpkg, apt, runit and prometheus (a missing one fails naming its
 // Debian package).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,22 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'rw-demo-lab-'));
 let lab: DemoLab | undefined;
 afterAll(async () => {
   await lab?.stop();
+  // also after a failure half-way: no process of this test's labs outlives it (the Ctrl-C test's child lab included)
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(work) && Number(pid) !== process.pid) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectoryRootDriver } from '../../src/hosts/index.js';
-import { renderDeploymentLog } from '../../src/app/cli/commands/deploy-render.js';
+import { renderDeploymentLog, renderDeploymentStatus, renderEngineResult } from '../../src/app/cli/commands/deploy-render.js';
 import { PLAIN } from '../../src/app/render/palette.js';
 import type { JournalEntry } from '../../src/deploy/index.js';
 import { CLI_ENTRY, repoRoot, runCli } from '../helpers/cli.js';
@@ -75,10 +75,25 @@ describe('rollwise deploy', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/RW_CHECK: \S*checks\.yaml:5:15: checks\[0\]\.interval: expected a duration such as 1s, 500ms or 2m, got "often"/);
 
+    // a file of another kind given by mistake (a private key): named, its content never quoted
+    const key = path.join(lab.dir, 'id_test');
+    await writeFile(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n');
+    const notChecks = deploy(planId, '--checks', key);
+    expect(notChecks.status).toBe(2);
+    expect(notChecks.stderr).toMatch(/RW_CHECK: \S*id_test:1:1: not a checks file: it has no checks: key at the top \(its content is not shown\)/);
+    expect(notChecks.stderr).not.toMatch(/BEGIN|b3Bl/);
+
     await writeFile(checks, 'checks:\n  - name: errors\n    prometheus: rate(errors[1m])\n    success: "< 0.1"\n    interval: 1s\n');
     const noPrometheus = runCli(['deploy', planId, '--checks', checks, '--store', store, '--deb-cache', debs], { env: { ROLLWISE_PROMETHEUS_URL: '' } });
     expect(noPrometheus.status).not.toBe(0);
     expect(noPrometheus.stderr).toMatch(/RW_MONITOR: 1 check\(s\) read Prometheus \(errors\) and no Prometheus is configured; nothing was deployed.*--prometheus/);
+    // an unreachable Prometheus is found before any host is touched, with its URL and error
+    const unreachable = runCli(['deploy', planId, '--checks', checks, '--prometheus', 'http://127.0.0.1:1', '--store', store, '--deb-cache', debs]);
+    expect(unreachable.status).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/RW_MONITOR: Prometheus at http:\/\/127\.0\.0\.1:1 does not answer the query vector\(1\) \(\S+: .+\); nothing was deployed/);
+    const zero = deploy(planId, '--host-timeout', '0', '--deb-cache', debs);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/RW_USAGE: --host-timeout: must be longer than 0/);
     expect(deploy('list').stdout).toMatch(/No deployments yet/);
     for (const h of lab.hosts) expect(await version(h)).toBe('1.0');
   }, 60_000);
@@ -122,6 +137,11 @@ describe('rollwise deploy', () => {
       expect(paused.stdout).toMatch(/pause requested/);
       expect(await exited).toBe(0);
       expect((JSON.parse(out) as { result: { status: string; reason: string } }).result).toMatchObject({ status: 'paused', reason: expect.stringContaining('during the bake of wave 1') });
+      // a second deployment of hosts the paused one changed is refused (its snapshot would hold the new version)
+      const overlap = deploy(planId, '--waves', '100%', '--hosts', `name=${hosts[0]!.name}`, '--deb-cache', debs);
+      expect(overlap.status).not.toBe(0);
+      expect(overlap.stderr).toMatch(new RegExp(`RW_DEPLOY: deployment ${id} \\(plan \\w+ v1\\) is paused and selects 1 of the same host\\(s\\): ${hosts[0]!.name}; nothing was deployed.*rollwise deploy resume ${id} continues it, rollwise deploy abort ${id} rolls it back`));
+      expect((JSON.parse(deploy('list', '--json').stdout) as unknown[]).length).toBe(list.length);
       const aborted = deploy('abort', id, '--deb-cache', debs);
       expect(aborted.status).toBe(1);
       expect(aborted.stdout).toMatch(new RegExp(`Deployment ${id}: aborted`));
@@ -131,6 +151,22 @@ describe('rollwise deploy', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('status says when no controller runs a deployment; hosts never reached after a rollback are untouched; provider errors are shown', () => {
+    const wave = { number: 1, canary: true, maxFailures: 0, bakeMs: 0, gate: false, hosts: [] };
+    const deployment = { id: 'd1', planId: 'p1', planVersion: 1, createdAt: 't0', createdBy: 'me', updatedAt: 't1', spec: {} };
+    type View = Parameters<typeof renderDeploymentStatus>[0];
+    const running = renderDeploymentStatus({ deployment: { ...deployment, status: 'running' }, waves: [], controller: { live: false, expiredAt: '2026-12-04T20:00:30.000Z' } } as unknown as View, PLAIN);
+    expect(running).toContain('no controller is running it (lease expired at 2026-12-04T20:00:30.000Z): rollwise deploy resume d1 continues, rollwise deploy abort d1 rolls back');
+    const held = renderDeploymentStatus({ deployment: { ...deployment, status: 'running' }, waves: [], controller: { live: true, holder: 'ann@42', expiresAt: '2026-12-04T20:00:30.000Z' } } as unknown as View, PLAIN);
+    expect(held).toContain('controller ann@42 runs it (lease until 2026-12-04T20:00:30.000Z)');
+    const rolledBack = renderDeploymentStatus({ deployment: { ...deployment, status: 'rolled-back' }, waves: [{ wave, hosts: [{ host: 'h9', group: 'g', wave: 1, state: 'pending' }] }] } as unknown as View, PLAIN);
+    expect(rolledBack).toContain('h9 (group g): untouched (not reached)');
+    const result = renderEngineResult('d1', { kind: 'finished', status: 'rolled-back', hosts: [{ host: 'a', group: 'g', wave: 1, state: 'restored' }, { host: 'b', group: 'g', wave: 2, state: 'pending' }] }, PLAIN);
+    expect(result).toContain('hosts: 1 restored, 1 untouched');
+    const entry = { seq: 1, at: 't', kind: 'verdict', key: 'w1/verdict/1.1', phase: 'event', wave: 1, body: { verdict: 'inconclusive', changedHosts: ['h1'], bakeMs: 0, evidence: [{ kind: 'check', check: 'errors', status: 'inconclusive', reasons: [{ kind: 'no-data', hosts: ['h1'] }, { kind: 'provider-errors', errors: 3, messages: ['unreachable: connect ECONNREFUSED 127.0.0.1:1'] }], measurements: 3, errors: 3 }] } } as unknown as JournalEntry;
+    expect(renderDeploymentLog({ deployment: { id: 'd1', status: 'paused' }, entries: [entry] }, PLAIN)).toContain('provider error: unreachable: connect ECONNREFUSED 127.0.0.1:1');
+  });
 
   it('deploy log words a verdict\'s evidence: metric, query, window, statistic, values per host, hosts', () => {
     const entry = {

@@ -15,6 +15,7 @@ import { createDebCache, createDirectoryRootDriver, type HostDriver } from '../.
 import { compareSnapshots, layoutWaves, parseWaveSizes, type GroupRollback, type Plan, type Snapshot } from '../../src/planner/index.js';
 import type { PackageChange } from '../../src/solver/index.js';
 import { createMemoryDeploymentStore } from '../../src/store/index.js';
+import { controlDeployment, controllerOf, type DeployStore } from '../../src/app/index.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
 
 let lab: Lab;
@@ -209,6 +210,8 @@ describe('the wave engine on directory-root hosts', () => {
     const s = await setUp([{ key: 'A', hosts: [ok, drifted, stuck], installed: { demo: '1.0' }, changes: upgradeDemo }], '100%', { resolveHost });
     const r = await s.run();
     expect(r).toMatchObject({ kind: 'finished', status: 'succeeded' });
+    // a skipped host is never hidden: the deployment's status says so
+    expect((await s.store.getDeployment(s.id))?.statusReason).toBe(`1 host(s) skipped, left as they were: ${stuck.name} (rollwise deploy log says why)`);
     expect(asked.map((a) => a.host).sort()).toEqual([drifted.name, stuck.name].sort());
     expect(asked.find((a) => a.host === drifted.name)?.installed).toEqual(['demo=1.0', 'tool=1.0']);
     expect(await installed(ok)).toEqual({ demo: 'ii 2.0' });
@@ -349,6 +352,33 @@ describe('the wave engine on directory-root hosts', () => {
     expect(restored[0]!.planFailure).toMatch(/rollback plan step 1 \(packages\) failed/);
     const before = beforeSnapshots(journal);
     for (const h of [x, y]) await expectIdenticalToSnapshot(h, before.get(h.name));
+  });
+
+  it('a host that cannot be read is skipped untouched, and the deployment then needs attention (never succeeded)', async () => {
+    const h = lab.hosts[0]!;
+    const before = await installed(h);
+    const s = await setUp([{ key: 'A', hosts: [h], installed: { demo: '1.0' }, changes: upgradeDemo }], '100%', {
+      driverFor: () => ({ ...driverOf(h), readInstalled: async () => ({ kind: 'failed' as const, message: 'ssh: connection refused (scripted)' }) }) as unknown as ReturnType<EngineOptions['driverFor']>,
+    });
+    const r = await s.run();
+    expect(r).toMatchObject({ kind: 'finished', status: 'needs-attention', reason: expect.stringContaining(`${h.name} (cannot read the host's packages: ssh: connection refused (scripted))`) });
+    expect((await s.store.getDeployment(s.id))?.status).toBe('needs-attention');
+    expect(await installed(h)).toEqual(before);
+  });
+
+  it('deploy abort with a live controller names its holder and lease end; a free lease is seen as no controller', async () => {
+    const store = createMemoryDeploymentStore();
+    const plan = planOf([{ key: 'A', hosts: [lab.hosts[0]!], installed: { demo: '1.0' }, changes: upgradeDemo }]);
+    const spec: DeploymentSpec = { format: 1, plan: { id: plan.id, version: 1 }, layout: layoutWaves(plan.groups, { sizes: parseWaveSizes('100%'), bakeMs: 0 }), concurrency: 1, hostTimeoutMs: 1000, snapshot: {}, groups: {}, policy: 'revisions' };
+    await createDeploymentFor(store, { id: 'ctl1', plan, spec, by: 't' });
+    const lease = await store.acquireLease('ctl1', 'ann@42', 60_000);
+    if (lease.kind !== 'acquired') throw new Error('lease not acquired');
+    await store.setDeploymentStatus('ctl1', 'running', lease.fence);
+    const r = await controlDeployment({ store: store as unknown as DeployStore, deployment: 'ctl1', action: 'abort', debCacheDir: lab.dir });
+    expect(r).toMatchObject({ requested: true, controller: { live: true, holder: 'ann@42', expiresAt: lease.expiresAt } });
+    expect(r.result).toBeUndefined();
+    await store.releaseLease('ctl1', lease.fence);
+    expect(await controllerOf(store, 'ctl1')).toEqual({ live: false });
   });
 
   it('refuses a plan that is not approved', async () => {

@@ -66,7 +66,7 @@ describe('every problem of a bad inventory in one run', () => {
       `12:11 duplicate host name 'db1' (first defined at ${file}:6:11)`,
       '14:18 hosts[5].ssh.port: expected a whole number 1–65535, got 70000',
       '14:31 hosts[5].ssh.user: expected a user name, got "bad user"',
-      '15:5 hosts[6]: expected a mapping (name, groups, labels, facts, status, installed, ssh), got "just a string"',
+      '15:5 hosts[6]: expected a mapping (name, groups, labels, facts, status, installed, ssh, root), got "just a string"',
     ]);
     expect(p.every((x) => x.position.file === file)).toBe(true);
   });

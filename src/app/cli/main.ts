@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { closestNames, isRollwiseError, RollwiseError } from '../../shared/index.js';
 import { commandModules } from './commands/index.js';
-import { guardStream } from './terminal.js';
+import { guardStream, keepsRunningWhenOutputCloses } from './terminal.js';
 
 export function createProgram(): Command {
   const program = new Command();
@@ -63,7 +63,10 @@ function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
   if (stream.listenerCount('error') > 0 && (stream as NodeJS.WriteStream & { rollwisePipe?: true }).rollwisePipe) return;
   (stream as NodeJS.WriteStream & { rollwisePipe?: true }).rollwisePipe = true;
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    if (keepsRunningWhenOutputCloses() && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED')) return;
+    if (e.code === 'EPIPE') {
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    }
     throw e;
   });
 }
@@ -73,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   guardStream(process.stdout);
   guardStream(process.stderr);
   endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   const program = createProgram();
   try {
     const unknown = unknownCommand(program, argv);

@@ -38,6 +38,19 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): { u
   };
 }
 
+/**
+ * A command that drives hosts (deploy, resume, abort) must not stop half-way because its output
+ * went into a pipe that closed (`rollwise deploy ID | head`): after this, a closed stdout/stderr
+ * drops the output and the command goes on (the journal keeps everything).
+ */
+let keepRunningOnClosedOutput = false;
+export function keepRunningWhenOutputCloses(): void {
+  keepRunningOnClosedOutput = true;
+}
+export function keepsRunningWhenOutputCloses(): boolean {
+  return keepRunningOnClosedOutput;
+}
+
 /** A warning on stderr (one line). */
 export function warn(message: string): void {
   process.stderr.write(`rollwise: warning: ${message}\n`);

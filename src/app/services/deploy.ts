@@ -199,6 +199,7 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   const selector = input.hosts ? parseHostSelector(input.hosts) : undefined;
   const concurrency = positiveInt(input.concurrency, '--concurrency', 4);
   const hostTimeoutMs = input.hostTimeout ? parseDuration(input.hostTimeout, '--host-timeout') : 15 * 60_000;
+  if (hostTimeoutMs < 1) throw new RollwiseError('RW_USAGE', `--host-timeout: must be longer than 0, not '${excerpt(input.hostTimeout ?? '')}'`, { hint: 'e.g. --host-timeout 15m (a host call taking longer has an unknown outcome)' });
   const policy = (input.policy ?? 'revisions') as ResolutionPolicy;
   const fileChecks = input.checks ? loadChecksFile(input.checks) : [];
   const prometheusUrl = checkPrometheusUrl(input.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL);
@@ -222,6 +223,7 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   if (unreachable.length > 0) {
     throw new RollwiseError('RW_DEPLOY', `${unreachable.length} selected host(s) cannot be reached: ${unreachable.slice(0, 5).join('; ')}${unreachable.length > 5 ? '; …' : ''}`, { hint: 'give each host a root: (a directory root) or ssh: entry in the inventory, or leave it out with --hosts' });
   }
+  await refuseOverlappingDeployments(input.store, selected);
   const layout = layoutWaves(changing, { sizes, bakeMs, ...(waveFailures ? { waveFailures } : {}), ...(rolloutFailures ? { rolloutFailures } : {}), ...(input.gateAfter ? { gateAfter: input.gateAfter } : {}) }, selected);
   const missing = layout.warnings.filter((w) => w.kind === 'prerequisite-not-selected');
   if (missing.length > 0) {
@@ -239,10 +241,40 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
     const names = judgeSpec.checks.filter((c) => c.query.provider === 'prometheus').map((c) => c.name);
     throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Prometheus (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) and no Prometheus is configured; nothing was deployed`, { hint: 'give --prometheus URL or set ROLLWISE_PROMETHEUS_URL (e.g. http://127.0.0.1:9090)' });
   }
+  if (judgeSpec && prometheusUrl && judgeSpec.checks.some((c) => c.query.provider === 'prometheus')) await checkPrometheusAnswers(prometheusUrl, judgeSpec.hostLabel);
   const id = randomBytes(4).toString('hex');
   await createDeploymentFor(input.store, { id, plan, spec, by: approverName() });
   const result = await runStored(input.store, id, plan, spec, input);
   return { id, result };
+}
+
+/**
+ * Refuses a new deployment while another one that is not finished (pending, running, paused,
+ * rolling back) selects one of the same hosts: its snapshot would be taken after the other had
+ * changed them, and rolling it back would reinstall what the other put there.
+ */
+async function refuseOverlappingDeployments(store: DeploymentStore, selected: ReadonlySet<string>): Promise<void> {
+  for (const entry of await store.listDeployments()) {
+    if (isDeploymentFinished(entry.status)) continue;
+    const other = await store.getDeployment(entry.id);
+    if (!other || isDeploymentFinished(other.status)) continue;
+    const waves = (other.spec as Partial<DeploymentSpec> | undefined)?.layout?.waves ?? [];
+    const shared = [...new Set(waves.flatMap((w) => w.hosts.map((h) => h.host)))].filter((h) => selected.has(h)).sort();
+    if (shared.length === 0) continue;
+    throw new RollwiseError('RW_DEPLOY', `deployment ${other.id} (plan ${other.planId} v${other.planVersion}) is ${other.status} and selects ${shared.length} of the same host(s): ${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}; nothing was deployed`, {
+      hint: `finish it first: rollwise deploy resume ${other.id} continues it, rollwise deploy abort ${other.id} rolls it back (or leave those hosts out with --hosts)`,
+    });
+  }
+}
+
+/** Asks Prometheus one query (`vector(1)`) before any host is touched: an unreachable or failing Prometheus is refused (RW_MONITOR) with its error. */
+async function checkPrometheusAnswers(url: string, hostLabel: string | undefined): Promise<void> {
+  const provider = createPrometheusProvider({ url, ...(hostLabel ? { hostLabel } : {}) });
+  const m = await provider.measure({ check: 'preflight', query: { provider: 'prometheus', promql: 'vector(1)' }, hosts: [] });
+  if (m.kind !== 'error') return;
+  throw new RollwiseError('RW_MONITOR', `Prometheus at ${url} does not answer the query vector(1) (${m.reason}: ${excerpt(m.message, 200)}); nothing was deployed`, {
+    hint: 'check --prometheus (or ROLLWISE_PROMETHEUS_URL) and that Prometheus is up: the checks of the deployment read it',
+  });
 }
 
 /** Prometheus' URL as given, checked (http or https, a host); undefined when none is given. */
@@ -339,32 +371,53 @@ export async function resumeDeployment(input: ResumeInput): Promise<DeploymentRu
 }
 
 /**
- * Asks the controller running a deployment to pause or abort it. A deployment no controller
- * holds (paused, or its controller died) is aborted here: its changed hosts are rolled back.
+ * Whether a live controller holds a deployment's lease: its holder and until when, or (no live
+ * holder) when the lease expired, if it ever was taken. Read without taking the lease when the
+ * store can; otherwise probed with a 1 ms acquisition.
  */
-export async function controlDeployment(input: ResumeInput & { action: 'pause' | 'abort' }): Promise<{ id: string; result?: EngineResult; requested: boolean }> {
+export type ControllerState = { live: true; holder: string; expiresAt: string } | { live: false; expiredAt?: string };
+
+export async function controllerOf(store: DeploymentStore, id: string): Promise<ControllerState> {
+  if (store.readLease) {
+    const l = await store.readLease(id);
+    if (l?.holder !== undefined && l.expiresAt > new Date().toISOString()) return { live: true, holder: l.holder, expiresAt: l.expiresAt };
+    return l?.holder !== undefined && l.expiresAt ? { live: false, expiredAt: l.expiresAt } : { live: false };
+  }
+  const probe = await store.acquireLease(id, `probe-${process.pid}`, 1);
+  if (probe.kind === 'held') return { live: true, holder: probe.holder, expiresAt: probe.expiresAt };
+  await store.releaseLease(id, probe.fence);
+  return { live: false };
+}
+
+/**
+ * Asks the controller running a deployment to pause or abort it. When no live controller holds
+ * it (paused, or its controller died and its lease expired), an abort is done here at once: its
+ * changed hosts are rolled back. With a live holder, says who holds it and until when.
+ */
+export async function controlDeployment(input: ResumeInput & { action: 'pause' | 'abort' }): Promise<{ id: string; result?: EngineResult; requested: boolean; controller?: ControllerState }> {
   const d = await findDeployment(input.store, input.deployment);
   if (isDeploymentFinished(d.status)) throw new RollwiseError('RW_DEPLOY', `deployment ${d.id} is ${d.status}: it cannot be ${input.action === 'pause' ? 'paused' : 'aborted'}`, { hint: `rollwise deploy log ${d.id} shows what happened` });
   await input.store.requestControl(d.id, input.action, approverName());
-  if (input.action === 'pause' || d.status === 'running' || d.status === 'rolling-back') {
-    // a live controller consumes the request; when its lease has expired, `deploy resume` (or abort again) takes over
-    const probe = await input.store.acquireLease(d.id, `probe-${process.pid}`, 1);
-    if (probe.kind === 'held') return { id: d.id, requested: true };
-    await input.store.releaseLease(d.id, probe.fence);
-    if (input.action === 'pause') return { id: d.id, requested: true };
-  }
+  const controller = await controllerOf(input.store, d.id);
+  // a live controller consumes the request; if it is gone, its lease expires and `deploy abort` then takes over
+  if (controller.live || input.action === 'pause') return { id: d.id, requested: true, controller };
   const plan = await findPlan(input.store, d.planId, d.planVersion);
-  return { id: d.id, requested: true, result: await runStored(input.store, d.id, plan, d.spec as DeploymentSpec, input) };
+  return { id: d.id, requested: true, controller, result: await runStored(input.store, d.id, plan, d.spec as DeploymentSpec, input) };
 }
 
 export interface DeploymentStatusView {
   deployment: DeploymentRecord;
   waves: ReturnType<typeof hostStates>;
+  /** For a running or rolling-back deployment: whether a live controller holds its lease. */
+  controller?: ControllerState;
 }
 
 export async function deploymentStatus(store: DeploymentStore, spec: string): Promise<DeploymentStatusView> {
   const d = await findDeployment(store, spec);
-  return { deployment: d, waves: hostStates(d.spec as DeploymentSpec, await store.readJournal(d.id)) };
+  const waves = hostStates(d.spec as DeploymentSpec, await store.readJournal(d.id));
+  // read-only: without readLease the lease is not probed (that would write)
+  const controller = (d.status === 'running' || d.status === 'rolling-back') && store.readLease ? await controllerOf(store, d.id) : undefined;
+  return { deployment: d, waves, ...(controller ? { controller } : {}) };
 }
 
 /** The journal's decisions and verdicts (with their evidence), or every entry. */

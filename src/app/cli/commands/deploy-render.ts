@@ -4,7 +4,7 @@
  * list. Text read from hosts and stores is shown with control characters escaped.
  */
 import { escapeControls } from '../../../shared/index.js';
-import type { DeployEvent, DeploymentListEntry, EngineResult, HostReport, JournalEntry, DecisionBody } from '../../../deploy/index.js';
+import { isDeploymentFinished, type DeployEvent, type DeploymentListEntry, type EngineResult, type HostReport, type JournalEntry, type DecisionBody } from '../../../deploy/index.js';
 import type { DeploymentStatusView } from '../../services/index.js';
 import type { Palette } from '../../render/index.js';
 
@@ -41,7 +41,9 @@ export function renderEngineResult(id: string, r: EngineResult, p: Palette): str
   const colour = r.status === 'succeeded' || r.status === 'rolled-back' ? p.green : r.status === 'paused' ? p.yellow : p.red;
   const lines = [`Deployment ${id}: ${colour(r.status)}${r.reason ? ` — ${safe(r.reason)}` : ''}`];
   const count = (s: HostReport['state']): number => r.hosts.filter((h) => h.state === s).length;
-  const parts = (['healthy', 'restored', 'skipped', 'held', 'needs-attention', 'pending'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${s}`);
+  // after a rollback or abort, hosts never reached were left untouched (nothing is pending any more)
+  const word = (s: HostReport['state']): string => (s === 'pending' && r.status !== 'paused' ? 'untouched' : s);
+  const parts = (['healthy', 'restored', 'skipped', 'held', 'needs-attention', 'pending'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${word(s)}`);
   if (parts.length) lines.push(`  hosts: ${parts.join(', ')}`);
   const attention = r.hosts.filter((h) => h.state === 'needs-attention');
   if (attention.length) lines.push(p.red(`  needs a person: ${attention.map((h) => h.host).join(', ')} (rollwise deploy status ${id} says what differs)`));
@@ -57,13 +59,21 @@ function describeDifference(d: unknown): string {
   return safe(`${x.kind} ${what}${change}`);
 }
 
+/** What to do about a deployment no live controller runs. */
+export function noControllerWords(id: string, expiredAt: string | undefined): string {
+  return `no controller is running it (${expiredAt ? `lease expired at ${expiredAt}` : 'lease free'}): rollwise deploy resume ${id} continues, rollwise deploy abort ${id} rolls back`;
+}
+
 export function renderDeploymentStatus(v: DeploymentStatusView, p: Palette): string {
   const d = v.deployment;
   const lines = [`Deployment ${d.id} of plan ${d.planId} v${d.planVersion}: ${p.bold(d.status)}${d.statusReason ? ` — ${safe(d.statusReason)}` : ''}`, `  created ${d.createdAt} by ${safe(d.createdBy)}, last change ${d.updatedAt}`];
+  const finished = isDeploymentFinished(d.status);
+  if (v.controller?.live) lines.push(`  controller ${safe(v.controller.holder)} runs it (lease until ${v.controller.expiresAt})`);
+  else if (v.controller) lines.push(p.yellow(`  ${noControllerWords(d.id, v.controller.expiredAt)}`));
   for (const { wave, hosts } of v.waves) {
     lines.push(`wave ${wave.number}${wave.canary ? ' (canary)' : ''}: ${plural(hosts.length, 'host')}, failure budget ${wave.maxFailures}${wave.bakeMs ? `, bake ${Math.round(wave.bakeMs / 1000)} s` : ''}${wave.gate ? ', manual gate after' : ''}`);
     for (const h of hosts) {
-      lines.push(`  ${h.host} (group ${h.group.slice(0, 12)}): ${h.state}${h.reason ? ` — ${safe(h.reason)}` : ''}`);
+      lines.push(`  ${h.host} (group ${h.group.slice(0, 12)}): ${h.state === 'pending' && finished ? 'untouched (not reached)' : h.state}${h.reason ? ` — ${safe(h.reason)}` : ''}`);
       for (const diff of h.differences ?? []) lines.push(`      differs: ${describeDifference(diff)}`);
     }
   }
@@ -79,10 +89,11 @@ const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecis
 
 /** A check's verdict in words: metric, status, query, window, statistic, each host's last values. */
 function checkLines(x: unknown): string[] {
-  const c = x as { kind?: string; check?: string; status?: string; query?: string; window?: { start: number; end: number }; successCondition?: string; failureCondition?: string; measurements?: number; errors?: number; reasons?: Array<{ kind: string }>; statistic?: { test: string; u: number; pValue: number; shift: number; relativeShift: number; against: string; outcome: string }; changed?: Array<{ host: string; values: number[] }>; control?: Array<{ host: string; values: number[] }>; hosts?: string[] };
+  const c = x as { kind?: string; check?: string; status?: string; query?: string; window?: { start: number; end: number }; successCondition?: string; failureCondition?: string; measurements?: number; errors?: number; reasons?: Array<{ kind: string; messages?: string[]; lastError?: string }>; statistic?: { test: string; u: number; pValue: number; shift: number; relativeShift: number; against: string; outcome: string }; changed?: Array<{ host: string; values: number[] }>; control?: Array<{ host: string; values: number[] }>; hosts?: string[] };
   if (c.kind !== 'check') return [`    evidence: ${evidenceLine(x)}`];
   const out = [`    check ${safe(c.check ?? '')}: ${c.status ?? ''}${c.reasons?.length ? ` (${c.reasons.map((r) => r.kind).join(', ')})` : ''}; ${c.measurements ?? 0} measurement(s), ${c.errors ?? 0} provider error(s)`];
   out.push(`      query: ${safe(c.query ?? '')}${c.successCondition ? `  success: ${safe(c.successCondition)}` : ''}${c.failureCondition ? `  failure: ${safe(c.failureCondition)}` : ''}`);
+  for (const m of [...new Set((c.reasons ?? []).flatMap((r) => r.messages ?? (r.lastError ? [r.lastError] : [])))]) out.push(`      provider error: ${safe(m)}`);
   if (c.window) out.push(`      window: ${new Date(c.window.start).toISOString()} – ${new Date(c.window.end).toISOString()}`);
   if (c.statistic) out.push(`      ${c.statistic.test} against ${c.statistic.against}: U=${num(c.statistic.u)}, p=${num(c.statistic.pValue)}, shift ${num(c.statistic.shift)} (${num(c.statistic.relativeShift * 100)}%): ${c.statistic.outcome}`);
   for (const [side, tallies] of [['changed', c.changed ?? []], ['control', c.control ?? []]] as const) {

@@ -12,8 +12,8 @@ import {
   controlDeployment, deploymentLog, deploymentStatus, openStore, openStoreForReading, resumeDeployment, startDeployment,
   type DeployStore,
 } from '../../services/index.js';
-import { paletteFor } from '../terminal.js';
-import { renderDeployEvent, renderDeploymentList, renderDeploymentLog, renderDeploymentStatus, renderEngineResult } from './deploy-render.js';
+import { keepRunningWhenOutputCloses, paletteFor } from '../terminal.js';
+import { noControllerWords, renderDeployEvent, renderDeploymentList, renderDeploymentLog, renderDeploymentStatus, renderEngineResult } from './deploy-render.js';
 
 function deployStore(store: RollwiseStore): DeployStore {
   const s = store as RollwiseStore & Partial<DeploymentStore>;
@@ -52,7 +52,7 @@ function progressPrinter(json: boolean): ((e: Parameters<typeof renderDeployEven
 export function register(program: Command): void {
   const deploy = program
     .command('deploy')
-    .description('roll an approved plan out in waves (canary of every host group first), watch each wave, roll back on its own; deploy status|log|list|pause|resume|abort');
+    .description('roll an approved plan out in waves (canary of every host group first), watch each wave, roll back on its own; `rollwise deploy ID` is short for `rollwise deploy start ID`; deploy status|log|list|pause|resume|abort');
 
   deploy
     .command('start', { isDefault: true })
@@ -80,6 +80,7 @@ export function register(program: Command): void {
       'Exit status: 0 succeeded or paused, 1 rolled back, aborted or needs attention, 2 bad input (nothing deployed).\n' +
       'Example: rollwise deploy 3fa2 --waves 1,50%,100% --bake 2m --max-failures 1 --hosts group=web')
     .action(async (planSpec: string, o: { hosts?: string; waves?: string; bake?: string; maxFailures?: string; rolloutMaxFailures?: string; gateAfter?: number[]; concurrency?: number; hostTimeout?: string; policy?: string; chroot: boolean; debCache?: string; checks?: string; prometheus?: string; prometheusHostLabel?: string; store?: string; json?: boolean }) => {
+      keepRunningWhenOutputCloses();
       const store = await openStore(o.store, { create: false });
       try {
         const run = await startDeployment({
@@ -109,6 +110,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, o: { acceptResolutions: boolean; chroot: boolean; debCache?: string; prometheus?: string; store?: string; json?: boolean }) => {
+      keepRunningWhenOutputCloses();
       const store = await openStore(o.store, { create: false });
       try {
         const run = await resumeDeployment({ store: deployStore(store), deployment: id, debCacheDir: o.debCache ?? defaultDebCache(o.store), chroot: o.chroot, acceptResolutions: o.acceptResolutions, ...(o.prometheus ? { prometheus: o.prometheus } : {}), onEvent: progressPrinter(o.json === true)! });
@@ -131,13 +133,21 @@ export function register(program: Command): void {
       .option('--chroot', 'as for deploy', false)
       .option('--store <file>', 'SQLite store')
       .action(async (id: string, o: { debCache?: string; chroot: boolean; store?: string }) => {
+        keepRunningWhenOutputCloses();
         const store = await openStore(o.store, { create: false });
         try {
           const r = await controlDeployment({ store: deployStore(store), deployment: id, action, debCacheDir: o.debCache ?? defaultDebCache(o.store), chroot: o.chroot, onEvent: progressPrinter(false)! });
           if (r.result) {
             process.stdout.write(renderEngineResult(r.id, r.result, paletteFor()));
             process.exitCode = exitFor(r.result);
-          } else process.stdout.write(`Deployment ${r.id}: ${action} requested; the controller running it acts before its next wave or host (rollwise deploy status ${r.id}).\n`);
+          } else if (r.controller?.live) {
+            process.stdout.write(`Deployment ${r.id}: ${action} requested; controller ${r.controller.holder} runs it (its lease runs until ${r.controller.expiresAt}) and acts before its next wave or host (rollwise deploy status ${r.id}).\n` +
+              (action === 'abort'
+                ? `  If that controller is gone, its lease expires at ${r.controller.expiresAt}; rollwise deploy abort ${r.id} then takes over and rolls back.\n`
+                : `  If that controller is gone, its lease expires at ${r.controller.expiresAt}; then rollwise deploy resume ${r.id} continues, rollwise deploy abort ${r.id} rolls back.\n`));
+          } else {
+            process.stdout.write(`Deployment ${r.id}: ${action} requested; ${noControllerWords(r.id, r.controller?.live === false ? r.controller.expiredAt : undefined)}.\n`);
+          }
         } finally {
           await store.close();
         }
