@@ -19,7 +19,8 @@ import { ensureDebianRootImage, extractDebianRoot, imageRecord, type DebianRootI
 import { registerExitCleanup } from '../lab/cleanup.js';
 import { recordMachineState, type MachineStateRecord } from '../hosts/machine-guard.js';
 
-const SECURITY = 'deb http://security.debian.org/debian-security bookworm-security main';
+// deb.debian.org serves the security suite too (the mirror CI reaches; security.debian.org is another host)
+const SECURITY = 'deb http://deb.debian.org/debian-security bookworm-security main';
 /** Files the packages' scripts would change if they ran on this machine instead of in the root. */
 const MARKERS = ['/etc/postgresql-common/minor_versions', '/etc/nginx/nginx.conf', '/etc/ld.so.cache'];
 /** What postgresql-common's postinst writes on an upgrade and a plain downgrade leaves behind. */
