@@ -94,6 +94,9 @@ describe('rollwise deploy', () => {
     const zero = deploy(planId, '--host-timeout', '0', '--deb-cache', debs);
     expect(zero.status).toBe(2);
     expect(zero.stderr).toMatch(/RW_USAGE: --host-timeout: must be longer than 0/);
+    const gateBeyond = deploy(planId, '--waves', '1,100%', '--gate-after', '5', '--deb-cache', debs);
+    expect(gateBeyond.status).toBe(2);
+    expect(gateBeyond.stderr).toMatch(/RW_USAGE: --gate-after 5: this deployment has 2 wave\(s\) \(\d+, \d+ host\(s\)\); nothing was deployed/);
     expect(deploy('list').stdout).toMatch(/No deployments yet/);
     for (const h of lab.hosts) expect(await version(h)).toBe('1.0');
   }, 60_000);

@@ -225,6 +225,10 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   }
   await refuseOverlappingDeployments(input.store, selected);
   const layout = layoutWaves(changing, { sizes, bakeMs, ...(waveFailures ? { waveFailures } : {}), ...(rolloutFailures ? { rolloutFailures } : {}), ...(input.gateAfter ? { gateAfter: input.gateAfter } : {}) }, selected);
+  const noSuchWave = (input.gateAfter ?? []).filter((n) => n > layout.waves.length);
+  if (noSuchWave.length > 0) {
+    throw new RollwiseError('RW_USAGE', `--gate-after ${noSuchWave.join(',')}: this deployment has ${layout.waves.length} wave(s) (${layout.waves.map((w) => w.hosts.length).join(', ')} host(s)); nothing was deployed`, { hint: 'name waves from 1 to the number of waves (--waves sets them)' });
+  }
   const missing = layout.warnings.filter((w) => w.kind === 'prerequisite-not-selected');
   if (missing.length > 0) {
     throw new RollwiseError('RW_DEPLOY', `group ${missing[0]!.kind === 'prerequisite-not-selected' ? `${missing[0]!.group} must come after group ${missing[0]!.after}` : ''}, none of whose hosts is selected`, { hint: 'select the hosts of the groups it waits for too (--hosts), or deploy those first' });
