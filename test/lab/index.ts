@@ -23,7 +23,7 @@
  * removes it all, and an exit hook does the same if a test run dies first. Stale namespaces of
  * dead processes are removed when a lab starts. Needs root (ip netns, sshd).
  */
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,7 +157,16 @@ export async function createLab(options: CreateLabOptions): Promise<Lab> {
     }
     network?.destroySync();
     network = undefined;
-    if (dir.startsWith(path.join(os.tmpdir(), 'rwl-'))) rmSync(dir, { recursive: true, force: true });
+    if (dir.startsWith(path.join(os.tmpdir(), 'rwl-'))) {
+      // a runsv told to stop may restart a killed service and write its state once more: remove, wait, remove again
+      const pause = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      for (let i = 0; i < 3; i++) {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+        pause(300);
+        if (!existsSync(dir)) break;
+        for (const s of supervisors) s.stopSync();
+      }
+    }
   };
   const unregister = registerExitCleanup(destroySync);
   try {
