@@ -7,8 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess as cli } from './cli-in-process.js';
 import { joinForShell } from '../../src/hosts/index.js';
 import { CLI_ENTRY, runCli, repoRoot } from '../helpers/cli.js';
 import { createWorld, type World } from '../planner/fixture.js';
@@ -29,21 +29,6 @@ function dumpStore(file: string): string {
 }
 
 /** The CLI in this process (same parsing and rendering as the binary, without a process start per call). */
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const saved = process.exitCode;
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = saved;
-  }
-}
 
 function plan(args: string[]) {
   return cli(['plan', '--kb', world.kb, '--index', world.index, '--inventory', world.inventory, '--store', store, ...args]);

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess as cli } from './cli-in-process.js';
 import { findPlan, openStoreForReading } from '../../src/app/services/index.js';
 
 const PACKAGES = [
@@ -26,20 +26,6 @@ hosts:
 
 let dir: string;
 
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const saved = process.exitCode;
-  try {
-    return { status: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = saved;
-  }
-}
 
 async function planUpgrade(extra: string[]): Promise<{ changes: Array<{ name: string; action: string }>; recommends: unknown }> {
   const store = path.join(dir, `${extra.length ? 'without' : 'with'}.db`);

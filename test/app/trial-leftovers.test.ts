@@ -6,26 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/app/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess as cli } from './cli-in-process.js';
 import { closestNames, didYouMean } from '../../src/shared/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { createFunctionalWorld, type FunctionalWorld } from '../planner/functional-fixture.js';
 
-async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const saved = process.exitCode;
-  try {
-    return { status: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = saved;
-  }
-}
 
 const index = path.join(repoRoot, 'test', 'fixtures', 'debian', 'Packages');
 let world: FunctionalWorld;

@@ -4,7 +4,7 @@
  */
 import { mkdtemp, readdir, rm, chown } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { freeLoopbackPort } from '../../src/monitor/index.js';
 import os from 'node:os';
 import { registerExitCleanup } from './cleanup.js';
 import { runChecked, runTool } from './process.js';
@@ -21,16 +21,8 @@ export interface PostgresCluster {
   destroy(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback port (the product's helper). */
+export const freePort = freeLoopbackPort;
 
 async function findPostgresBin(): Promise<string> {
   const base = '/usr/lib/postgresql';
