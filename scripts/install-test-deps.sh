@@ -7,7 +7,7 @@ SUDO=""
 PACKAGES=(
   dpkg-dev apt-utils xz-utils lz4       # synthetic .deb packages, local apt repositories; apt's .lz4 lists
   python3-apt                           # apt_pkg.version_compare, oracle for Debian version order
-  dose-distcheck libsolv-tools python3-solv mccs aspcud cudf-tools   # the resolver's peers
+  dose-distcheck libsolv-tools python3-solv mccs aspcud cudf-tools apt-cudf   # the resolver's peers; apt-cudf: apt → EDSP → CUDF solvers
   time                                  # /usr/bin/time: wall time and peak memory of the peers
   openssh-server openssh-client iproute2 # lab hosts in network namespaces
   runit                                 # service control in the lab

@@ -191,6 +191,10 @@ export function layoutWaves(groups: readonly WaveGroupInput[], options: WaveOpti
   const warnings: WaveWarning[] = [];
   const stage = stagesOf(chosen, warnings);
   const total = seen.size;
+  const tooBig = options.sizes.find((sz) => sz.kind === 'count' && sz.n > total);
+  if (tooBig && tooBig.kind === 'count' && total > 0) {
+    throw usage(`--waves: a wave size of ${tooBig.n} hosts, but only ${total} host(s) are selected`, `sizes are cumulative host counts or shares: did you mean ${tooBig.n}%? (e.g. --waves 1,${Math.min(tooBig.n, 100)}%)`);
+  }
   const waveBudget = options.waveFailures ?? { kind: 'count', n: 0 };
   const gates = new Set(options.gateAfter ?? []);
   const waves: Wave[] = [];

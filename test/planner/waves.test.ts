@@ -33,6 +33,13 @@ describe('layoutWaves', () => {
     expect(l.maxFailures).toBe(3);
   });
 
+  it('refuses a host count larger than the selection instead of clamping it silently', () => {
+    const six = [{ key: 'g', hosts: Array.from({ length: 6 }, (_, i) => `h${i}`) }];
+    expect(() => layoutWaves(six, opts('1,50'))).toThrow(/wave size of 50 hosts, but only 6/);
+    expect(layoutWaves(six, opts('1,6')).waves.map((w) => w.hosts.length)).toEqual([1, 5]);
+    expect(layoutWaves(six, opts('1,50%')).waves.map((w) => w.hosts.length)).toEqual([1, 2, 3]);
+  });
+
   it('puts a group after the groups it waits for, each stage with its own canary', () => {
     const l = layoutWaves([
       { key: 'app', hosts: ['app-1', 'app-2', 'app-3'], ordering: [{ after: ['db'] }] },
@@ -68,6 +75,11 @@ describe('layoutWaves', () => {
       fc.property(groupsArb, sizesArb, fc.double({ min: 0, max: 1, noNaN: true }), (groups, sizes, keep) => {
         const all = groups.flatMap((g) => g.hosts);
         const selected = new Set(all.filter((_, i) => (i * 7919) % 100 < keep * 100 || i === 0));
+        const tooBig = parseWaveSizes(sizes).some((sz) => sz.kind === 'count' && sz.n > selected.size);
+        if (tooBig) {
+          expect(() => layoutWaves(groups, opts(sizes), selected)).toThrow(/but only/);
+          return;
+        }
         const l = layoutWaves(groups, opts(sizes), selected);
         const placed = l.waves.flatMap((w) => w.hosts.map((h) => h.host));
         expect(new Set(placed).size).toBe(placed.length);

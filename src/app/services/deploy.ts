@@ -143,7 +143,7 @@ function createResolver(plan: Plan, policy: ResolutionPolicy): ResolveHost {
     const knowledge = await knowledgeOfPlan(plan);
     const group = plan.groups.find((g) => g.key === input.group)!;
     const installed = input.installed.filter((p) => p.status.startsWith('i')).map((p) => ({ name: p.name, version: p.version, architecture: p.architecture }));
-    const solver = await createSolverFor(knowledge, [installed]);
+    const solver = await createSolverFor(knowledge, [installed], [], { recommends: plan.inputs.recommends !== false });
     const outcome = solver.solveGroup({ key: `${group.key}@${input.host}`, installed, facts: group.facts, request: group.request });
     if (outcome.kind === 'conflict') return { kind: 'conflict', explanation: { explanation: outcome.explanation, resolutions: outcome.resolutions.map((r) => ({ edit: r.edit, changes: r.changes })) } };
     if (outcome.changes.length === 0) return { kind: 'changes', changes: [], withinPolicy: true, reason: 'the host already has what the plan installs' };

@@ -80,22 +80,36 @@ export function renderDeploymentStatus(v: DeploymentStatusView, p: Palette): str
   return `${lines.join('\n')}\n`;
 }
 
-function evidenceLine(e: unknown): string {
-  const text = JSON.stringify(e, (k, val: unknown) => (k === 'contentBase64' ? undefined : val));
-  return safe(text.length > 400 ? `${text.slice(0, 400)}…` : text);
+/** Evidence that is not a check's verdict, as `path: value` lines (the first 12; `--json` has all). */
+function evidenceLines(e: unknown, indent: string): string[] {
+  const flat: string[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object'))) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (k !== 'contentBase64') walk(x, path ? `${path}.${k}` : k);
+      return;
+    }
+    const text = Array.isArray(v) ? v.map((x) => String(x)).join(', ') : String(v);
+    flat.push(`${path || 'value'}: ${text.length > 160 ? `${text.slice(0, 160)}…` : text}`);
+  };
+  walk(e, '');
+  const shown = flat.slice(0, 12).map((l) => `${indent}${safe(l)}`);
+  if (flat.length > 12) shown.push(`${indent}… ${flat.length - 12} more (deploy log --json has them all)`);
+  return shown;
 }
 
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
 /** A check's verdict in words: metric, status, query, window, statistic, each host's last values. */
 function checkLines(x: unknown): string[] {
-  const c = x as { kind?: string; check?: string; status?: string; query?: string; window?: { start: number; end: number }; successCondition?: string; failureCondition?: string; measurements?: number; errors?: number; reasons?: Array<{ kind: string; messages?: string[]; lastError?: string }>; statistic?: { test: string; u: number; pValue: number; shift: number; relativeShift: number; against: string; outcome: string }; changed?: Array<{ host: string; values: number[] }>; control?: Array<{ host: string; values: number[] }>; hosts?: string[] };
-  if (c.kind !== 'check') return [`    evidence: ${evidenceLine(x)}`];
+  const c = x as { kind?: string; check?: string; status?: string; query?: string; window?: { start: number; end: number }; successCondition?: string; failureCondition?: string; measurements?: number; errors?: number; reasons?: Array<{ kind: string; messages?: string[]; lastError?: string }>; statistic?: { test: string; u: number; pValue: number; shift: number; relativeShift: number; against: string; outcome: string; changedCount?: number; controlCount?: number }; changed?: Array<{ host: string; values: number[] }>; control?: Array<{ host: string; values: number[] }>; hosts?: string[] };
+  if (c.kind !== 'check') return ['    evidence:', ...evidenceLines(x, '      ')];
   const out = [`    check ${safe(c.check ?? '')}: ${c.status ?? ''}${c.reasons?.length ? ` (${c.reasons.map((r) => r.kind).join(', ')})` : ''}; ${c.measurements ?? 0} measurement(s), ${c.errors ?? 0} provider error(s)`];
   out.push(`      query: ${safe(c.query ?? '')}${c.successCondition ? `  success: ${safe(c.successCondition)}` : ''}${c.failureCondition ? `  failure: ${safe(c.failureCondition)}` : ''}`);
   for (const m of [...new Set((c.reasons ?? []).flatMap((r) => r.messages ?? (r.lastError ? [r.lastError] : [])))]) out.push(`      provider error: ${safe(m)}`);
   if (c.window) out.push(`      window: ${new Date(c.window.start).toISOString()} – ${new Date(c.window.end).toISOString()}`);
-  if (c.statistic) out.push(`      ${c.statistic.test} against ${c.statistic.against}: U=${num(c.statistic.u)}, p=${num(c.statistic.pValue)}, shift ${num(c.statistic.shift)} (${num(c.statistic.relativeShift * 100)}%): ${c.statistic.outcome}`);
+  const st = c.statistic;
+  if (st && st.outcome === 'insufficient') out.push(`      ${st.test} against ${st.against}: too few samples to compare (${st.changedCount ?? 0} changed, ${st.controlCount ?? 0} ${st.against}): insufficient`);
+  else if (st) out.push(`      ${st.test} against ${st.against}: U=${num(st.u)}, p=${num(st.pValue)}, shift ${num(st.shift)} (${num(st.relativeShift * 100)}%): ${st.outcome}`);
   for (const [side, tallies] of [['changed', c.changed ?? []], ['control', c.control ?? []]] as const) {
     for (const t of tallies) out.push(`      ${side} ${safe(t.host)}: ${t.values.map(num).join(', ') || 'no values'}`);
   }
@@ -111,7 +125,7 @@ export function renderDeploymentLog(v: { deployment: { id: string; status: strin
       const b = e.body as DecisionBody;
       lines.push(`${p.dim(at)} ${p.bold(b.decision)}${b.wave !== undefined ? ` (wave ${b.wave})` : ''}: ${safe(b.reason)}`);
       if (b.hosts?.length) lines.push(`    hosts: ${b.hosts.join(', ')}`);
-      if (b.evidence !== undefined) lines.push(`    evidence: ${evidenceLine(b.evidence)}`);
+      if (b.evidence !== undefined) lines.push('    evidence:', ...evidenceLines(b.evidence, '      '));
     } else if (e.kind === 'verdict') {
       const b = e.body as { verdict: string; evidence: unknown[]; changedHosts: string[]; bakeMs: number };
       lines.push(`${p.dim(at)} ${p.bold('verdict')} (wave ${e.wave}): ${b.verdict} over ${plural(b.changedHosts.length, 'changed host')}, bake ${Math.round(b.bakeMs / 1000)} s`);
