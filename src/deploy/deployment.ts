@@ -27,6 +27,24 @@ export interface DeploymentGroupSpec {
   restart: string[];
   /** Checks after the forward steps. */
   health: HealthCheck[];
+  /**
+   * The migrations the group's changes add (the knowledge base's, in the order they apply), run
+   * after the packages step and before the restarts; their scripts are kept here so a resumed
+   * controller runs what the deployment started with. A rollback plan's `migrate ... down` reads
+   * its script here too.
+   */
+  migrations?: DeployMigration[];
+}
+
+/** One migration of a deployment, with its scripts' text. */
+export interface DeployMigration {
+  /** The knowledge base's database name (the inventory maps it to an address per host). */
+  database: string;
+  /** Its id, the version recorded in the migrations table. */
+  id: string;
+  up: string;
+  /** Absent when the migration has no down script (the rollback restores the backup instead). */
+  down?: string;
 }
 
 /** What `DeploymentRecord.spec` holds. */
@@ -141,8 +159,9 @@ const installedLike = (p: SnapshotPackage | undefined): boolean => !!p && p.stat
  * change is in place (target versions installed and configured, removed packages gone), did not
  * when every package is as before the deployment, and otherwise (half-configured, some changes
  * only) cannot be told apart from a partial run. A service step happened when the service is in
- * the state the action leads to; a config write when the file is as written. Migrations cannot
- * be told from a snapshot here.
+ * the state the action leads to; a config write when the file is as written. A migration
+ * happened when the migrations table of its database (in the snapshot) has its version (up) or
+ * lacks it (down): it runs in one transaction with that row.
  */
 export function reconcileStep(input: ReconcileInput): StepReconciliation {
   const { step, before, now } = input;
@@ -175,6 +194,13 @@ export function reconcileStep(input: ReconcileInput): StepReconciliation {
     return f.kind === 'present' && Buffer.from(f.contentBase64, 'base64').toString('utf8') === step.content ? 'happened' : 'not-happened';
   }
   if (step.kind === 'refresh-index') return 'not-happened';
+  if (step.kind === 'migrate') {
+    // a migration runs in one transaction with its row in the migrations table: the table tells
+    const d = now.databases.find((x) => x.name === step.database.name);
+    if (!d || d.state === 'unreachable') return 'cannot-tell';
+    const applied = d.state === 'ok' && d.applied.includes(step.migration.version);
+    return applied === (step.migration.direction === 'up') ? 'happened' : 'not-happened';
+  }
   return 'cannot-tell';
 }
 

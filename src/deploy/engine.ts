@@ -12,31 +12,40 @@
  * Per host: read its real state and compare it with the group's installed set the plan assumed
  * (a drifted host is re-solved through `resolveHost`: skipped on a conflict, held for a person
  * beyond the policy); take the pre-deployment snapshot (kept in the journal) and keep the former
- * .debs (and journal the other safeguards the group's rollback plan asks for); apply the group's
- * packages step, restart its services in order, run its health checks. A packages step that
+ * .debs, back up each database the group's migrations change (pg_dump, checksum journaled; a
+ * failed backup stops the host before any change) and journal the other safeguards the group's
+ * rollback plan asks for; apply the group's packages step, its migrations, restart its services
+ * in order, run its health checks. A packages step that
  * failed without touching the host (a planned version gone from the repository) is re-solved on
  * the host's real state and sources, within the policy. A failed host is rolled back at once and
  * counted against the budgets. After a wave the judge rules over the bake time: failed (or a
  * budget exhausted, or a host that cannot be restored) rolls back every changed host from its
  * real state — the planner's rollback plan for its group first (services stopped and started in
- * order with health checks, config from the snapshot, former .debs from the cache), a restore
+ * order with health checks, down-migrations, a database restored from its backup when the plan's
+ * approval was given, config from the snapshot, former .debs from the cache), a restore
  * planned from the pre-deployment snapshot when that plan fails or leaves differences — and
- * verifies it by comparing snapshots; inconclusive pauses. An operator's pause or abort is
+ * verifies it by comparing snapshots and each migrated database's migrations table and tables
+ * with their state before the deployment; inconclusive pauses. A migration whose step started and
+ * never ended is settled by reading its migrations table (it runs in one transaction with its row). An operator's pause or abort is
  * honoured between waves, between the hosts of a wave and during a bake (the judge is stopped).
  *
  * A lost lease (renewal refused) or a crash seam halts the run at once: no further write.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { isRollwiseError, RollwiseError } from '../shared/index.js';
 import type { PackageChange } from '../solver/index.js';
-import { cachePreviousVersions, type CachedDeb, type HostDriver } from '../hosts/index.js';
-import { compareSnapshots, materializeRollback, planRestore, type GroupRollback, type Plan, type Snapshot, type SnapshotPackage, type Step, type StepOutcome, type Wave } from '../planner/index.js';
+import { backupDatabase, cachePreviousVersions, describeDatabase, restoreDatabase, type CachedDeb, type DatabaseBackup, type DatabaseState, type HostDriver } from '../hosts/index.js';
+import {
+  compareSnapshots, materializeRollback, planRestore,
+  type DatabaseRef, type GroupRollback, type Plan, type Snapshot, type SnapshotPackage, type SnapshotSpec, type Step, type StepOutcome, type Wave,
+} from '../planner/index.js';
 import { findCachedDeb, useCachedDebs, type RehearsalDebCache } from './rehearsal-data.js';
 import { runHealthChecks, type CommandCapable } from './rehearse.js';
 import type { DeploymentStatus, DeploymentStore, JournalEntry, JournalEntryInput, LeaseFence } from './store-port.js';
 import {
   reconcileStep,
-  type DecisionBody, type DeployEvent, type DeploymentSpec, type HostReport, type HostState, type ResolveHost, type WaveJudge,
+  type DecisionBody, type DeployMigration, type DeployEvent, type DeploymentSpec, type HostReport, type HostState, type ResolveHost, type WaveJudge,
 } from './deployment.js';
 
 export type EngineDriver = HostDriver & Partial<CommandCapable>;
@@ -65,6 +74,12 @@ export interface EngineOptions {
   /** Apply held hosts' re-solved changes (the operator approved them with `deploy resume --accept-resolutions`). */
   acceptResolutions?: boolean;
   onEvent?: (e: DeployEvent) => void;
+  /** A host's databases by the knowledge base's name (the inventory's `databases:`). */
+  databasesFor?: (host: string) => Readonly<Record<string, DatabaseRef>> | undefined;
+  /** The folder a host's database backups are written to (on this machine). */
+  backupDirFor?: (host: string) => string;
+  /** Risk flags accepted by name when the plan was approved: a `restore-database` step runs only when its flag is among them. */
+  approvedRisks?: readonly string[];
   /** Test seam: after this journal entry is stored, the controller stops as if killed. */
   crashAfter?: (entry: JournalEntryInput) => boolean;
   /** Test seam: this journal entry is never stored; the controller stops as if killed just before. */
@@ -77,6 +92,35 @@ export type EngineResult =
   | { kind: 'halted'; reason: string };
 
 type StepStatus = 'succeeded' | 'failed' | 'not-happened' | 'cannot-tell';
+
+/** A database backup as the journal records it (the `backup/` entry's body): the dump, and the database as it was. */
+interface BackupRecord {
+  database: string;
+  /** host:port/database: a database several hosts share is backed up once per deployment. */
+  address: string;
+  host: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  before: DatabaseState;
+}
+
+/** What still differs in a database after a rollback. */
+interface DatabaseDifference {
+  database: string;
+  what: 'migrations' | 'tables' | 'unreadable';
+  before: string;
+  after: string;
+}
+
+/** What a host's planned rollback does, in order. */
+type RollbackAction = { step: Step } | { health: string } | { restore: { database: string; ref: DatabaseRef; backup: BackupRecord } };
+
+const addressOf = (d: DatabaseRef): string => `${d.host}:${d.port}/${d.database}`;
+/** `schema.table` (as describeDatabase lists tables) is the database's migrations table. */
+const isMigrationsTable = (t: string, d: DatabaseRef): boolean => t === `public.${d.table ?? 'schema_migrations'}`;
+const sameList = (a: readonly string[] | null, b: readonly string[] | null): boolean => JSON.stringify(a) === JSON.stringify(b);
+const listWords = (l: readonly string[] | null): string => (l === null ? 'no migrations table' : l.length ? l.join(', ') : 'none');
 
 class Halted extends Error {
   constructor(readonly reason: string) {
@@ -244,15 +288,36 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
       if (b.state === 'held' && b.proposed) h.proposed = b.proposed;
     }
   }
+  // database backups taken in this deployment, by address (a database several hosts share is backed up once)
+  const backups = new Map<string, BackupRecord>();
+  for (const e of journal) {
+    if (e.kind === 'snapshot' && e.phase === 'ended' && e.outcome === 'succeeded' && /\/backup\//.test(e.key)) {
+      const b = e.body as BackupRecord;
+      if (!backups.has(b.address)) backups.set(b.address, b);
+    }
+  }
   const groupOf = new Map(plan.groups.map((g) => [g.key, g]));
   const changesOf = (h: HostProgress): PackageChange[] => {
     if (h.changes) return h.changes;
     const g = groupOf.get(h.group);
     return g?.outcome.kind === 'transaction' ? g.outcome.changes : [];
   };
+  const migrationsOf = (h: HostProgress): DeployMigration[] => spec.groups[h.group]?.migrations ?? [];
+  const databaseOf = (h: HostProgress, name: string): DatabaseRef | undefined => o.databasesFor?.(h.host)?.[name];
+  /** The databases the group's migrations change on this host, with their addresses (undefined: none known). */
+  const databasesOf = (h: HostProgress): Array<{ name: string; ref: DatabaseRef | undefined }> =>
+    [...new Set(migrationsOf(h).map((m) => m.database))].map((name) => ({ name, ref: databaseOf(h, name) }));
+  const snapshotSpecOf = (h: HostProgress): SnapshotSpec => {
+    const refs = databasesOf(h).flatMap((d) => (d.ref ? [d.ref] : []));
+    return refs.length > 0 ? { ...spec.snapshot, databases: refs } : spec.snapshot;
+  };
   const forwardSteps = (h: HostProgress): Step[] => {
     const changes = changesOf(h);
     const steps: Step[] = changes.length > 0 ? [{ kind: 'packages', changes: changes.map((c) => ({ ...c })) }] : [];
+    for (const m of migrationsOf(h)) {
+      const ref = databaseOf(h, m.database);
+      if (ref) steps.push({ kind: 'migrate', database: ref, migration: { version: m.id, direction: 'up', sql: m.up } });
+    }
     for (const s of spec.groups[h.group]?.restart ?? []) if (supervisedOn(h, s)) steps.push({ kind: 'service', action: 'restart', service: s });
     return steps;
   };
@@ -262,7 +327,7 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
   /** Why the last snapshot of a host could not be taken (journaled with the failure). */
   const snapshotFailures = new Map<string, string>();
   const snapshotOf = async (h: HostProgress): Promise<Snapshot | undefined> => {
-    const r = await timeout(driverOf(h).takeSnapshot(spec.snapshot), spec.hostTimeoutMs, () => ({ kind: 'unknown' as const, reason: `no answer within ${spec.hostTimeoutMs} ms` }));
+    const r = await timeout(driverOf(h).takeSnapshot(snapshotSpecOf(h)), spec.hostTimeoutMs, () => ({ kind: 'unknown' as const, reason: `no answer within ${spec.hostTimeoutMs} ms` }));
     if (r.kind === 'ok') return r.value;
     snapshotFailures.set(h.host, r.kind === 'failed' ? r.message : r.reason);
     return undefined;
@@ -313,14 +378,14 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
    * snapshot and its real state now; undefined when there is none for this host (no plan seam,
    * no plan for the group, or the host was re-solved: the group's plan does not describe its change).
    */
-  const plannedRollback = async (h: HostProgress, current: Snapshot, cached: CachedDeb[]): Promise<{ actions: Array<{ step: Step } | { health: string }>; omitted: string[] } | undefined> => {
+  const plannedRollback = async (h: HostProgress, current: Snapshot, cached: CachedDeb[]): Promise<{ actions: RollbackAction[]; omitted: string[] } | undefined> => {
     if (!o.rollbackPlanFor || h.changes || !h.before) return undefined;
     const plan = await o.rollbackPlanFor(h.group).catch(() => undefined);
     if (!plan || plan.kind !== 'rollback') return undefined;
     const before = h.before;
     const m = materializeRollback(plan.steps, before, current);
     const supervised = (service: string): boolean => supervisedOn(h, service) || ['running', 'stopped', 'failed'].includes(current.services.find((x) => x.name === service)?.state ?? 'absent');
-    const actions: Array<{ step: Step } | { health: string }> = [];
+    const actions: RollbackAction[] = [];
     const omitted: string[] = [];
     plan.steps.forEach((ps, i) => {
       if ((ps.kind === 'service' || ps.kind === 'health') && !supervised(ps.service)) return;
@@ -328,15 +393,92 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         if (before.services.find((x) => x.name === ps.service)?.state === 'running') actions.push({ health: ps.service });
         return;
       }
+      if (ps.kind === 'migrate') {
+        const ref = databaseOf(h, ps.database);
+        const sql = migrationsOf(h).find((x) => x.database === ps.database && x.id === ps.migration.id)?.down;
+        if (!ref || sql === undefined) {
+          omitted.push(`migrate ${ps.database} down ${ps.migration.id}: ${!ref ? `no database address is known for ${h.host}` : 'the deployment holds no down script for it'}`);
+          return;
+        }
+        actions.push({ step: { kind: 'migrate', database: ref, migration: { version: ps.migration.id, direction: 'down', sql } } });
+        return;
+      }
+      if (ps.kind === 'restore-database') {
+        const ref = databaseOf(h, ps.database);
+        const backup = ref ? backups.get(addressOf(ref)) : undefined;
+        const gate = plan.forwardSafeguards.find((g) => g.id === ps.approval);
+        const flag = gate?.kind === 'approval' ? gate.flag : ps.approval;
+        if (!ref || !backup) omitted.push(`restore ${ps.database} from its backup: ${!ref ? `no database address is known for ${h.host}` : 'no backup was taken in this deployment'}`);
+        else if (!(o.approvedRisks ?? []).includes(flag)) omitted.push(`restore ${ps.database} from its backup: the risk ${flag} was not approved with the plan (writes since the backup would be lost)`);
+        else actions.push({ restore: { database: ps.database, ref, backup } });
+        return;
+      }
       const steps = m.steps[i];
       if (!steps) {
-        // database steps need the database's address, which no inventory gives yet
-        omitted.push(ps.kind === 'migrate' ? `migrate ${ps.database} down ${ps.migration.id}: no database address is known for ${h.host}` : ps.kind === 'restore-database' ? `restore ${ps.database} from its backup: no database address is known for ${h.host}` : ps.kind);
+        omitted.push(ps.kind);
         return;
       }
       for (const step of useCachedDebs(steps, cached)) actions.push({ step });
     });
     return { actions, omitted };
+  };
+
+  /** Whether a migration's version is absent from its database's migrations table (false when it cannot be read). */
+  const migrationAbsent = async (step: Extract<Step, { kind: 'migrate' }>): Promise<boolean> => {
+    const d = await describeDatabase(step.database);
+    return d.ok && !(d.value.applied ?? []).includes(step.migration.version);
+  };
+  /**
+   * Restores a database from the deployment's backup, journaled like a step (started, ended). Only
+   * when the database is not as before the deployment (its migrations differ): a database no
+   * migration reached is left alone, with the writes it took since.
+   */
+  const restoreFromBackup = async (h: HostProgress, key: string, r: { database: string; ref: DatabaseRef; backup: BackupRecord }): Promise<{ status: 'succeeded' | 'skipped' } | { status: 'failed'; reason: string }> => {
+    const now = await describeDatabase(r.ref);
+    if (now.ok && sameList(now.value.applied ?? [], r.backup.before.applied ?? [])) {
+      await write({ kind: 'snapshot', key: `${key}/not-needed`, phase: 'event', host: h.host, wave: h.wave, body: { database: r.database, note: 'its migrations are as before the deployment: not restored' } });
+      return { status: 'skipped' };
+    }
+    await write({ kind: 'snapshot', key, phase: 'started', host: h.host, wave: h.wave, body: { restore: { database: r.database, address: r.backup.address, file: r.backup.file, sha256: r.backup.sha256 } } });
+    // tables made since the backup (by the migrations) are not in the dump: dropped with the restore
+    // (the migrations table too, when the database had none: its rows are those migrations')
+    const made = now.ok ? now.value.tables.filter((t) => !r.backup.before.tables.includes(t)) : [];
+    const done = await restoreDatabase(r.ref, r.backup, undefined, { dropTables: made });
+    await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: done.ok ? 'succeeded' : 'failed', body: done.ok ? { database: r.database, output: done.value.output.slice(-2000) } : { database: r.database, reason: done.message } });
+    emit({ kind: 'decision', body: { decision: 'roll-back', reason: `${h.host}: database ${r.database} ${done.ok ? 'restored' : 'not restored'} from the backup taken before the deployment`, wave: h.wave, hosts: [h.host] } });
+    return done.ok ? { status: 'succeeded' } : { status: 'failed', reason: done.message };
+  };
+  /**
+   * What differs in the host's migrated databases from before the deployment: the migrations
+   * table, the tables. Migrations the group's rollback plan keeps on purpose (undo depth
+   * `downgrade`: its `schema-kept` flags) are expected to stay, and so may the tables they made.
+   */
+  const databaseDifferences = async (h: HostProgress): Promise<DatabaseDifference[]> => {
+    const out: DatabaseDifference[] = [];
+    const rb = o.rollbackPlanFor && !h.changes ? await o.rollbackPlanFor(h.group).catch(() => undefined) : undefined;
+    for (const { name, ref } of databasesOf(h)) {
+      const before = ref ? backups.get(addressOf(ref))?.before : undefined;
+      if (!ref || !before) continue;
+      const now = await describeDatabase(ref);
+      if (!now.ok) {
+        out.push({ database: name, what: 'unreadable', before: '', after: now.message });
+        continue;
+      }
+      const kept = (rb?.flags ?? []).flatMap((f) => (f.kind === 'schema-kept' && f.database === name ? f.migrations : []));
+      const expected = [...new Set([...(before.applied ?? []), ...kept])].sort();
+      // no migrations table is no migration applied; the table itself is the bookkeeping's, not the schema's
+      if (!sameList(now.value.applied ?? [], expected)) out.push({ database: name, what: 'migrations', before: listWords(expected.length || before.applied ? expected : null), after: listWords(now.value.applied) });
+      const tables = (l: readonly string[]): string[] => l.filter((t) => !isMigrationsTable(t, ref));
+      const gone = tables(before.tables).filter((t) => !now.value.tables.includes(t));
+      const added = kept.length > 0 ? [] : tables(now.value.tables).filter((t) => !before.tables.includes(t));
+      if (gone.length + added.length > 0) out.push({ database: name, what: 'tables', before: gone.length ? `also ${gone.join(', ')}` : 'fewer', after: added.length ? `also ${added.join(', ')}` : 'fewer' });
+    }
+    return out;
+  };
+  /** Snapshot differences, without the schema versions of the databases databaseDifferences judges (by their whole migrations table). */
+  const snapshotDifferences = (h: HostProgress, before: Snapshot, after: Snapshot): ReturnType<typeof compareSnapshots> => {
+    const judged = new Set(databasesOf(h).filter((d) => d.ref && backups.has(addressOf(d.ref))).map((d) => d.name));
+    return compareSnapshots(before, after).filter((d) => d.kind !== 'schema-version-changed' || !judged.has(d.database));
   };
 
   /**
@@ -373,6 +515,14 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         source = 'plan';
         await write({ kind: 'snapshot', key: `w${h.wave}/${h.host}/rollback${a}/plan`, phase: 'event', host: h.host, wave: h.wave, body: { source, steps: planned.actions.length, omitted: planned.omitted } });
         for (const [i, x] of planned.actions.entries()) {
+          if ('restore' in x) {
+            const r = await restoreFromBackup(h, `w${h.wave}/${h.host}/rollback${a}/${i}/restore-database`, x.restore);
+            if (r.status === 'failed') {
+              planFailure = `restoring database ${x.restore.database} from its backup failed: ${r.reason}`;
+              break;
+            }
+            continue;
+          }
           if ('health' in x) {
             const results = await runHealthChecks(driverOf(h), [{ kind: 'service', service: x.health, state: 'running', withinMs: 15_000 }], true);
             emit({ kind: 'health', wave: h.wave, host: h.host, results });
@@ -380,6 +530,11 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
               planFailure = `service ${x.health} was not healthy after it was started again`;
               break;
             }
+            continue;
+          }
+          if (x.step.kind === 'migrate' && (await migrationAbsent(x.step))) {
+            // the forward never applied it (it stopped before), or another host sharing the database undid it
+            await write({ kind: 'snapshot', key: `w${h.wave}/${h.host}/rollback${a}/${i}/not-applied`, phase: 'event', host: h.host, wave: h.wave, body: { database: x.step.database.name, migration: x.step.migration.version, note: 'not applied: nothing to undo' } });
             continue;
           }
           const r = await applyStep(h, `w${h.wave}/${h.host}/rollback${a}/${i}`, x.step);
@@ -398,25 +553,78 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         }
       }
       const after = await snapshotOf(h);
-      const differences = after ? compareSnapshots(h.before, after) : undefined;
-      if (differences && differences.length === 0) {
+      const differences = after ? snapshotDifferences(h, h.before, after) : undefined;
+      const dbDifferences = await databaseDifferences(h);
+      if (differences && differences.length === 0 && dbDifferences.length === 0) {
         await setHost(h, 'restored', { reason: why, attempt: a, source, ...(planFailure ? { planFailure } : {}), ...(planned?.omitted.length ? { omitted: planned.omitted } : {}) });
         return;
       }
       if (attempt === 1 || !differences) {
-        await setHost(h, 'needs-attention', { reason: `${why}; the rollback did not restore the host`, differences: differences ?? 'no snapshot after the rollback', unresolved, ...(planFailure ? { planFailure } : {}) });
+        const dbWords = dbDifferences.map((d) => `database ${d.database}: ${d.what} ${d.what === 'unreadable' ? d.after : `differ (before: ${d.before}; now: ${d.after})`}`);
+        await setHost(h, 'needs-attention', {
+          reason: `${why}; the rollback did not restore the host${dbWords.length ? ` (${dbWords.join('; ')})` : ''}`, differences: differences ?? 'no snapshot after the rollback', unresolved,
+          ...(dbDifferences.length ? { databaseDifferences: dbDifferences } : {}), ...(planFailure ? { planFailure } : {}), ...(planned?.omitted.length ? { omitted: planned.omitted } : {}),
+        });
         return;
       }
       if (source === 'plan') {
         await decide({
           decision: 'roll-back', reason: `${h.host}: ${planFailure ?? 'the rollback plan left differences'}; restoring the pre-deployment snapshot instead`, wave: h.wave, hosts: [h.host],
-          evidence: { scope: 'host', fallback: 'snapshot-restore', differences, ...(planFailure ? { planFailure } : {}) },
+          evidence: { scope: 'host', fallback: 'snapshot-restore', differences, ...(dbDifferences.length ? { databaseDifferences: dbDifferences } : {}), ...(planFailure ? { planFailure } : {}) },
         });
       }
     }
   };
 
   // ---- forward on one host ---------------------------------------------------------------------
+  /**
+   * Backs up each database the host's migrations change (once per address in the deployment),
+   * after reading its migrations and tables (the state a rollback is verified against). A database
+   * without an address, or a failed backup, stops the host before any change (needs a person).
+   */
+  const backUpDatabases = async (h: HostProgress): Promise<boolean> => {
+    const dbs = databasesOf(h);
+    const missing = dbs.filter((d) => !d.ref).map((d) => d.name);
+    if (missing.length > 0) {
+      await setHost(h, 'needs-attention', { reason: `the plan migrates database ${missing.join(', ')} and the inventory names no address for it on ${h.host}; nothing was applied` });
+      return false;
+    }
+    for (const { name, ref } of dbs) {
+      const address = addressOf(ref!);
+      if (backups.has(address)) continue;
+      const base = `w${h.wave}/${h.host}/backup/${name}`;
+      const key = h.started.has(base) ? `${base}/${runNo}` : base;
+      await write({ kind: 'snapshot', key, phase: 'started', host: h.host, wave: h.wave, body: { database: name, address } });
+      h.started.set(key, { kind: 'snapshot' });
+      const dir = o.backupDirFor?.(h.host);
+      const before = await describeDatabase(ref!);
+      const taken: { ok: true; value: DatabaseBackup } | { ok: false; message: string } = !dir
+        ? { ok: false, message: 'no backup folder is configured' }
+        : !before.ok ? before : await backupDatabase(ref!, path.join(dir, `${name}-r${runNo}-${Date.now()}.dump`));
+      if (!taken.ok || !before.ok) {
+        const why = taken.ok ? 'unreadable' : taken.message;
+        await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: 'failed', body: { database: name, address, reason: why } });
+        await setHost(h, 'needs-attention', { reason: `the backup of database ${name} failed (${why}); nothing was applied` });
+        return false;
+      }
+      const record: BackupRecord = { database: name, address, host: h.host, file: taken.value.file, sha256: taken.value.sha256, bytes: taken.value.bytes, before: before.value };
+      await write({ kind: 'snapshot', key, phase: 'ended', host: h.host, wave: h.wave, outcome: 'succeeded', body: record });
+      backups.set(address, record);
+    }
+    return true;
+  };
+  /** Another host of this deployment that applied the same migration to the same database (address). */
+  const migratedBy = (h: HostProgress, step: Extract<Step, { kind: 'migrate' }>): string | undefined => {
+    for (const g of hosts.values()) {
+      if (g === h) continue;
+      for (const [key, e] of g.started) {
+        const x = e.step;
+        if (x?.kind !== 'migrate' || !/\/forward(-resolved)?\//.test(key) || statusOf(g, key) !== 'succeeded') continue;
+        if (addressOf(x.database) === addressOf(step.database) && x.migration.version === step.migration.version && x.migration.direction === step.migration.direction) return g.host;
+      }
+    }
+    return undefined;
+  };
   const forwardHost = async (h: HostProgress): Promise<void> => {
     const driver = driverOf(h);
     const group = groupOf.get(h.group);
@@ -492,21 +700,47 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         const kept = await cachePreviousVersions(cache.cache, cache.source, snap.packages, changesOf(h));
         await write({ kind: 'snapshot', key: `w${h.wave}/${h.host}/keep-debs/${runNo}`, phase: 'event', host: h.host, wave: h.wave, body: { kept: kept.map((k) => ({ name: k.name, version: k.version, outcome: k.outcome.kind })) } });
       }
+      // a backup of each database the migrations change, before any of them (and before the packages)
+      if (!(await backUpDatabases(h))) return;
       // the other safeguards the group's rollback plan asks for before the forward
       const rb = !h.changes && o.rollbackPlanFor ? await o.rollbackPlanFor(h.group).catch(() => undefined) : undefined;
       const asked = (rb?.forwardSafeguards ?? []).filter((g) => g.kind === 'backup-database' || g.kind === 'snapshot');
       if (asked.length > 0) {
+        const backupOf = (name: string): BackupRecord | undefined => {
+          const ref = databaseOf(h, name);
+          return ref ? backups.get(addressOf(ref)) : undefined;
+        };
         await write({
           kind: 'snapshot', key: `w${h.wave}/${h.host}/safeguards/${runNo}`, phase: 'event', host: h.host, wave: h.wave,
-          body: { safeguards: asked.map((g) => (g.kind === 'backup-database' ? { kind: g.kind, database: g.database, taken: false, why: 'no database address is known for the host' } : { kind: g.kind, taken: true, configFiles: g.configFiles, services: g.services })) },
+          body: {
+            safeguards: asked.map((g) => (g.kind === 'backup-database'
+              ? { kind: g.kind, database: g.database, taken: backupOf(g.database) !== undefined, ...(backupOf(g.database) ? { file: backupOf(g.database)!.file, sha256: backupOf(g.database)!.sha256 } : { why: 'no migration of the deployment changes it on this host' }) }
+              : { kind: g.kind, taken: true, configFiles: g.configFiles, services: g.services })),
+          },
         });
       }
+    } else if (!h.touched && !(await backUpDatabases(h))) {
+      // resumed after the snapshot and before any forward step: a backup not taken yet is taken now
+      return;
+    }
+    const lost = databasesOf(h).filter((d) => !d.ref).map((d) => d.name);
+    if (lost.length > 0) {
+      // resumed with an inventory that no longer names a database the deployment migrates: its steps cannot be matched
+      await failHost(h, `the inventory no longer names an address for database ${lost.join(', ')} on ${h.host}`);
+      return;
     }
     const prefix = h.resolvedAfterFailure ? 'forward-resolved' : 'forward';
     // a re-solved host's index is refreshed first: what it installs now may be newer than its lists
     const steps: Step[] = h.resolvedAfterFailure ? [{ kind: 'refresh-index' }, ...forwardSteps(h)] : forwardSteps(h);
     for (const [i, step] of steps.entries()) {
       const key = `w${h.wave}/${h.host}/${prefix}/${i}`;
+      const by = step.kind === 'migrate' && !h.started.has(key) ? migratedBy(h, step) : undefined;
+      if (by) {
+        // a database several hosts share is migrated once: by the first of them
+        await write({ kind: 'snapshot', key: `${key}/migrated-by`, phase: 'event', host: h.host, wave: h.wave, body: { database: step.kind === 'migrate' ? step.database.name : '', by, note: 'already migrated by another host of this deployment' } });
+        emit({ kind: 'host-step', wave: h.wave, host: h.host, phase: 'forward', index: i, total: steps.length, step, status: 'succeeded' });
+        continue;
+      }
       let r = statusOf(h, key) ?? (await applyStep(h, key, step));
       if (r === 'not-happened') {
         // it did not take effect: done once more, under its retry key

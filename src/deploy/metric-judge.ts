@@ -21,6 +21,8 @@
  *       http: { url: 'http://127.0.0.1:8080/', expectStatus: 200 }
  *     - name: selftest
  *       command: { argv: [shopctl, selftest] }
+ *     - name: no-alerts
+ *       alerts: { labels: { severity: critical } }   # Alertmanager's webhooks (deploy --alerts-listen)
  */
 import { z } from 'zod';
 import { RollwiseError, documentData, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
@@ -48,6 +50,9 @@ const CheckSchema = z.strictObject({
     expectExit: z.number().int().min(0).max(255).default(0),
     timeout: duration.optional(),
   }).optional(),
+  alerts: z.strictObject({
+    labels: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional().describe('labels an alert must carry to count (e.g. severity: critical)'),
+  }).optional().describe('alerts firing for the host, from Alertmanager webhooks received by the controller (deploy --alerts-listen); default success: == 0'),
   success: condition.optional(),
   failure: condition.optional(),
   interval: duration.optional(),
@@ -68,7 +73,7 @@ const ChecksFileSchema = z.strictObject({ checks: z.array(CheckSchema).min(1).de
 
 /** Reads a deployment's checks file; a bad file is RW_CHECK with file:line:column, nothing deployed. */
 export function loadChecksFile(file: string): MetricCheck[] {
-  const hint = 'a checks file has checks: a list of { name, prometheus | http | command, success | failure, interval, ... }';
+  const hint = 'a checks file has checks: a list of { name, prometheus | http | command | alerts, success | failure, interval, ... }';
   const src = readYamlFile(file, 'checks file', 'RW_CHECK');
   const syntax = syntaxProblems(src);
   if (syntax.length) throw new RollwiseError('RW_CHECK', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
@@ -87,18 +92,20 @@ export function loadChecksFile(file: string): MetricCheck[] {
   const names = new Set<string>();
   return parsed.data.checks.map((c, i) => {
     const at = (key?: string): ReturnType<typeof positionOfPath> => positionOfPath(src, ['checks', i], key ? { key } : {});
-    const sources = [c.prometheus !== undefined, c.http !== undefined, c.command !== undefined].filter(Boolean).length;
-    if (sources !== 1) throw new RollwiseError('RW_CHECK', `checks[${i}] (${c.name}): give exactly one of prometheus, http, command`, { position: at(), hint });
+    const sources = [c.prometheus !== undefined, c.http !== undefined, c.command !== undefined, c.alerts !== undefined].filter(Boolean).length;
+    if (sources !== 1) throw new RollwiseError('RW_CHECK', `checks[${i}] (${c.name}): give exactly one of prometheus, http, command, alerts`, { position: at(), hint });
     if (names.has(c.name)) throw new RollwiseError('RW_CHECK', `checks[${i}]: a second check named ${c.name}`, { position: at('name'), hint: 'each check has its own name' });
     names.add(c.name);
     try {
       const query: CheckQuery = c.prometheus !== undefined
         ? { provider: 'prometheus', promql: c.prometheus, ...(c.hostLabel ? { hostLabel: c.hostLabel } : {}) }
+        : c.alerts
+        ? { provider: 'alerts', ...(c.alerts.labels ? { labels: c.alerts.labels } : {}) }
         : c.http
         ? { provider: 'http', url: c.http.url, expectStatus: c.http.expectStatus, ...(c.http.contains !== undefined ? { contains: c.http.contains } : {}), timeoutMs: c.http.timeout ? parseDuration(c.http.timeout) : 2000 }
         : { provider: 'command', argv: [...c.command!.argv], expectExit: c.command!.expectExit, timeoutMs: c.command!.timeout ? parseDuration(c.command!.timeout) : 5000 };
       const probe = query.provider !== 'prometheus';
-      const success = c.success ?? (probe && c.failure === undefined ? '== 1' : undefined);
+      const success = c.success ?? (c.failure !== undefined ? undefined : query.provider === 'alerts' ? '== 0' : probe ? '== 1' : undefined);
       return createMetricCheck({
         name: c.name, query,
         ...(success ? { successCondition: parseCondition(success) } : {}),

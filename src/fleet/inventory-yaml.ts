@@ -1,7 +1,9 @@
 /**
  * The YAML inventory: hosts, groups, labels, facts, and each host's dpkg status file path or
- * inline installed set (or an `ssh:` target whose state is collected). Validation reports
- * every problem at once with file:line:column.
+ * inline installed set (or an `ssh:` target whose state is collected), and where the knowledge
+ * base's databases live (`databases:` at the top, per group or per host; the password only by
+ * reference, an environment variable's name or a file's path). Validation reports every problem
+ * at once with file:line:column.
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import {
 } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import { HostFactsSchema, LabelsSchema, mergeFacts, ARCH_PATTERN, type HostFacts, type Labels } from './facts.js';
+import { AptInventorySchema, resolveHostApt } from './apt-inventory.js';
 import { looksLikeStatus, parseStatusInstalled, PACKAGE_NAME_PATTERN, type InstalledPackage } from './installed.js';
 import { HOST_NAME_PATTERN, SSH_HOST_PATTERN, SSH_USER_PATTERN, type FleetHost } from './host.js';
 
@@ -41,6 +44,42 @@ const SshDefaultsSchema = z.strictObject({
   parallel: z.number().int().min(1).max(256).optional(),
 });
 
+/** How a database's password is found: never the password itself, which stays out of plans, journals and errors. */
+export type DatabasePassword = { env: string } | { file: string };
+
+/** Where a database the knowledge base names lives, and the table recording its applied migrations. */
+export interface DatabaseRef {
+  /** Logical name (as the knowledge base names it). */
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** Table of applied migration versions (default `schema_migrations`). */
+  table?: string;
+  /** Where the password is read when a tool connects (absent: none, or the tool's own means such as ~/.pgpass). */
+  password?: DatabasePassword;
+}
+
+const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DatabasePasswordSchema = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
+  z.strictObject({ file: z.string().min(1).describe('a file holding the password (relative to the inventory)') }),
+]);
+
+const DatabaseSchema = z.strictObject({
+  host: z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9.:-]*|\/[^\s\0]*)$/, 'a host name, an address or a socket folder (absolute path)'),
+  port: PORT.optional(),
+  user: z.string().regex(SQL_NAME, 'a user name (letters, digits and _)'),
+  database: z.string().regex(SQL_NAME, 'a database name (letters, digits and _)'),
+  table: z.string().regex(SQL_NAME, 'a table name (letters, digits and _)').optional().describe('the table of applied migrations (default schema_migrations)'),
+  /** Checked apart (DatabasePasswordSchema): a password written out must never be quoted in a problem. */
+  password: z.unknown().optional(),
+});
+
+/** The knowledge base's database names (its migrations' `database:`) to their addresses. */
+const DatabasesSchema = z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'a database name as the knowledge base gives it'), DatabaseSchema);
+
 const HostEntrySchema = z.strictObject({
   name: z.string().regex(HOST_NAME_PATTERN, 'a host name (letters, digits, . _ -)'),
   groups: z.array(z.string()).optional(),
@@ -50,18 +89,24 @@ const HostEntrySchema = z.strictObject({
   installed: z.array(InstalledEntrySchema).optional(),
   ssh: SshSchema.optional(),
   root: z.string().min(1).describe('the directory root the host lives in (a folder holding var/lib/dpkg), for rollwise deploy').optional(),
+  databases: DatabasesSchema.optional(),
+  apt: AptInventorySchema.optional(),
 });
 
 const GroupSchema = z.strictObject({
   labels: LabelsSchema.optional(),
   facts: HostFactsSchema.optional(),
+  databases: DatabasesSchema.optional(),
+  apt: AptInventorySchema.optional(),
 });
 
 export const InventorySchema = z.strictObject({
   version: z.literal(1).optional(),
-  defaults: z.strictObject({ labels: LabelsSchema.optional(), facts: HostFactsSchema.optional() }).optional(),
+  defaults: z.strictObject({ labels: LabelsSchema.optional(), facts: HostFactsSchema.optional(), apt: AptInventorySchema.optional() }).optional(),
   ssh: SshDefaultsSchema.optional(),
   groups: z.record(z.string().regex(HOST_NAME_PATTERN, 'a group name (letters, digits, . _ -)'), GroupSchema).optional(),
+  /** Every host's databases unless its groups or itself name others. */
+  databases: DatabasesSchema.optional(),
   hosts: z.array(HostEntrySchema),
 });
 
@@ -90,6 +135,8 @@ export interface LoadedInventory {
   /** Hosts whose facts and installed set are to be collected over SSH. */
   sshHosts: FleetHost[];
   ssh: SshDefaults;
+  /** Per host name (hosts that have any): the knowledge base's database names to their addresses. */
+  databases: Record<string, Record<string, DatabaseRef>>;
 }
 
 export type InventoryLoadResult = { ok: true; inventory: LoadedInventory } | { ok: false; problems: InventoryProblem[] };
@@ -183,10 +230,38 @@ export function parseInventoryText(text: string, file: string, options: Inventor
   const groups = inv.groups ?? {};
   const hosts: FleetHost[] = [];
   const sshHosts: FleetHost[] = [];
+  const databases: Record<string, Record<string, DatabaseRef>> = {};
+  // a password file is a path like a status file: beside the inventory unless allowed
+  const addresses = (defs: z.infer<typeof DatabasesSchema> | undefined, at: ReadonlyArray<string | number>): Record<string, DatabaseRef> => {
+    const out: Record<string, DatabaseRef> = {};
+    for (const [name, d] of Object.entries(defs ?? {})) {
+      let password: DatabasePassword | undefined;
+      if (d.password !== undefined) {
+        const p = DatabasePasswordSchema.safeParse(d.password);
+        if (!p.success) {
+          problems.push({ position: loc.find([...at, name, 'password']), message: `the password of database '${excerpt(name)}' must be given by reference (its value is not shown)`, hint: 'password: { env: VARIABLE } (an environment variable of the controller) or { file: PATH } (a file holding it, beside the inventory)' });
+          continue;
+        }
+        password = p.data;
+      }
+      if (password && 'file' in password) {
+        const place = placeInFolder(dir, password.file);
+        if (place.kind === 'outside' && !options.allowOutsidePaths) {
+          problems.push({ position: loc.find([...at, name, 'password', 'file']), message: `password file of database '${excerpt(name)}' is outside the inventory's folder`, hint: `keep it beside the inventory (a relative path inside ${dir}), or pass --allow-outside-paths` });
+        }
+        password = { file: place.path };
+      }
+      out[name] = { name, host: d.host, port: d.port ?? 5432, user: d.user, database: d.database, ...(d.table ? { table: d.table } : {}), ...(password ? { password } : {}) };
+    }
+    return out;
+  };
+  const topDatabases = addresses(inv.databases, ['databases']);
+  const groupDatabases = new Map(Object.entries(groups).map(([g, def]) => [g, addresses(def.databases, ['groups', g, 'databases'])]));
   for (const { index: i, host: h } of entries) {
     const base = ['hosts', i];
     const groupNames = h.groups ?? [];
     let labels: Labels = { ...(inv.defaults?.labels ?? {}) };
+    let dbs: Record<string, DatabaseRef> = { ...topDatabases };
     const factLayers: Array<HostFacts | undefined> = [inv.defaults?.facts];
     groupNames.forEach((g, gi) => {
       const def = groups[g];
@@ -195,8 +270,11 @@ export function parseInventoryText(text: string, file: string, options: Inventor
         return;
       }
       labels = { ...labels, ...(def.labels ?? {}) };
+      dbs = { ...dbs, ...(groupDatabases.get(g) ?? {}) };
       factLayers.push(def.facts);
     });
+    dbs = { ...dbs, ...addresses(h.databases, [...base, 'databases']) };
+    if (Object.keys(dbs).length > 0) databases[h.name] = dbs;
     labels = { ...labels, ...(h.labels ?? {}) };
     factLayers.push(h.facts);
     const facts = mergeFacts(...factLayers);
@@ -261,7 +339,12 @@ export function parseInventoryText(text: string, file: string, options: Inventor
       installedFrom = read.file;
       installed = read.packages;
     }
-    const host: FleetHost = { name: h.name, source: h.installed || h.status || (root !== undefined && !h.ssh) ? 'inventory' : 'ssh', groups: groupNames, labels, facts, installed, installedFrom, ...(root !== undefined ? { root } : {}) };
+    const apt = resolveHostApt([
+      { apt: inv.defaults?.apt, at: ['defaults'] },
+      ...groupNames.map((g) => ({ apt: groups[g]?.apt, at: ['groups', g] })),
+      { apt: h.apt, at: base },
+    ], { dir, architecture: facts.architecture ?? 'amd64', ...(root !== undefined && !h.ssh ? { root } : {}), find: (p) => loc.find(p), problems });
+    const host: FleetHost = { name: h.name, source: h.installed || h.status || (root !== undefined && !h.ssh) ? 'inventory' : 'ssh', groups: groupNames, labels, facts, installed, installedFrom, ...(root !== undefined ? { root } : {}), ...(apt ? { apt } : {}) };
     if (h.ssh) host.ssh = { host: h.ssh.host ?? h.name, ...(h.ssh.port ? { port: h.ssh.port } : {}), ...(h.ssh.user ? { user: h.ssh.user } : {}) };
     if (host.source === 'ssh') sshHosts.push(host);
     else hosts.push(host);
@@ -270,7 +353,7 @@ export function parseInventoryText(text: string, file: string, options: Inventor
   const ssh: SshDefaults = { ...(inv.ssh ?? {}) };
   if (ssh.knownHosts) ssh.knownHosts = path.resolve(dir, ssh.knownHosts);
   if (ssh.identity) ssh.identity = path.resolve(dir, ssh.identity);
-  return { ok: true, inventory: { file, hosts, sshHosts, ssh } };
+  return { ok: true, inventory: { file, hosts, sshHosts, ssh, databases } };
 }
 
 /** Problems quoted from one status file at most; the rest are counted. */

@@ -63,15 +63,15 @@ export function summariseApproval(plan: Plan): ApprovalSummary {
 
 /**
  * A rule an approval must pass, or that the operator overrides by name with a reason (recorded
- * with the approval): a critical functional requirement not met on the hosts that run it (from
- * the plan), a critical impact without a successful rehearsal (added by the application, which
- * reads the impact and the rehearsals), a risk the rollback plan cannot undo that its `approval`
+ * with the approval): a critical functional requirement not met on the hosts that run it, or a
+ * critical known issue (both from the plan), a critical impact without a successful rehearsal
+ * (added by the application, which reads the impact and the rehearsals), a risk the rollback plan cannot undo that its `approval`
  * safeguard says a person must accept by name (an irreversible migration).
  */
 export interface ApprovalGate {
   /** What an override names: the finding's rule, or `rehearsal`. */
   name: string;
-  kind: 'requirement-not-met' | 'unrehearsed-critical-impact' | 'risk-approval';
+  kind: 'requirement-not-met' | 'known-issue' | 'unrehearsed-critical-impact' | 'risk-approval';
   /** Host groups concerned. */
   groups: string[];
   /** What fails the gate (the finding's message, or the impact's reasons in short). */
@@ -83,13 +83,17 @@ export interface ApprovalOverride {
   reason: string;
 }
 
-/** The gates the plan's own findings make (critical requirements not met across hosts). */
+/**
+ * The gates the plan's own findings make: critical requirements not met across hosts, and
+ * critical known issues the plan's changes would hit (a culprit `rollwise learn` recorded after a
+ * rollback of a critical service is one).
+ */
 export function findingGates(plan: Plan): ApprovalGate[] {
   const byRule = new Map<string, ApprovalGate>();
   for (const g of plan.groups) {
     for (const f of g.findings) {
-      if (f.kind !== 'requirement-not-met' || f.severity !== 'critical') continue;
-      const gate = byRule.get(f.rule) ?? { name: f.rule, kind: 'requirement-not-met' as const, groups: [], detail: `${f.message} (${f.reason})` };
+      if ((f.kind !== 'requirement-not-met' && f.kind !== 'known-issue') || f.severity !== 'critical') continue;
+      const gate = byRule.get(f.rule) ?? { name: f.rule, kind: f.kind, groups: [], detail: `${f.message} (${f.reason})` };
       gate.groups.push(g.key);
       byRule.set(f.rule, gate);
     }

@@ -7,18 +7,10 @@
  */
 import type { ErrorCode } from '../shared/index.js';
 import type { PackageChange } from '../solver/index.js';
+import type { DatabaseRef } from '../fleet/index.js';
 
-/** Where a database lives, and the table recording applied migrations. */
-export interface DatabaseRef {
-  /** Logical name (as the knowledge base names it). */
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  database: string;
-  /** Table of applied migration versions (default `schema_migrations`). */
-  table?: string;
-}
+/** Where a database lives (the inventory's `databases:`; one type from inventory to step). */
+export type { DatabaseRef } from '../fleet/index.js';
 
 export interface Migration {
   /** Version recorded in the migrations table (letters, digits, `. _ -`). */

@@ -5,33 +5,37 @@
  * seams are wired: a host driver per inventory host (a directory root on this machine, or SSH),
  * the former .debs kept in a folder per deployment and host, the services to restart and check
  * from the knowledge base, a re-resolution of a drifted host with the planner's solver, and the
- * judge (bake time only until a metric judge is wired).
+ * judge (bake time only until a metric judge is wired). Database work: the migrations each group's
+ * changes add (their scripts read from the knowledge base when the deployment starts, kept with
+ * it), each host's database addresses from the inventory, backups in a folder per deployment and
+ * host, and the risks approved with the plan (a restore from a backup needs its approval).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RollwiseError, excerpt } from '../../shared/index.js';
-import { loadInventory, type FleetHost, type SshDefaults } from '../../fleet/index.js';
+import { loadInventory, type DatabaseRef, type FleetHost, type SshDefaults } from '../../fleet/index.js';
 import type { PackageChange } from '../../solver/index.js';
 import {
-  layoutWaves, matchesSelector, type GroupRollback, parseDuration, parseFailureBudget, parseHostSelector, parseWaveSizes, rollbackKnowledgeFromKb, serviceStartOrder, DEFAULT_WAVE_SIZES,
+  forwardMigrations, layoutWaves, matchesSelector, type GroupRollback, parseDuration, parseFailureBudget, parseHostSelector, parseWaveSizes, rollbackKnowledgeFromKb, serviceStartOrder, DEFAULT_WAVE_SIZES,
   type Plan, type PlanStore,
 } from '../../planner/index.js';
 import { createDebCache, createDirectoryRootDriver, createChrootRootDriver, createLocalRunner, createSshDriver } from '../../hosts/index.js';
 import { effectiveServices } from '../../kb/index.js';
 import { checksFromService, type MetricCheck, type Providers } from '../../analysis/index.js';
-import { createCommandProbeProvider, createHttpProbeProvider, createPrometheusProvider } from '../../monitor/index.js';
+import { createCommandProbeProvider, createHttpProbeProvider, createPrometheusProvider, startAlertReceiver, type AlertReceiver } from '../../monitor/index.js';
 import {
   createBakeOnlyJudge, createDeploymentFor, createMetricJudge, hostStates, isDeploymentFinished, loadChecksFile, runDeployment, RESOLUTION_POLICIES,
-  type DeployEvent, type DeploymentGroupSpec, type DeploymentRecord, type DeploymentSpec, type DeploymentStore, type EngineDriver, type EngineResult,
-  type DeploymentJudgeSpec, type JournalEntry, type ResolutionPolicy, type ResolveHost, type WaveJudge,
+  type DeployEvent, type DeployMigration, type DeploymentGroupSpec, type DeploymentRecord, type DeploymentSpec, type DeploymentStore, type EngineDriver, type EngineResult,
+  type DeploymentJudgeSpec, type EngineOptions, type JournalEntry, type ResolutionPolicy, type ResolveHost, type WaveJudge,
 } from '../../deploy/index.js';
 import { compareDebian } from '../../versions/index.js';
 import { findPlan, approverName, createSolverFor } from './planning.js';
 import { impactForStoredPlan, knowledgeOfPlan, rollbacksOfStoredPlan, type PlanRollback } from './review.js';
 import { flatFileSources } from './staging.js';
 import type { Knowledge } from './knowledge.js';
+import { afterDeployment, LEARNED_KB_ENV } from './learn.js';
 
 export type DeployStore = PlanStore & DeploymentStore;
 
@@ -51,18 +55,26 @@ export interface StartDeploymentInput {
   chroot?: boolean;
   /** Where the former .debs are kept (a folder per deployment and host). */
   debCacheDir: string;
+  /** Where database backups are written (a folder per deployment and host; default: `backups` beside the deb cache). */
+  backupDir?: string;
   /** A deployment's own checks (YAML, see src/deploy/metric-judge.ts), judged with the knowledge base's. */
   checks?: string;
   /** Prometheus' base URL (default: env ROLLWISE_PROMETHEUS_URL). */
   prometheus?: string;
   /** The label naming the host in Prometheus' results (default: env ROLLWISE_PROMETHEUS_HOST_LABEL, else `instance`). */
   prometheusHostLabel?: string;
+  /** Where the controller receives Alertmanager's webhooks for `alerts` checks: `[127.0.0.1:]PORT` on loopback (default: env ROLLWISE_ALERTS_LISTEN); a bearer token from env ROLLWISE_ALERTS_TOKEN. */
+  alertsListen?: string;
   /** Replaces the judge built from the checks (tests, the demo). */
   judge?: WaveJudge;
   /** How often a pause or abort request is looked for during a bake (default 500 ms). */
   controlPollMs?: number;
   onEvent?: (e: DeployEvent) => void;
   onProgress?: (text: string) => void;
+  /** The learned layer a rollback's culprit is recorded in (default: env ROLLWISE_LEARNED_KB; none: not recorded). */
+  learnedKb?: string;
+  /** Test seam: the controller stops as if killed just before this journal entry is stored. */
+  crashBefore?: EngineOptions['crashBefore'];
 }
 
 export interface DeploymentRun {
@@ -71,13 +83,13 @@ export interface DeploymentRun {
 }
 
 /** The inventory hosts of a plan, by name (the files were accepted when the plan was made). */
-type InventoryHost = FleetHost & { sshDefaults?: SshDefaults };
+type InventoryHost = FleetHost & { sshDefaults?: SshDefaults; databases?: Record<string, DatabaseRef> };
 
 function inventoryHosts(plan: Plan): Map<string, InventoryHost> {
   const out = new Map<string, InventoryHost>();
   for (const f of plan.inputs.inventories) {
     const r = existsSync(f) ? loadInventory(f, { allowOutsidePaths: true }) : undefined;
-    if (r?.ok) for (const h of [...r.inventory.hosts, ...r.inventory.sshHosts]) out.set(h.name, { ...h, sshDefaults: r.inventory.ssh });
+    if (r?.ok) for (const h of [...r.inventory.hosts, ...r.inventory.sshHosts]) out.set(h.name, { ...h, sshDefaults: r.inventory.ssh, ...(r.inventory.databases[h.name] ? { databases: r.inventory.databases[h.name] } : {}) });
   }
   return out;
 }
@@ -112,9 +124,39 @@ function groupSpecs(plan: Plan, knowledge: Knowledge): Record<string, Deployment
     const changed = new Set(g.outcome.changes.map((c) => c.name));
     const services = facts.services.filter((s) => s.packages.some((p) => changed.has(p)));
     const restart = serviceStartOrder(services, new Set(services.map((s) => s.name)));
-    out[g.key] = { restart, health: restart.map((service) => ({ kind: 'service', service, state: 'running', withinMs: 15_000 })) };
+    const migrations = groupMigrations(knowledge, g.installed, g.outcome.changes, facts);
+    out[g.key] = { restart, health: restart.map((service) => ({ kind: 'service', service, state: 'running', withinMs: 15_000 })), ...(migrations.length ? { migrations } : {}) };
   }
   return out;
+}
+
+/**
+ * The migrations a group's changes add (the planner's forwardMigrations), with the text of their
+ * up and down scripts read from the knowledge base (paths beside the file naming them, checked
+ * when it was loaded); an unreadable script is an error at its package's position.
+ */
+function groupMigrations(knowledge: Knowledge, installed: Plan['groups'][number]['installed'], changes: readonly PackageChange[], facts: ReturnType<typeof rollbackKnowledgeFromKb>): DeployMigration[] {
+  return forwardMigrations(installed, changes, facts).map((s): DeployMigration => {
+    for (const layer of knowledge.kb.layers) {
+      for (const entry of layer.packages) {
+        if (entry.value.name !== s.package) continue;
+        const m = entry.value.versions.find((v) => v.version === s.version)?.migrations?.find((x) => x.id === s.migration.id && x.database === s.migration.database);
+        if (!m) continue;
+        const read = (script: string): string => {
+          const file = path.resolve(path.dirname(entry.file), script);
+          try {
+            return readFileSync(file, 'utf8');
+          } catch (e) {
+            throw new RollwiseError('RW_KB_INVALID', `cannot read the script ${excerpt(script)} of migration ${s.migration.id} (${s.package} ${s.version}): ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`, {
+              position: entry.position, hint: 'migration scripts are paths relative to the knowledge-base file that names them',
+            });
+          }
+        };
+        return { database: m.database, id: m.id, up: read(m.up), ...(m.down !== undefined ? { down: read(m.down) } : {}) };
+      }
+    }
+    throw new Error(`migration ${s.migration.id} of ${s.package} ${s.version} is not in the knowledge base it came from`);
+  });
 }
 
 /** Whether re-solved changes stay within what the plan approved, by the operator's policy. */
@@ -160,9 +202,10 @@ function positiveInt(v: number | undefined, what: string, dflt: number): number 
 }
 
 /** The seams of the engine for a stored deployment (shared by start, resume and abort). */
-async function engineSeams(store: DeployStore, plan: Plan, spec: DeploymentSpec, debCacheDir: string, id: string, chroot: boolean): Promise<{
+async function engineSeams(store: DeployStore, plan: Plan, spec: DeploymentSpec, debCacheDir: string, id: string, chroot: boolean, backupDir?: string): Promise<{
   driverFor: (h: string) => EngineDriver; debCacheFor: (h: string) => { cache: ReturnType<typeof createDebCache>; source: { baseUrl: string } } | undefined; resolveHost: ResolveHost;
   rollbackPlanFor: (group: string) => Promise<GroupRollback | undefined>;
+  databasesFor: (h: string) => Record<string, DatabaseRef> | undefined; backupDirFor: (h: string) => string; approvedRisks: string[];
 }> {
   const inv = inventoryHosts(plan);
   const drivers = new Map<string, EngineDriver>();
@@ -177,8 +220,14 @@ async function engineSeams(store: DeployStore, plan: Plan, spec: DeploymentSpec,
   for (const [name, h] of inv) if (h.root && !h.ssh && drivers.has(name)) sources.set(name, (await flatFileSources(h.root, chroot))[0]);
   // the planner's rollback plans, recorded with the plan version (or computed once from its knowledge base)
   let rollbacks: Promise<PlanRollback[]> | undefined;
+  // the risks accepted by name when the plan was approved (a restore from a backup needs its own)
+  const approvedRisks = (await store.getRecords(plan.id, plan.version, 'override')).map((r) => (r.body as { name?: unknown }).name).filter((n): n is string => typeof n === 'string');
+  const backups = path.resolve(backupDir ?? defaultBackupDir(debCacheDir));
   return {
     driverFor: (h) => drivers.get(h)!,
+    databasesFor: (h) => inv.get(h)?.databases,
+    backupDirFor: (h) => path.join(backups, id, h),
+    approvedRisks,
     rollbackPlanFor: async (group) => (await (rollbacks ??= rollbacksOfStoredPlan(store, plan))).find((r) => r.group === group)?.rollback,
     debCacheFor: (h) => {
       const source = sources.get(h);
@@ -187,6 +236,11 @@ async function engineSeams(store: DeployStore, plan: Plan, spec: DeploymentSpec,
     },
     resolveHost: createResolver(plan, spec.policy),
   };
+}
+
+/** Database backups go beside the deb cache unless the operator names a folder. */
+function defaultBackupDir(debCacheDir: string): string {
+  return path.join(path.dirname(path.resolve(debCacheDir)), 'backups');
 }
 
 /** Plans the waves of an approved plan version, stores the deployment and runs it until it finishes or pauses. */
@@ -237,8 +291,15 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
   const knowledge = await knowledgeOfPlan(plan);
   const judgeSpec = input.judge ? undefined : await judgeSpecFor(input, plan, knowledge, layout.waves.flatMap((w) => w.hosts.map((h) => h.group)), fileChecks);
   const services = [...new Set(Object.values(groupSpecs(plan, knowledge)).flatMap((g) => g.restart))];
+  const groups = groupSpecs(plan, knowledge);
+  const noAddress = layout.waves.flatMap((w) => w.hosts).flatMap(({ host, group }) => [...new Set((groups[group]?.migrations ?? []).map((m) => m.database))].filter((db) => !inv.get(host)?.databases?.[db]).map((db) => `${host} (${db})`));
+  if (noAddress.length > 0) {
+    throw new RollwiseError('RW_DEPLOY', `the plan migrates databases the inventory gives no address for: ${noAddress.slice(0, 5).join(', ')}${noAddress.length > 5 ? ', …' : ''}; nothing was deployed`, {
+      hint: "name them in the inventory's databases: (top level, a group or the host): host, port, user, database, and the password by reference ({ env: VAR } or { file: PATH })",
+    });
+  }
   const spec: DeploymentSpec = {
-    format: 1, plan: { id: plan.id, version: plan.version }, layout, concurrency, hostTimeoutMs, snapshot: { conffiles: true, services }, groups: groupSpecs(plan, knowledge), policy,
+    format: 1, plan: { id: plan.id, version: plan.version }, layout, concurrency, hostTimeoutMs, snapshot: { conffiles: true, services }, groups, policy,
     ...(selector ? { selector: selector.text } : {}), ...(judgeSpec ? { judge: { ...judgeSpec, ...(prometheusUrl ? { prometheus: prometheusUrl } : {}) } } : {}),
   };
   if (judgeSpec && !prometheusUrl && judgeSpec.checks.some((c) => c.query.provider === 'prometheus')) {
@@ -246,6 +307,7 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
     throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Prometheus (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) and no Prometheus is configured; nothing was deployed`, { hint: 'give --prometheus URL or set ROLLWISE_PROMETHEUS_URL (e.g. http://127.0.0.1:9090)' });
   }
   if (judgeSpec && prometheusUrl && judgeSpec.checks.some((c) => c.query.provider === 'prometheus')) await checkPrometheusAnswers(prometheusUrl, judgeSpec.hostLabel);
+  if (judgeSpec) alertsListenFor(judgeSpec.checks, input.alertsListen);
   const id = randomBytes(4).toString('hex');
   await createDeploymentFor(input.store, { id, plan, spec, by: approverName() });
   const result = await runStored(input.store, id, plan, spec, input);
@@ -314,7 +376,31 @@ async function judgeSpecFor(input: StartDeploymentInput, plan: Plan, knowledge: 
 }
 
 /** The judge of a stored deployment: its checks through Prometheus and the HTTP and command probes (command probes through each host's driver). */
-function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, prometheus: string | undefined): WaveJudge {
+/** ROLLWISE_ALERTS_LISTEN / ROLLWISE_ALERTS_TOKEN: where `alerts` checks are received, and the bearer token Alertmanager sends. */
+export const ALERTS_LISTEN_ENV = 'ROLLWISE_ALERTS_LISTEN';
+export const ALERTS_TOKEN_ENV = 'ROLLWISE_ALERTS_TOKEN';
+
+/**
+ * Where the controller listens for Alertmanager's webhooks when a check reads alerts: `PORT` or
+ * `ADDRESS:PORT` on loopback; undefined when no check reads alerts. A check that reads alerts and
+ * no address: RW_MONITOR before anything is deployed.
+ */
+function alertsListenFor(checks: readonly MetricCheck[], given: string | undefined): { hostname: string; port: number } | undefined {
+  const names = checks.filter((c) => c.query.provider === 'alerts').map((c) => c.name);
+  if (names.length === 0) return undefined;
+  const text = given ?? process.env[ALERTS_LISTEN_ENV];
+  if (!text) {
+    throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Alertmanager's alerts (${names.slice(0, 3).join(', ')}) and no receiver address is given; nothing was deployed`, { hint: `give --alerts-listen PORT (or 127.0.0.1:PORT; env ${ALERTS_LISTEN_ENV}) and point Alertmanager's webhook_configs url at http://127.0.0.1:PORT/alertmanager` });
+  }
+  const m = /^(?:(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):)?(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) {
+    throw new RollwiseError('RW_USAGE', `--alerts-listen '${excerpt(text)}' is not a loopback address and port`, { hint: 'e.g. --alerts-listen 9095 or 127.0.0.1:9095 (the receiver listens on loopback only; a proxy can forward to it)' });
+  }
+  return { hostname: m[1] === '[::1]' ? '::1' : m[1] ?? '127.0.0.1', port };
+}
+
+function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, prometheus: string | undefined, alerts?: AlertReceiver): WaveJudge {
   const j = spec.judge;
   if (!j) return createBakeOnlyJudge();
   const url = checkPrometheusUrl(prometheus) ?? j.prometheus;
@@ -323,6 +409,7 @@ function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, 
   }
   const providers: Providers = {
     ...(url ? { prometheus: createPrometheusProvider({ url, ...(j.hostLabel ? { hostLabel: j.hostLabel } : {}) }) } : {}),
+    ...(alerts ? { alerts } : {}),
     http: createHttpProbeProvider(),
     command: createCommandProbeProvider({
       runnerFor: (host) => {
@@ -334,14 +421,48 @@ function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, 
   return createMetricJudge({ checks: j.checks, providers });
 }
 
-async function runStored(store: DeployStore, id: string, plan: Plan, spec: DeploymentSpec, o: { debCacheDir: string; chroot?: boolean; judge?: WaveJudge; prometheus?: string; controlPollMs?: number; onEvent?: (e: DeployEvent) => void; acceptResolutions?: boolean }): Promise<EngineResult> {
-  const seams = await engineSeams(store, plan, spec, o.debCacheDir, id, o.chroot === true);
-  const judge = o.judge ?? judgeFor(spec, seams.driverFor, o.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL);
-  return runDeployment({
+async function runStored(store: DeployStore, id: string, plan: Plan, spec: DeploymentSpec, o: { debCacheDir: string; chroot?: boolean; judge?: WaveJudge; prometheus?: string; alertsListen?: string; controlPollMs?: number; onEvent?: (e: DeployEvent) => void; acceptResolutions?: boolean; learnedKb?: string; onProgress?: (text: string) => void;
+  backupDir?: string; crashBefore?: EngineOptions['crashBefore'];
+}): Promise<EngineResult> {
+  const seams = await engineSeams(store, plan, spec, o.debCacheDir, id, o.chroot === true, o.backupDir);
+  const listen = o.judge || !spec.judge ? undefined : alertsListenFor(spec.judge.checks, o.alertsListen);
+  const token = process.env[ALERTS_TOKEN_ENV];
+  const alerts = listen ? await startAlertReceiver({ ...listen, ...(token ? { token } : {}) }) : undefined;
+  if (alerts) o.onProgress?.(`alerts: receiving Alertmanager's webhooks at ${alerts.url}${token ? ' (bearer token required)' : ''}`);
+  try {
+    return await runJudged(store, id, plan, o, seams, o.judge ?? judgeFor(spec, seams.driverFor, o.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL, alerts));
+  } finally {
+    await alerts?.close();
+  }
+}
+
+async function runJudged(store: DeployStore, id: string, plan: Plan, o: Parameters<typeof runStored>[4], seams: Awaited<ReturnType<typeof engineSeams>>, judge: WaveJudge): Promise<EngineResult> {
+  const result = await runDeployment({
     store, deployment: id, plan, ...seams, judge, holder: `${approverName()}@${process.pid}`,
     ...(o.controlPollMs ? { controlPollMs: o.controlPollMs } : {}),
-    ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.acceptResolutions ? { acceptResolutions: true } : {}),
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.acceptResolutions ? { acceptResolutions: true } : {}), ...(o.crashBefore ? { crashBefore: o.crashBefore } : {}),
   });
+  if (result.kind === 'finished' && isDeploymentFinished(result.status)) await learnAfter(store, id, o);
+  return result;
+}
+
+/**
+ * When a deployment has ended: its outcome into the history (services/learn.ts); after an
+ * automatic rollback, the culprit analysis's one line, and the learned fact into the learned layer
+ * when one is configured. What fails here is said, and never changes the deployment's result.
+ */
+async function learnAfter(store: DeployStore, id: string, o: { learnedKb?: string; onProgress?: (text: string) => void }): Promise<void> {
+  try {
+    const d = await store.getDeployment(id);
+    if (!d) return;
+    const r = await afterDeployment(store, d, o.learnedKb ? { learnedKb: o.learnedKb } : {});
+    if (!r.learned) return;
+    o.onProgress?.(`learn: ${r.learned.conclusion}`);
+    if (r.written) o.onProgress?.(`learn: recorded as known issue ${r.learned.issue!.id} in ${r.written.file}; the next plan with that knowledge base flags it`);
+    else if (r.learned.issue) o.onProgress?.(`learn: not recorded (no learned layer configured): rollwise learn ${id} --write FILE records it, or set ${LEARNED_KB_ENV}`);
+  } catch (e) {
+    o.onProgress?.(`learn: what deployment ${id} taught could not be recorded: ${(e as Error).message}`);
+  }
 }
 
 /** A deployment by id or unique prefix. */
@@ -357,13 +478,23 @@ export interface ResumeInput {
   store: DeployStore;
   deployment: string;
   debCacheDir: string;
+  /** Where database backups are (default: `backups` beside the deb cache). */
+  backupDir?: string;
   chroot?: boolean;
   acceptResolutions?: boolean;
   judge?: WaveJudge;
   /** Prometheus' base URL (default: the one the deployment started with, or env ROLLWISE_PROMETHEUS_URL). */
   prometheus?: string;
+  /** As for startDeployment. */
+  alertsListen?: string;
   controlPollMs?: number;
   onEvent?: (e: DeployEvent) => void;
+  /** Where the learn step's lines go (the culprit after an automatic rollback). */
+  onProgress?: (text: string) => void;
+  /** As for startDeployment. */
+  learnedKb?: string;
+  /** Test seam, as for startDeployment. */
+  crashBefore?: EngineOptions['crashBefore'];
 }
 
 /** Takes the lease and continues a deployment (or its rollback) where its journal says it stopped. */
@@ -371,7 +502,11 @@ export async function resumeDeployment(input: ResumeInput): Promise<DeploymentRu
   const d = await findDeployment(input.store, input.deployment);
   if (isDeploymentFinished(d.status)) throw new RollwiseError('RW_DEPLOY', `deployment ${d.id} is ${d.status}: nothing to resume`, { hint: `rollwise deploy log ${d.id} shows what happened` });
   const plan = await findPlan(input.store, d.planId, d.planVersion);
-  return { id: d.id, result: await runStored(input.store, d.id, plan, d.spec as DeploymentSpec, input) };
+  const spec = d.spec as DeploymentSpec;
+  // the same pre-check as at the start: a Prometheus that does not answer is said now, not as a paused wave later
+  const url = checkPrometheusUrl(input.prometheus ?? process.env.ROLLWISE_PROMETHEUS_URL) ?? spec.judge?.prometheus;
+  if (!input.judge && url && spec.judge?.checks.some((c) => c.query.provider === 'prometheus')) await checkPrometheusAnswers(url, spec.judge.hostLabel);
+  return { id: d.id, result: await runStored(input.store, d.id, plan, spec, input) };
 }
 
 /**

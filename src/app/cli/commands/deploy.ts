@@ -69,9 +69,10 @@ export function register(program: Command): void {
     .option('--policy <policy>', 'how far a drifted host\'s re-solved changes may differ from the plan without a person: planned-only, revisions (other Debian revisions of the planned versions; default) or any')
     .option('--chroot', 'run apt, dpkg and maintainer scripts inside each directory root (complete Debian systems); without it, packages with maintainer scripts are refused on directory roots', false)
     .option('--deb-cache <dir>', 'where the former .debs are kept, a folder per deployment and host (default: debs/ beside the store)')
-    .option('--checks <file>', 'the deployment\'s own checks (YAML: checks: a list of name, prometheus|http|command, success|failure, interval, canary), judged with those of the knowledge base\'s services the plan reaches')
+    .option('--checks <file>', 'the deployment\'s own checks (YAML: checks: a list of name, prometheus|http|command|alerts, success|failure, interval, canary), judged with those of the knowledge base\'s services the plan reaches')
     .option('--prometheus <url>', 'Prometheus for the checks\' queries (default: env ROLLWISE_PROMETHEUS_URL); checks that need it and no Prometheus: refused before anything is deployed')
     .option('--prometheus-host-label <label>', 'the label naming the host in Prometheus\' results (default: env ROLLWISE_PROMETHEUS_HOST_LABEL, else instance)')
+    .option('--alerts-listen <[addr:]port>', 'receive Alertmanager\'s webhooks here (loopback) for checks that read alerts; point webhook_configs at http://127.0.0.1:PORT/alertmanager (default: env ROLLWISE_ALERTS_LISTEN; bearer token: env ROLLWISE_ALERTS_TOKEN)')
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the result as JSON (progress lines still go to stderr)')
     .addHelpText('after', '\nHosts come from the inventories the plan was made from: a host with root: DIR is a directory root on this machine, one with ssh: is reached over SSH. ' +
@@ -79,7 +80,7 @@ export function register(program: Command): void {
       'A failed host is rolled back at once; more failed hosts than the budget, a host that cannot be restored, or a failed verdict roll every changed host back (verified against its pre-deployment snapshot). An inconclusive verdict pauses.\n' +
       'Exit status: 0 succeeded or paused, 1 rolled back, aborted or needs attention, 2 bad input (nothing deployed).\n' +
       'Example: rollwise deploy 3fa2 --waves 1,50%,100% --bake 2m --max-failures 1 --hosts group=web')
-    .action(async (planSpec: string, o: { hosts?: string; waves?: string; bake?: string; maxFailures?: string; rolloutMaxFailures?: string; gateAfter?: number[]; concurrency?: number; hostTimeout?: string; policy?: string; chroot: boolean; debCache?: string; checks?: string; prometheus?: string; prometheusHostLabel?: string; store?: string; json?: boolean }) => {
+    .action(async (planSpec: string, o: { hosts?: string; waves?: string; bake?: string; maxFailures?: string; rolloutMaxFailures?: string; gateAfter?: number[]; concurrency?: number; hostTimeout?: string; policy?: string; chroot: boolean; debCache?: string; checks?: string; prometheus?: string; prometheusHostLabel?: string; alertsListen?: string; store?: string; json?: boolean }) => {
       keepRunningWhenOutputCloses();
       const store = await openStore(o.store, { create: false });
       try {
@@ -87,7 +88,7 @@ export function register(program: Command): void {
           store: deployStore(store), plan: planSpec, ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.waves ? { waves: o.waves } : {}), ...(o.bake ? { bake: o.bake } : {}),
           ...(o.maxFailures ? { maxFailures: o.maxFailures } : {}), ...(o.rolloutMaxFailures ? { rolloutMaxFailures: o.rolloutMaxFailures } : {}), ...(o.gateAfter ? { gateAfter: o.gateAfter } : {}),
           ...(o.concurrency ? { concurrency: o.concurrency } : {}), ...(o.hostTimeout ? { hostTimeout: o.hostTimeout } : {}), ...(o.policy ? { policy: o.policy } : {}),
-          ...(o.checks ? { checks: o.checks } : {}), ...(o.prometheus ? { prometheus: o.prometheus } : {}), ...(o.prometheusHostLabel ? { prometheusHostLabel: o.prometheusHostLabel } : {}),
+          ...(o.checks ? { checks: o.checks } : {}), ...(o.prometheus ? { prometheus: o.prometheus } : {}), ...(o.prometheusHostLabel ? { prometheusHostLabel: o.prometheusHostLabel } : {}), ...(o.alertsListen ? { alertsListen: o.alertsListen } : {}),
           chroot: o.chroot, debCacheDir: o.debCache ?? defaultDebCache(o.store), onEvent: progressPrinter(o.json === true)!,
           onProgress: (t) => process.stderr.write(`${t}\n`),
         });
@@ -107,13 +108,14 @@ export function register(program: Command): void {
     .option('--chroot', 'as for deploy', false)
     .option('--deb-cache <dir>', 'as for deploy')
     .option('--prometheus <url>', 'Prometheus for the checks (default: env ROLLWISE_PROMETHEUS_URL, else the one the deployment started with)')
+    .option('--alerts-listen <[addr:]port>', 'receive Alertmanager\'s webhooks here for checks that read alerts (default: env ROLLWISE_ALERTS_LISTEN)')
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the result as JSON')
-    .action(async (id: string, o: { acceptResolutions: boolean; chroot: boolean; debCache?: string; prometheus?: string; store?: string; json?: boolean }) => {
+    .action(async (id: string, o: { acceptResolutions: boolean; chroot: boolean; debCache?: string; prometheus?: string; alertsListen?: string; store?: string; json?: boolean }) => {
       keepRunningWhenOutputCloses();
       const store = await openStore(o.store, { create: false });
       try {
-        const run = await resumeDeployment({ store: deployStore(store), deployment: id, debCacheDir: o.debCache ?? defaultDebCache(o.store), chroot: o.chroot, acceptResolutions: o.acceptResolutions, ...(o.prometheus ? { prometheus: o.prometheus } : {}), onEvent: progressPrinter(o.json === true)! });
+        const run = await resumeDeployment({ store: deployStore(store), deployment: id, debCacheDir: o.debCache ?? defaultDebCache(o.store), chroot: o.chroot, acceptResolutions: o.acceptResolutions, ...(o.prometheus ? { prometheus: o.prometheus } : {}), ...(o.alertsListen ? { alertsListen: o.alertsListen } : {}), onEvent: progressPrinter(o.json === true)!, onProgress: (t) => process.stderr.write(`${t}\n`) });
         if (o.json) process.stdout.write(JSON.stringify({ deployment: run.id, result: run.result }, null, 2) + '\n');
         else process.stdout.write(renderEngineResult(run.id, run.result, paletteFor()));
         process.exitCode = exitFor(run.result);
