@@ -6,19 +6,25 @@
  *
  *   node --import tsx examples/fleet/generate.ts [INDEX]
  *
- * The package sets are all drawn from the bookworm index; the Debian 11 hosts differ in their facts
- * (os release, kernel), which is what the knowledge base's environment rules look at.
+ * The Debian 12 hosts' package sets are drawn from the bookworm index, the Debian 11 hosts' from
+ * the bullseye index (the base system and the tools; the shop's runtime needs Node.js 18 and
+ * OpenSSL 3, which Debian 11 does not have). Each release group names its apt sources, so a plan
+ * solves each group against its own release:
+ *
+ *   node --import tsx examples/fleet/generate.ts [BOOKWORM-INDEX [BULLSEYE-INDEX]]
  */
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKnowledge } from '../../src/app/index.js';
-import { createFleetSolver } from '../../src/planner/index.js';
+import { createFleetSolver, type FleetSolver } from '../../src/planner/index.js';
+import { parseSourcesList, type AptSource, type HostAptConfig } from '../../src/fleet/index.js';
 import type { RequestItem } from '../../src/solver/index.js';
 import { formatAtom, formatClause, loadDebianIndex, type PackageRecord } from '../../src/kb/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const index = process.argv[2] ?? path.resolve(here, '../../../shared/data/debian/bookworm-main-amd64.Packages.xz');
+const bullseyeIndex = process.argv[3] ?? path.resolve(here, '../../../shared/data/debian/bullseye-main-amd64.Packages.xz');
 
 function stanza(r: PackageRecord): string {
   const lines = [`Package: ${r.name}`, 'Status: install ok installed'];
@@ -61,30 +67,42 @@ Conflicts: libjemalloc2
 Description: shop metrics agent (preloads its own allocator, so it cannot share a host with jemalloc)
 `;
 
-async function main(): Promise<void> {
-  const knowledge = await loadKnowledge({ kb: [path.join(here, '../kb')], indexes: [index] });
-  const solver = createFleetSolver({ universe: knowledge.universe.universe, policy: { recommends: false } });
-  const records = knowledge.kb.layers.flatMap((l) => l.records);
+/** Solves package sets of one release (with the example knowledge base): its base system plus extra packages. */
+async function packageSets(solver: FleetSolver, indexFile: string, apt?: HostAptConfig): Promise<(extra: string[]) => PackageRecord[]> {
   // the index's full stanzas (section, size, description), for status files as dpkg writes them
-  const full = new Map((await loadDebianIndex(index)).records.map((r) => [`${r.name}=${r.version}`, r]));
+  const records = (await loadDebianIndex(indexFile)).records;
+  const full = new Map(records.map((r) => [`${r.name}=${r.version}`, r]));
   const base = [...new Set(records.filter((r) => r.priority === 'required' || r.priority === 'important').map((r) => r.name))];
-  const solveSet = (extra: string[]): PackageRecord[] => {
+  return (extra: string[]): PackageRecord[] => {
     const items: RequestItem[] = [...new Set([...base, ...extra])].map((spec) => {
       const [name, version] = spec.split('=');
       return version ? { kind: 'install', name: name!, op: '=', version } : { kind: 'install', name: name! };
     });
-    const out = solver.solveGroup({ key: 'gen', installed: [], facts: {}, request: { items } });
+    const out = solver.solveGroup({ key: 'gen', installed: [], facts: {}, request: { items }, ...(apt ? { apt } : {}) });
     if (out.kind !== 'solution') throw new Error(`cannot build a base system: ${JSON.stringify(out).slice(0, 400)}`);
     return out.changes.map((c) => {
       const pv = solver.set.versionsOf(c.name).find((v) => solver.set.versionOf(v) === c.to)!;
       return full.get(`${c.name}=${c.to}`) ?? solver.set.record(pv);
     }).sort((a, b) => (a.name < b.name ? -1 : 1));
   };
+}
+
+async function main(): Promise<void> {
+  // Debian 12 sets on the bookworm index alone; the Debian 11 set on a universe of both releases,
+  // solved with bullseye's sources only (the knowledge base names bookworm packages)
+  const bookworm = await loadKnowledge({ kb: [path.join(here, '../kb')], indexes: [index] });
+  const solveSet = await packageSets(createFleetSolver({ universe: bookworm.universe.universe, policy: { recommends: false } }), index);
+  const both = await loadKnowledge({ kb: [path.join(here, '../kb')], indexes: [index, bullseyeIndex] });
+  const solver = createFleetSolver({ universe: both.universe.universe, policy: { recommends: false } });
+  const bullseyeOnly = parseSourcesList('deb http://deb.debian.org/debian bullseye main\n', 'generate.ts');
+  const aptOf = (sources: AptSource[]): HostAptConfig => ({ sources, preferences: [], architecture: 'amd64', foreignArchitectures: [] });
+  const solveBullseye = await packageSets(solver, bullseyeIndex, aptOf(bullseyeOnly));
   const runtime = ['openssh-server', 'ca-certificates', 'curl', 'sudo', 'nodejs', 'adduser', 'shopfront=1.8.3'];
   const states: Record<string, { records: PackageRecord[]; extra?: string }> = {
     'app-base': { records: solveSet(runtime) },
     'app-pgclient': { records: solveSet([...runtime, 'postgresql-client-15']) },
     'app-legacy-agent': { records: solveSet(runtime), extra: LEGACY_AGENT },
+    'app-bullseye': { records: solveBullseye(['openssh-server', 'ca-certificates', 'curl', 'sudo', 'adduser']) },
   };
   const statusDir = path.join(here, 'status');
   rmSync(statusDir, { recursive: true, force: true });
@@ -102,7 +120,7 @@ async function main(): Promise<void> {
   add('app', 9, 12, { groups: ['bookworm', 'us'], status: 'status/app-pgclient.status', facts: { kernel: '6.6.13+bpo-amd64', kernelVersion: '6.6.13-1~bpo12+1' } });
   add('app', 13, 18, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { kernel: '6.1.0-13-amd64', kernelVersion: '6.1.55-1' } });
   add('app', 19, 22, { groups: ['bookworm', 'us'], status: 'status/app-base.status', facts: { kernel: '4.19.0-26-amd64', kernelVersion: '4.19.304-1' }, labels: { note: 'upgraded-from-buster-not-rebooted' } });
-  add('app', 23, 28, { groups: ['bullseye', 'eu'], status: 'status/app-base.status' });
+  add('app', 23, 28, { groups: ['bullseye', 'eu'], status: 'status/app-bullseye.status' });
   add('app', 29, 32, { groups: ['bookworm', 'us'], status: 'status/app-legacy-agent.status' });
   add('app', 33, 36, { groups: ['bookworm', 'eu'], status: 'status/app-base.status', facts: { memoryMiB: 768, cpus: 2 }, labels: { size: 'small' } });
   const y: string[] = [
@@ -112,7 +130,11 @@ async function main(): Promise<void> {
     '# app-01..12 run the bookworm-backports kernel; app-13..18 an early 6.1 kernel (6.1.55-1: known issue KI-0001).',
     '# `kernel` is the release uname -r prints (an ABI name); `kernelVersion` the kernel package version.',
     '#   rollwise fleet show --inventory examples/fleet/inventory.yaml',
+    '# Each release group names its apt sources: a plan solves Debian 12 hosts against bookworm (+ security)',
+    '# and Debian 11 hosts against bullseye, each with apt\'s candidate policy.',
     '#   rollwise plan --kb examples/kb --index ../shared/data/debian/bookworm-main-amd64.Packages.xz \\',
+    '#     --index ../shared/data/debian/bookworm-security-main-amd64.Packages.xz \\',
+    '#     --index ../shared/data/debian/bullseye-main-amd64.Packages.xz \\',
     '#     --inventory examples/fleet/inventory.yaml --install shopfront=2.0.0',
     'version: 1',
     'defaults:',
@@ -121,8 +143,17 @@ async function main(): Promise<void> {
     'groups:',
     '  bookworm:',
     '    facts: { os: { id: debian, versionId: "12", codename: bookworm }, kernel: 6.1.0-18-amd64, kernelVersion: 6.1.76-1 }',
+    '    apt:',
+    '      sources:',
+    '        - deb http://deb.debian.org/debian bookworm main',
+    '        - deb http://deb.debian.org/debian bookworm-updates main',
+    '        - deb http://security.debian.org/debian-security bookworm-security main',
     '  bullseye:',
     '    facts: { os: { id: debian, versionId: "11", codename: bullseye }, kernel: 5.10.0-28-amd64, kernelVersion: 5.10.209-2 }',
+    '    apt:',
+    '      sources:',
+    '        - deb http://deb.debian.org/debian bullseye main',
+    '        - deb http://security.debian.org/debian-security bullseye-security main',
     '  eu:',
     '    labels: { region: eu-west }',
     '  us:',

@@ -124,7 +124,8 @@ export async function collectFleet(sources: FleetSources, collector?: HostCollec
       else if (a.kind === 'not-collected') sshFindings.push(a.finding);
       else {
         // inventory facts and labels are kept; collected facts override them
-        hosts.push({ ...t, source: 'ssh', facts: { ...t.facts, ...a.facts }, installed: a.installed, installedFrom: a.installedFrom });
+        // the inventory's apt: section, when it has one, is the operator's word; else what the host has
+        hosts.push({ ...t, source: 'ssh', facts: { ...t.facts, ...a.facts }, installed: a.installed, installedFrom: a.installedFrom, ...(!t.apt && a.apt ? { apt: a.apt } : {}) });
         sshFindings.push(...a.findings);
       }
     }

@@ -8,6 +8,8 @@
 import { parseOsRelease, osFactsFromRelease, parseMeminfoMiB, kernelVersionFromProcVersion, ARCH_PATTERN, KERNEL_PATTERN, type HostFacts } from './facts.js';
 import { parseDpkgQueryOutput, type InstalledPackage } from './installed.js';
 import type { FleetFinding, SshTarget } from './host.js';
+import { parseDeb822Sources, parsePreferences, parseSourcesList, type HostAptConfig } from './apt-config.js';
+import { isRollwiseError } from '../shared/index.js';
 
 /** How to reach SSH hosts; settings that may run programs on this machine are never among them. */
 export interface SshCollectSettings {
@@ -37,7 +39,7 @@ export interface CollectTarget {
 
 /** One host's answer: its facts and installed set, or why it has none (a finding, never an exception). */
 export type HostCollection =
-  | { kind: 'collected'; name: string; facts: HostFacts; installed: InstalledPackage[]; installedFrom: string; findings: FleetFinding[] }
+  | { kind: 'collected'; name: string; facts: HostFacts; installed: InstalledPackage[]; installedFrom: string; findings: FleetFinding[]; apt?: HostAptConfig }
   | { kind: 'not-collected'; name: string; finding: FleetFinding };
 
 export type CollectProgress = (done: number, total: number, host: string) => void;
@@ -74,6 +76,9 @@ export const COLLECT_SCRIPT = [
   "echo '@@rw:cpus'; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN",
   "echo '@@rw:meminfo'; cat /proc/meminfo 2>/dev/null",
   "echo '@@rw:df'; df -Pk / 2>/dev/null",
+  "echo '@@rw:foreign-arch'; dpkg --print-foreign-architectures 2>/dev/null",
+  // apt's sources and preferences, each file's lines prefixed with | so no line can pose as a marker
+  "for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources /etc/apt/preferences /etc/apt/preferences.d/*; do [ -f \"$f\" ] && { echo '@@rw:apt-file'; printf '%s\\n' \"$f\"; sed 's/^/|/' \"$f\"; }; done",
   "echo '@@rw:dpkg'; dpkg-query -W -f='${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n' || echo '@@rw:dpkg-failed'",
   "echo '@@rw:end'",
   '',
@@ -100,8 +105,44 @@ function sections(out: string): Map<string, string> {
   return m;
 }
 
-/** Turns the collection script's output into facts and an installed set. */
-export function parseCollectedOutput(name: string, out: string): { facts: HostFacts; installed: InstalledPackage[]; findings: FleetFinding[] } {
+/**
+ * The host's apt configuration from the script's `apt-file` sections (path, then the file's lines
+ * prefixed with `|`); a file that does not parse is a finding, and the host then has none.
+ */
+function parseCollectedApt(name: string, out: string, architecture: string | undefined, foreign: string, findings: FleetFinding[]): HostAptConfig | undefined {
+  const files: Array<{ path: string; lines: string[] }> = [];
+  let current: { path: string; lines: string[] } | undefined;
+  let wantPath = false;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('@@rw:')) { current = undefined; wantPath = line === '@@rw:apt-file'; continue; }
+    if (wantPath) { current = { path: line, lines: [] }; files.push(current); wantPath = false; continue; }
+    if (current && line.startsWith('|')) current.lines.push(line.slice(1));
+  }
+  if (files.length === 0) return undefined;
+  const config: HostAptConfig = {
+    sources: [], preferences: [], architecture: architecture ?? 'amd64',
+    foreignArchitectures: foreign.split(/\s+/).filter((a) => ARCH_PATTERN.test(a)),
+  };
+  try {
+    for (const f of files) {
+      // apt reads preferences.d files with no extension or .pref only
+      const base = f.path.slice(f.path.lastIndexOf('/') + 1);
+      if (f.path.startsWith('/etc/apt/preferences.d/') && base.includes('.') && !base.endsWith('.pref')) continue;
+      const text = f.lines.join('\n') + '\n';
+      if (f.path.startsWith('/etc/apt/preferences')) config.preferences.push(...parsePreferences(text, `${name}:${f.path}`));
+      else if (f.path.endsWith('.sources')) config.sources.push(...parseDeb822Sources(text, `${name}:${f.path}`));
+      else config.sources.push(...parseSourcesList(text, `${name}:${f.path}`));
+    }
+  } catch (e) {
+    if (!isRollwiseError(e)) throw e;
+    findings.push({ kind: 'partial-facts', host: name, message: `apt configuration not used: ${e.render()}` });
+    return undefined;
+  }
+  return config;
+}
+
+/** Turns the collection script's output into facts, an installed set and the host's apt configuration. */
+export function parseCollectedOutput(name: string, out: string): { facts: HostFacts; installed: InstalledPackage[]; findings: FleetFinding[]; apt?: HostAptConfig } {
   const s = sections(out);
   const findings: FleetFinding[] = [];
   const facts: HostFacts = {};
@@ -129,5 +170,6 @@ export function parseCollectedOutput(name: string, out: string): { facts: HostFa
   if (missing.length) findings.push({ kind: 'partial-facts', host: name, message: `facts not collected: ${missing.join(', ')}` });
   const parsed = parseDpkgQueryOutput(s.get('dpkg') ?? '');
   for (const p of parsed.problems.slice(0, 5)) findings.push({ kind: 'partial-facts', host: name, message: `dpkg-query line ${p.line}: ${p.message}` });
-  return { facts, installed: parsed.packages, findings };
+  const apt = parseCollectedApt(name, out, facts.architecture, s.get('foreign-arch') ?? '', findings);
+  return { facts, installed: parsed.packages, findings, ...(apt ? { apt } : {}) };
 }

@@ -1,11 +1,13 @@
 /**
- * Grouping: hosts whose installed set and relevant facts are identical form one group with a
- * stable key (a hash of both), so the planner solves each group once.
+ * Grouping: hosts whose installed set, relevant facts and apt configuration (sources,
+ * preferences, architectures) are identical form one group with a stable key (a hash of them),
+ * so the planner solves each group once, against what that group's apt can see.
  */
 import { createHash } from 'node:crypto';
 import { readFact, type FactName, type HostFacts } from './facts.js';
 import { canonicalInstalled, type InstalledPackage } from './installed.js';
 import type { FleetHost } from './host.js';
+import { aptConfigKey, type HostAptConfig } from './apt-config.js';
 
 /** Facts that always separate groups: the solver's answer depends on them. */
 export const SOLVER_FACTS: readonly FactName[] = ['architecture', 'os.id', 'os.versionId'];
@@ -20,6 +22,8 @@ export interface HostGroup {
   facts: Partial<Record<FactName, string | number>>;
   /** Facts and labels of the group's first host (full, for display and evaluation). */
   sample: { facts: HostFacts; labels: Record<string, string> };
+  /** The apt configuration shared by the group's hosts, when known. */
+  apt?: HostAptConfig;
 }
 
 const installedDigests = new WeakMap<readonly InstalledPackage[], string>();
@@ -48,11 +52,12 @@ export function groupHosts(hosts: readonly FleetHost[], relevantFacts: Iterable<
       .update(installedDigest(h.installed))
       .update('\0')
       .update(JSON.stringify(factNames.map((f) => [f, values[f] ?? null])))
+      .update(h.apt ? `\0${aptConfigKey(h.apt)}` : '')
       .digest('hex')
       .slice(0, 16);
     let g = byKey.get(key);
     if (!g) {
-      g = { key, hosts: [], installed: h.installed, facts: values, sample: { facts: h.facts, labels: h.labels } };
+      g = { key, hosts: [], installed: h.installed, facts: values, sample: { facts: h.facts, labels: h.labels }, ...(h.apt ? { apt: h.apt } : {}) };
       byKey.set(key, g);
       order.push(g);
     }

@@ -1,6 +1,7 @@
 /** The fleet model: hosts with facts, labels and an installed set, plus findings about collection. */
 import type { HostFacts, Labels } from './facts.js';
 import type { InstalledPackage } from './installed.js';
+import type { HostAptConfig } from './apt-config.js';
 
 export type HostSource = 'inventory' | 'local' | 'ssh';
 
@@ -24,6 +25,8 @@ export interface FleetHost {
   ssh?: SshTarget;
   /** The directory root the host lives in (with `ssh`: on the remote machine), for deployment. */
   root?: string;
+  /** Its apt sources, preferences and architectures, when known (else it sees every repository). */
+  apt?: HostAptConfig;
 }
 
 export type FleetFindingKind = 'unreachable' | 'collection-failed' | 'partial-facts';

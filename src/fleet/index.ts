@@ -7,3 +7,6 @@ export * from './inventory-yaml.js';
 export * from './collector.js';
 export * from './group.js';
 export * from './collect.js';
+export * from './apt-config.js';
+export * from './apt-view.js';
+export * from './apt-inventory.js';

@@ -72,7 +72,7 @@ function interpret(target: CollectTarget, r: RunResult, limit: number, timeoutMs
   if (r.kind === 'lost') return notCollected('unreachable', r.reason.startsWith('timed out') ? `no answer within ${timeoutMs / 1000}s` : err || r.reason);
   if (!isCompleteAnswer(r.stdout)) return notCollected('collection-failed', err || `collection script failed (exit ${r.exitCode})`);
   const c = parseCollectedOutput(name, r.stdout);
-  return { kind: 'collected', name, facts: c.facts, installed: c.installed, installedFrom: `dpkg-query over ssh (${target.ssh.host})`, findings: c.findings };
+  return { kind: 'collected', name, facts: c.facts, installed: c.installed, installedFrom: `dpkg-query over ssh (${target.ssh.host})`, findings: c.findings, ...(c.apt ? { apt: c.apt } : {}) };
 }
 
 const NODE_TO_DEBIAN_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64', mips64el: 'mips64el' };

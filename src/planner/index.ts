@@ -15,3 +15,6 @@ export { createInstalledSetChecker, createSolverInstalledSetChecker, createRelat
 export { rehearseInModel, compareModelStates, type ModelState, type ModelServiceState, type ModelDifference, type ModelIncident, type ModelPhase, type Attribution, type ModelRehearsal, type ModelRehearsalInput } from './rehearse-model.js';
 export * from './functional.js';
 export * from './waves.js';
+export { createSolveSharing, requestReach, type SolveSharing, type SolveSharingOptions } from './projection.js';
+export { solveGroupsShared, runSolvesSync, runSolvesAsync, type SharedSolveStats, type SolveBatch } from './shared-solves.js';
+export { createGroupSolvePool, solveThreads, type GroupSolvePool, type SolvePoolOptions, type PoolPolicy } from './solve-pool.js';

@@ -1,5 +1,5 @@
 /** The plan: pure data the planner produces, the store keeps and the CLI renders. */
-import type { FleetFinding, InstalledPackage, FactName } from '../fleet/index.js';
+import type { FleetFinding, HostAptConfig, InstalledPackage, FactName } from '../fleet/index.js';
 import type { ChangeAction, ExplanationFact, PackageChange, PackageRef, RequestItem as SolverRequestItem, ResolutionEdit } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
@@ -121,8 +121,12 @@ export type FunctionalEdit =
   | { kind: 'upgrade-first'; rule: string; item: SolverRequestItem; groups: string[]; hosts: number }
   | { kind: 'hold'; rule: string; name: string };
 
-/** A resolution's edit: the solver's typed edit, the planner's, or (plans stored before edits were data) its description. */
-export type PlanResolutionEdit = ResolutionEdit | FunctionalEdit | { kind: 'described'; description: string };
+/**
+ * A resolution's edit: the solver's typed edit, several of them applied together (`all-of`: a
+ * resolution that needs more than one edit), the planner's, or (plans stored before edits were
+ * data) its description.
+ */
+export type PlanResolutionEdit = ResolutionEdit | { kind: 'all-of'; edits: ResolutionEdit[] } | FunctionalEdit | { kind: 'described'; description: string };
 
 /** A choice the operator made on a group (recorded in the plan version it made). */
 export interface AppliedChoice {
@@ -151,6 +155,8 @@ export interface PlanGroup {
   facts: Partial<Record<FactName, string | number>>;
   /** The installed set the group was solved against (so review can re-solve without the fleet). */
   installed: InstalledPackage[];
+  /** The group's apt sources, preferences and architectures, when known (its solves see only those). */
+  apt?: HostAptConfig;
   /** The request for this group (the plan's request with the chosen resolutions applied). */
   request: PlanRequest;
   choices: AppliedChoice[];

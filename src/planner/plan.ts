@@ -7,54 +7,23 @@
 import { RollwiseError, didYouMean, excerpt } from '../shared/index.js';
 import {
   groupHosts, evaluateCondition, factsFromValues,
-  type Fleet, type FleetFinding, type InstalledPackage, type FactName,
+  type Fleet, type FleetFinding, type HostGroup, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
 import type { PackageChange, RequestItem } from '../solver/index.js';
 import type { PlanRequest } from './request.js';
 
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import { checkFunctionalRequirements, type FunctionalGroup, type FunctionalUnmet } from './functional.js';
+import { runSolvesAsync, runSolvesSync, solveGroupsShared, type SharedSolveStats } from './shared-solves.js';
+import type { GroupSolvePool } from './solve-pool.js';
 import { applyPackageChanges } from './rollback-order.js';
 import type {
   AppliedChoice, EnvFinding, GroupFinding, Plan, PlanConflict, PlanExplanation, PlanGroup, PlanResolution, PlanResolutionEdit, PlanSummary, PlanStatus,
   ShortfallFinding,
 } from './model.js';
 
-export interface GroupSolveInput {
-  key: string;
-  installed: InstalledPackage[];
-  facts: Partial<Record<FactName, string | number>>;
-  request: PlanRequest;
-  /**
-   * The plan's own request (version 1's) when `request` is it edited by chosen resolutions
-   * (`choices`): what the group does is also measured against it (ResolvedLessFinding).
-   */
-  asked?: PlanRequest;
-  /** The chosen resolutions that made `request` from `asked`, oldest first. */
-  choices?: AppliedChoice[];
-}
-
-export interface SolvedResolution {
-  edit: PlanResolutionEdit;
-  /** The edited request (verified: solving it succeeded). */
-  request: PlanRequest;
-  changes: PackageChange[];
-}
-
-export type GroupSolveOutcome =
-  | { kind: 'solution'; changes: PackageChange[]; shortfalls?: ShortfallFinding[] }
-  | { kind: 'conflict'; explanation: PlanExplanation; resolutions: SolvedResolution[] };
-
-/** What the planner needs from the resolver (src/planner/solver-adapter.ts builds one over the real solver). */
-export interface GroupSolver {
-  /** Names in the request that no layer of the knowledge base knows. */
-  unknownPackages(request: PlanRequest): string[];
-  /** Every package name (real or virtual) the knowledge base knows, for "did you mean …?". */
-  knownNames?(): readonly string[];
-  /** Exact versions the request names (`name=1.2`) that no layer has, with the versions there are. */
-  unknownVersions?(request: PlanRequest): Array<{ name: string; version: string; available: string[] }>;
-  solveGroup(input: GroupSolveInput): GroupSolveOutcome;
-}
+export type { GroupSolveInput, SolvedResolution, GroupSolveOutcome, GroupSolver } from './group-solver.js';
+import type { GroupSolveOutcome, GroupSolver } from './group-solver.js';
 
 export type PlanBody = Pick<Plan, 'summary' | 'groups' | 'conflicts' | 'fleetFindings'> & { status: PlanStatus };
 
@@ -64,6 +33,8 @@ export interface PlanDeploymentInput {
   solver: GroupSolver;
   rules: EnvironmentRules;
   onProgress?: (done: number, total: number) => void;
+  /** How the solves were shared (shared-solves.ts), once they are done. */
+  onSolveStats?: (stats: SharedSolveStats) => void;
 }
 
 
@@ -160,7 +131,7 @@ function assemble(solved: SolvedGroup[], rules: EnvironmentRules, fleetFindings:
       });
       outcome = { kind: 'conflict', conflict: c.id };
     }
-    groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: g.request, choices: g.choices, outcome, findings });
+    groups.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, ...(g.apt ? { apt: g.apt } : {}), request: g.request, choices: g.choices, outcome, findings });
   }
   // functional requirements across hosts: on the state every group is left in
   const functional = checkFunctionalRequirements(groups.map((g) => functionalGroup(g)), rules.functional ?? []);
@@ -222,7 +193,7 @@ function functionalResolutions(u: FunctionalUnmet, groups: readonly PlanGroup[],
     const changed = new Map<string, PackageChange[]>();
     for (const [key, request] of edits) {
       const g = byKey.get(key)!;
-      const r = solver.solveGroup({ key, installed: g.installed, facts: g.facts, request });
+      const r = solver.solveGroup({ key, installed: g.installed, facts: g.facts, ...(g.apt ? { apt: g.apt } : {}), request });
       if (r.kind !== 'solution') return undefined;
       changed.set(key, r.changes);
     }
@@ -278,8 +249,8 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
   return s;
 }
 
-/** Plans a request over a fleet: every group solved once, every conflict found in this one pass. */
-export function planDeployment(input: PlanDeploymentInput): PlanBody {
+/** Refuses a request naming what no layer has, and an empty fleet (before anything is solved). */
+function checkPlanInput(input: PlanDeploymentInput): void {
   const unknown = input.solver.unknownPackages(input.request);
   if (unknown.length > 0) {
     const known = input.solver.knownNames?.() ?? [];
@@ -293,15 +264,55 @@ export function planDeployment(input: PlanDeploymentInput): PlanBody {
     });
   }
   if (input.fleet.hosts.length === 0) throw new RollwiseError('RW_INVENTORY', 'the fleet has no reachable host', { hint: 'check the inventory and the SSH findings (rollwise fleet show)' });
+}
+
+function solvedGroups(groups: readonly HostGroup[], outcomes: readonly GroupSolveOutcome[], request: PlanRequest): SolvedGroup[] {
+  return groups.map((g, i) => ({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, ...(g.apt ? { apt: g.apt } : {}), request, choices: [], outcome: outcomes[i]! }));
+}
+
+/**
+ * Plans a request over a fleet: every group solved once, every conflict found in this one pass.
+ * Groups equal on what the request can touch share one solve (shared-solves.ts).
+ */
+export function planDeployment(input: PlanDeploymentInput): PlanBody {
+  checkPlanInput(input);
   const groups = groupHosts(input.fleet.hosts, factsReadByRules(input.rules));
-  const solved: SolvedGroup[] = [];
   let done = 0;
-  for (const g of groups) {
-    const outcome = input.solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request: input.request });
-    solved.push({ key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, request: input.request, choices: [], outcome });
-    input.onProgress?.(++done, groups.length);
-  }
-  return assemble(solved, input.rules, input.fleet.findings, input.solver);
+  let total = 0;
+  const gen = solveGroupsShared(groups, input.request, input.solver, input.onSolveStats);
+  // the total grows when groups the shared solve did not fit are solved on their own
+  const outcomes = runSolvesSync(gen, (tasks) => {
+    total += tasks.length;
+    return tasks.map((t) => {
+      const o = input.solver.solveGroup(t);
+      input.onProgress?.(++done, total);
+      return o;
+    });
+  });
+  return assemble(solvedGroups(groups, outcomes, input.request), input.rules, input.fleet.findings, input.solver);
+}
+
+/** Batches smaller than this are solved on the main thread (starting workers costs more). */
+const POOL_MIN_BATCH = 24;
+
+/** planDeployment with the solves of large batches spread over a pool of worker threads (solve-pool.ts). */
+export async function planDeploymentAsync(input: PlanDeploymentInput & { pool?: GroupSolvePool; poolMinBatch?: number }): Promise<PlanBody> {
+  checkPlanInput(input);
+  const groups = groupHosts(input.fleet.hosts, factsReadByRules(input.rules));
+  const pool = input.pool;
+  let before = 0;
+  const gen = solveGroupsShared(groups, input.request, input.solver, input.onSolveStats);
+  const outcomes = await runSolvesAsync(gen, async (tasks) => {
+    const base = before;
+    before += tasks.length;
+    if (pool && pool.threads > 1 && tasks.length >= (input.poolMinBatch ?? POOL_MIN_BATCH)) return pool.solveMany(tasks, (d) => input.onProgress?.(base + d, before));
+    return tasks.map((t, k) => {
+      const o = input.solver.solveGroup(t);
+      input.onProgress?.(base + k + 1, before);
+      return o;
+    });
+  });
+  return assemble(solvedGroups(groups, outcomes, input.request), input.rules, input.fleet.findings, input.solver);
 }
 
 export interface ResolutionChoice {
@@ -363,7 +374,7 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
   const affected = plan.groups.filter((g) => edits.has(g.key));
   let done = 0;
   const solved: SolvedGroup[] = plan.groups.map((g) => {
-    const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed };
+    const base = { key: g.key, hosts: g.hosts, facts: g.facts, installed: g.installed, ...(g.apt ? { apt: g.apt } : {}) };
     const pick = edits.get(g.key);
     if (!pick) {
       const o = g.outcome;
@@ -381,7 +392,7 @@ export function resolvePlan(plan: Plan, choices: readonly ResolutionChoice[], so
     const choice: AppliedChoice = { conflict: pick.conflict.id, resolution: pick.resolution.id, edit: pick.resolution.edit, fromVersion: plan.version };
     const groupChoices = [...g.choices, choice];
     // measured against the plan's request too: a chosen resolution may do less than it asked
-    const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, request, asked: plan.inputs.request, choices: groupChoices });
+    const outcome = solver.solveGroup({ key: g.key, installed: g.installed, facts: g.facts, ...(g.apt ? { apt: g.apt } : {}), request, asked: plan.inputs.request, choices: groupChoices });
     onProgress?.(++done, affected.length);
     return { ...base, request, choices: groupChoices, outcome };
   });

@@ -1,10 +1,13 @@
 /**
  * The deployment request: packages to install, remove and upgrade, each with an optional
- * version constraint; parsed from CLI specs (`nginx`, `nginx=1.22.1-9`, `nginx>=1.22`,
- * `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's parseRequestSpec).
+ * version constraint, `upgrade-all` (a patch day: every installed package to its newest
+ * version the host can take), holds and pins; parsed from CLI specs (`nginx`, `nginx=1.22.1-9`,
+ * `nginx>=1.22`, `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's
+ * parseRequestSpec). parseRequestItem is the one reader of request items for `rollwise plan`,
+ * request files and `rollwise solve`.
  */
 import { z } from 'zod';
-import { RollwiseError, closestNames, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
+import { RollwiseError, closestNames, excerpt, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
@@ -25,18 +28,62 @@ export function formatRequest(r: PlanRequest): string {
   return r.items.map(formatItem).join('; ') || '(empty request)';
 }
 
-/** The request from command-line specs; warnings (the obsolete `<`/`>`) go to `onWarning`. */
-export function buildRequest(specs: { install?: string[]; remove?: string[]; upgrade?: string[] }, onWarning?: (message: string) => void): PlanRequest {
-  const r = createEmptyRequest();
-  for (const kind of ['install', 'remove', 'upgrade'] as const) {
-    for (const spec of specs[kind] ?? []) r.items.push({ kind, ...parseRequestSpec(spec, `--${kind}`, onWarning) });
+/** The request items every front end takes, as lists of specs (an option or a request file key each). */
+export interface RequestSpecs {
+  install?: readonly string[];
+  remove?: readonly string[];
+  upgrade?: readonly string[];
+  /** Upgrade every installed package (a fleet-wide patch day: each host upgrades what it can). */
+  upgradeAll?: boolean;
+  /** Names kept exactly as installed (or absent when not installed). */
+  hold?: readonly string[];
+  /** `name=version` or `name (op version)`: only matching versions may be installed. */
+  pin?: readonly string[];
+}
+
+export type RequestSpecKind = 'install' | 'remove' | 'upgrade' | 'hold' | 'pin';
+
+/**
+ * One request item from a spec by the one relation grammar; `where` names the option or key in
+ * messages (RW_BAD_NAME, RW_BAD_VERSION, RW_REQUEST). A hold takes a name; a pin needs a version.
+ */
+export function parseRequestItem(kind: RequestSpecKind, spec: string, where: string, onWarning?: (message: string) => void): SolverRequestItem {
+  const atom = parseRequestSpec(spec, where, onWarning);
+  switch (kind) {
+    case 'hold':
+      if (atom.op) throw new RollwiseError('RW_REQUEST', `${where} takes a package name, not a version: '${excerpt(spec)}'`, { hint: `a hold keeps the installed version; to allow only some versions, pin: ${where === 'hold' ? 'pin:' : '--pin'} '${excerpt(spec)}'` });
+      return { kind: 'hold', name: atom.name };
+    case 'pin':
+      if (!atom.op || atom.version === undefined) throw new RollwiseError('RW_REQUEST', `${where} needs a version: '${excerpt(spec)}'`, { hint: "write 'name=version' or 'name (>= version)'" });
+      return { kind: 'pin', ...atom, op: atom.op, version: atom.version };
+    default:
+      return { kind, ...atom };
   }
+}
+
+const SPEC_KINDS: readonly RequestSpecKind[] = ['install', 'remove', 'upgrade', 'hold', 'pin'];
+
+/** Request items from lists of specs (options are named `--install`, `--hold`, ...), in the order install, remove, upgrade, upgrade-all, hold, pin. */
+export function parseRequestItems(specs: RequestSpecs, onWarning?: (message: string) => void): SolverRequestItem[] {
+  const items: SolverRequestItem[] = [];
+  for (const kind of SPEC_KINDS.slice(0, 3)) for (const spec of specs[kind] ?? []) items.push(parseRequestItem(kind, spec, `--${kind}`, onWarning));
+  if (specs.upgradeAll) items.push({ kind: 'upgrade-all' });
+  for (const kind of SPEC_KINDS.slice(3)) for (const spec of specs[kind] ?? []) items.push(parseRequestItem(kind, spec, `--${kind}`, onWarning));
+  return items;
+}
+
+/** The request from command-line specs; warnings (the obsolete `<`/`>`) go to `onWarning`. */
+export function buildRequest(specs: RequestSpecs, onWarning?: (message: string) => void): PlanRequest {
+  const r: PlanRequest = { items: parseRequestItems(specs, onWarning) };
   checkRequestNotEmpty(r);
   return r;
 }
 
 function checkRequestNotEmpty(r: PlanRequest): void {
-  if (r.items.length === 0) throw new RollwiseError('RW_REQUEST', 'the request is empty', { hint: 'give --install, --remove or --upgrade (or --request FILE)' });
+  // holds and pins alone change nothing
+  if (!r.items.some((i) => i.kind === 'install' || i.kind === 'remove' || i.kind === 'upgrade' || i.kind === 'upgrade-all')) {
+    throw new RollwiseError('RW_REQUEST', r.items.length === 0 ? 'the request is empty' : 'the request only holds or pins packages: it asks for no change', { hint: 'give --install, --remove, --upgrade or --upgrade-all (or --request FILE)' });
+  }
 }
 
 const SpecList = z.array(z.string().describe("a package spec such as 'nginx' or 'nginx (>= 1.22)'")).describe('a list of package specs');
@@ -45,19 +92,24 @@ const RequestFileSchema = z.strictObject({
   install: SpecList.optional(),
   remove: SpecList.optional(),
   upgrade: SpecList.optional(),
+  'upgrade-all': z.boolean().describe('true to upgrade every installed package').optional(),
+  hold: z.array(z.string().describe("a package name such as 'nginx'")).describe('a list of package names').optional(),
+  pin: z.array(z.string().describe("a package spec with a version such as 'libssl3=3.0.11-1'")).describe('a list of package specs with versions').optional(),
 });
 
-/** Reads a request file (`install: [..]`, `remove: [..]`, `upgrade: [..]`); errors carry file:line:column. */
+const FILE_KEYS = ['install', 'remove', 'upgrade', 'upgrade-all', 'hold', 'pin'];
+
+/** Reads a request file (`install:`, `remove:`, `upgrade:`, `hold:`, `pin:` lists, `upgrade-all: true`); errors carry file:line:column. */
 export function loadRequestFile(file: string, onWarning?: (message: string) => void): PlanRequest {
-  const hint = 'a request file has install:, remove: and upgrade: lists of specs';
+  const hint = 'a request file has install:, remove:, upgrade:, hold: and pin: lists of specs, and upgrade-all: true';
   const src = readYamlFile(file, 'request file');
   const syntax = syntaxProblems(src);
   if (syntax.length) throw new RollwiseError('RW_REQUEST', `YAML syntax: ${syntax[0]!.message}`, { position: syntax[0]!.position, hint });
   const data = documentData(src);
   if (!data.ok) throw new RollwiseError('RW_REQUEST', data.problem.message, { position: data.problem.position, hint });
-  if (data.data !== null && typeof data.data === 'object' && !Array.isArray(data.data) && !Object.keys(data.data).some((k) => closestNames(k, ['install', 'remove', 'upgrade']).length > 0)) {
+  if (data.data !== null && typeof data.data === 'object' && !Array.isArray(data.data) && !Object.keys(data.data).some((k) => closestNames(k, FILE_KEYS).length > 0)) {
     // none of a request's keys (another kind of file): nothing of it is quoted
-    throw new RollwiseError('RW_REQUEST', 'not a request file: it has none of install:, remove:, upgrade: (its content is not shown)', { position: { file, line: 1, column: 1 }, hint });
+    throw new RollwiseError('RW_REQUEST', 'not a request file: it has none of install:, remove:, upgrade:, upgrade-all:, hold:, pin: (its content is not shown)', { position: { file, line: 1, column: 1 }, hint });
   }
   const parsed = RequestFileSchema.safeParse(data.data);
   if (!parsed.success) {
@@ -67,10 +119,10 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
     throw new RollwiseError('RW_REQUEST', w.message, { position, hint: w.hint ?? hint });
   }
   const r = createEmptyRequest();
-  for (const kind of ['install', 'remove', 'upgrade'] as const) {
+  const read = (kind: RequestSpecKind): void => {
     (parsed.data[kind] ?? []).forEach((spec, i) => {
       try {
-        r.items.push({ kind, ...parseRequestSpec(spec, kind, onWarning) });
+        r.items.push(parseRequestItem(kind, spec, kind, onWarning));
       } catch (e) {
         if (e instanceof RollwiseError) {
           throw new RollwiseError(e.code, e.message, { position: locatePath(src, [kind, i]), hint: e.hint });
@@ -78,8 +130,16 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
         throw e;
       }
     });
+  };
+  for (const kind of ['install', 'remove', 'upgrade'] as const) read(kind);
+  if (parsed.data['upgrade-all'] === true) r.items.push({ kind: 'upgrade-all' });
+  for (const kind of ['hold', 'pin'] as const) read(kind);
+  try {
+    checkRequestNotEmpty(r);
+  } catch (e) {
+    if (e instanceof RollwiseError) throw new RollwiseError(e.code, e.message, { position: { file, line: 1, column: 1 }, hint });
+    throw e;
   }
-  checkRequestNotEmpty(r);
   return r;
 }
 

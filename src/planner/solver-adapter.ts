@@ -9,11 +9,12 @@
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
 import { assertRequestVersions, createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
-import { evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
+import { createAptViews, evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
 import type { AppliedChoice, HeldBackFinding, PlanExplanation, PlanResolutionEdit, ResolvedLessFinding, ShortfallFinding } from './model.js';
 
 import type { PlanRequest } from './request.js';
+import { createSolveSharing } from './projection.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
 
 export interface FleetSolverOptions {
@@ -125,6 +126,7 @@ function editedNames(edit: PlanResolutionEdit): string[] {
     case 'upgrade-first': return 'name' in edit.item ? [edit.item.name] : [];
     case 'hold': return [edit.name];
     case 'described': return [];
+    case 'all-of': return edit.edits.flatMap(editedNames);
   }
 }
 
@@ -174,6 +176,7 @@ function resolvedLess(set: PackageSet, asked: { items: readonly RequestItem[] },
 }
 
 function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number, added: number, options: FleetSolverOptions): FleetSolver {
+  const aptViews = createAptViews(options.universe);
   const requirements = new Map<string, RequirementRule[]>();
   for (const r of options.rules?.requirements ?? []) {
     const list = requirements.get(r.package) ?? [];
@@ -216,7 +219,8 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
   const conflictOf = (explanation: Explanation, resolutions: readonly Resolution[]): GroupSolveOutcome => ({
     kind: 'conflict',
     explanation,
-    resolutions: resolutions.map((res) => ({ edit: res.edit, request: { items: res.request.items }, changes: res.transaction })),
+    // one edit as itself (plans stored before multi-edit resolutions read the same), several as all-of
+    resolutions: resolutions.map((res) => ({ edit: res.edits.length === 1 ? res.edits[0]! : { kind: 'all-of' as const, edits: res.edits }, request: { items: res.request.items }, changes: res.transaction })),
   });
 
   return {
@@ -242,8 +246,15 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       }
       return [...new Set(out)];
     },
+    shareSolves(request: PlanRequest) {
+      // the projection's soundness argument holds for the default criteria (projection.ts)
+      if (options.policy?.criteria) return undefined;
+      return createSolveSharing(set, request.items, { recommends: options.policy?.recommends !== false, pvOf });
+    },
     solveGroup(input: GroupSolveInput): GroupSolveOutcome {
-      const problem: Problem = { set, installed: installedFlags(input.installed) };
+      const installed = installedFlags(input.installed);
+      // a group whose apt configuration is known sees its repositories under apt's candidate policy
+      const problem: Problem = { set: input.apt ? aptViews.viewFor(input.apt, installed, input.request.items) : set, installed };
       const policy = policyFor(input.facts, problem.installed);
       // nothing removed that was not asked for (the solver's keepInstalled policy, as `rollwise solve` uses it)
       const kept: SolverPolicy = { ...policy, keepInstalled: true };

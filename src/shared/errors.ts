@@ -11,8 +11,12 @@ export type ErrorCode =
   | 'RW_INDEX_PARSE'
   | 'RW_STATUS_PARSE'
   | 'RW_CUDF_PARSE'
+  /** An EDSP scenario (what apt sends an external solver) cannot be read. */
+  | 'RW_EDSP_PARSE'
   | 'RW_UNKNOWN_PACKAGE'
   | 'RW_INVENTORY'
+  /** A host's apt configuration (sources.list, .sources, preferences, dpkg arch) cannot be read. */
+  | 'RW_APT_CONFIG'
   | 'RW_REQUEST'
   | 'RW_STORE'
   | 'RW_NOT_FOUND'
@@ -27,7 +31,9 @@ export type ErrorCode =
   /** A metric check is badly written (condition, duration, limits). */
   | 'RW_CHECK'
   /** A monitoring component (Prometheus, the alert receiver) could not be started or used. */
-  | 'RW_MONITOR';
+  | 'RW_MONITOR'
+  /** What a deployment taught cannot be recorded (the file is not a learned layer, or not valid). */
+  | 'RW_LEARN';
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {

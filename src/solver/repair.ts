@@ -1,19 +1,29 @@
 /**
- * Suggested resolutions for a request without a solution: typed edits to the request (data; the
- * application words them), derived from the facts of the minimal explanation, each solved again;
- * only edits that produced a solution are returned, distinct by their transaction, ranked by cost
- * (removals, then changes), the solutions themselves optimal for the request's criteria.
+ * Suggested resolutions for a request without a solution: sets of typed edits to the request
+ * (data; the application words them), each a minimal correction set over the request's
+ * relaxable items, solved again and verified; ranked by cost (edits, then removals, then
+ * changes).
  *
- * Edits tried, for each fact of the explanation:
- * - a request item to install/upgrade: choose each other candidate version or provider
- *   (`name=version`), relax its version constraint, skip it;
- * - a hold or pin: lift it (allows upgrading / downgrading that package);
- * - an installed Essential package kept: allow its removal;
- * - a dependency of an installed package that blocks: allow removal of that package;
- * - a conflict with an installed package: allow its removal.
+ * Relaxable items (soft constraints): every request item (drop an install/upgrade/remove, lift a
+ * hold or pin, allow the removal of a protected installed package) and every installed Essential
+ * package kept (allow its removal). mcs.ts lists the minimal correction sets over them, smallest
+ * first, on one incremental engine: a set C means "the request with the items of C relaxed is
+ * solvable, and with any one of them restored it is not".
+ *
+ * Each set becomes edits. Dropping is the loosest edit of an item; gentler ones are tried too for
+ * one item of the set at a time, the others dropped: another version or provider of a requested
+ * package (`name=version`), its version constraint relaxed, a downgrade allowed for an upgrade.
+ * A gentler edit is more constrained than the drop, so the set stays minimal. Every candidate is
+ * solved again by the real solver (with the request's policy: a removal nobody asked for fails
+ * it under keepInstalled); those that fail are counted, not shown. Resolutions are distinct by
+ * edit set and by transaction (the first one found keeps a transaction). Those returned are
+ * checked minimal once more: with any one edit left out, the request has no solution.
+ *
+ * Budget: `maxResolutions` (count), the solve's deadline (time) and `maxResolutionEdits` (the
+ * largest set); which of them ended the search is reported as data (ResolutionSearch).
  */
-import type { Explanation } from './explain.js';
-import { installCandidates } from './encode.js';
+import { encodeRequest, installCandidates, type EncodeOptions, type Encoding } from './encode.js';
+import { enumerateCorrectionSets, type McsStop } from './mcs.js';
 import type { RequestItem, SolveRequest, SolverPolicy } from './request.js';
 import type { PackageChange, Problem, SolveModeOptions } from './problem.js';
 
@@ -36,77 +46,159 @@ export type ResolutionEdit =
 
 export type ResolutionEditKind = ResolutionEdit['kind'];
 
+export interface ResolutionCost {
+  /** Number of edits. */
+  edits: number;
+  removed: number;
+  changed: number;
+}
+
 export interface Resolution {
-  edit: ResolutionEdit;
+  /** The edits, all applied together: one per relaxable item corrected, in the order of `corrects`. */
+  edits: ResolutionEdit[];
+  /** The relaxable items corrected, as explanation fact keys (`request:I`, `protected:NAME`, `essential:NAME`). */
+  corrects: string[];
   /** The edited request, ready to be solved again (it was, and it succeeded). */
   request: SolveRequest;
   transaction: PackageChange[];
-  cost: { removed: number; changed: number };
+  cost: ResolutionCost;
 }
 
-interface Edit {
-  edit: ResolutionEdit;
-  request: SolveRequest;
+/** How the search for resolutions went: what ended it, and what it tried. */
+export interface ResolutionSearch {
+  /**
+   * `complete`: every minimal correction set was tried; `count`: `maxResolutions` were found and
+   * more may exist; `time`: the deadline ended it; `size`: sets larger than `maxEdits` were not
+   * looked for.
+   */
+  stopped: 'complete' | 'count' | 'time' | 'size';
+  /** Relaxable items (soft constraints). */
+  relaxable: number;
+  /** Minimal correction sets listed. */
+  correctionSets: number;
+  /** Candidate edit sets solved again, and of them those that had a solution. */
+  tried: number;
+  solved: number;
+  /** Solved candidates left out as duplicates (same transaction as a resolution before). */
+  duplicates: number;
+  /** Candidates that failed the final minimality check (none expected). */
+  notMinimal: number;
+  maxEdits: number;
+  ms: number;
 }
 
 /** How solveRequest is called again (passed in, so repair and solve do not import each other). */
 export type Resolver = (problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions) => { kind: string; transaction?: PackageChange[] };
 
-function replaceItem(request: SolveRequest, index: number, item: RequestItem | null): SolveRequest {
-  const items = request.items.slice();
-  if (item === null) items.splice(index, 1);
-  else items[index] = item;
-  return { items };
+/** One way to correct one relaxable item: the edit, and what it does to the request. */
+interface ItemEdit {
+  edit: ResolutionEdit;
+  /** Replacement of the request item at `index` (null: dropped); absent: the item stays. */
+  replace?: RequestItem | null;
+  /** Items appended to the request. */
+  append?: RequestItem[];
+  /** True for the loosest edit of the item (the one the correction set was computed with). */
+  loosest: boolean;
 }
 
-function proposeEdits(problem: Problem, request: SolveRequest, explanation: Explanation): Edit[] {
+interface Relaxable {
+  key: string;
+  /** Fact index in the repair encoding. */
+  fact: number;
+  /** Request index (request items only). */
+  index?: number;
+  /** Gentler edits first, the loosest last. */
+  edits: ItemEdit[];
+}
+
+const DEFAULT_MAX_EDITS = 4;
+
+/** The edits of one relaxable item, gentler first; the last one is the loosest (a drop). */
+function itemEdits(problem: Problem, item: RequestItem): ItemEdit[] {
   const { set } = problem;
-  const edits: Edit[] = [];
-  const removable = new Set<string>();
-  for (const f of explanation.facts) {
-    if (f.kind === 'protected') {
-      const item = request.items[f.requestIndex]!;
-      if (item.kind === 'protect') {
-        edits.push({ edit: { kind: 'allow-removal', names: [item.name] }, request: replaceItem(request, f.requestIndex, { kind: 'remove', name: item.name }) });
-      }
-    } else if (f.kind === 'request') {
-      const i = f.requestIndex;
-      const item = request.items[i]!;
-      if (item.kind === 'install' || item.kind === 'upgrade') {
-        const installedPvs = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1);
-        // an edit whose item has exactly the candidates of the failed one is the same request
-        // (e.g. `install postfix=3.7.11-0+deb12u1` for `install postfix` with one version): not re-solved
-        const own = installCandidates(set, item);
-        for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
-          const name = set.nameOf(pv);
-          const version = set.versionOf(pv);
-          if (item.op && item.version === version && name === item.name) continue;
-          if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
-          // an upgrade is only re-targeted to versions newer than the installed one
-          if (item.kind === 'upgrade' && name === item.name && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
-          edits.push({
-            edit: { kind: name === item.name ? 'choose-version' : 'alternative', name, version, instead: item },
-            request: replaceItem(request, i, { kind: 'install', name, op: '=', version }),
-          });
-        }
-        if (item.op) edits.push({ edit: { kind: 'relax', item }, request: replaceItem(request, i, { kind: item.kind, name: item.name }) });
-        if (item.kind === 'upgrade') edits.push({ edit: { kind: 'allow-downgrade', name: item.name }, request: replaceItem(request, i, { kind: 'install', name: item.name }) });
-        edits.push({ edit: { kind: 'skip', item }, request: replaceItem(request, i, null) });
-      } else if (item.kind === 'hold' || item.kind === 'pin') {
-        edits.push({ edit: { kind: 'lift', item }, request: replaceItem(request, i, null) });
-      } else {
-        edits.push({ edit: { kind: 'skip', item }, request: replaceItem(request, i, null) });
-      }
-    } else if (f.kind === 'essential') {
-      removable.add(f.name);
-    } else if (f.kind === 'depends' || f.kind === 'conflict') {
-      for (const pv of Array.from(set.versionsOf(f.package.name))) if (problem.installed[pv]) removable.add(f.package.name);
+  const out: ItemEdit[] = [];
+  if (item.kind === 'install' || item.kind === 'upgrade') {
+    const installedPvs = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1);
+    // an edit whose item has exactly the candidates of the failed one is the same request
+    // (e.g. `install postfix=3.7.11-0+deb12u1` for `install postfix` with one version): not re-solved
+    const own = installCandidates(set, item);
+    for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
+      const name = set.nameOf(pv);
+      const version = set.versionOf(pv);
+      if (item.op && item.version === version && name === item.name) continue;
+      if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
+      // an upgrade is only re-targeted to versions newer than the installed one
+      if (item.kind === 'upgrade' && name === item.name && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
+      out.push({ edit: { kind: name === item.name ? 'choose-version' : 'alternative', name, version, instead: item }, replace: { kind: 'install', name, op: '=', version }, loosest: false });
     }
+    if (item.op) out.push({ edit: { kind: 'relax', item }, replace: { kind: item.kind, name: item.name }, loosest: false });
+    if (item.kind === 'upgrade') out.push({ edit: { kind: 'allow-downgrade', name: item.name }, replace: { kind: 'install', name: item.name }, loosest: false });
+    out.push({ edit: { kind: 'skip', item }, replace: null, loosest: true });
+  } else if (item.kind === 'hold' || item.kind === 'pin') {
+    out.push({ edit: { kind: 'lift', item }, replace: null, loosest: true });
+  } else if (item.kind === 'protect') {
+    // dropping the protection would let the policy protect it again: the removal is asked for
+    out.push({ edit: { kind: 'allow-removal', names: [item.name] }, replace: { kind: 'remove', name: item.name }, loosest: true });
+  } else {
+    out.push({ edit: { kind: 'skip', item }, replace: null, loosest: true });
   }
-  for (const name of removable) {
-    edits.push({ edit: { kind: 'allow-removal', names: [name] }, request: { items: [...request.items, { kind: 'remove', name }] } });
+  return out;
+}
+
+function relaxableItems(problem: Problem, request: SolveRequest, enc: Encoding): Relaxable[] {
+  const out: Relaxable[] = [];
+  const seen = new Set<string>();
+  enc.facts.forEach((f, fact) => {
+    if (f.kind === 'request') {
+      const item = request.items[f.index]!;
+      // keys as the explanation's facts name them (a protected package by its name)
+      const key = item.kind === 'protect' ? `protected:${item.name}` : `request:${f.index}`;
+      out.push({ key, fact, index: f.index, edits: itemEdits(problem, item) });
+    } else if (f.kind === 'essential') {
+      const name = problem.set.names[f.nameId]!;
+      const key = `essential:${name}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push({ key, fact, edits: [{ edit: { kind: 'allow-removal', names: [name] }, append: [{ kind: 'remove', name }], loosest: true }] });
+    }
+  });
+  return out;
+}
+
+/** The request with one edit per chosen item applied (items in request order, appended ones last). */
+function applyEdits(request: SolveRequest, chosen: ReadonlyArray<{ item: Relaxable; edit: ItemEdit }>): SolveRequest {
+  const replaced = new Map<number, RequestItem | null>();
+  const appended: RequestItem[] = [];
+  for (const { item, edit } of chosen) {
+    if (item.index !== undefined && edit.replace !== undefined) replaced.set(item.index, edit.replace);
+    if (edit.append) appended.push(...edit.append);
   }
-  return edits;
+  const items: RequestItem[] = [];
+  request.items.forEach((it, i) => {
+    const r = replaced.has(i) ? replaced.get(i)! : it;
+    if (r !== null) items.push(r);
+  });
+  return { items: [...items, ...appended] };
+}
+
+/** Candidate edit sets for one correction set: one gentler edit at a time (others dropped), then all dropped. */
+function candidatesOf(items: readonly Relaxable[]): Array<Array<{ item: Relaxable; edit: ItemEdit }>> {
+  const loosest = items.map((item) => ({ item, edit: item.edits[item.edits.length - 1]! }));
+  const out: Array<Array<{ item: Relaxable; edit: ItemEdit }>> = [];
+  items.forEach((item, i) => {
+    for (const edit of item.edits) {
+      if (edit.loosest) continue;
+      const c = loosest.slice();
+      c[i] = { item, edit };
+      out.push(c);
+    }
+  });
+  out.push(loosest);
+  return out;
+}
+
+function costOf(edits: number, transaction: readonly PackageChange[]): ResolutionCost {
+  return { edits, removed: transaction.filter((s) => s.action === 'remove' || s.action === 'purge').length, changed: transaction.length };
 }
 
 export function findResolutions(
@@ -114,29 +206,96 @@ export function findResolutions(
   request: SolveRequest,
   policy: SolverPolicy,
   mode: SolveModeOptions,
-  explanation: Explanation,
+  encodeOptions: EncodeOptions,
   deadline: number,
   resolve: Resolver,
-): Resolution[] {
+): { resolutions: Resolution[]; search: ResolutionSearch } {
+  const t0 = performance.now();
   const max = policy.maxResolutions ?? 3;
-  if (max <= 0) return [];
+  const maxEdits = Math.max(1, policy.maxResolutionEdits ?? DEFAULT_MAX_EDITS);
+  const search: ResolutionSearch = { stopped: 'complete', relaxable: 0, correctionSets: 0, tried: 0, solved: 0, duplicates: 0, notMinimal: 0, maxEdits, ms: 0 };
+  const done = (resolutions: Resolution[]) => {
+    search.ms = Math.round((performance.now() - t0) * 10) / 10;
+    return { resolutions, search };
+  };
+  if (max <= 0) return done([]);
+  const enc = encodeRequest(problem.set, problem.installed, request, policy, { ...encodeOptions, selectors: true, followRecommends: false });
+  const relaxable = relaxableItems(problem, request, enc);
+  search.relaxable = relaxable.length;
   const found: Resolution[] = [];
-  const seen = new Set<string>();
-  for (const edit of proposeEdits(problem, request, explanation)) {
+  const seenTx = new Set<string>();
+  const seenEdits = new Set<string>();
+  const solveAgain = (req: SolveRequest) => {
     const left = deadline - performance.now();
-    if (left <= 0) break;
-    const r = resolve(problem, edit.request, { ...policy, timeBudgetMs: Math.min(left, 5000) }, { ...mode, skipExplanation: true });
-    if (r.kind !== 'solution' || !r.transaction) continue;
-    const sig = JSON.stringify(r.transaction);
-    if (seen.has(sig)) continue;
-    seen.add(sig);
-    const removed = r.transaction.filter((s) => s.action === 'remove').length;
-    found.push({ edit: edit.edit, request: edit.request, transaction: r.transaction, cost: { removed, changed: r.transaction.length } });
+    if (left <= 0) return undefined;
+    return resolve(problem, req, { ...policy, timeBudgetMs: Math.min(left, 5000) }, { ...mode, skipExplanation: true });
+  };
+  // sets are listed smallest first; once `max` are found, the rest of that size is still looked
+  // at (a cheaper one of the same size may follow), within a bounded number of sets
+  let fullAtSize = 0;
+  let extraSets = 0;
+  let timedOut = false;
+  const listing = enumerateCorrectionSets(enc, relaxable.map((r) => r.fact), { maxSize: maxEdits, deadline }, (set) => {
+    search.correctionSets++;
+    if (fullAtSize > 0 && (set.length > fullAtSize || ++extraSets > max)) return false;
+    const items = set.map((i) => relaxable[i]!);
+    for (const chosen of candidatesOf(items)) {
+      const req = applyEdits(request, chosen);
+      const editsKey = JSON.stringify(chosen.map((c) => c.edit.edit));
+      if (seenEdits.has(editsKey)) continue;
+      seenEdits.add(editsKey);
+      search.tried++;
+      const r = solveAgain(req);
+      if (!r) {
+        timedOut = true;
+        return false;
+      }
+      if (r.kind !== 'solution' || !r.transaction) continue;
+      search.solved++;
+      const tx = JSON.stringify(r.transaction);
+      if (seenTx.has(tx)) {
+        search.duplicates++;
+        continue;
+      }
+      seenTx.add(tx);
+      const edits = chosen.map((c) => c.edit.edit);
+      found.push({ edits, corrects: chosen.map((c) => c.item.key), request: req, transaction: r.transaction, cost: costOf(edits.length, r.transaction) });
+    }
+    if (found.length >= max && fullAtSize === 0) fullAtSize = set.length;
+    return true;
+  });
+  if (timedOut || listing.stopped === 'time') search.stopped = 'time';
+  else if (listing.stopped === 'caller') search.stopped = 'count';
+  else search.stopped = listing.stopped satisfies Exclude<McsStop, 'time' | 'caller'>;
+  const ranked = rankResolutions(found);
+  // minimality, checked on the real solver: with any one edit left out there is no solution
+  const out: Resolution[] = [];
+  for (const res of ranked) {
+    if (out.length >= max) {
+      if (search.stopped === 'complete' || search.stopped === 'size') search.stopped = 'count';
+      break;
+    }
+    if (res.edits.length > 1 && !isMinimal(request, res, relaxable, solveAgain)) {
+      search.notMinimal++;
+      continue;
+    }
+    out.push(res);
   }
-  return rankResolutions(found).slice(0, max);
+  return done(out);
 }
 
-/** Gentlest first: fewest removals, then fewest changes (stable otherwise). */
+function isMinimal(request: SolveRequest, res: Resolution, relaxable: readonly Relaxable[], solveAgain: (req: SolveRequest) => { kind: string } | undefined): boolean {
+  const byKey = new Map(relaxable.map((r) => [r.key, r]));
+  const chosen = res.corrects.map((key, i) => ({ item: byKey.get(key)!, edit: byKey.get(key)!.edits.find((e) => e.edit === res.edits[i])! }));
+  for (let i = 0; i < chosen.length; i++) {
+    const r = solveAgain(applyEdits(request, chosen.filter((_, j) => j !== i)));
+    if (r === undefined) return true; // out of time: trust the construction (minimal by mcs.ts)
+    if (r.kind === 'solution') return false;
+  }
+  return true;
+}
+
+/** Gentlest first: fewest edits, then fewest removals, then fewest changes (stable otherwise). */
 export function rankResolutions(rs: readonly Resolution[]): Resolution[] {
-  return rs.slice().sort((a, b) => a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
+  return rs.slice().sort((a, b) => a.cost.edits - b.cost.edits || a.cost.removed - b.cost.removed || a.cost.changed - b.cost.changed);
 }

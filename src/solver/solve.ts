@@ -11,7 +11,7 @@ import { buildExplanation, computeMus, type Explanation } from './explain.js';
 import { minimizeLexicographic } from './internal/optimize.js';
 import { UniverseBuilder, type Universe } from '../universe/index.js';
 import { createUniverseView, type PackageSet, type RelationField } from './universe-view.js';
-import { findResolutions, rankResolutions, type Resolution } from './repair.js';
+import { findResolutions, rankResolutions, type Resolution, type ResolutionSearch } from './repair.js';
 import type { ChangeAction, PackageChange, Problem, SolveModeOptions } from './problem.js';
 
 export type { ChangeAction, PackageChange, Problem, SolveModeOptions };
@@ -50,6 +50,8 @@ export interface ConflictOutcome {
   kind: 'conflict';
   explanation: Explanation;
   resolutions: Resolution[];
+  /** How the search for resolutions went (absent when none was searched for). */
+  resolutionSearch?: ResolutionSearch;
   stats: SolveStats;
 }
 
@@ -128,10 +130,11 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
   const unasked = [...new Set(r.transaction.filter((s) => (s.action === 'remove' || s.action === 'purge') && !asked.has(s.name)).map((s) => s.name))];
   if (unasked.length === 0) return r;
   const allowRemoval: Resolution = {
-    edit: { kind: 'allow-removal', names: unasked },
+    edits: [{ kind: 'allow-removal', names: unasked }],
+    corrects: unasked.map((name) => `protected:${name}`),
     request: { items: [...request.items, ...unasked.map((name) => ({ kind: 'remove' as const, name }))] },
     transaction: r.transaction,
-    cost: { removed: r.transaction.filter((s) => s.action === 'remove' || s.action === 'purge').length, changed: r.transaction.length },
+    cost: { edits: 1, removed: r.transaction.filter((s) => s.action === 'remove' || s.action === 'purge').length, changed: r.transaction.length },
   };
   const protectedRequest: SolveRequest = { items: [...request.items, ...unasked.map((name) => ({ kind: 'protect' as const, name }))] };
   const r2 = solveOnce(problem, protectedRequest, policy, mode);
@@ -139,10 +142,11 @@ export function solveRequest(problem: Problem, request: SolveRequest, policy: So
     const key = `unasked-removal:${unasked.join(',')}`;
     return { kind: 'conflict', explanation: { facts: [{ kind: 'unasked-removal', key, names: unasked }], minimal: false }, resolutions: [allowRemoval], stats: r.stats };
   }
-  // the protected request's resolutions, minus those that remove what is protected anyway, and
-  // the removal itself: gentlest first (removals, then changes)
-  const others = r2.resolutions.filter((res) => !res.transaction.some((s) => (s.action === 'remove' || s.action === 'purge') && unasked.includes(s.name)));
-  return { ...r2, resolutions: rankResolutions([...others, allowRemoval]).slice(0, Math.max(policy.maxResolutions ?? 3, 1)) };
+  // the protected request's resolutions (allowing the removal of some protected packages is one
+  // of their edits), and allowing every removal at once only when none of them allows a removal
+  // alone (it would not be minimal otherwise): gentlest first
+  const removalOnly = r2.resolutions.some((res) => res.edits.every((e) => e.kind === 'allow-removal'));
+  return { ...r2, resolutions: rankResolutions(removalOnly ? r2.resolutions : [...r2.resolutions, allowRemoval]).slice(0, Math.max(policy.maxResolutions ?? 3, 1)) };
 }
 
 function solveOnce(problem: Problem, request: SolveRequest, policy: SolverPolicy, mode: SolveModeOptions): SolveOutcome {
@@ -193,8 +197,8 @@ function solveOnce(problem: Problem, request: SolveRequest, policy: SolverPolicy
   if (r.status === 'unsat') {
     if (mode.skipExplanation) return { kind: 'conflict', explanation: { facts: [], minimal: false }, resolutions: [], stats: stats() };
     const explanation = explainConflict(problem, request, policy, encodeOptions, deadline);
-    const resolutions = findResolutions(problem, request, policy, mode, explanation, deadline, solveRequest);
-    return { kind: 'conflict', explanation, resolutions, stats: stats() };
+    const repair = findResolutions(problem, request, policy, mode, encodeOptions, deadline, solveRequest);
+    return { kind: 'conflict', explanation, resolutions: repair.resolutions, ...((policy.maxResolutions ?? 3) > 0 ? { resolutionSearch: repair.search } : {}), stats: stats() };
   }
   const model = r.model!;
   const after: number[] = [];

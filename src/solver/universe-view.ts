@@ -64,8 +64,14 @@ export class UniverseView implements PackageSet {
   private readonly recCache: Array<Int32Array[] | undefined>;
   private readonly conflictCache: Array<Int32Array | undefined>;
   private readonly recordCache = new Map<number, PackageRecord>();
+  private readonly admittedVersions = new Map<number, Int32Array>();
+  private readonly admittedQueries = new Map<Int32Array, Int32Array>();
 
-  constructor(readonly universe: Universe) {
+  /**
+   * `admit` (optional, one byte per pv): the view holds only the versions marked 1 (a host's
+   * view under apt's policy, src/solver/policy.ts); pv ids stay the universe's.
+   */
+  constructor(readonly universe: Universe, readonly admit?: Uint8Array) {
     this.size = universe.pvCount;
     this.nameIdOf = universe.pvName;
     this.names = universe.names;
@@ -82,16 +88,29 @@ export class UniverseView implements PackageSet {
 
   isProvided(name: string): boolean {
     const id = this.universe.nameId(name);
-    return id >= 0 && this.universe.providersOf(id).pvs.length > 0;
+    return id >= 0 && this.filter(this.universe.providersOf(id).pvs).length > 0;
+  }
+
+  /** The admitted part of a universe list (the list itself without an admit set). */
+  private filter(list: Int32Array): Int32Array {
+    const admit = this.admit;
+    if (admit === undefined || list.length === 0) return list;
+    let all = true;
+    for (let i = 0; i < list.length; i++) if (admit[list[i]!] !== 1) { all = false; break; }
+    if (all) return list;
+    return list.filter((pv) => admit[pv] === 1);
   }
 
   versionsOf(name: string): Int32Array {
     const id = this.universe.nameId(name);
-    return id < 0 ? EMPTY : this.universe.versionsOf(id);
+    return id < 0 ? EMPTY : this.versionsOfNameId(id);
   }
 
   versionsOfNameId(id: number): Int32Array {
-    return this.universe.versionsOf(id);
+    if (this.admit === undefined) return this.universe.versionsOf(id);
+    let v = this.admittedVersions.get(id);
+    if (v === undefined) { v = this.filter(this.universe.versionsOf(id)); this.admittedVersions.set(id, v); }
+    return v;
   }
 
   nameOf(pv: number): string {
@@ -129,7 +148,15 @@ export class UniverseView implements PackageSet {
   }
 
   candidates(atom: PackageAtom): Int32Array {
-    return this.universe.candidatesFor(atom);
+    return this.admitted(this.universe.candidatesFor(atom));
+  }
+
+  /** A cached universe candidate list, restricted to the admit set. */
+  private admitted(list: Int32Array): Int32Array {
+    if (this.admit === undefined) return list;
+    let v = this.admittedQueries.get(list);
+    if (v === undefined) { v = this.filter(list); this.admittedQueries.set(list, v); }
+    return v;
   }
 
   private resolve(pv: number, kind: number): Int32Array[] {
@@ -139,11 +166,11 @@ export class UniverseView implements PackageSet {
     for (let c = from; c < to; c++) {
       const atoms = u.clauseAtomsOf(c);
       if (atoms.length === 1) {
-        out.push(u.candidates(atoms[0]!));
+        out.push(this.admitted(u.candidates(atoms[0]!)));
         continue;
       }
       const merged: number[] = [];
-      for (const a of atoms) for (const q of u.candidates(a)) if (merged.indexOf(q) < 0) merged.push(q);
+      for (const a of atoms) for (const q of this.admitted(u.candidates(a))) if (merged.indexOf(q) < 0) merged.push(q);
       out.push(Int32Array.from(merged));
     }
     return out;

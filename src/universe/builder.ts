@@ -10,7 +10,7 @@ import { getScheme, opCode } from '../versions/index.js';
 import { StringTable } from './strings.js';
 import {
   ARCHQ, KEEP, MA, PV_ESSENTIAL, PV_REQUIRED, REL, REL_KINDS, SCHEME_LIST, Universe,
-  type LayerInfo, type UniverseData,
+  type LayerInfo, type ReleaseFacts, type UniverseData,
 } from './universe.js';
 
 export interface LayerSpec {
@@ -19,6 +19,8 @@ export interface LayerSpec {
   trust?: Provenance['trust'];
   author?: string;
   date?: string;
+  /** Release facts when the layer is a package repository (see ReleaseFacts). */
+  release?: ReleaseFacts;
   /**
    * `override` (default): a package version already defined by an earlier layer (same name,
    * version and architecture) takes this layer's facts. `fill`: this layer only adds package
@@ -119,6 +121,7 @@ export class UniverseBuilder {
     if (spec.trust) info.trust = spec.trust;
     if (spec.author) info.author = spec.author;
     if (spec.date) info.date = spec.date;
+    if (spec.release) info.release = { ...spec.release };
     this.layers.push(info);
     this.layerMode = spec.mode ?? 'override';
     if (this.layers.length > 0xffff) throw new Error('too many layers');

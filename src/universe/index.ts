@@ -16,6 +16,10 @@
  * - addDebianPackages / addDebianIndex (./debian.ts): the same through the control scanner;
  * - createUniverse(records) or builder.addRecords(layer, records): from PackageRecords (tests,
  *   the knowledge base's YAML packages); createCudfUniverse(doc) for CUDF documents.
+ * - cachedUniverse(options, keyParts, build) (./cache.ts): a built universe kept in a binary cache
+ *   file keyed by the content of its inputs and the program, read back with one read and no
+ *   parsing (typed arrays as views on the file); a stale or corrupt file is reported and rebuilt.
+ *   The knowledge-base loader (./knowledge-base.ts) and the archive loader of the CLI use it.
  * Figures (bookworm main, 63,440 packages): parse + index in about 1.3-1.5× libsolv's
  * add_debpackages + createwhatprovides, under 200 MB peak RSS including the 50 MB
  * decompressed text (npm run bench:load).
@@ -71,5 +75,11 @@ export * from './debian.js';
 export * from './installed.js';
 export * from './debian-fast.js';
 export * from './cudf.js';
+export * from './edsp.js';
 export * from './knowledge-base.js';
+export * from './release.js';
 export { StringTable } from './strings.js';
+export {
+  cachedUniverse, decodeUniverse, encodeUniverse, programStamp, readCachedUniverse, universeCacheFile, universeCacheKey, writeCachedUniverse,
+  UNIVERSE_CACHE_FORMAT, type CacheKeyPart, type CacheOutcome, type DecodeResult, type UniverseCacheOptions,
+} from './cache.js';

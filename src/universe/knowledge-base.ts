@@ -21,7 +21,9 @@ import {
 } from '../kb/index.js';
 import { UniverseBuilder } from './builder.js';
 import { addDebianPackagesFast } from './debian-fast.js';
+import { releaseFactsForIndex } from './release.js';
 import { REL, type Universe } from './universe.js';
+import { cachedUniverse, type CacheKeyPart, type CacheOutcome, type UniverseCacheOptions } from './cache.js';
 
 /** The name of the fill layer of installed versions no other layer has. */
 export const INSTALLED_LAYER = 'installed';
@@ -36,6 +38,8 @@ export interface KbUniverse {
    * them is already there.
    */
   withFill(records: readonly PackageRecord[]): Promise<Universe>;
+  /** What the binary universe cache did for each universe built so far (empty when it is off). */
+  readonly cacheOutcomes: readonly CacheOutcome[];
 }
 
 type Step = { kind: 'index'; input: IndexLayerInput } | { kind: 'yaml'; layer: KbLayer };
@@ -56,7 +60,42 @@ function orderSteps(steps: Step[]): Step[] {
 /** Decompressed index bytes by file, kept so a rebuild with a fill layer skips decompression (about 50 MB for bookworm main). */
 type BytesCache = Map<string, Buffer>;
 
-async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[], cache: BytesCache): Promise<Universe> {
+/** Per load: the decompressed bytes, the binary universe cache (when on) and what it did. */
+interface BuildContext {
+  bytes: BytesCache;
+  universeCache?: UniverseCacheOptions;
+  outcomes: CacheOutcome[];
+}
+
+/** A record as key text: every own field of a plain record; the fields the builder reads of any other. */
+function recordKeyText(r: PackageRecord): string {
+  const proto = Object.getPrototypeOf(r) as unknown;
+  if (proto === Object.prototype || proto === null) return JSON.stringify(r);
+  return JSON.stringify([
+    r.name, r.version, r.architecture, r.scheme, r.essential, r.priority, r.multiArch, r.provenance,
+    r.depends, r.preDepends, r.recommends, r.suggests, r.conflicts, r.breaks, r.provides, r.replaces, { ...r },
+  ]);
+}
+
+/** What a built universe depends on: every step's description, index files by content, YAML records, the fill records. */
+function keyParts(steps: readonly Step[], fill: readonly PackageRecord[]): CacheKeyPart[] {
+  const parts: CacheKeyPart[] = ['kb-universe', 'amd64'];
+  for (const s of steps) {
+    // the Release facts (read from the InRelease beside the index) are part of the built layers
+    if (s.kind === 'index') parts.push(`index ${JSON.stringify(s.input)}`, { file: s.input.file }, `release ${JSON.stringify(releaseFactsForIndex(s.input.file) ?? null)}`);
+    else parts.push(`yaml ${JSON.stringify(s.layer, (k, v: unknown) => (k === 'records' && Array.isArray(v) ? (v as PackageRecord[]).map(recordKeyText) : v))}`);
+  }
+  parts.push(`fill ${fill.length}`, ...fill.map(recordKeyText));
+  return parts;
+}
+
+async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[], ctx: BuildContext): Promise<Universe> {
+  const { universe, outcome } = await cachedUniverse(ctx.universeCache, () => keyParts(steps, fill), () => buildUncached(steps, fill, ctx.bytes));
+  ctx.outcomes.push(outcome);
+  return universe;
+}
+
+async function buildUncached(steps: readonly Step[], fill: readonly PackageRecord[], cache: BytesCache): Promise<Universe> {
   const b = new UniverseBuilder();
   for (const s of steps) {
     if (s.kind === 'index') {
@@ -65,7 +104,8 @@ async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[],
         bytes = await readDecompressed(s.input.file);
         cache.set(s.input.file, bytes);
       }
-      addDebianPackagesFast(b, bytes, s.input.file, { name: s.input.layer, source: s.input.file, trust: 'distribution' });
+      const release = releaseFactsForIndex(s.input.file);
+      addDebianPackagesFast(b, bytes, s.input.file, { name: s.input.layer, source: s.input.file, trust: 'distribution', ...(release ? { release } : {}) });
     } else {
       const l = s.layer;
       b.addRecords({ name: l.name, source: l.source, trust: l.trust, ...(l.author ? { author: l.author } : {}), ...(l.date ? { date: l.date } : {}) }, l.records);
@@ -118,9 +158,10 @@ function indexRecordsOf(u: Universe, layer: string, file: string): PackageRecord
   return out;
 }
 
-function kbUniverse(steps: readonly Step[], first: Universe, included: readonly PackageRecord[], cache: BytesCache): KbUniverse {
+function kbUniverse(steps: readonly Step[], first: Universe, included: readonly PackageRecord[], cache: BuildContext): KbUniverse {
   return {
     universe: first,
+    cacheOutcomes: cache.universeCache ? cache.outcomes : [],
     withFill: async (records) => {
       if (records.every((r) => first.findInstalledPv(r.name, r.version, r.architecture) >= 0)) return first;
       return buildFrom(steps, [...included, ...records], cache);
@@ -135,10 +176,10 @@ function kbUniverse(steps: readonly Step[], first: Universe, included: readonly 
  */
 export async function loadKnowledgeBaseWithUniverse(
   paths: readonly string[],
-  options: Pick<LoadOptions, 'indexes' | 'fallbackIndexes'> & { installed?: readonly PackageRecord[] } = {},
+  options: Pick<LoadOptions, 'indexes' | 'fallbackIndexes'> & { installed?: readonly PackageRecord[]; universeCache?: UniverseCacheOptions } = {},
 ): Promise<{ kb: KnowledgeBase; universe: KbUniverse }> {
   const installed = options.installed ?? [];
-  const cache: BytesCache = new Map();
+  const cache: BuildContext = { bytes: new Map(), outcomes: [], ...(options.universeCache ? { universeCache: options.universeCache } : {}) };
   let made: KbUniverse | undefined;
   const indexLoader = async (indexes: readonly IndexLayerInput[], yamlLayers: readonly KbLayer[]): Promise<IndexLoad[]> => {
     // An index that fails to parse is left out (its problem reported), as the record importer does.

@@ -19,7 +19,7 @@ interface Latin1Slicer {
 export class StringTable {
   readonly texts: string[] = [];
   /** Open addressing, interleaved pairs [hash, id + 1] so a probe touches one cache line. */
-  private slots = new Int32Array(2 << 12);
+  private slots: Int32Array = new Int32Array(2 << 12);
 
   get size(): number {
     return this.texts.length;
@@ -63,6 +63,23 @@ export class StringTable {
           if (k === len) return v - 1;
         }
       }
+    }
+  }
+
+  /** The hash slots (for the binary cache: a table is restored without rehashing its texts). */
+  exportSlots(): Int32Array {
+    return this.slots;
+  }
+
+  /** A table from texts and the slots exportSlots() gave for them (trusted: the cache checks its payload). */
+  static fromParts(texts: string[], slots: Int32Array): StringTable {
+    return new StringTable(texts, slots);
+  }
+
+  constructor(texts?: string[], slots?: Int32Array) {
+    if (texts && slots) {
+      this.texts = texts;
+      this.slots = slots;
     }
   }
 

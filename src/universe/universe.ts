@@ -44,9 +44,31 @@ export const KEEP_TEXT: readonly string[] = ['none', 'version', 'package', 'feat
 export const SCHEME_LIST: readonly SchemeName[] = ['deb', 'semver', 'cudf'];
 const SCHEME_CUDF = 2;
 
+/**
+ * What apt knows of a repository (package index) from its Release file, for pinning and
+ * candidate choice (src/solver/policy.ts): `suite` is apt's archive (`a=`), `version` its `v=`.
+ */
+export interface ReleaseFacts {
+  origin?: string;
+  label?: string;
+  suite?: string;
+  codename?: string;
+  version?: string;
+  /** The component of this index (`main`), as the source line names it. */
+  component?: string;
+  architecture?: string;
+  /** `NotAutomatic: yes` (priority 1 unless ButAutomaticUpgrades, then 100). */
+  notAutomatic?: boolean;
+  butAutomaticUpgrades?: boolean;
+  /** Host part of the repository's URI (apt's `Pin: origin`); '' for file: repositories. */
+  site?: string;
+}
+
 export interface LayerInfo {
   /** Layer name, e.g. `debian:bookworm-main`, `org:kb`, `installed:web-01`. */
   name: string;
+  /** Set when the layer is a package repository (an index with Release facts): hosts see it only through their sources. */
+  release?: ReleaseFacts;
   source: string;
   trust?: Provenance['trust'];
   author?: string;
@@ -156,7 +178,11 @@ export class Universe {
   private readonly queryCache = new Map<string, Int32Array>();
   private readonly compareFns: Array<(a: string, b: string) => number>;
 
+  /** The data this universe was built from (the binary cache serialises it: ./cache.ts). */
+  private readonly data: UniverseData;
+
   constructor(d: UniverseData) {
+    this.data = d;
     this.hostArch = d.hostArch;
     this.names = d.names;
     this.nameTable = d.nameTable;
@@ -200,6 +226,11 @@ export class Universe {
     this.conflictCache = new Array<Int32Array | undefined>(d.pvCount);
     this.breakCache = new Array<Int32Array | undefined>(d.pvCount);
     this.compareFns = SCHEME_LIST.map((s) => getScheme(s).compare);
+  }
+
+  /** The arrays and tables behind this universe, as the builder laid them out (shared: do not modify). */
+  toData(): UniverseData {
+    return this.data;
   }
 
   // ---- names -------------------------------------------------------------------------------
@@ -279,6 +310,11 @@ export class Universe {
   /** Layers that also defined this name+version+arch and were overridden (oldest first), if any. */
   overriddenLayersOf(pv: number): LayerInfo[] {
     return (this.overridden.get(pv) ?? []).map((i) => this.layers[i]!);
+  }
+
+  /** Every layer (index) that carries this name+version+arch, oldest first: the repositories a pv comes from. */
+  layerIndexesOf(pv: number): readonly number[] {
+    return this.overridden.get(pv) ?? [this.pvLayer[pv]!];
   }
 
   /** `name version arch` for messages. */

@@ -32,6 +32,8 @@ export interface CudfFromDebianRequest {
   installed?: readonly string[];
   /** Follow Recommends and write them as the `recommends` property. */
   recommends?: boolean;
+  /** The whole archive (every amd64/all package), as apt-cudf hands a solver, not only what the request reaches. */
+  whole?: boolean;
 }
 
 export interface CudfFromDebian {
@@ -55,7 +57,7 @@ export function createCudfFromDebian(records: readonly PackageRecord[], request:
   // closure over names
   const chosen = new Set<PackageRecord>();
   const seenNames = new Set<string>();
-  const queue: string[] = [...(request.install ?? []), ...(request.remove ?? []), ...(request.installed ?? [])];
+  const queue: string[] = [...(request.install ?? []), ...(request.remove ?? []), ...(request.installed ?? []), ...(request.whole ? byName.keys() : [])];
   while (queue.length > 0) {
     const n = queue.pop()!;
     if (seenNames.has(n)) continue;

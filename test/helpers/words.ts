@@ -3,7 +3,7 @@ import { renderExplanation, renderPlanExplanation } from '../../src/app/index.js
 import type { Explanation } from '../../src/solver/index.js';
 import type { PlanExplanation } from '../../src/planner/index.js';
 
-export { describeEdit, describeFact, renderBrokenChain } from '../../src/app/index.js';
+export { describeEdit, describeEdits, describeFact, renderBrokenChain } from '../../src/app/index.js';
 
 /** A solver explanation as one text: the chain, then the conclusion. */
 export function explanationText(ex: Explanation): string {

@@ -34,11 +34,11 @@ function errorOf(text: string): string {
 
 describe('a request file with a schema mistake', () => {
   it('a number where the list of specs goes', () => {
-    expect(errorOf('install: 42\n')).toBe('1:10 install: expected a list of package specs, got 42 (hint: a request file has install:, remove: and upgrade: lists of specs)');
+    expect(errorOf('install: 42\n')).toBe('1:10 install: expected a list of package specs, got 42 (hint: a request file has install:, remove:, upgrade:, hold: and pin: lists of specs, and upgrade-all: true)');
   });
 
   it('a misspelt field: pointed at the key, with did-you-mean', () => {
-    expect(errorOf('instal: [x]\n')).toBe("1:1 top level: unknown field 'instal' (did you mean 'install'?) (hint: fields allowed here: install, remove, upgrade)");
+    expect(errorOf('instal: [x]\n')).toBe("1:1 top level: unknown field 'instal' (did you mean 'install'?) (hint: fields allowed here: install, remove, upgrade, upgrade-all, hold, pin)");
   });
 
   it('a spec YAML reads as a number: expected a spec, and the hint to quote it', () => {
@@ -48,6 +48,6 @@ describe('a request file with a schema mistake', () => {
   });
 
   it('not a mapping at all', () => {
-    expect(errorOf('- nginx\n')).toBe('1:1 top level: expected a mapping (install, remove, upgrade), got a list (hint: a request file has install:, remove: and upgrade: lists of specs)');
+    expect(errorOf('- nginx\n')).toBe('1:1 top level: expected a mapping (install, remove, upgrade, upgrade-all, hold, pin), got a list (hint: a request file has install:, remove:, upgrade:, hold: and pin: lists of specs, and upgrade-all: true)');
   });
 });

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { createProblem, parseCriteria, solveRequest, type RequestItem, type SolverPolicy } from '../../src/solver/index.js';
 import { recordsFromYaml, specItem, formatStep } from './helpers.js';
 import { checkSolution } from './checker.js';
-import { describeEdit, describeFact, explanationText } from '../helpers/words.js';
+import { describeEdits, describeFact, explanationText } from '../helpers/words.js';
 
 interface Scenario {
   description: string;
@@ -77,7 +77,7 @@ for (const group of groups) {
           expect(texts.sort()).toEqual([...sc.expect.conflict!.facts].sort());
           expect(out.explanation.minimal).toBe(true);
           if (sc.expect.conflict!.resolutions) {
-            expect(out.resolutions.map((r) => describeEdit(r.edit))).toEqual(sc.expect.conflict!.resolutions);
+            expect(out.resolutions.map((r) => describeEdits(r.edits))).toEqual(sc.expect.conflict!.resolutions);
           }
           if (sc.expect.conflict!.minResolutions !== undefined) expect(out.resolutions.length).toBeGreaterThanOrEqual(sc.expect.conflict!.minResolutions);
           for (const res of out.resolutions) {

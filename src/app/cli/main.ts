@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { closestNames, isRollwiseError, RollwiseError } from '../../shared/index.js';
 import { commandModules } from './commands/index.js';
 import { guardStream, keepsRunningWhenOutputCloses } from './terminal.js';
+import { setUniverseCache } from '../services/index.js';
 
 export function createProgram(): Command {
   const program = new Command();
@@ -28,7 +29,14 @@ export function createProgram(): Command {
         write(`rollwise: RW_USAGE: ${first ?? 'bad usage'} (hint: ${hint})\n`);
       },
     })
-    .exitOverride();
+    .exitOverride()
+    // the binary universe cache (src/universe/cache.ts), for every command that loads indexes
+    .option('--universe-cache <dir>', 'keep built package universes in DIR (default: .rollwise/universe-cache, or $ROLLWISE_UNIVERSE_CACHE)')
+    .option('--no-universe-cache', 'parse the indexes every time: neither read nor write the universe cache')
+    .hook('preAction', (root) => {
+      const o = root.opts<{ universeCache?: string | false }>();
+      setUniverseCache(o.universeCache);
+    });
   for (const mod of commandModules) mod.register(program);
   return program;
 }

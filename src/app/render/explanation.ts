@@ -116,5 +116,11 @@ export function describeEdit(e: ResolutionEdit | PlanResolutionEdit): string {
     case 'upgrade-first': return `first ${formatItem(e.item)} on the ${e.hosts === 1 ? 'host' : `${e.hosts} hosts`} running it that fall${e.hosts === 1 ? 's' : ''} short (${e.groups.length === 1 ? '1 group' : `${e.groups.length} groups`}), before the hosts that need it`;
     case 'hold': return `hold ${e.name} at its installed version on the hosts that need ${e.rule.replace(/^functional:.* requires /, '')}`;
     case 'described': return e.description;
+    case 'all-of': return describeEdits(e.edits);
   }
+}
+
+/** A resolution's edits, applied together, in words. */
+export function describeEdits(edits: ReadonlyArray<ResolutionEdit | PlanResolutionEdit>): string {
+  return edits.map(describeEdit).join(', and ');
 }

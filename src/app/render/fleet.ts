@@ -1,6 +1,6 @@
 /** The fleet rendered for people: hosts with their facts, the groups they form, hosts not collected. */
 import { groupHosts, type Fleet, type FleetHost } from '../../fleet/index.js';
-import { describeGroupFacts, listHosts } from './plan.js';
+import { describeAptSources, describeGroupFacts, listHosts } from './plan.js';
 import type { Palette } from './palette.js';
 
 function hostLine(h: FleetHost): string {
@@ -25,7 +25,7 @@ export function renderFleet(fleet: Fleet, p: Palette): string {
   out.push(p.bold(`Hosts (${fleet.hosts.length}):`));
   for (const h of fleet.hosts) out.push(hostLine(h));
   out.push('', p.bold(`Groups (${groups.length}): hosts with the same installed set, OS release and architecture`), '  (a plan splits them further by the facts its knowledge base\'s rules read, such as kernel or memory)');
-  groups.forEach((g, i) => out.push(`  group ${i + 1} ${p.dim(g.key)}: ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}; ${g.installed.length} packages`));
+  groups.forEach((g, i) => out.push(`  group ${i + 1} ${p.dim(g.key)}: ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}${describeAptSources(g.apt)}; ${g.installed.length} packages`));
   const bad = fleet.findings.filter((f) => f.kind !== 'partial-facts');
   const partial = fleet.findings.filter((f) => f.kind === 'partial-facts');
   if (bad.length) {

@@ -33,6 +33,13 @@ export function describeGroupFacts(facts: Partial<Record<FactName, string | numb
   return parts.join(', ');
 }
 
+/** `sources bookworm, bookworm-security` (the suites of a group's apt sources), '' when not known. */
+export function describeAptSources(apt: { sources: ReadonlyArray<{ type: string; suite: string }> } | undefined): string {
+  if (!apt) return '';
+  const suites = [...new Set(apt.sources.filter((s) => s.type === 'deb').map((s) => s.suite))];
+  return suites.length ? `; sources ${suites.join(', ')}` : '; no sources';
+}
+
 export function formatChange(c: PackageChange): string {
   switch (c.action) {
     case 'install': return `install ${c.name} ${c.to}`;
@@ -81,12 +88,13 @@ function findingLine(f: GroupFinding, p: Palette): string {
 
 /** Whether choosing the resolution removes a package (never the one a hint or a prompt offers first). */
 export function removesPackages(r: PlanResolution): boolean {
-  return r.edit.kind === 'allow-removal' || r.preview.some((c) => c.action === 'remove' || c.action === 'purge');
+  const edits = r.edit.kind === 'all-of' ? r.edit.edits : [r.edit];
+  return edits.some((e) => e.kind === 'allow-removal') || r.preview.some((c) => c.action === 'remove' || c.action === 'purge');
 }
 
 function groupHeader(g: PlanGroup, index: number, p: Palette): string {
   const state = g.outcome.kind === 'transaction' ? p.green('ready') : p.red(`conflict ${g.outcome.conflict}`);
-  return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}`;
+  return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}${describeAptSources(g.apt)}`;
 }
 
 export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number; impact?: PlanImpact } = {}): string {

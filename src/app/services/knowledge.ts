@@ -4,10 +4,35 @@
  * a RollwiseError with the first problem's position before anything else happens.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { RollwiseError, type ErrorCode } from '../../shared/index.js';
 import { hasErrors, type KnowledgeBase, type PackageRecord } from '../../kb/index.js';
-import { loadKnowledgeBaseWithUniverse, type KbUniverse } from '../../universe/index.js';
+import { loadKnowledgeBaseWithUniverse, type KbUniverse, type UniverseCacheOptions } from '../../universe/index.js';
 import { environmentRulesFromKb, type EnvironmentRules } from '../../planner/index.js';
+import { defaultStorePath } from '../../store/index.js';
+
+/**
+ * The binary universe cache (src/universe/cache.ts) for this process: `undefined` follows
+ * ROLLWISE_UNIVERSE_CACHE (a folder, or `off`) and otherwise uses `universe-cache/` beside the
+ * default store (.rollwise/); the CLI's --universe-cache DIR and --no-universe-cache set it.
+ */
+let universeCacheChoice: string | false | undefined;
+
+export function setUniverseCache(choice: string | false | undefined): void {
+  universeCacheChoice = choice;
+}
+
+/** The cache folder in force, or undefined when the cache is off. */
+export function universeCacheOptions(): UniverseCacheOptions | undefined {
+  let choice = universeCacheChoice;
+  if (choice === undefined) {
+    const env = process.env.ROLLWISE_UNIVERSE_CACHE;
+    if (env === 'off' || env === '0' || env === 'false') choice = false;
+    else if (env) choice = env;
+  }
+  if (choice === false) return undefined;
+  return { dir: choice ?? path.join(path.dirname(defaultStorePath()), 'universe-cache') };
+}
 
 export interface Knowledge {
   kb: KnowledgeBase;
@@ -29,6 +54,11 @@ export interface KnowledgeInputs {
   allowOutsidePaths?: boolean;
 }
 
+function withUniverseCache(): { universeCache?: UniverseCacheOptions } {
+  const o = universeCacheOptions();
+  return o ? { universeCache: o } : {};
+}
+
 /** Loads and validates; RW_USAGE without any input, RW_IO for a missing path, RW_KB_INVALID for problems. */
 export async function loadKnowledge(inputs: KnowledgeInputs): Promise<Knowledge> {
   if (inputs.kb.length + inputs.indexes.length + (inputs.fallbackIndexes?.length ?? 0) === 0) {
@@ -39,6 +69,7 @@ export async function loadKnowledge(inputs: KnowledgeInputs): Promise<Knowledge>
   const { kb, universe } = await loadKnowledgeBaseWithUniverse(inputs.kb, {
     indexes: inputs.indexes, ...(inputs.fallbackIndexes ? { fallbackIndexes: inputs.fallbackIndexes } : {}), ...(inputs.installed ? { installed: inputs.installed } : {}),
     ...(inputs.allowOutsidePaths ? { allowOutsidePaths: true } : {}),
+    ...withUniverseCache(),
   });
   return knowledgeFrom(kb, universe, inputs.kb);
 }

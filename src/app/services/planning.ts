@@ -13,9 +13,9 @@ import { RollwiseError, documentData, excerpt, positionAt, readYamlFile, syntaxP
 import type { PackageRecord } from '../../kb/index.js';
 import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../fleet/index.js';
 import {
-  appliedChoices, assemblePlan, assertCanApprove, assertGatesPassed, assertCanResolve, createFleetSolver, installedFillRecords, parseChoice, planDeployment,
-  resolvePlan, summariseApproval, validateChoices,
-  type ApprovalOverride, type ApprovalSummary, type FleetSolver, type Plan, type PlanRequest, type PlanStore, type ResolutionChoice,
+  appliedChoices, assemblePlan, assertCanApprove, assertGatesPassed, assertCanResolve, createFleetSolver, createGroupSolvePool, installedFillRecords, parseChoice, planDeploymentAsync,
+  resolvePlan, solveThreads, summariseApproval, validateChoices,
+  type ApprovalOverride, type ApprovalSummary, type FleetSolver, type FleetSolverOptions, type Plan, type PlanBody, type PlanRequest, type PlanStore, type PoolPolicy, type ResolutionChoice,
 } from '../../planner/index.js';
 import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath, type RollwiseStore } from '../../store/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
@@ -27,8 +27,13 @@ import { approvalGates, rollbacksOfStoredPlan, storedImpact, storedRehearsals } 
  * `recommends: false` solves without Recommends (no package is added for them).
  */
 export async function createSolverFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[] = [], options: { recommends?: boolean } = {}): Promise<FleetSolver> {
+  return createFleetSolver(await solverOptionsFor(knowledge, installedSets, statusRecords, options));
+}
+
+/** What createSolverFor builds its solver from (a solve pool's workers build the same one). */
+async function solverOptionsFor(knowledge: Knowledge, installedSets: Iterable<readonly InstalledPackage[]>, statusRecords: readonly PackageRecord[], options: { recommends?: boolean }): Promise<FleetSolverOptions & { policy: PoolPolicy }> {
   const universe = await knowledge.universe.withFill(installedFillRecords(installedSets, statusRecords));
-  return createFleetSolver({ universe, rules: knowledge.rules, policy: { timeBudgetMs: 20_000, ...(options.recommends === false ? { recommends: false } : {}) } });
+  return { universe, rules: knowledge.rules, policy: { timeBudgetMs: 20_000, ...(options.recommends === false ? { recommends: false } : {}) } };
 }
 
 export function newPlanId(): string {
@@ -125,6 +130,8 @@ export interface CreatePlanInputs extends FleetInputs {
   knowledge?: Knowledge;
   /** false: solve without Recommends (recorded in the plan's inputs, so a resolve does the same). Default: Recommends count. */
   recommends?: boolean;
+  /** Worker threads that solve host groups (solveThreads(): ROLLWISE_THREADS, else the CPUs, at most 4); 1: the main thread only. */
+  threads?: number;
 }
 
 /** Validates and plans; returns the plan (not yet stored). Throws on bad input before anything is written. */
@@ -159,8 +166,17 @@ export async function planFleet(o: CreatePlanInputs): Promise<{ plan: Plan; know
       exitCode: 1,
     });
   }
-  const solver = await createSolverFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts), { recommends: o.recommends !== false });
-  const body = planDeployment({ fleet, request: o.request, solver, rules: knowledge.rules, onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
+  const options = await solverOptionsFor(knowledge, fleet.hosts.map((h) => h.installed), readStatusRecords(fleet.hosts), { recommends: o.recommends !== false });
+  const solver = createFleetSolver(options);
+  // worker threads for large fleets (they start only when a batch of solves is large enough)
+  const threads = o.threads ?? solveThreads();
+  const pool = threads > 1 ? createGroupSolvePool({ ...options, threads }) : undefined;
+  let body: PlanBody;
+  try {
+    body = await planDeploymentAsync({ fleet, request: o.request, solver, rules: knowledge.rules, ...(pool ? { pool } : {}), onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
+  } finally {
+    await pool?.close();
+  }
   const digests = await digestFiles(inputFiles(knowledge, o.inventory, fleet.hosts, o.requestFile));
   const plan = assemblePlan(newPlanId(), 1, body, { kind: 'initial' }, {
     ...(o.requestFile ? { requestFile: path.resolve(o.requestFile) } : {}), digests,

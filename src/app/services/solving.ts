@@ -4,11 +4,13 @@
  * a host's dpkg status as the fill layer) and hand the solver its problem.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { RollwiseError } from '../../shared/index.js';
 import { isInstalledStatus, loadDpkgStatus } from '../../kb/index.js';
-import { createInstalledState, loadDebianUniverse, type Universe } from '../../universe/index.js';
-import { createUniverseProblem, type Problem } from '../../solver/index.js';
-import { loadKnowledge } from './knowledge.js';
+import { cachedUniverse, createInstalledState, loadDebianUniverse, type Universe } from '../../universe/index.js';
+import { createUniverseProblem, type Problem, type RequestItem } from '../../solver/index.js';
+import { createAptViews, readHostAptConfig } from '../../fleet/index.js';
+import { loadKnowledge, universeCacheOptions } from './knowledge.js';
 
 export interface SolveInputs {
   /** Debian Packages indexes (plain, .gz, .xz). */
@@ -19,6 +21,13 @@ export interface SolveInputs {
   kb: readonly string[];
   /** A host's dpkg status file (default: nothing installed). */
   status?: string;
+  /**
+   * A directory-root host: its dpkg status (unless `status`) and its apt configuration; with
+   * sources there, the problem is the host's view under apt's policy (`items`: the request, whose
+   * exact versions apt would allow).
+   */
+  root?: string;
+  items?: readonly RequestItem[];
 }
 
 /** The universe of the inputs with the status's installed set marked. */
@@ -26,17 +35,22 @@ export async function loadSolveProblem(o: SolveInputs): Promise<Problem> {
   if (o.index.length === 0 && o.kb.length === 0 && (o.fallbackIndexes?.length ?? 0) === 0) {
     throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (no default index was loaded: --no-index was given, or it is not beside the repository)' });
   }
-  for (const f of [...o.index, ...(o.status ? [o.status] : [])]) {
+  const statusFile = o.status ?? (o.root !== undefined ? path.join(o.root, 'var/lib/dpkg/status') : undefined);
+  for (const f of [...o.index, ...(statusFile ? [statusFile] : [])]) {
     if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });
   }
-  const entries = o.status ? (await loadDpkgStatus(o.status, { host: 'localhost' })).filter((e) => isInstalledStatus(e.status)) : [];
+  const entries = statusFile ? (await loadDpkgStatus(statusFile, { host: 'localhost' })).filter((e) => isInstalledStatus(e.status)) : [];
   const knowledge = await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), installed: entries.map((e) => e.record) });
   const universe = knowledge.universe.universe;
-  return createUniverseProblem(universe, createInstalledState(universe, entries, 'localhost').pvs);
+  const problem = createUniverseProblem(universe, createInstalledState(universe, entries, 'localhost').pvs);
+  const apt = o.root !== undefined ? readHostAptConfig(o.root, universe.hostArch) : undefined;
+  if (!apt || apt.sources.length === 0) return problem;
+  return { set: createAptViews(universe).viewFor(apt, problem.installed, o.items ?? []), installed: problem.installed };
 }
 
 /** The universe of whole archives, for installability checks. */
 export async function loadArchive(indexes: readonly string[]): Promise<Universe> {
   for (const f of indexes) if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'give Debian Packages indexes' });
-  return (await loadDebianUniverse([...indexes])).universe;
+  const parts = ['archive', 'amd64', ...indexes.flatMap((f) => [`index ${f}`, { file: f }])];
+  return (await cachedUniverse(universeCacheOptions(), parts, async () => (await loadDebianUniverse([...indexes])).universe)).universe;
 }

@@ -108,7 +108,9 @@ class CudfReader {
   }
 
   posint(f: Field, text: string, offset: number): string {
-    if (!/^[1-9][0-9]*$/.test(text)) this.failIn(f, offset, `'${excerpt(text)}' is not a positive integer version`);
+    let ok = text.length > 0 && text.charCodeAt(0) >= 49 && text.charCodeAt(0) <= 57;
+    for (let k = 1; ok && k < text.length; k++) { const c = text.charCodeAt(k); ok = c >= 48 && c <= 57; }
+    if (!ok) this.failIn(f, offset, `'${excerpt(text)}' is not a positive integer version`);
     return text;
   }
 
@@ -124,7 +126,7 @@ class CudfReader {
     if (trimmed === '') return out;
     let i = 0;
     const n = v.length;
-    const ws = (): void => { while (i < n && (v[i] === ' ' || v[i] === '\t' || v[i] === '\n' || v[i] === '\r')) i++; };
+    const ws = (): void => { for (let c = v.charCodeAt(i); i < n && (c === 32 || c === 9 || c === 10 || c === 13); c = v.charCodeAt(++i)); };
     let clause: PackageAtom[] = [];
     for (;;) {
       ws();
@@ -134,7 +136,7 @@ class CudfReader {
       const atom: PackageAtom = { name: v.slice(start, i) };
       ws();
       const opStart = i;
-      while (i < n && (v[i] === '=' || v[i] === '!' || v[i] === '<' || v[i] === '>')) i++;
+      for (let c = v.charCodeAt(i); i < n && (c === 61 || c === 33 || c === 60 || c === 62); c = v.charCodeAt(++i));
       if (i > opStart) {
         const opText = v.slice(opStart, i);
         const op = CUDF_OPS[opText];
@@ -142,7 +144,7 @@ class CudfReader {
         if (mode === 'eqlist' && op !== '=') this.failIn(f, opStart, `provides allows only '=', found '${excerpt(opText)}'`);
         ws();
         const vs = i;
-        while (i < n && /[0-9A-Za-z]/.test(v[i]!)) i++;
+        for (let c = v.charCodeAt(i); i < n && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)); c = v.charCodeAt(++i));
         atom.op = op;
         atom.version = this.posint(f, v.slice(vs, i), vs);
         ws();
@@ -229,6 +231,16 @@ function parseTypedecls(r: CudfReader, f: Field): CudfPropertyDecl[] {
   return out;
 }
 
+/** Empty or only whitespace (as String.prototype.trim sees it for the characters CUDF files hold), without making a string. */
+function isBlank(line: string): boolean {
+  for (let k = 0; k < line.length; k++) {
+    const c = line.charCodeAt(k);
+    if (c > 32 && c < 127) return false;
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) return line.trim() === ''; // other characters: as trim() decides
+  }
+  return true;
+}
+
 /** Parse a CUDF document (universe, installed state, request) or a CUDF solution. */
 export function parseCudf(text: string, file: string): CudfDocument {
   const r: CudfReader = new CudfReader(file);
@@ -237,16 +249,21 @@ export function parseCudf(text: string, file: string): CudfDocument {
   const lines = text.split('\n');
   let stanza: Field[] = [];
   const extraDecls = new Map<string, CudfPropertyDecl>();
+  /** Property names already checked (a document repeats a few names thousands of times). */
+  const validNames = new Set<string>();
 
   const finish = (): void => {
     if (stanza.length === 0) return;
     const first = stanza[0]!;
-    const seen = new Set<string>();
-    for (const f of stanza) {
-      if (seen.has(f.name)) r.fail(`property '${excerpt(f.name)}' appears twice in the stanza`, f.line, 1);
-      seen.add(f.name);
+    // stanzas hold a handful of properties: a pairwise check is cheaper than a Set per stanza
+    for (let a = 1; a < stanza.length; a++) {
+      const f = stanza[a]!;
+      for (let b = 0; b < a; b++) if (stanza[b]!.name === f.name) r.fail(`property '${excerpt(f.name)}' appears twice in the stanza`, f.line, 1);
     }
-    const get = (name: string): Field | undefined => stanza.find((f) => f.name === name);
+    const get = (name: string): Field | undefined => {
+      for (let k = 0; k < stanza.length; k++) if (stanza[k]!.name === name) return stanza[k];
+      return undefined;
+    };
     if (first.name === 'preamble') {
       if (doc.preamble || doc.packages.length > 0 || doc.request) r.fail('the preamble must be the first stanza', first.line, 1);
       const pre: CudfPreamble = { id: first.value.trim(), properties: [], fields: {}, line: first.line };
@@ -271,7 +288,8 @@ export function parseCudf(text: string, file: string): CudfDocument {
         name, version: r.posint(vf, vf.value.trim(), 0), depends: [], conflicts: [], provides: [],
         installed: false, wasInstalled: false, keep: 'none', recommends: [], properties: {}, line: first.line,
       };
-      for (const f of stanza.slice(1)) {
+      for (let fi = 1; fi < stanza.length; fi++) {
+        const f = stanza[fi]!;
         switch (f.name) {
           case 'version': break;
           case 'depends': pkg.depends = r.formula(f, 'formula'); break;
@@ -318,9 +336,10 @@ export function parseCudf(text: string, file: string): CudfDocument {
     let line = lines[li]!;
     if (line.endsWith('\r')) line = line.slice(0, -1);
     const lineNo = li + 1;
-    if (line.startsWith('#')) continue;
-    if (line.trim() === '') { finish(); continue; }
-    if (line.startsWith(' ')) {
+    const c0 = line.charCodeAt(0);
+    if (c0 === 35) continue; // '#'
+    if (isBlank(line)) { finish(); continue; }
+    if (c0 === 32) {
       const last = stanza[stanza.length - 1];
       if (!last) r.fail('continuation line outside a property', lineNo, 1);
       last.value += `\n${line.slice(1)}`;
@@ -329,7 +348,7 @@ export function parseCudf(text: string, file: string): CudfDocument {
     const colon = line.indexOf(':');
     if (colon <= 0) r.fail(`expected 'property: value', found '${excerpt(line)}'`, lineNo, 1);
     const name = line.slice(0, colon);
-    if (!/^[a-z][a-z0-9-]*$/.test(name)) r.fail(`'${excerpt(name)}' is not a valid property name`, lineNo, 1, 'property names are lower-case letters, digits and -');
+    if (!validNames.has(name) && validNames.add(name) && !/^[a-z][a-z0-9-]*$/.test(name)) r.fail(`'${excerpt(name)}' is not a valid property name`, lineNo, 1, 'property names are lower-case letters, digits and -');
     if (line.length > colon + 1 && line[colon + 1] !== ' ') r.fail(`expected a space after '${excerpt(name)}:'`, lineNo, colon + 2);
     const value = line.slice(colon + 2);
     stanza.push({ name, value, line: lineNo, column: colon + 3 });

@@ -4,4 +4,5 @@ export * from './io.js';
 export * from './debian.js';
 export * from './dpkg-status.js';
 export * from './cudf.js';
+export * from './edsp.js';
 export * from './sniff.js';

@@ -16,7 +16,7 @@ import { solveRequest, type RequestItem, type SolveOutcome, type SolutionOutcome
 import { createAptRoot, ensureBaseStatus, runAptSimulate, type AptRoot, type AptSimulation } from '../../helpers/peers.js';
 import { checkInstalledSet } from './checker.js';
 import { loadIndexRecords, loadProblem, recordKey, type LoadedIndex, type LoadedProblem } from './fixture.js';
-import { describeEdit, explanationText } from '../../helpers/words.js';
+import { describeEdits, explanationText } from '../../helpers/words.js';
 
 let index: LoadedIndex;
 let empty: LoadedProblem;
@@ -146,8 +146,8 @@ describe('requests on bookworm: valid solutions, and apt-get -s agrees on instal
       expect(out.resolutions.length).toBeGreaterThan(0);
       for (const r of out.resolutions) {
         const again = solveRequest(empty.problem, r.request, { recommends: false, timeBudgetMs: 60_000 });
-        expect(again.kind, describeEdit(r.edit)).toBe('solution');
-        if (again.kind === 'solution') expect(checkInstalledSet(recordsAfter(empty, again)), describeEdit(r.edit)).toEqual([]);
+        expect(again.kind, describeEdits(r.edits)).toBe('solution');
+        if (again.kind === 'solution') expect(checkInstalledSet(recordsAfter(empty, again)), describeEdits(r.edits)).toEqual([]);
       }
       const sim = await runAptSimulate(emptyRoot!, 'install', c.install, { recommends: false });
       expect(sim.ok).toBe(false);

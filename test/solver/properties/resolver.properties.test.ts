@@ -13,96 +13,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PackageAtom, PackageRecord, Provision, RelationOp } from '../../../src/kb/index.js';
-import { createEmptyRecord } from '../../../src/kb/index.js';
-import { createUniverse } from '../../../src/universe/index.js';
-import { createUniverseProblem, parseCriteria, solveRequest, type RequestItem, type SolveOutcome } from '../../../src/solver/index.js';
-import { countCriteria, createBruteUniverse, enumerateStates, violatedFacts, type BruteUniverse, type CriteriaCounts } from './brute-force.js';
-import { describeEdit, explanationText } from '../../helpers/words.js';
-
-const VERSIONS = ['1', '2', '3'];
-const OPS: Array<RelationOp | undefined> = [undefined, undefined, '>=', '<<', '=', '>>'];
-const CRITERIA = ['-removed,-changed', '-removed,-changed,-notuptodate', '-removed,-notuptodate,-new', '-new,-removed,-changed'];
-
-interface RawAtom { target: number; op: number; version: number }
-interface RawVersion { depends: RawAtom[][]; conflicts: RawAtom[]; provides: Array<{ target: number; version: number }> }
-interface RawName { versions: boolean[]; rels: RawVersion[]; installed: number; essential: number }
-interface RawCase { names: RawName[]; request: Array<{ kind: number; target: number; op: number; version: number }>; criteria: number }
-
-const rawAtom = fc.record({ target: fc.nat(7), op: fc.nat(OPS.length - 1), version: fc.nat(2) });
-const rawVersion = fc.record({
-  depends: fc.array(fc.array(rawAtom, { minLength: 1, maxLength: 2 }), { maxLength: 2 }),
-  conflicts: fc.array(rawAtom, { maxLength: 1 }),
-  provides: fc.array(fc.record({ target: fc.nat(1), version: fc.nat(3) }), { maxLength: 1 }),
-});
-const rawName = fc.record({
-  versions: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-  rels: fc.array(rawVersion, { minLength: 3, maxLength: 3 }),
-  installed: fc.nat(3),
-  /** 0: plain; 1: Essential: yes; 2: Priority: required (only for installed names, mostly plain). */
-  essential: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
-});
-const rawCase: fc.Arbitrary<RawCase> = fc.record({
-  names: fc.array(rawName, { minLength: 3, maxLength: 6 }),
-  request: fc.array(fc.record({ kind: fc.nat(4), target: fc.nat(7), op: fc.nat(OPS.length - 1), version: fc.nat(2) }), { minLength: 1, maxLength: 2 }),
-  criteria: fc.nat(CRITERIA.length - 1),
-});
-
-interface Case {
-  records: PackageRecord[];
-  installed: Array<{ name: string; version: string }>;
-  items: RequestItem[];
-  criteria: string;
-}
-
-/** Real names p0..pN-1 (each with 1–3 of the versions 1, 2, 3) and virtual names v0, v1. */
-function buildCase(raw: RawCase): Case {
-  const n = raw.names.length;
-  const nameOf = (t: number) => (t % (n + 2) < n ? `p${t % (n + 2)}` : `v${(t % (n + 2)) - n}`);
-  const atomOf = (a: RawAtom): PackageAtom => {
-    const op = OPS[a.op];
-    return op ? { name: nameOf(a.target), op, version: VERSIONS[a.version]! } : { name: nameOf(a.target) };
-  };
-  const records: PackageRecord[] = [];
-  const installed: Array<{ name: string; version: string }> = [];
-  raw.names.forEach((rn, i) => {
-    const versions = VERSIONS.filter((_, k) => rn.versions[k]);
-    if (versions.length === 0) versions.push(VERSIONS[i % 3]!);
-    versions.forEach((v, k) => {
-      const rel = rn.rels[k]!;
-      const r = createEmptyRecord(`p${i}`, v, 'amd64', { layer: 'property', source: 'fast-check' });
-      r.depends = rel.depends.map((alts) => alts.map(atomOf));
-      r.conflicts = rel.conflicts.map(atomOf).filter((a) => a.name !== r.name || a.op !== undefined);
-      r.provides = rel.provides.map((p): Provision => (p.version === 3 ? { name: `v${p.target}` } : { name: `v${p.target}`, version: VERSIONS[p.version]! }));
-      if (rn.essential === 1) r.essential = true;
-      if (rn.essential === 2) r.priority = 'required';
-      records.push(r);
-    });
-    if (rn.installed > 0 && rn.installed <= versions.length) installed.push({ name: `p${i}`, version: versions[rn.installed - 1]! });
-  });
-  const items: RequestItem[] = raw.request.map((q) => {
-    const name = `p${q.target % n}`;
-    const op = OPS[q.op];
-    const spec = op ? { name, op, version: VERSIONS[q.version]! } : { name };
-    return q.kind === 0 ? { kind: 'remove', name } : q.kind === 4 ? { kind: 'hold', name } : { kind: 'install', ...spec };
-  });
-  return { records, installed, items, criteria: CRITERIA[raw.criteria]! };
-}
-
-interface Built {
-  u: BruteUniverse;
-  before: number[];
-  solve: (items: RequestItem[], maxResolutions?: number) => SolveOutcome;
-}
-
-function build(c: Case): Built {
-  const universe = createUniverse(c.records.map((r) => structuredClone(r)));
-  const before = c.installed.map((e) => universe.findPv(e.name, e.version, 'amd64'));
-  const u = createBruteUniverse(universe, c.records, before);
-  const problem = createUniverseProblem(universe, before);
-  const criteria = parseCriteria(c.criteria);
-  return { u, before, solve: (items, maxResolutions = 3) => solveRequest(problem, { items }, { criteria, recommends: false, timeBudgetMs: 20_000, maxResolutions }) };
-}
+import type { RequestItem, SolveOutcome } from '../../../src/solver/index.js';
+import { countCriteria, enumerateStates, violatedFacts, type CriteriaCounts } from './brute-force.js';
+import { buildCase, build, rawCase, type Built } from './universes.js';
+import { describeEdits, explanationText } from '../../helpers/words.js';
 
 const vectorOf = (c: CriteriaCounts, list: string): number[] => list.split(',').map((x) => c[x.slice(1) as keyof CriteriaCounts]);
 const compareLex = (a: readonly number[], b: readonly number[]): number => {
@@ -139,7 +53,7 @@ const comparable = (o: SolveOutcome) =>
   o.kind === 'solution'
     ? { kind: o.kind, transaction: o.transaction, criteria: o.criteria, reasons: o.reasons }
     : o.kind === 'conflict'
-      ? { kind: o.kind, facts: o.explanation.facts.map((f) => f.key), text: explanationText(o.explanation), resolutions: o.resolutions.map((r) => ({ d: r.edit, t: r.transaction })) }
+      ? { kind: o.kind, facts: o.explanation.facts.map((f) => f.key), text: explanationText(o.explanation), resolutions: o.resolutions.map((r) => ({ d: r.edits, t: r.transaction })) }
       : { kind: o.kind };
 
 describe('resolver properties on small random universes', () => {
@@ -196,21 +110,21 @@ describe('resolver properties on small random universes', () => {
         const seen = new Set<string>();
         for (const r of out.resolutions) {
           const items = r.request.items;
-          expect(bruteOptimum(b, items, c.criteria), describeEdit(r.edit)).toBeDefined();
+          expect(bruteOptimum(b, items, c.criteria), describeEdits(r.edits)).toBeDefined();
           const again = b.solve(items, 0);
-          expect(again.kind, describeEdit(r.edit)).toBe('solution');
+          expect(again.kind, describeEdits(r.edits)).toBe('solution');
           if (again.kind === 'solution') {
-            expect([...violatedFacts(b.u, stateAfter(b, again), items)], describeEdit(r.edit)).toEqual([]);
-            expect(again.transaction, describeEdit(r.edit)).toEqual(r.transaction);
+            expect([...violatedFacts(b.u, stateAfter(b, again), items)], describeEdits(r.edits)).toEqual([]);
+            expect(again.transaction, describeEdits(r.edits)).toEqual(r.transaction);
           }
           const key = JSON.stringify(r.transaction);
-          expect(seen.has(key), `resolutions are distinct: ${describeEdit(r.edit)}`).toBe(false);
+          expect(seen.has(key), `resolutions are distinct: ${describeEdits(r.edits)}`).toBe(false);
           seen.add(key);
         }
         for (let i = 1; i < out.resolutions.length; i++) {
           const p = out.resolutions[i - 1]!.cost;
           const q = out.resolutions[i]!.cost;
-          expect(p.removed < q.removed || (p.removed === q.removed && p.changed <= q.changed), 'ranked by cost').toBe(true);
+          expect(p.edits < q.edits || (p.edits === q.edits && (p.removed < q.removed || (p.removed === q.removed && p.changed <= q.changed))), 'ranked by cost').toBe(true);
         }
       }),
       { numRuns: Number(process.env.ROLLWISE_PROPERTY_RUNS ?? 300), seed: Number(process.env.ROLLWISE_PROPERTY_SEED ?? 7) },

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
-import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, type Plan, type ResolutionChoice } from '../../../planner/index.js';
+import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, solveThreads, type Plan, type ResolutionChoice } from '../../../planner/index.js';
 import {
   analysePlan, approvePlan, checkStoreWritable, findPlan, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
   saveAnalysis, storedImpact, storedRollbacks, type Knowledge,
@@ -87,14 +87,21 @@ export function register(program: Command): void {
     .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)" (repeatable)', collect, [])
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
     .option('--upgrade <spec>', 'package to upgrade (repeatable)', collect, [])
-    .option('--request <file>', 'request file (install:/remove:/upgrade: lists)')
+    .option('--upgrade-all', 'upgrade every installed package (a patch day: each group upgrades what it can)')
+    .option('--hold <name>', 'keep a package exactly as installed on every host (repeatable)', collect, [])
+    .option('--pin <spec>', "allow only matching versions, e.g. 'libssl3=3.0.11-1' (repeatable)", collect, [])
+    .option('--request <file>', 'request file (install:/remove:/upgrade:/hold:/pin: lists, upgrade-all: true)')
+    .option('--threads <n>', 'worker threads that solve host groups (default: ROLLWISE_THREADS, else the CPUs, at most 4; 1: the main thread only)')
     .option('--no-recommends', 'solve without Recommends: add no package for them (as apt-get --no-install-recommends; a security upgrade then changes only what it upgrades)')
     .option('--store <file>', 'SQLite store (default .rollwise/rollwise.db under the working directory)')
     .option('--history <file>', 'earlier deployments (YAML/JSON list of package, change, outcome, at) that the impact prediction weighs')
     .option('--json', 'print the plan as JSON (with its impact)')
-    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; request?: string; recommends: boolean; store?: string; history?: string; json?: boolean }) => {
-      if (o.request && o.install.length + o.remove.length + o.upgrade.length > 0) throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade, not both', { hint: 'put every spec in the request file, or give them all as options' });
-      const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade }, warn);
+    .action(async (o: FleetOptionValues & { kb: string[]; index?: IndexChoice; skipUnreachable: boolean; install: string[]; remove: string[]; upgrade: string[]; upgradeAll?: boolean; hold: string[]; pin: string[]; request?: string; threads?: string; recommends: boolean; store?: string; history?: string; json?: boolean }) => {
+      if (o.request && (o.install.length + o.remove.length + o.upgrade.length + o.hold.length + o.pin.length > 0 || o.upgradeAll)) {
+        throw new RollwiseError('RW_USAGE', 'give either --request FILE or --install/--remove/--upgrade/--upgrade-all/--hold/--pin, not both', { hint: 'put every item in the request file, or give them all as options' });
+      }
+      const threads = solveThreads(o.threads);
+      const request = o.request ? loadRequestFile(o.request, warn) : buildRequest({ install: o.install, remove: o.remove, upgrade: o.upgrade, upgradeAll: o.upgradeAll === true, hold: o.hold, pin: o.pin }, warn);
       const requestFile = o.request;
       // a store that cannot take the plan is reported before the (slow) planning
       await checkStoreWritable(o.store);
@@ -107,7 +114,7 @@ export function register(program: Command): void {
           ...(requestFile ? { requestFile } : {}),
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
-          ...(o.recommends === false ? { recommends: false } : {}),
+          ...(o.recommends === false ? { recommends: false } : {}), threads,
           onProgress: (t) => progress.update(t),
         }));
       } finally {

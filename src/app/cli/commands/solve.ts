@@ -22,12 +22,14 @@ import {
   type SolveOutcome,
   type SolverPolicy,
 } from '../../../solver/index.js';
+import { parseRequestItems } from '../../../planner/index.js';
 import { addIndexOptions, type IndexChoice } from '../options.js';
 import { indexInputs, loadArchive, loadSolveProblem } from '../../services/index.js';
 import { collect, warn } from '../terminal.js';
-import { describeEdit, renderBrokenChain, renderExplanation } from '../../render/index.js';
+import { describeEdits, renderBrokenChain, renderExplanation } from '../../render/index.js';
 
 interface SolveOptions {
+  root?: string;
   index?: IndexChoice;
   allowRemovals?: boolean;
   kb?: string[];
@@ -48,6 +50,7 @@ function addInputOptions(cmd: Command): Command {
   return addIndexOptions(cmd, 'Debian Packages index (plain, .gz or .xz); repeatable, later ones override (default: the Debian 12 index beside the repository, when there)')
     .option('--kb <path>', 'knowledge-base YAML file or directory whose packages are added as a layer; repeatable', collect)
     .option('--status <file>', 'dpkg status file of the host (default: nothing installed)')
+    .option('--root <dir>', "a directory-root host: its dpkg status (unless --status) and its apt sources and preferences (etc/apt): the solve sees only those repositories, under apt's candidate policy")
     .option('--install <spec>', "install `name`, `name=ver` or `name (>= 1.2)`; repeatable", collect)
     .option('--remove <spec>', 'remove a package; repeatable', collect)
     .option('--upgrade <spec>', 'upgrade a package to its newest allowed version; repeatable', collect)
@@ -61,19 +64,9 @@ function addInputOptions(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
+/** The request items, by the one reader `rollwise plan` and request files use too (planner's parseRequestItems). */
 function buildItems(o: SolveOptions): RequestItem[] {
-  const items: RequestItem[] = [];
-  for (const s of o.install ?? []) items.push({ kind: 'install', ...parseRequestSpec(s, '--install', warn) });
-  for (const s of o.remove ?? []) items.push({ kind: 'remove', ...parseRequestSpec(s, '--remove', warn) });
-  for (const s of o.upgrade ?? []) items.push({ kind: 'upgrade', ...parseRequestSpec(s, '--upgrade', warn) });
-  if (o.upgradeAll) items.push({ kind: 'upgrade-all' });
-  for (const s of o.hold ?? []) items.push({ kind: 'hold', name: parseRequestSpec(s, '--hold', warn).name });
-  for (const s of o.pin ?? []) {
-    const spec = parseRequestSpec(s, '--pin', warn);
-    if (!spec.op) throw new RollwiseError('RW_REQUEST', `--pin needs a version: '${s}'`, { hint: "write 'name=version' or 'name (>= version)'" });
-    items.push({ kind: 'pin', name: spec.name, op: spec.op, version: spec.version! });
-  }
-  return items;
+  return parseRequestItems(o, warn);
 }
 
 function buildPolicy(o: SolveOptions): SolverPolicy {
@@ -87,9 +80,9 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
   return policy;
 }
 
-function loadProblem(o: SolveOptions) {
+function loadProblem(o: SolveOptions, items: readonly RequestItem[] = []) {
   const { indexes, fallbackIndexes } = indexInputs(o.index);
-  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}) });
+  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}), ...(o.root ? { root: o.root, items } : {}) });
 }
 
 /** Names the loaded universe does not have (no version, no provider): RW_UNKNOWN_PACKAGE, with the closest names it has. */
@@ -117,24 +110,34 @@ function formatStep(s: PackageChange): string {
   }
 }
 
-function renderOutcome(out: SolveOutcome): string {
+const STOPPED: Record<string, string> = {
+  count: 'more may exist: the number asked for was reached',
+  time: 'more may exist: the time budget ran out',
+  size: 'resolutions needing more edits were not looked for',
+};
+
+/** `heading` names what has no solution (why-not says the request plus the package). */
+function renderOutcome(out: SolveOutcome, heading = 'No solution'): string {
   const lines: string[] = [];
   if (out.kind === 'solution') {
     const crit = out.criteria.map((c) => `${c.sign}${c.name}=${c.value}`).join(' ');
     lines.push(`Solution: ${out.transaction.length} change${out.transaction.length === 1 ? '' : 's'} (${crit}; ${out.optimal ? 'optimal' : 'NOT proven optimal: time budget reached'}; ${out.stats.ms} ms)`);
     for (const s of out.transaction) lines.push(`  ${formatStep(s)}`);
   } else if (out.kind === 'conflict') {
-    lines.push('No solution:');
+    lines.push(`${heading}:`);
     const why = renderExplanation(out.explanation);
     why.forEach((l, i) => lines.push(`  ${l}${i < why.length - 1 ? ';' : ''}`));
     if (out.resolutions.length > 0) {
-      lines.push('', 'Resolutions (each solved again; cheapest first):');
+      lines.push('', 'Resolutions (each solved again; fewest edits, then removals, then changes first):');
       out.resolutions.forEach((r, i) => {
-        lines.push(`  ${i + 1}. ${describeEdit(r.edit)} (${r.cost.removed} removal${r.cost.removed === 1 ? '' : 's'}, ${r.cost.changed} change${r.cost.changed === 1 ? '' : 's'})`);
+        const edits = r.edits.length > 1 ? `${r.edits.length} edits, ` : '';
+        lines.push(`  ${i + 1}. ${describeEdits(r.edits)} (${edits}${r.cost.removed} removal${r.cost.removed === 1 ? '' : 's'}, ${r.cost.changed} change${r.cost.changed === 1 ? '' : 's'})`);
         for (const s of r.transaction.slice(0, 8)) lines.push(`       ${formatStep(s)}`);
         if (r.transaction.length > 8) lines.push(`       ... ${r.transaction.length - 8} more`);
       });
-    } else lines.push('', 'No resolution found that solves.');
+      const stopped = out.resolutionSearch ? STOPPED[out.resolutionSearch.stopped] : undefined;
+      if (stopped) lines.push(`  (${stopped})`);
+    } else lines.push('', out.resolutionSearch?.stopped === 'time' ? 'No resolution found that solves before the time budget ran out.' : 'No resolution found that solves.');
   } else {
     lines.push(`No answer: ${out.message}`);
   }
@@ -151,7 +154,7 @@ function outcomeJson(out: SolveOutcome): unknown {
     return {
       ...out,
       explanation: { ...out.explanation, text: renderExplanation(out.explanation) },
-      resolutions: out.resolutions.map((r) => ({ ...r, description: describeEdit(r.edit) })),
+      resolutions: out.resolutions.map((r) => ({ ...r, description: describeEdits(r.edits) })),
     };
   }
   return out;
@@ -167,7 +170,7 @@ export function register(program: Command): void {
         });
       }
       const policy = buildPolicy(o);
-      const problem = await loadProblem(o);
+      const problem = await loadProblem(o, items);
       assertKnownNames(problem.set, itemNames(items));
       const out = solveRequest(problem, { items }, policy);
       process.stdout.write(o.json ? JSON.stringify(outcomeJson(out), null, 2) + '\n' : renderOutcome(out));
@@ -184,7 +187,7 @@ export function register(program: Command): void {
           hint: `give the request that brings it in, e.g. rollwise why ${name} --install PKG (also --remove, --upgrade, --upgrade-all, --hold, --pin; --status FILE for the installed set)`,
         });
       }
-      const problem = await loadProblem(o);
+      const problem = await loadProblem(o, items);
       assertKnownNames(problem.set, [name, ...itemNames(items)]);
       const out = solveRequest(problem, { items }, buildPolicy(o));
       if (out.kind !== 'solution') {
@@ -212,8 +215,8 @@ export function register(program: Command): void {
   addInputOptions(program.command('why-not').description('explain why PKG is not in the solution of the request: the minimal set of facts that keeps it out, or that the optimisation left it out').argument('<pkg>', 'package spec (name, name=ver, name (>= v))')).action(
     async (pkg: string, o: SolveOptions) => {
       const spec = parseRequestSpec(pkg, 'PKG', warn);
-      const problem = await loadProblem(o);
       const items = buildItems(o);
+      const problem = await loadProblem(o, items);
       assertKnownNames(problem.set, [spec.name, ...itemNames(items)]);
       const policy = buildPolicy(o);
       const base = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
@@ -221,7 +224,9 @@ export function register(program: Command): void {
       const forced = solveRequest(problem, { items: [...items, item] }, policy);
       let text: string;
       if (forced.kind === 'conflict') {
-        text = `${formatItem(item).replace(/^install /, '')} cannot be part of the solution:\n${renderOutcome(forced)}`;
+        const what = formatItem(item).replace(/^install /, '');
+        const heading = base.kind === 'conflict' ? `The request has no solution, with or without ${what}` : `The request plus ${what} has no solution`;
+        text = `${what} cannot be part of the solution.\n${renderOutcome(forced, heading)}`;
       } else if (forced.kind === 'solution' && base.kind === 'solution') {
         const inBase = base.installedAfter.some((pv) => problem.set.nameOf(pv) === spec.name);
         text = inBase

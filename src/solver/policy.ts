@@ -1,0 +1,281 @@
+/**
+ * apt's candidate policy over a universe of several repositories, in one place for `solve` and
+ * the planner: which package versions a host sees (the repositories its sources use, plus what
+ * it has installed), each version's pin priority, and the candidate per package. The solver then
+ * works on a view (UniverseView with an admit set) holding only what apt could install: the
+ * candidates, the installed versions (which may stay), and versions a request names exactly.
+ *
+ * The rules follow apt's documented behaviour (apt_preferences(5)) and its pkgPolicy:
+ * - a repository's priority is 500, 1 when its Release says NotAutomatic, 100 with
+ *   NotAutomatic + ButAutomaticUpgrades; the installed version's status entry is 100;
+ * - the target release (APT::Default-Release, `-t`) is a general pin of 990, placed first;
+ *   general pins (`Package: *`) set a repository's priority, the first matching one wins;
+ * - pins naming packages (names, globs, /regexes/) pin versions; the first matching one wins
+ *   and replaces the version's priority; otherwise a version's priority is the highest of the
+ *   repositories (and status entry) it is in;
+ * - versions are walked newest first; the highest priority wins, the newer one on a tie; once
+ *   the installed version is reached with no priority of 1000 or more seen, it is the candidate
+ *   unless a newer version already won, and only an older version with 1000 or more can still
+ *   win (a downgrade); a version with a negative priority is never chosen unless installed.
+ */
+import type { Universe, ReleaseFacts } from '../universe/index.js';
+import { UniverseView } from './universe-view.js';
+
+/** A release specification as `Pin: release` writes it: `a=`, `n=`, `v=`, `o=`, `l=`, `c=`, `b=`, or a bare archive/codename. */
+export interface ReleaseSpec {
+  a?: string;
+  n?: string;
+  v?: string;
+  o?: string;
+  l?: string;
+  c?: string;
+  b?: string;
+  /** A bare word: matches the archive (suite) or the codename. */
+  release?: string;
+}
+
+export type PinTarget =
+  | { kind: 'version'; pattern: string }
+  | { kind: 'release'; spec: ReleaseSpec }
+  | { kind: 'origin'; site: string };
+
+/** One stanza of apt preferences. */
+export interface AptPin {
+  /** Package names, globs or /regexes/; '*' for a general pin. */
+  packages: readonly string[] | '*';
+  pin: PinTarget;
+  priority: number;
+  /** file:line of the stanza, for explanations. */
+  where?: string;
+}
+
+export interface AptPolicyInput {
+  /** Indexes of the universe's repository layers the host's sources use; undefined: every layer. */
+  repositories?: ReadonlySet<number>;
+  pins?: readonly AptPin[];
+  /** APT::Default-Release (`-t`): `bookworm`, `a=stable`, `n=bookworm,o=Debian`, ... */
+  defaultRelease?: string;
+  /** Per repository layer, the host part of the URI the host reads it from (`Pin: origin`); '' or absent for file: sources. */
+  sites?: ReadonlyMap<number, string>;
+}
+
+/** apt's match of a pattern: `/regex/` (extended, case-insensitive, anywhere) or a glob (fnmatch; exact without wildcards). */
+export function aptExpressionMatches(pattern: string, value: string): boolean {
+  if (pattern.length >= 2 && pattern.startsWith('/') && pattern.endsWith('/')) {
+    try {
+      return new RegExp(pattern.slice(1, -1), 'i').test(value);
+    } catch {
+      return false;
+    }
+  }
+  if (!/[*?[]/.test(pattern)) return pattern === value;
+  return globToRegExp(pattern).test(value);
+}
+
+const globCache = new Map<string, RegExp>();
+
+function globToRegExp(glob: string): RegExp {
+  let re = globCache.get(glob);
+  if (re) return re;
+  let out = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') out += '.*';
+    else if (c === '?') out += '.';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      if (close < 0) { out += '\\['; continue; }
+      let body = glob.slice(i + 1, close);
+      if (body.startsWith('!')) body = `^${body.slice(1)}`;
+      out += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = close;
+    } else out += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  re = new RegExp(`${out}$`);
+  globCache.set(glob, re);
+  return re;
+}
+
+/** A version or release version against a `Pin: version` pattern: equal (case-insensitive), `prefix*`, glob or /regex/. */
+function versionMatches(pattern: string, version: string): boolean {
+  if (pattern.toLowerCase() === version.toLowerCase()) return true;
+  return aptExpressionMatches(pattern, version);
+}
+
+/** Reads a `Pin: release` value (also APT::Default-Release). */
+export function parseReleaseSpec(text: string): ReleaseSpec {
+  const t = text.trim();
+  if (!t.includes('=')) return /^[0-9]/.test(t) ? { v: t } : { release: t };
+  const spec: ReleaseSpec = {};
+  for (const part of t.split(',')) {
+    const m = /^\s*([anvolcb])=(.*)$/.exec(part);
+    if (m) spec[m[1] as keyof ReleaseSpec] = m[2]!.trim();
+  }
+  return spec;
+}
+
+/** Does a repository (its Release facts) match a release specification? */
+export function releaseMatches(spec: ReleaseSpec, f: ReleaseFacts): boolean {
+  const keys = Object.keys(spec) as Array<keyof ReleaseSpec>;
+  if (keys.length === 0) return false;
+  const m = (pattern: string | undefined, value: string | undefined): boolean => pattern === undefined || (value !== undefined && aptExpressionMatches(pattern, value));
+  if (spec.v !== undefined && !(f.version !== undefined && versionMatches(spec.v, f.version))) return false;
+  if (spec.release !== undefined && !m(spec.release, f.suite) && !m(spec.release, f.codename)) return false;
+  return m(spec.o, f.origin) && m(spec.a, f.suite) && m(spec.n, f.codename) && m(spec.l, f.label) && m(spec.c, f.component) && m(spec.b, f.architecture);
+}
+
+/** Facts of dpkg's status file as apt sees it (archive `now`). */
+const STATUS_FACTS: ReleaseFacts = { suite: 'now' };
+
+function fileMatches(pin: PinTarget, facts: ReleaseFacts | undefined, isStatus: boolean, site = facts?.site ?? ''): boolean {
+  if (pin.kind === 'release') return facts !== undefined && releaseMatches(pin.spec, facts);
+  if (pin.kind === 'origin') return !isStatus && facts !== undefined && aptExpressionMatches(pin.site, site);
+  return false;
+}
+
+/**
+ * The policy of one host over one universe. Priorities of repositories are computed once;
+ * per-version priorities and candidates on demand.
+ */
+export class AptPolicy {
+  /** Per layer: 1 when the host sees it (a repository its sources use, or a layer that is not a repository). */
+  readonly layerVisible: Uint8Array;
+  /** Per layer: its priority for this host (meaningful where visible). */
+  readonly layerPriority: Int32Array;
+  private readonly statusPriority: number;
+  private readonly specific: AptPin[];
+  private readonly hostArch: string;
+
+  constructor(readonly universe: Universe, readonly input: AptPolicyInput = {}) {
+    const layers = universe.layers;
+    this.hostArch = universe.hostArch;
+    this.layerVisible = new Uint8Array(layers.length);
+    this.layerPriority = new Int32Array(layers.length);
+    const general: AptPin[] = [];
+    if (input.defaultRelease) general.push({ packages: '*', pin: { kind: 'release', spec: parseReleaseSpec(input.defaultRelease) }, priority: 990, where: 'APT::Default-Release' });
+    for (const p of input.pins ?? []) if (p.packages === '*') general.push(p);
+    this.specific = (input.pins ?? []).filter((p) => p.packages !== '*');
+    for (const l of layers) {
+      const repo = l.release;
+      this.layerVisible[l.index] = repo === undefined || input.repositories === undefined || input.repositories.has(l.index) ? 1 : 0;
+      let prio = 500;
+      if (repo?.notAutomatic) prio = repo.butAutomaticUpgrades ? 100 : 1;
+      for (const g of general) {
+        if (fileMatches(g.pin, repo, false, this.siteOf(l.index))) { prio = g.priority; break; }
+      }
+      this.layerPriority[l.index] = prio;
+    }
+    let status = 100;
+    for (const g of general) if (fileMatches(g.pin, STATUS_FACTS, true)) { status = g.priority; break; }
+    this.statusPriority = status;
+  }
+
+  private siteOf(layer: number): string {
+    return this.input.sites?.get(layer) ?? this.universe.layers[layer]!.release?.site ?? '';
+  }
+
+  /** Whether the host's apt knows this version at all (from a source it uses, or installed). */
+  sees(pv: number, installed: boolean): boolean {
+    if (installed) return true;
+    const u = this.universe;
+    const arch = u.archOf(pv);
+    if (arch !== 'all' && arch !== this.hostArch) return false;
+    for (const l of u.layerIndexesOf(pv)) {
+      const info = u.layers[l]!;
+      if (info.release === undefined) {
+        // the fill layer of installed versions: known only where installed
+        if (info.trust === 'observed') continue;
+        return true;
+      }
+      if (this.layerVisible[l]) return true;
+    }
+    return false;
+  }
+
+  /** The pin that sets this version's priority, if a package-specific one does. */
+  specificPin(pv: number, installed: boolean): AptPin | undefined {
+    if (this.specific.length === 0) return undefined;
+    const u = this.universe;
+    const name = u.nameOfPv(pv);
+    const version = u.versionOf(pv);
+    for (const p of this.specific) {
+      if (!(p.packages as readonly string[]).some((pattern) => pattern === name || (/[*?[]/.test(pattern) || (pattern.startsWith('/') && pattern.endsWith('/') && pattern.length > 1) ? aptExpressionMatches(pattern, name) : false))) continue;
+      if (p.pin.kind === 'version') {
+        if (versionMatches(p.pin.pattern, version)) return p;
+        continue;
+      }
+      if (installed && fileMatches(p.pin, STATUS_FACTS, true)) return p;
+      for (const l of u.layerIndexesOf(pv)) {
+        if (!this.layerVisible[l]) continue;
+        if (fileMatches(p.pin, u.layers[l]!.release, false, this.siteOf(l))) return p;
+      }
+    }
+    return undefined;
+  }
+
+  /** The pin priority of a version on this host (apt-cache policy's number); 0 when it comes from nowhere the host sees. */
+  priorityOf(pv: number, installed: boolean): number {
+    const pin = this.specificPin(pv, installed);
+    if (pin) return pin.priority;
+    const u = this.universe;
+    let best = Number.NEGATIVE_INFINITY;
+    for (const l of u.layerIndexesOf(pv)) {
+      const info = u.layers[l]!;
+      if (!this.layerVisible[l] || (info.release === undefined && info.trust === 'observed')) continue;
+      if (this.layerPriority[l]! > best) best = this.layerPriority[l]!;
+    }
+    if (installed && this.statusPriority > best) best = this.statusPriority;
+    return best === Number.NEGATIVE_INFINITY ? 0 : best;
+  }
+
+  /**
+   * apt's candidate of a package name (native architecture and `all`): see the header. -1 when
+   * there is none (no version the host sees, or every one pinned at 0 or below and none installed).
+   */
+  candidateOf(nameId: number, installed: ArrayLike<number>): number {
+    const u = this.universe;
+    let max = 0;
+    let pref = -1;
+    for (const pv of u.versionsOf(nameId)) {
+      const inst = installed[pv] === 1;
+      if (!this.sees(pv, inst)) continue;
+      const prio = this.priorityOf(pv, inst);
+      if (prio > max) { pref = pv; max = prio; }
+      if (inst && max < 1000) {
+        if (pref < 0) pref = pv;
+        max = 999;
+      }
+    }
+    return pref;
+  }
+
+  /**
+   * The admit set of a host: 1 for every version the solver may use there: candidates, installed
+   * versions, and the versions `explicit` names (a request's `name=version`, as apt allows one
+   * that is not the candidate, if the host's sources have it).
+   */
+  admitSet(installed: ArrayLike<number>, explicit: Iterable<number> = []): Uint8Array {
+    const u = this.universe;
+    const admit = new Uint8Array(u.pvCount);
+    for (let pv = 0; pv < u.pvCount; pv++) if (installed[pv] === 1) admit[pv] = 1;
+    for (let n = 0; n < u.nameCount; n++) {
+      if (!u.isReal(n)) continue;
+      const c = this.candidateOf(n, installed);
+      if (c >= 0) admit[c] = 1;
+    }
+    for (const pv of explicit) if (this.sees(pv, installed[pv] === 1)) admit[pv] = 1;
+    return admit;
+  }
+}
+
+export function createAptPolicy(universe: Universe, input: AptPolicyInput = {}): AptPolicy {
+  return new AptPolicy(universe, input);
+}
+
+/**
+ * The solver's view for one host under apt's policy: only admitted versions exist in it (the
+ * same pv ids as the universe, so installed flags carry over).
+ */
+export function createPolicyView(policy: AptPolicy, installed: ArrayLike<number>, explicit: Iterable<number> = []): UniverseView {
+  return new UniverseView(policy.universe, policy.admitSet(installed, explicit));
+}
