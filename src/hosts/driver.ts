@@ -12,7 +12,8 @@
  * argument arrays through the driver's command runner, and reported as a StepOutcome value.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { isRollwiseError, RollwiseError, type ErrorCode } from '../shared/index.js';
 import { compareDebian } from '../versions/index.js';
 import { osFactsFromRelease, parseMeminfoMiB, parseOsRelease, type HostFacts } from '../fleet/index.js';
@@ -265,6 +266,10 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
     // dpkg-query exits 1 with "no packages found" on an empty database.
     if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stdout.trim() === '')) return { kind: 'failed', message: combined(r) };
+    if (r.stdout.trim() === '' && target.kind === 'root') {
+      const empty = await confirmEmptyDatabase();
+      if (empty) return empty;
+    }
     const packages: SnapshotPackage[] = [];
     for (const line of r.stdout.split('\n')) {
       if (!line) continue;
@@ -276,11 +281,30 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return { kind: 'ok', value: packages };
   }
 
-  async function readConffiles(): Promise<HostRead<Array<{ path: string; owner: string }>>> {
+  /**
+   * An empty answer of dpkg-query is also what it gives for a database that is not there (exit 0,
+   * no output) and what a lost output looks like: on a root it is believed only when the status
+   * file exists and records no package in a state other than not-installed. Undefined when it does.
+   */
+  async function confirmEmptyDatabase(): Promise<{ kind: 'failed'; message: string } | { kind: 'unknown'; reason: string } | undefined> {
+    const status = `${root}/var/lib/dpkg/status`;
+    const r = await run(['grep', '-c', '-E', '^Status: .* (installed|config-files|half-installed|unpacked|half-configured|triggers-awaited|triggers-pending)$', '--', status]);
+    if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
+    if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
+    if (r.exitCode === 1 && r.stdout.trim() === '0') return undefined;
+    if (r.exitCode !== 0 && r.exitCode !== 1) return { kind: 'failed', message: `no readable dpkg database at ${status}: ${combined(r)}` };
+    return { kind: 'unknown', reason: `dpkg-query answered nothing while ${status} records ${r.stdout.trim() || 'some'} packages: cannot tell what is installed` };
+  }
+
+  /** The conffiles of the packages dpkg knows; `packages`: how many the installed-set read just found (its answer lists each). */
+  async function readConffiles(packages?: number): Promise<HostRead<Array<{ path: string; owner: string }>>> {
     const r = await run([...dpkgQueryArgs(), '-W', `-f=${CONFFILES_FORMAT}`]);
     if (r.kind === 'lost') return { kind: 'unknown', reason: r.reason };
     if (r.kind === 'not-started') return { kind: 'failed', message: r.reason };
     if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stdout.trim() === '')) return { kind: 'failed', message: combined(r) };
+    if (packages !== undefined && packages > 0 && r.stdout.trim() === '') {
+      return { kind: 'unknown', reason: `dpkg-query listed no package's conffiles where it had just found ${packages} packages: cannot tell which conffiles there are` };
+    }
     const out: Array<{ path: string; owner: string }> = [];
     let owner = '';
     let ownerInstalled = false;
@@ -368,11 +392,14 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
   async function readDatabase(db: DatabaseRef): Promise<SnapshotDatabase> {
     const table = db.table ?? 'schema_migrations';
     const unreachable = (error: string): SnapshotDatabase => ({ name: db.name, state: 'unreachable', schemaVersion: null, applied: [], error });
-    const exists = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT to_regclass('${table}') IS NOT NULL`]);
+    const pw = await databasePasswordEnv(db);
+    if (!pw.ok) return unreachable(pw.message);
+    const env = pw.env;
+    const exists = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT to_regclass('${table}') IS NOT NULL`], { env });
     if (exists.kind !== 'exited') return unreachable(exists.reason);
     if (exists.exitCode !== 0) return unreachable(combined(exists));
     if (exists.stdout.trim() !== 't') return { name: db.name, state: 'no-table', schemaVersion: null, applied: [] };
-    const r = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT version FROM ${table} ORDER BY version`]);
+    const r = await run([...psqlBase(db), '-A', '-t', '-c', `SELECT version FROM ${table} ORDER BY version`], { env });
     if (r.kind !== 'exited') return unreachable(r.reason);
     if (r.exitCode !== 0) return unreachable(combined(r));
     const applied = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).sort();
@@ -523,7 +550,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     const wanted = new Map<string, { source: 'config' | 'conffile'; owner?: string }>();
     for (const p of spec.configFiles ?? []) wanted.set(p, { source: 'config' });
     if (spec.conffiles !== false) {
-      const cf = await readConffiles();
+      const cf = await readConffiles(installed.value.length);
       if (cf.kind !== 'ok') return cf;
       for (const c of cf.value) if (!wanted.has(c.path)) wanted.set(c.path, { source: 'conffile', owner: c.owner });
     }
@@ -834,7 +861,9 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       '',
     ].join('\n');
     const argv = [...psqlBase(db), '--single-transaction', '-v', `rw_version=${m.version}`, '-f', '-'];
-    const r = await run(argv, { input: script });
+    const pw = await databasePasswordEnv(db);
+    if (!pw.ok) return { ok: false, failure: { kind: 'precondition', message: pw.message } };
+    const r = await run(argv, { input: script, env: pw.env });
     return fromRun(argv, r) ?? { ok: true, output: combined(r) };
   }
 
@@ -1068,3 +1097,148 @@ export function createLocalDriver(options: LocalDriverOptions = {}): HostDriver 
   });
 }
 
+
+// ---- database safeguards (run on the controller, as PostgreSQL's client tools are) -------------
+
+/**
+ * The environment a PostgreSQL client needs for `db`'s password, read on this machine from what
+ * the inventory names (an environment variable or a file); the password itself is never in a
+ * message. Without a reference: nothing (the tools' own means, e.g. ~/.pgpass, apply).
+ */
+export async function databasePasswordEnv(db: DatabaseRef): Promise<{ ok: true; env: Record<string, string> } | { ok: false; message: string }> {
+  const p = db.password;
+  if (!p) return { ok: true, env: {} };
+  if ('env' in p) {
+    const v = process.env[p.env];
+    if (v === undefined || v === '') return { ok: false, message: `the password of database ${db.name} is read from the environment variable ${p.env}, which is not set` };
+    return { ok: true, env: { PGPASSWORD: v } };
+  }
+  try {
+    const text = await readFile(p.file, 'utf8');
+    const v = text.replace(/\r?\n$/, '');
+    if (v === '' || v.includes('\n')) return { ok: false, message: `the password file of database ${db.name} (${p.file}) does not hold one line` };
+    return { ok: true, env: { PGPASSWORD: v } };
+  } catch (e) {
+    return { ok: false, message: `cannot read the password file of database ${db.name} (${p.file}): ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+  }
+}
+
+/** A database backup taken before a deployment's first migration on it. */
+export interface DatabaseBackup {
+  database: string;
+  /** The dump (pg_dump's custom format) on this machine. */
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** What a database holds that a rollback must bring back: applied migrations (null: no migrations table) and its tables. */
+export interface DatabaseState {
+  applied: string[] | null;
+  tables: string[];
+}
+
+type DbResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+function connectionArgs(db: DatabaseRef): string[] {
+  return ['-h', db.host, '-p', String(db.port), '-U', db.user];
+}
+
+function checkDatabase(db: DatabaseRef): string | undefined {
+  try {
+    validateDatabase(db);
+    return undefined;
+  } catch (e) {
+    return isRollwiseError(e) ? e.message : String(e);
+  }
+}
+
+function runFailure(what: string, r: RunResult): string {
+  return `${what}: ${r.kind === 'exited' ? `exit ${r.exitCode}: ${combined(r)}` : r.reason}`;
+}
+
+async function sha256Of(file: string): Promise<{ sha256: string; bytes: number }> {
+  const data = await readFile(file);
+  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+}
+
+/** The applied migrations and the tables of a database, read with psql. */
+export async function describeDatabase(db: DatabaseRef, runner: CommandRunner = createLocalRunner()): Promise<DbResult<DatabaseState>> {
+  const bad = checkDatabase(db);
+  if (bad) return { ok: false, message: bad };
+  const pw = await databasePasswordEnv(db);
+  if (!pw.ok) return pw;
+  const table = db.table ?? 'schema_migrations';
+  const psql = (sql: string): string[] => ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...connectionArgs(db), '-d', db.database, '-c', sql];
+  const env = { LC_ALL: 'C', ...pw.env };
+  const t = await runner.run(psql("SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"), { env, timeoutMs: 60_000 });
+  if (t.kind !== 'exited' || t.exitCode !== 0) return { ok: false, message: runFailure(`reading the tables of ${db.name}`, t) };
+  const tables = t.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const exists = await runner.run(psql(`SELECT to_regclass('${table}') IS NOT NULL`), { env, timeoutMs: 60_000 });
+  if (exists.kind !== 'exited' || exists.exitCode !== 0) return { ok: false, message: runFailure(`reading the migrations table of ${db.name}`, exists) };
+  if (exists.stdout.trim() !== 't') return { ok: true, value: { applied: null, tables } };
+  const a = await runner.run(psql(`SELECT version FROM ${table} ORDER BY version`), { env, timeoutMs: 60_000 });
+  if (a.kind !== 'exited' || a.exitCode !== 0) return { ok: false, message: runFailure(`reading the migrations table of ${db.name}`, a) };
+  return { ok: true, value: { applied: a.stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).sort(), tables } };
+}
+
+/**
+ * Backs a database up with pg_dump (custom format) to `file` on this machine (its folder made
+ * private), and records the dump's sha256. A failed or empty dump is an error, never a backup.
+ */
+export async function backupDatabase(db: DatabaseRef, file: string, runner: CommandRunner = createLocalRunner()): Promise<DbResult<DatabaseBackup>> {
+  const bad = checkDatabase(db);
+  if (bad) return { ok: false, message: bad };
+  const pw = await databasePasswordEnv(db);
+  if (!pw.ok) return pw;
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    return { ok: false, message: `cannot make the backup folder ${dirname(file)}: ${(e as NodeJS.ErrnoException).code ?? 'unwritable'}` };
+  }
+  const argv = ['pg_dump', '--format=custom', ...connectionArgs(db), '-f', file, '-d', db.database];
+  const r = await runner.run(argv, { env: { LC_ALL: 'C', ...pw.env } });
+  if (r.kind !== 'exited' || r.exitCode !== 0) return { ok: false, message: runFailure(`pg_dump of ${db.name}`, r) };
+  try {
+    await chmod(file, 0o600);
+    const sum = await sha256Of(file);
+    if (sum.bytes === 0) return { ok: false, message: `pg_dump of ${db.name} wrote an empty file` };
+    return { ok: true, value: { database: db.name, file, ...sum } };
+  } catch (e) {
+    return { ok: false, message: `cannot read the backup ${file}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+  }
+}
+
+/**
+ * Restores a database from a backup with pg_restore --clean (objects of the dump dropped and made
+ * again, in one transaction), after checking the dump is the one recorded (sha256). Tables made
+ * after the backup are not in the dump: those named in `dropTables` (`schema.table`, as
+ * describeDatabase lists them) are dropped first, in their own transaction (a foreign key of
+ * theirs would stop the dump's tables from being dropped); the caller compares the tables after.
+ */
+export async function restoreDatabase(db: DatabaseRef, backup: Pick<DatabaseBackup, 'file' | 'sha256'>, runner: CommandRunner = createLocalRunner(), options: { dropTables?: readonly string[] } = {}): Promise<DbResult<{ output: string }>> {
+  const bad = checkDatabase(db);
+  if (bad) return { ok: false, message: bad };
+  let sum: { sha256: string };
+  try {
+    sum = await sha256Of(backup.file);
+  } catch (e) {
+    return { ok: false, message: `cannot read the backup ${backup.file}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+  }
+  if (sum.sha256 !== backup.sha256) return { ok: false, message: `the backup ${backup.file} is not the one taken (sha256 ${sum.sha256}, recorded ${backup.sha256}): not restored` };
+  const pw = await databasePasswordEnv(db);
+  if (!pw.ok) return pw;
+  const drop = options.dropTables ?? [];
+  let output = '';
+  if (drop.length > 0) {
+    const ident = (t: string): string => t.split('.').map((x) => `"${x.replace(/"/g, '""')}"`).join('.');
+    const argv = ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', ...connectionArgs(db), '-d', db.database, '-f', '-'];
+    const r = await runner.run(argv, { input: `DROP TABLE IF EXISTS ${drop.map(ident).join(', ')} CASCADE;\n`, env: { LC_ALL: 'C', ...pw.env } });
+    if (r.kind !== 'exited' || r.exitCode !== 0) return { ok: false, message: runFailure(`dropping the tables made since the backup of ${db.name} (${drop.join(', ')})`, r) };
+    output = `dropped ${drop.join(', ')} (made since the backup)\n`;
+  }
+  const argv = ['pg_restore', '--clean', '--if-exists', '--single-transaction', '--exit-on-error', ...connectionArgs(db), '-d', db.database, backup.file];
+  const r = await runner.run(argv, { env: { LC_ALL: 'C', ...pw.env } });
+  if (r.kind !== 'exited' || r.exitCode !== 0) return { ok: false, message: runFailure(`pg_restore of ${db.name}`, r) };
+  return { ok: true, value: { output: output + combined(r) } };
+}
