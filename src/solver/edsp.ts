@@ -15,15 +15,11 @@
 import { EDSP_AUTOMATIC, EDSP_CANDIDATE, EDSP_HOLD, EDSP_INSTALLED, type EdspScenario } from '../kb/index.js';
 import { RollwiseError } from '../shared/index.js';
 import { createEdspUniverse, type EdspUniverse } from '../universe/index.js';
-import { parseCriteria, type Criterion, type RequestItem, type SolveRequest, type SolverPolicy } from './request.js';
+import { DEFAULT_CRITERIA, parseCriteria, type Criterion, type RequestItem, type SolveRequest, type SolverPolicy } from './request.js';
 import { createUniverseProblem, solveRequest, type Problem, type SolveOutcome } from './solve.js';
 
-/** Criteria for an install or remove request: as `paranoid`, then newest. */
-export const EDSP_INSTALL_CRITERIA: Criterion[] = [
-  { sign: '-', name: 'removed' },
-  { sign: '-', name: 'changed' },
-  { sign: '-', name: 'notuptodate' },
-];
+/** Criteria for an install or remove request: the resolver's default (fewest removals, then changes, then newest). */
+export const EDSP_INSTALL_CRITERIA: Criterion[] = DEFAULT_CRITERIA;
 /** Criteria for an upgrade of everything (apt upgrade / full-upgrade). */
 export const EDSP_UPGRADE_CRITERIA: Criterion[] = [
   { sign: '-', name: 'removed' },
