@@ -11,7 +11,7 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Extra environment variables for the command. */
   env?: Record<string, string>;
-  /** Kill the command after this many milliseconds; the result is then `lost`. */
+  /** Kill the command, with every process it started (its process group), after this many milliseconds; the result is then `lost`. */
   timeoutMs?: number;
   /** Working directory (local runners only). */
   cwd?: string;
@@ -84,6 +84,10 @@ export function spawnCollect(
         env: { ...baseEnv, ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
         shell: false,
+        // its own process group: a command stopped for its time or output is stopped with every
+        // process it started (dpkg under apt-get, a shell's children), which could otherwise keep
+        // changing the host after the step was reported lost
+        detached: true,
       });
     } catch (e) {
       resolve({ kind: 'not-started', reason: (e as Error).message, durationMs: elapsed() });
@@ -97,11 +101,18 @@ export function spawnCollect(
     let truncated = false;
     let timedOut = false;
     let settled = false;
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     const timer =
       options.timeoutMs !== undefined
         ? setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            killGroup();
           }, options.timeoutMs)
         : undefined;
     // Keeps at most `limit` bytes of a stream (a chunk is cut, never kept whole past the limit).
@@ -109,7 +120,7 @@ export function spawnCollect(
       if (had < limit) chunks.push(had + b.length <= limit ? b : b.subarray(0, limit - had));
       if (had + b.length > limit && !truncated) {
         truncated = true;
-        if (options.onOversizedOutput === 'kill') child.kill('SIGKILL');
+        if (options.onOversizedOutput === 'kill') killGroup();
       }
     };
     child.stdout.on('data', (b: Buffer) => {
@@ -129,13 +140,20 @@ export function spawnCollect(
     });
     // Settles on 'close' (all output read). A helper the command left behind (an ssh ProxyCommand's
     // background reader) can hold the pipes open after the command exited: then settle a moment
-    // after the exit with what was read, instead of waiting for the helper.
+    // after the exit with what was read, instead of waiting for the helper. The exit may be seen
+    // before the output is read (one child's SIGCHLD reaps every exited child, and a process starved
+    // for longer than the grace runs its due timers before it polls the pipes again): the pipes are
+    // given up only from setImmediate, after a poll phase that followed the timer has read whatever
+    // they held, and never once both reached their end (then 'close' follows).
     let afterExit: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
       afterExit = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        settle(code, signal);
+        setImmediate(() => {
+          if (settled || (child.stdout.readableEnded && child.stderr.readableEnded)) return;
+          child.stdout.destroy();
+          child.stderr.destroy();
+          settle(code, signal);
+        });
       }, PIPE_GRACE_MS);
     });
     child.on('close', (code, signal) => settle(code, signal));

@@ -99,7 +99,7 @@ describe('rollwise deploy', () => {
     expect(gateBeyond.stderr).toMatch(/RW_USAGE: --gate-after 5: this deployment has 2 wave\(s\) \(\d+, \d+ host\(s\)\); nothing was deployed/);
     expect(deploy('list').stdout).toMatch(/No deployments yet/);
     for (const h of lab.hosts) expect(await version(h)).toBe('1.0');
-  }, 60_000);
+  }, 240_000);
 
   it('deploys in waves; status, log and list show it; a finished deployment cannot be paused', async () => {
     const r = deploy(planId, '--waves', '1,100%', '--hosts', `name=${lab.hosts[0]!.name}`, '--deb-cache', debs, '--json');
@@ -116,7 +116,7 @@ describe('rollwise deploy', () => {
     const late = deploy('pause', id);
     expect(late.status).not.toBe(0);
     expect(late.stderr).toMatch(/RW_DEPLOY: deployment \w+ is succeeded: it cannot be paused/);
-  }, 60_000);
+  }, 240_000);
 
   it('pause during a bake from another process stops the bake; abort then rolls the hosts back', async () => {
     const hosts = [lab.hosts[1]!, lab.hosts[2]!];

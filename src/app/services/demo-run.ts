@@ -44,11 +44,19 @@ export function demoStagingGroup(plan: Plan): { key: string; number: number } {
 /** What every lab host's snapshot holds for the comparison: packages, their conffiles, the service's state. */
 export const DEMO_SNAPSHOT: SnapshotSpec = { conffiles: true, services: [DEMO_SERVICE] };
 
+/** How often a snapshot whose reads could not tell (an `unknown` answer) is taken again before the demo says it cannot tell. */
+const SNAPSHOT_ATTEMPTS = 3;
+
+/** Every lab host's snapshot; a read that could not tell is retried, never taken as "nothing there". */
 export async function snapshotDemoLab(lab: DemoLab): Promise<Map<string, Snapshot>> {
   const out = new Map<string, Snapshot>();
   await Promise.all(lab.hosts.map(async (h) => {
-    const r = await lab.driver(h).takeSnapshot(DEMO_SNAPSHOT);
-    if (r.kind !== 'ok') throw new RollwiseError('RW_HOST', `cannot take a snapshot of ${h.name}: ${r.kind === 'failed' ? r.message : r.reason}`, { hint: 'rebuild the lab: rollwise demo' });
+    let r = await lab.driver(h).takeSnapshot(DEMO_SNAPSHOT);
+    // a service state `unknown` is also a read that could not tell (sv answered nothing): asked again too
+    const unsure = (s: typeof r): boolean => s.kind === 'unknown' || (s.kind === 'ok' && s.value.services.some((v) => v.state === 'unknown'));
+    for (let attempt = 1; attempt < SNAPSHOT_ATTEMPTS && unsure(r); attempt++) r = await lab.driver(h).takeSnapshot(DEMO_SNAPSHOT);
+    if (r.kind === 'unknown') throw new RollwiseError('RW_HOST', `cannot tell the state of ${h.name} (${SNAPSHOT_ATTEMPTS} snapshots could not read it): ${r.reason}`, { hint: 'the machine may be overloaded; run rollwise demo again' });
+    if (r.kind !== 'ok') throw new RollwiseError('RW_HOST', `cannot take a snapshot of ${h.name}: ${r.message}`, { hint: 'rebuild the lab: rollwise demo' });
     out.set(h.name, r.value);
   }));
   return out;
