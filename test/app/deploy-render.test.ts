@@ -22,6 +22,20 @@ describe('deploy log rendering', () => {
     expect(text).not.toContain('{"');
   });
 
+  it('shows a roll-back decision by the checks that failed (failed checks first in the verdict too)', () => {
+    const ok = { kind: 'check', check: 'latency', status: 'passed', query: 'q1', measurements: 3, errors: 0 };
+    const bad = { kind: 'check', check: 'no-critical-alerts', status: 'failed', query: 'severity="critical"', measurements: 2, errors: 0, hosts: ['web-01'] };
+    const evidence = [ok, bad];
+    const text = renderDeploymentLog({ deployment: { id: 'd1', status: 'rolled-back' }, entries: [
+      entry(1, { kind: 'verdict', wave: 1, body: { verdict: 'failed', evidence, changedHosts: ['web-01'], bakeMs: 5000 } }),
+      entry(2, { body: { decision: 'roll-back', reason: "wave 1: the judge's verdict is failed", evidence: { scope: 'rollout', verdict: 'failed', evidence, hosts: ['web-01'] } } }),
+    ] }, PLAIN);
+    expect(text).toContain('evidence: verdict failed over web-01; 1 of 2 check(s) failed:');
+    expect(text).not.toMatch(/evidence\.0\./);
+    const verdictPart = text.slice(0, text.indexOf('roll-back'));
+    expect(verdictPart.indexOf('check no-critical-alerts')).toBeLessThan(verdictPart.indexOf('check latency'));
+  });
+
   it('says a canary comparison had too few samples instead of printing placeholder statistics', () => {
     const check = { kind: 'check', check: 'errors', status: 'inconclusive', query: 'rate(e[1m])', measurements: 2, errors: 0, statistic: { test: 'mann-whitney-u', against: 'control', u: 0, pValue: 1, shift: 0, relativeShift: 0, outcome: 'insufficient', changedCount: 2, controlCount: 3 } };
     const worse = { ...check, status: 'failed', statistic: { ...check.statistic, u: 25, pValue: 0.004, shift: 0.2, relativeShift: 0.5, outcome: 'worse', changedCount: 5, controlCount: 5 } };

@@ -10,7 +10,7 @@ import { loadChecksFile } from '../../src/deploy/index.js';
 import { createDirectoryRootDriver } from '../../src/hosts/index.js';
 import { buildRequest } from '../../src/planner/index.js';
 import { freeLoopbackPort, startAlertmanagerServer, type RunningServer } from '../../src/monitor/index.js';
-import { approvePlan, deploymentLog, openStore, planFleet, startDeployment, type DeployStore } from '../../src/app/index.js';
+import { approvePlan, deploymentLog, openStore, parseAlertsListen, planFleet, startDeployment, type DeployStore } from '../../src/app/index.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
 
 let lab: Lab;
@@ -57,6 +57,15 @@ async function approvedPlan(): Promise<string> {
 }
 
 describe('a deployment judged by Alertmanager alerts', () => {
+  it('reads --alerts-listen as PORT or a loopback ADDRESS:PORT, and says what is wrong otherwise', () => {
+    expect(parseAlertsListen('9095')).toEqual({ hostname: '127.0.0.1', port: 9095 });
+    expect(parseAlertsListen('127.0.0.2:9095')).toEqual({ hostname: '127.0.0.2', port: 9095 });
+    expect(parseAlertsListen('[::1]:9095')).toEqual({ hostname: '::1', port: 9095 });
+    expect(() => parseAlertsListen('99999')).toThrow(/port 99999 is out of range/);
+    expect(() => parseAlertsListen('0.0.0.0:9099')).toThrow(/0\.0\.0\.0 is not a loopback address/);
+    expect(() => parseAlertsListen('foo')).toThrow(/is not PORT or ADDRESS:PORT/);
+  });
+
   it('reads an alerts check (default success: no alert firing) and refuses one that names two sources, with its position', async () => {
     const file = path.join(lab.dir, 'alerts-checks.yaml');
     await writeFile(file, 'checks:\n  - name: quiet\n    alerts: { labels: { severity: page } }\n');

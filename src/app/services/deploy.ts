@@ -307,6 +307,7 @@ export async function startDeployment(input: StartDeploymentInput): Promise<Depl
     throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Prometheus (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}) and no Prometheus is configured; nothing was deployed`, { hint: 'give --prometheus URL or set ROLLWISE_PROMETHEUS_URL (e.g. http://127.0.0.1:9090)' });
   }
   if (judgeSpec && prometheusUrl && judgeSpec.checks.some((c) => c.query.provider === 'prometheus')) await checkPrometheusAnswers(prometheusUrl, judgeSpec.hostLabel);
+  if (input.alertsListen !== undefined) parseAlertsListen(input.alertsListen);
   if (judgeSpec) alertsListenFor(judgeSpec.checks, input.alertsListen);
   const id = randomBytes(4).toString('hex');
   await createDeploymentFor(input.store, { id, plan, spec, by: approverName() });
@@ -392,12 +393,19 @@ function alertsListenFor(checks: readonly MetricCheck[], given: string | undefin
   if (!text) {
     throw new RollwiseError('RW_MONITOR', `${names.length} check(s) read Alertmanager's alerts (${names.slice(0, 3).join(', ')}) and no receiver address is given; nothing was deployed`, { hint: `give --alerts-listen PORT (or 127.0.0.1:PORT; env ${ALERTS_LISTEN_ENV}) and point Alertmanager's webhook_configs url at http://127.0.0.1:PORT/alertmanager` });
   }
-  const m = /^(?:(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):)?(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) {
-    throw new RollwiseError('RW_USAGE', `--alerts-listen '${excerpt(text)}' is not a loopback address and port`, { hint: 'e.g. --alerts-listen 9095 or 127.0.0.1:9095 (the receiver listens on loopback only; a proxy can forward to it)' });
-  }
-  return { hostname: m[1] === '[::1]' ? '::1' : m[1] ?? '127.0.0.1', port };
+  return parseAlertsListen(text);
+}
+
+/** `PORT` or `ADDRESS:PORT`, the address on loopback (the receiver never listens elsewhere; a proxy can forward to it). */
+export function parseAlertsListen(text: string): { hostname: string; port: number } {
+  const hint = 'e.g. --alerts-listen 9095 or 127.0.0.1:9095 (the receiver listens on loopback only; a proxy can forward to it)';
+  const m = /^(?:([^:]+|\[[^\]]+\]):)?(\d+)$/.exec(text.trim());
+  if (!m) throw new RollwiseError('RW_USAGE', `--alerts-listen '${excerpt(text)}' is not PORT or ADDRESS:PORT`, { hint });
+  const port = Number(m[2]);
+  if (!(port >= 1 && port <= 65535)) throw new RollwiseError('RW_USAGE', `--alerts-listen '${excerpt(text)}': port ${m[2]} is out of range (1–65535)`, { hint });
+  const address = m[1] ?? '127.0.0.1';
+  if (!/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/.test(address)) throw new RollwiseError('RW_USAGE', `--alerts-listen '${excerpt(text)}': ${address} is not a loopback address`, { hint });
+  return { hostname: address === '[::1]' ? '::1' : address, port };
 }
 
 function judgeFor(spec: DeploymentSpec, driverFor: (h: string) => EngineDriver, prometheus: string | undefined, alerts?: AlertReceiver): WaveJudge {
@@ -501,6 +509,7 @@ export interface ResumeInput {
 export async function resumeDeployment(input: ResumeInput): Promise<DeploymentRun> {
   const d = await findDeployment(input.store, input.deployment);
   if (isDeploymentFinished(d.status)) throw new RollwiseError('RW_DEPLOY', `deployment ${d.id} is ${d.status}: nothing to resume`, { hint: `rollwise deploy log ${d.id} shows what happened` });
+  if (input.alertsListen !== undefined) parseAlertsListen(input.alertsListen);
   const plan = await findPlan(input.store, d.planId, d.planVersion);
   const spec = d.spec as DeploymentSpec;
   // the same pre-check as at the start: a Prometheus that does not answer is said now, not as a paused wave later

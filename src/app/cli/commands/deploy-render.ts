@@ -117,6 +117,23 @@ function checkLines(x: unknown): string[] {
   return out;
 }
 
+/** Checks that failed first, then the rest, each kind kept in its order. */
+function failedFirst(evidence: readonly unknown[]): unknown[] {
+  const failed = (x: unknown): boolean => (x as { status?: string }).status === 'failed';
+  return [...evidence.filter(failed), ...evidence.filter((x) => !failed(x))];
+}
+
+/** A decision's evidence: a verdict's checks by the failed ones (the verdict entry has them all), anything else as path: value lines. */
+function decisionEvidence(e: unknown): string[] {
+  const v = e as { verdict?: string; evidence?: unknown[]; hosts?: string[] };
+  if (Array.isArray(v.evidence) && v.evidence.length > 0 && v.evidence.every((x) => (x as { kind?: string }).kind === 'check')) {
+    const failed = v.evidence.filter((x) => (x as { status?: string }).status === 'failed');
+    const shown = failed.length > 0 ? failed : v.evidence;
+    return [`    evidence: verdict ${v.verdict ?? ''}${v.hosts?.length ? ` over ${v.hosts.map(safe).join(', ')}` : ''}; ${failed.length} of ${v.evidence.length} check(s) failed${failed.length > 0 ? ':' : ''}`, ...shown.flatMap(checkLines)];
+  }
+  return ['    evidence:', ...evidenceLines(e, '      ')];
+}
+
 export function renderDeploymentLog(v: { deployment: { id: string; status: string }; entries: JournalEntry[] }, p: Palette): string {
   const lines = [`Deployment ${v.deployment.id}: ${v.deployment.status}`];
   for (const e of v.entries) {
@@ -125,11 +142,11 @@ export function renderDeploymentLog(v: { deployment: { id: string; status: strin
       const b = e.body as DecisionBody;
       lines.push(`${p.dim(at)} ${p.bold(b.decision)}${b.wave !== undefined ? ` (wave ${b.wave})` : ''}: ${safe(b.reason)}`);
       if (b.hosts?.length) lines.push(`    hosts: ${b.hosts.join(', ')}`);
-      if (b.evidence !== undefined) lines.push('    evidence:', ...evidenceLines(b.evidence, '      '));
+      if (b.evidence !== undefined) lines.push(...decisionEvidence(b.evidence));
     } else if (e.kind === 'verdict') {
       const b = e.body as { verdict: string; evidence: unknown[]; changedHosts: string[]; bakeMs: number };
       lines.push(`${p.dim(at)} ${p.bold('verdict')} (wave ${e.wave}): ${b.verdict} over ${plural(b.changedHosts.length, 'changed host')}, bake ${Math.round(b.bakeMs / 1000)} s`);
-      for (const x of b.evidence) lines.push(...checkLines(x));
+      for (const x of failedFirst(b.evidence)) lines.push(...checkLines(x));
     } else if (e.kind === 'host') {
       const b = e.body as { state: string; reason?: string; differences?: unknown };
       lines.push(`${p.dim(at)} ${e.host}: ${b.state}${b.reason ? ` — ${safe(b.reason)}` : ''}`);
