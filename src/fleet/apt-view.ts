@@ -2,9 +2,11 @@
  * From a host's apt configuration to the solver's policy input: which repository layers of the
  * universe its sources use (a source line `deb URI SUITE COMPONENT...` uses the index layers
  * whose Release facts name that suite or codename and one of those components, or the index file
- * the inventory names for it), its pins and its target release.
+ * the inventory names for it), its pins and its target release; and a request's `name/release`
+ * items resolved under that policy (apt-get install nginx/bookworm-backports).
  */
 import path from 'node:path';
+import { RollwiseError } from '../shared/index.js';
 import type { Universe } from '../universe/index.js';
 import { createAptPolicy, createPolicyView, type AptPolicy, type AptPolicyInput, type PackageSet, type RequestItem } from '../solver/index.js';
 import { aptConfigKey, siteOfUri, type AptSource, type HostAptConfig } from './apt-config.js';
@@ -45,6 +47,37 @@ export interface AptViews {
    * installed versions, and the exact versions (`name=version`) the request names.
    */
   viewFor(apt: HostAptConfig, installed: Uint8Array, items: readonly RequestItem[]): PackageSet;
+  /**
+   * The view and the request as this host's apt takes it: each `name/release` item becomes an
+   * install of the version selected from that release (`name=version`), and the candidates apt
+   * switches for its dependencies are the host's candidates in the view. RW_REQUEST when no
+   * release the host sees matches, or the matching ones lack the package.
+   */
+  resolve(apt: HostAptConfig, installed: Uint8Array, items: readonly RequestItem[], recommends?: boolean): { set: PackageSet; items: RequestItem[] };
+}
+
+/**
+ * The request items of a host under its policy, with the candidate overrides of `name/release`
+ * items (see AptViews.resolve); `recommends`: whether Recommends count (apt's Install-Recommends).
+ */
+export function resolveReleaseItems(policy: AptPolicy, installed: ArrayLike<number>, items: readonly RequestItem[], recommends = true): { items: RequestItem[]; overrides: Map<number, number> } {
+  const u = policy.universe;
+  const overrides = new Map<number, number>();
+  const out = items.map((item): RequestItem => {
+    if (item.kind !== 'install' || item.release === undefined) return item;
+    const r = policy.selectFromRelease(u.nameId(item.name), item.release, installed, overrides, recommends);
+    if (r.kind !== 'selected') {
+      const sees = r.releases.length ? r.releases.join(', ') : 'none: its sources use no repository with Release facts';
+      throw new RollwiseError('RW_REQUEST', r.kind === 'no-release'
+        ? `${item.name}/${item.release}: no release this host sees matches '${item.release}' (it sees: ${sees})`
+        : `${item.name}/${item.release}: the releases matching '${item.release}' have no ${item.name} for this host`, {
+        hint: r.kind === 'no-release' ? "name one of the releases the host's apt sources use (an archive such as bookworm-backports, or a codename)" : `install ${item.name} without a release, or add a source that has it`,
+      });
+    }
+    const { release: _release, ...rest } = item;
+    return { ...rest, op: '=', version: u.versionOf(r.pv) };
+  });
+  return { items: out, overrides };
 }
 
 /** Views under apt's policy over one universe, shared by every group a planner solves. */
@@ -56,15 +89,15 @@ export function createAptViews(universe: Universe): AptViews {
     if (!p) { p = createAptPolicy(universe, aptPolicyInputOf(universe, apt)); policies.set(key, p); }
     return p;
   };
-  return {
-    policyFor,
-    viewFor(apt, installed, items) {
-      const explicit: number[] = [];
-      for (const item of items) {
-        if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;
-        for (const pv of universe.versionsOf(universe.nameId(item.name))) if (universe.versionOf(pv) === item.version) explicit.push(pv);
-      }
-      return createPolicyView(policyFor(apt), installed, explicit);
-    },
+  const resolve: AptViews['resolve'] = (apt, installed, requested, recommends = true) => {
+    const policy = policyFor(apt);
+    const { items, overrides } = resolveReleaseItems(policy, installed, requested, recommends);
+    const explicit: number[] = [];
+    for (const item of items) {
+      if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;
+      for (const pv of universe.versionsOf(universe.nameId(item.name))) if (universe.versionOf(pv) === item.version) explicit.push(pv);
+    }
+    return { set: createPolicyView(policy, installed, explicit, overrides), items };
   };
+  return { policyFor, resolve, viewFor: (apt, installed, items) => resolve(apt, installed, items).set };
 }

@@ -95,7 +95,8 @@ export async function collectFleet(sources: FleetSources, collector?: HostCollec
     const name = typeof sources.local === 'object' ? sources.local.name : undefined;
     const r = await collector.collectLocal(name);
     if (r.kind === 'collected') {
-      add({ name: r.name, source: 'local', groups: [], labels: {}, facts: r.facts, installed: r.installed, installedFrom: r.installedFrom }, '--local', hosts);
+      // its apt sources and preferences, read like a directory root's (etc/apt under its root)
+      add({ name: r.name, source: 'local', groups: [], labels: {}, facts: r.facts, installed: r.installed, installedFrom: r.installedFrom, ...(r.apt ? { apt: r.apt } : {}) }, '--local', hosts);
       findings.push(...r.findings);
     } else findings.push(r.finding);
   }

@@ -9,13 +9,13 @@
  * becomes a `collection-failed` finding, so one misbehaving host can neither exhaust memory nor
  * stop the others from being collected.
  */
-import { readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RollwiseError } from '../shared/index.js';
+import { RollwiseError, isRollwiseError } from '../shared/index.js';
 import {
-  ARCH_PATTERN, COLLECT_ANSWER_MAX_BYTES, COLLECT_SCRIPT, isCompleteAnswer, kernelVersionFromProcVersion, osFactsFromRelease, parseCollectedOutput, parseMeminfoMiB, parseOsRelease, parseStatusInstalled,
-  type CollectProgress, type CollectTarget, type FleetFinding, type HostCollection, type HostCollector, type HostFacts, type SshCollectSettings,
+  ARCH_PATTERN, COLLECT_ANSWER_MAX_BYTES, COLLECT_SCRIPT, isCompleteAnswer, readHostAptConfig, kernelVersionFromProcVersion, osFactsFromRelease, parseCollectedOutput, parseMeminfoMiB, parseOsRelease, parseStatusInstalled,
+  type CollectProgress, type CollectTarget, type FleetFinding, type HostAptConfig, type HostCollection, type HostCollector, type HostFacts, type SshCollectSettings,
 } from '../fleet/index.js';
 import { createLocalRunner, type CommandRunner, type RunResult } from './runner.js';
 import { buildSshArgs, createSshRunner, type SshConnectionOptions } from './ssh.js';
@@ -98,7 +98,7 @@ async function runningKernelVersion(runner: CommandRunner, release: string): Pro
   return /^[0-9][A-Za-z0-9.+~:-]*$/.test(out) ? out : undefined;
 }
 
-/** The local host: its own dpkg status, os-release, kernel, memory, CPUs and disk; files are only read. */
+/** The local host: its own dpkg status, os-release, kernel, memory, CPUs, disk and apt configuration; files are only read. */
 async function collectLocalHost(runner: CommandRunner, root: string, givenName: string | undefined): Promise<HostCollection> {
   const name = givenName ?? os.hostname();
   const findings: FleetFinding[] = [];
@@ -143,7 +143,21 @@ async function collectLocalHost(runner: CommandRunner, root: string, givenName: 
   } catch (_e) {
     findings.push({ kind: 'partial-facts', host: name, message: 'disk size unknown (statfs failed)' });
   }
-  return { kind: 'collected', name, facts, installed: parsed.packages, installedFrom: statusPath, findings };
+  const apt = readLocalAptConfig(root, arch ?? NODE_TO_DEBIAN_ARCH[process.arch] ?? 'amd64', name, findings);
+  return { kind: 'collected', name, facts, installed: parsed.packages, installedFrom: statusPath, findings, ...(apt ? { apt } : {}) };
+}
+
+/** The local host's apt sources and preferences (etc/apt under its root, as directory roots are read: files only read); none without sources. */
+function readLocalAptConfig(root: string, architecture: string, host: string, findings: FleetFinding[]): HostAptConfig | undefined {
+  if (!existsSync(path.join(root, 'etc/apt/sources.list')) && !existsSync(path.join(root, 'etc/apt/sources.list.d'))) return undefined;
+  try {
+    return readHostAptConfig(root, architecture);
+  } catch (e) {
+    if (!isRollwiseError(e)) throw e;
+    const at = e.position ? `${e.position.file}:${e.position.line}:${e.position.column}: ` : '';
+    findings.push({ kind: 'partial-facts', host, message: `apt configuration not read: ${at}${e.message}` });
+    return undefined;
+  }
 }
 
 /** The HostCollector the fleet uses (app wires it into collectFleet). */

@@ -2,7 +2,7 @@
  * The deployment request: packages to install, remove and upgrade, each with an optional
  * version constraint, `upgrade-all` (a patch day: every installed package to its newest
  * version the host can take), holds and pins; parsed from CLI specs (`nginx`, `nginx=1.22.1-9`,
- * `nginx>=1.22`, `nginx (>= 1.22)`) or a YAML request file by the one relation grammar (solver's
+ * `nginx>=1.22`, `nginx (>= 1.22)`, apt's `nginx/bookworm-backports`) or a YAML request file by the one relation grammar (solver's
  * parseRequestSpec). parseRequestItem is the one reader of request items for `rollwise plan`,
  * request files and `rollwise solve`.
  */
@@ -48,6 +48,8 @@ export type RequestSpecKind = 'install' | 'remove' | 'upgrade' | 'hold' | 'pin';
  * messages (RW_BAD_NAME, RW_BAD_VERSION, RW_REQUEST). A hold takes a name; a pin needs a version.
  */
 export function parseRequestItem(kind: RequestSpecKind, spec: string, where: string, onWarning?: (message: string) => void): SolverRequestItem {
+  const slash = spec.indexOf('/');
+  if (slash >= 0) return parseReleaseItem(kind, spec, slash, where, onWarning);
   const atom = parseRequestSpec(spec, where, onWarning);
   switch (kind) {
     case 'hold':
@@ -59,6 +61,30 @@ export function parseRequestItem(kind: RequestSpecKind, spec: string, where: str
     default:
       return { kind, ...atom };
   }
+}
+
+/**
+ * apt's `name/release` (`nginx/bookworm-backports`, `nginx/a=stable`): install the version apt
+ * selects from the releases matching it; the release is resolved per host under its apt policy
+ * (solver's AptPolicy.selectFromRelease), so the item keeps it as written.
+ */
+function parseReleaseItem(kind: RequestSpecKind, spec: string, slash: number, where: string, onWarning?: (message: string) => void): SolverRequestItem {
+  const release = spec.slice(slash + 1).trim();
+  const hint = "write 'name/release' with an archive or codename, e.g. 'nginx/bookworm-backports' (as apt-get install takes it)";
+  if (kind !== 'install') throw new RollwiseError('RW_REQUEST', `${where} does not take a release: '${excerpt(spec)}'`, { hint: 'only install items take name/release (apt-get install name/release)' });
+  if (!release || /\s|\//.test(release)) throw new RollwiseError('RW_REQUEST', `${where}: '${excerpt(spec)}' names no single release after '/' (column ${slash + 2})`, { hint });
+  const atom = parseRequestSpec(spec.slice(0, slash), where, onWarning);
+  if (atom.op) throw new RollwiseError('RW_REQUEST', `${where}: '${excerpt(spec)}' gives both a version and a release`, { hint: "give one: 'name=version' or 'name/release'" });
+  return { kind: 'install', ...atom, release };
+}
+
+/** The items unchanged when none names a release; RW_REQUEST otherwise (a host without known apt sources cannot resolve `name/release`). */
+export function requireNoRelease<T extends SolverRequestItem>(items: readonly T[]): T[] {
+  const item = items.find((i) => i.kind === 'install' && i.release !== undefined);
+  if (item && item.kind === 'install') {
+    throw new RollwiseError('RW_REQUEST', `${item.name}/${item.release ?? ''}: a release needs the host's apt sources, and they are not known here`, { hint: "give the host's apt configuration (a directory root, --local, or the inventory's apt:), or install without /release" });
+  }
+  return [...items];
 }
 
 const SPEC_KINDS: readonly RequestSpecKind[] = ['install', 'remove', 'upgrade', 'hold', 'pin'];

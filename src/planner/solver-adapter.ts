@@ -13,7 +13,7 @@ import { createAptViews, evaluateCondition, factsFromValues, type InstalledPacka
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
 import type { AppliedChoice, HeldBackFinding, PlanExplanation, PlanResolutionEdit, ResolvedLessFinding, ShortfallFinding } from './model.js';
 
-import type { PlanRequest } from './request.js';
+import { requireNoRelease, type PlanRequest } from './request.js';
 import { createSolveSharing } from './projection.js';
 import type { EnvironmentRules, RequirementRule } from './rules.js';
 
@@ -254,11 +254,13 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     solveGroup(input: GroupSolveInput): GroupSolveOutcome {
       const installed = installedFlags(input.installed);
       // a group whose apt configuration is known sees its repositories under apt's candidate policy
-      const problem: Problem = { set: input.apt ? aptViews.viewFor(input.apt, installed, input.request.items) : set, installed };
+      // (`name/release` items become the version apt selects there; without apt sources: RW_REQUEST)
+      const resolved = input.apt ? aptViews.resolve(input.apt, installed, input.request.items, options.policy?.recommends !== false) : { set, items: requireNoRelease(input.request.items) };
+      const problem: Problem = { set: resolved.set, installed };
       const policy = policyFor(input.facts, problem.installed);
       // nothing removed that was not asked for (the solver's keepInstalled policy, as `rollwise solve` uses it)
       const kept: SolverPolicy = { ...policy, keepInstalled: true };
-      const r = solveRequest(problem, { items: input.request.items }, kept);
+      const r = solveRequest(problem, { items: resolved.items }, kept);
       if (r.kind === 'timeout') return { kind: 'conflict', explanation: { facts: [{ kind: 'no-answer', key: 'no-answer', message: r.message }], minimal: false }, resolutions: [] };
       if (r.kind === 'conflict') return conflictOf(r.explanation, r.resolutions);
       const shortfalls = findShortfalls(problem, input, r.transaction, kept);

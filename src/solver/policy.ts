@@ -18,7 +18,8 @@
  *   unless a newer version already won, and only an older version with 1000 or more can still
  *   win (a downgrade); a version with a negative priority is never chosen unless installed.
  */
-import type { Universe, ReleaseFacts } from '../universe/index.js';
+import { REL, type Universe, type ReleaseFacts } from '../universe/index.js';
+import { OP_NONE } from '../versions/index.js';
 import { UniverseView } from './universe-view.js';
 
 /** A release specification as `Pin: release` writes it: `a=`, `n=`, `v=`, `o=`, `l=`, `c=`, `b=`, or a bare archive/codename. */
@@ -249,18 +250,128 @@ export class AptPolicy {
     return pref;
   }
 
+  /** The repositories (suite, and codename where it differs) the host sees, for messages. */
+  visibleReleases(): string[] {
+    const out = new Set<string>();
+    for (const l of this.universe.layers) {
+      if (!l.release || !this.layerVisible[l.index]) continue;
+      for (const w of [l.release.suite, l.release.codename]) if (w) out.add(w);
+    }
+    return [...out].sort();
+  }
+
+  /** Does the host see a version in a repository matching a release specification? (apt's pkgVersionMatch of `name/release`). */
+  private inRelease(pv: number, spec: ReleaseSpec): boolean {
+    const u = this.universe;
+    const arch = u.archOf(pv);
+    if (arch !== 'all' && arch !== this.hostArch) return false;
+    return u.layerIndexesOf(pv).some((l) => this.layerVisible[l] === 1 && u.layers[l]!.release !== undefined && releaseMatches(spec, u.layers[l]!.release!));
+  }
+
+  /** The newest version of a name the host sees in the releases matching `spec`; -1 when none. */
+  private findInRelease(nameId: number, spec: ReleaseSpec): number {
+    for (const pv of this.universe.versionsOf(nameId)) if (this.inRelease(pv, spec)) return pv;
+    return -1;
+  }
+
+  /**
+   * apt's `install name/release`: the selected version is the newest one the host sees in a
+   * repository matching the release, made the name's candidate; then, as apt's
+   * SetCandidateRelease does, each Pre-Depends/Depends group (and Recommends when `recommends`)
+   * of it is checked: it is fine when an installed version meets it, or (unversioned) a provider
+   * or the package has a candidate whose Depends/Pre-Depends the installed set meets and whose
+   * Conflicts/Breaks hit nothing installed, or (versioned) the candidate meets it and is so
+   * installable. Otherwise the versioned alternatives are tried in order: the alternative's newest
+   * version in the release, if it meets the relation, becomes its candidate and is checked the
+   * same way, recursively; a failing alternative that is not the last is undone. A Depends group
+   * that cannot be fixed ends the walk of that version as failed; like apt, the candidates
+   * already switched stay. The result is the selected version and the candidate overrides
+   * (name id → pv, the selected one included), or why there is none.
+   */
+  selectFromRelease(nameId: number, release: string, installed: ArrayLike<number>, overrides: Map<number, number> = new Map(), recommends = true):
+    | { kind: 'selected'; pv: number; overrides: Map<number, number> }
+    | { kind: 'no-release' | 'not-in-release'; releases: string[] } {
+    const u = this.universe;
+    const spec = parseReleaseSpec(release);
+    const target = nameId < 0 ? -1 : this.findInRelease(nameId, spec);
+    if (target < 0) {
+      const matching = u.layers.some((l) => l.release !== undefined && this.layerVisible[l.index] === 1 && releaseMatches(spec, l.release));
+      return { kind: matching ? 'not-in-release' : 'no-release', releases: this.visibleReleases() };
+    }
+    overrides.set(nameId, target);
+    const cand = (n: number): number => overrides.get(n) ?? this.candidateOf(n, installed);
+    const isInstalled = (pv: number): boolean => installed[pv] === 1;
+    // apt's VersionState(..., DepInstall, DepCandMin): the critical relations against what is installed
+    const installable = (pv: number): boolean => {
+      for (const kind of [REL.preDepends, REL.depends]) {
+        for (const clause of u.clausesOf(pv, kind)) if (!clause.some((atom) => u.candidates(atom).some(isInstalled))) return false;
+      }
+      return !u.conflictsOf(pv).some(isInstalled) && !u.breaksOf(pv).some(isInstalled);
+    };
+    const touched: number[] = [];
+    const kinds = recommends ? [REL.preDepends, REL.depends, REL.recommends] : [REL.preDepends, REL.depends];
+    const groupFine = (clause: Int32Array): boolean => clause.some((atom) => {
+      const n = u.atomName[atom]!;
+      const providers = u.providersOf(n).pvs;
+      if (u.versionsOf(n).length === 0 && providers.length === 0) return false;
+      const sat = u.candidates(atom);
+      if (sat.some((q) => u.pvName[q] === n && isInstalled(q))) return true;
+      const c = cand(n);
+      if (u.atomOp[atom] === OP_NONE) {
+        if (providers.length > 0) return Array.from(providers).some((q) => cand(u.pvName[q]!) === q && installable(q));
+        return c >= 0 && installable(c);
+      }
+      return c >= 0 && sat.includes(c) && installable(c);
+    });
+    const walk = (pv: number, depth: number): boolean => {
+      const mark = touched.length;
+      for (const kind of kinds) {
+        for (const clause of u.clausesOf(pv, kind)) {
+          if (groupFine(clause)) continue;
+          let fixed = false;
+          for (let i = 0; i < clause.length; i++) {
+            const atom = clause[i]!;
+            const last = i === clause.length - 1;
+            if (u.atomOp[atom] === OP_NONE) continue;
+            const n = u.atomName[atom]!;
+            const v = this.findInRelease(n, spec);
+            if (v < 0 || !u.candidates(atom).includes(v)) continue;
+            const old = cand(n);
+            if (v === old && touched.includes(n)) { fixed = true; break; }
+            const before = overrides.get(n);
+            overrides.set(n, v);
+            touched.push(n);
+            if (depth < 64 && walk(v, depth + 1)) { fixed = true; break; }
+            if (last) break;
+            if (before === undefined) overrides.delete(n); else overrides.set(n, before);
+            touched.pop();
+          }
+          if (!fixed && kind !== REL.recommends) {
+            touched.length = mark;
+            return false;
+          }
+        }
+      }
+      return true;
+    };
+    touched.push(nameId);
+    walk(target, 0);
+    return { kind: 'selected', pv: target, overrides };
+  }
+
   /**
    * The admit set of a host: 1 for every version the solver may use there: candidates, installed
    * versions, and the versions `explicit` names (a request's `name=version`, as apt allows one
-   * that is not the candidate, if the host's sources have it).
+   * that is not the candidate, if the host's sources have it). `overrides` replaces the candidate
+   * of some names (a `name/release` request's selections).
    */
-  admitSet(installed: ArrayLike<number>, explicit: Iterable<number> = []): Uint8Array {
+  admitSet(installed: ArrayLike<number>, explicit: Iterable<number> = [], overrides?: ReadonlyMap<number, number>): Uint8Array {
     const u = this.universe;
     const admit = new Uint8Array(u.pvCount);
     for (let pv = 0; pv < u.pvCount; pv++) if (installed[pv] === 1) admit[pv] = 1;
     for (let n = 0; n < u.nameCount; n++) {
       if (!u.isReal(n)) continue;
-      const c = this.candidateOf(n, installed);
+      const c = overrides?.get(n) ?? this.candidateOf(n, installed);
       if (c >= 0) admit[c] = 1;
     }
     for (const pv of explicit) if (this.sees(pv, installed[pv] === 1)) admit[pv] = 1;
@@ -276,6 +387,6 @@ export function createAptPolicy(universe: Universe, input: AptPolicyInput = {}):
  * The solver's view for one host under apt's policy: only admitted versions exist in it (the
  * same pv ids as the universe, so installed flags carry over).
  */
-export function createPolicyView(policy: AptPolicy, installed: ArrayLike<number>, explicit: Iterable<number> = []): UniverseView {
-  return new UniverseView(policy.universe, policy.admitSet(installed, explicit));
+export function createPolicyView(policy: AptPolicy, installed: ArrayLike<number>, explicit: Iterable<number> = [], overrides?: ReadonlyMap<number, number>): UniverseView {
+  return new UniverseView(policy.universe, policy.admitSet(installed, explicit, overrides));
 }

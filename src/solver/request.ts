@@ -10,7 +10,8 @@ import { RollwiseError } from '../shared/index.js';
 export type PackageSpec = PackageAtom;
 
 export type RequestItem =
-  | ({ kind: 'install' } & PackageSpec)
+  /** `release`: apt's `name/release` (the version apt selects from the releases matching it; resolved under a host's apt policy). */
+  | ({ kind: 'install' } & PackageSpec & { release?: string })
   | ({ kind: 'remove' } & PackageSpec)
   | ({ kind: 'upgrade' } & PackageSpec)
   | { kind: 'upgrade-all' }
@@ -265,6 +266,8 @@ export function formatItem(item: RequestItem): string {
       return `keep ${item.keep} of ${item.name} ${item.version}`;
     case 'pin':
       return `pin ${formatSpec(item)}`;
+    case 'install':
+      return `install ${formatSpec(item)}${item.release !== undefined ? `/${item.release}` : ''}`;
     default:
       return `${item.kind} ${formatSpec(item)}`;
   }

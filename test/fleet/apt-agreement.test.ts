@@ -1,7 +1,7 @@
 /**
  * Rollwise's apt policy checked against apt itself (package apt). Directory-root hosts with
  * real apt read the same repositories, Release facts, preferences and target release as the
- * Rollwise host; on 113 seeded requests drawn from bookworm (main, -updates, -security, and a
+ * Rollwise host; on 121 seeded requests (8 of them `name/release`) drawn from bookworm (main, -updates, -security, and a
  * NotAutomatic "backports" copy of -security) and bullseye, `apt-cache policy` candidates and
  * `apt-get -s install` outcomes (installable or not; the version of every package both sides
  * change, the requested one included) must agree. Six hosts: default priorities with security
@@ -16,7 +16,9 @@
  * can never be installed by these requests (Recommends are off on both sides), so the answers
  * are those of the whole archive. Requests are `apt-get install NAME` (Rollwise: install NAME
  * at its candidate, which is what apt's install means) and `apt-get install NAME=VERSION` for a
- * version that is not the candidate (Rollwise: the same exact version, admitted as apt admits it).
+ * version that is not the candidate (Rollwise: the same exact version, admitted as apt admits it),
+ * and on the backports host `apt-get install NAME/bookworm-backports` (Rollwise: the `name/release`
+ * item resolved under the host's policy, resolveReleaseItems).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -26,7 +28,7 @@ import path from 'node:path';
 import { readDecompressed } from '../../src/kb/index.js';
 import { UniverseBuilder, addDebianPackagesFast, type ReleaseFacts, type Universe } from '../../src/universe/index.js';
 import { createAptPolicy, createPolicyView, solveRequest, type AptPolicy, type RequestItem } from '../../src/solver/index.js';
-import { aptPolicyInputOf, parsePreferences, parseSourcesList, type HostAptConfig } from '../../src/fleet/index.js';
+import { aptPolicyInputOf, parsePreferences, parseSourcesList, resolveReleaseItems, type HostAptConfig } from '../../src/fleet/index.js';
 import { createPrng } from '../helpers/prng.js';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/debian');
@@ -62,6 +64,8 @@ interface HostSpec {
   /** Requests of the form NAME=VERSION for a non-candidate version. */
   explicit: number;
   plain: number;
+  /** Requests of the form NAME/RELEASE (apt-get install nginx/bookworm-backports) for names that release has. */
+  fromRelease?: { release: string; count: number };
 }
 
 const BASE = ['bash', 'coreutils', 'openssl', 'curl', 'openssh-client', 'perl-base', 'libpq5', 'python3-minimal'];
@@ -80,7 +84,7 @@ const HOSTS: HostSpec[] = [
     ].join('\n'),
   },
   {
-    name: 'bw-backports', repos: ['bookworm', 'bookworm-backports'], baseFrom: ['bookworm'], explicit: 8, plain: 14,
+    name: 'bw-backports', repos: ['bookworm', 'bookworm-backports'], baseFrom: ['bookworm'], explicit: 8, plain: 14, fromRelease: { release: 'bookworm-backports', count: 8 },
     preferences: ['Package: openssh-* /^libssh/', 'Pin: release a=bookworm-backports', 'Pin-Priority: 500', ''].join('\n'),
   },
   { name: 'bw-target', repos: ['bookworm', 'bookworm-updates', 'bookworm-security'], preferences: '', defaultRelease: 'bookworm', baseFrom: ['bookworm'], explicit: 4, plain: 16 },
@@ -169,7 +173,7 @@ function closureNames(u: Universe, names: Iterable<string>, layers: ReadonlySet<
   return out;
 }
 
-interface Case { host: string; item: string; name: string; version?: string }
+interface Case { host: string; item: string; name: string; version?: string; release?: string }
 interface HostRun {
   spec: HostSpec;
   root: string;
@@ -297,6 +301,13 @@ beforeAll(async () => {
       if (other === undefined) continue;
       cases.push({ host: spec.name, item: `${name}=${universe.versionOf(other)}`, name, version: universe.versionOf(other) });
     }
+    // name/release: the release's version of requested names it has, dependencies switched as apt switches them
+    const fromRelease = spec.fromRelease;
+    if (fromRelease) {
+      const layer = REPOS.findIndex((r) => r.id === fromRelease.release);
+      const names = picks.filter((name) => Array.from(universe.versionsOf(universe.nameId(name))).some((pv) => universe.layerIndexesOf(pv).includes(layer)));
+      for (const name of names.slice(0, fromRelease.count)) cases.push({ host: spec.name, item: `${name}/${fromRelease.release}`, name, release: fromRelease.release });
+    }
     hosts.push({ spec, root, config, policy, installed, cases });
   }
   console.log(`setup: ${Math.round(performance.now() - started)} ms; sample: ${universe.pvCount} package versions in ${REPOS.length} repositories`);
@@ -345,14 +356,21 @@ function rollwiseInstall(h: HostRun, c: Case): { ok: boolean; to: Map<string, st
   const id = universe.nameId(c.name);
   let version = c.version;
   let explicit: number[] = [];
-  if (version === undefined) {
+  let overrides: Map<number, number> | undefined;
+  if (c.release !== undefined) {
+    const r = resolveReleaseItems(h.policy, h.installed, [{ kind: 'install', name: c.name, release: c.release }], false);
+    const item = r.items[0]!;
+    version = item.kind === 'install' ? item.version : undefined;
+    overrides = r.overrides;
+    explicit = Array.from(universe.versionsOf(id)).filter((pv) => universe.versionOf(pv) === version);
+  } else if (version === undefined) {
     const cand = id < 0 ? -1 : h.policy.candidateOf(id, h.installed);
     if (cand < 0) return { ok: false, to: new Map(), why: 'no candidate', downgrades: 0 };
     version = universe.versionOf(cand);
   } else {
     explicit = Array.from(universe.versionsOf(id)).filter((pv) => universe.versionOf(pv) === version);
   }
-  const set = createPolicyView(h.policy, h.installed, explicit);
+  const set = createPolicyView(h.policy, h.installed, explicit, overrides);
   const r = solveRequest({ set, installed: h.installed }, { items: [{ kind: 'install', name: c.name, op: '=', version }] }, { recommends: false, keepInstalled: true, maxResolutions: 0 });
   const to = new Map<string, string>();
   if (r.kind !== 'solution') return { ok: false, to, why: r.kind, downgrades: 0 };
@@ -397,7 +415,7 @@ describe('apt agreement: candidates and simulated installs on directory-root hos
 
   it('apt-get -s install: the same installability and the same versions, on at least 100 requests', async () => {
     const cases = hosts.flatMap((h) => h.cases.map((c) => ({ h, c })));
-    const tally = { both: 0, neither: 0, explicit: 0, downgrading: 0 };
+    const tally = { both: 0, neither: 0, explicit: 0, downgrading: 0, release: 0 };
     await inPairs(cases, async ({ h, c }) => {
       const t0 = performance.now();
       const apt = await aptInstall(h, c.item);
@@ -405,6 +423,7 @@ describe('apt agreement: candidates and simulated installs on directory-root hos
       const ours = rollwiseInstall(h, c);
       compared++;
       if (c.version) tally.explicit++;
+      if (c.release) tally.release++;
       if (apt.ok !== ours.ok) {
         disagreements.push(`${h.spec.name}: install ${c.item}: apt ${apt.ok ? `installs (${[...apt.to].map(([k, v]) => `${k}=${v}`).join(' ')})` : `fails (${apt.errors})`}, rollwise ${ours.ok ? `installs (${[...ours.to].map(([k, v]) => `${k}=${v}`).join(' ')})` : `fails (${ours.why})`}`);
         return;
@@ -426,11 +445,12 @@ describe('apt agreement: candidates and simulated installs on directory-root hos
     });
     if (deliberate.length) console.log(`deliberate differences:\n${deliberate.join('\n')}`);
     console.log(`apt-get -s: ${Math.round(aptMs / Math.max(1, compared))} ms per request on average`);
-    console.log(`requests compared: ${compared} (${tally.both} installable on both sides, ${tally.downgrading} of them downgrading, ${tally.neither} on neither, ${tally.explicit} exact non-candidate versions)`);
+    console.log(`requests compared: ${compared} (${tally.both} installable on both sides, ${tally.downgrading} of them downgrading, ${tally.neither} on neither, ${tally.explicit} exact non-candidate versions, ${tally.release} name/release)`);
     if (disagreements.length) console.log(disagreements.join('\n'));
     expect(compared).toBeGreaterThanOrEqual(100);
     expect(tally.both).toBeGreaterThan(50);
     expect(tally.downgrading).toBeGreaterThan(0);
+    expect(tally.release).toBeGreaterThanOrEqual(4);
     expect(disagreements).toEqual([]);
   }, 600_000);
 });

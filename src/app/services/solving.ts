@@ -8,8 +8,9 @@ import path from 'node:path';
 import { RollwiseError } from '../../shared/index.js';
 import { isInstalledStatus, loadDpkgStatus } from '../../kb/index.js';
 import { cachedUniverse, createInstalledState, loadDebianUniverse, type Universe } from '../../universe/index.js';
-import { createUniverseProblem, type Problem, type RequestItem } from '../../solver/index.js';
-import { createAptViews, readHostAptConfig } from '../../fleet/index.js';
+import { createUniverseProblem, type PackageSet, type Problem, type RequestItem } from '../../solver/index.js';
+import { createAptViews, readHostAptConfig, type HostAptConfig } from '../../fleet/index.js';
+import { requireNoRelease } from '../../planner/index.js';
 import { loadKnowledge, universeCacheOptions } from './knowledge.js';
 
 export interface SolveInputs {
@@ -28,10 +29,15 @@ export interface SolveInputs {
    */
   root?: string;
   items?: readonly RequestItem[];
+  /** Whether Recommends count (apt's Install-Recommends, for `name/release` items). Default true. */
+  recommends?: boolean;
 }
 
-/** The universe of the inputs with the status's installed set marked. */
-export async function loadSolveProblem(o: SolveInputs): Promise<Problem> {
+/**
+ * The universe of the inputs with the status's installed set marked; under a root's apt policy,
+ * `items` is the request as that host's apt takes it (`name/release` resolved to a version).
+ */
+export async function loadSolveProblem(o: SolveInputs): Promise<Problem & { items?: RequestItem[] }> {
   if (o.index.length === 0 && o.kb.length === 0 && (o.fallbackIndexes?.length ?? 0) === 0) {
     throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (no default index was loaded: --no-index was given, or it is not beside the repository)' });
   }
@@ -44,8 +50,36 @@ export async function loadSolveProblem(o: SolveInputs): Promise<Problem> {
   const universe = knowledge.universe.universe;
   const problem = createUniverseProblem(universe, createInstalledState(universe, entries, 'localhost').pvs);
   const apt = o.root !== undefined ? readHostAptConfig(o.root, universe.hostArch) : undefined;
-  if (!apt || apt.sources.length === 0) return problem;
-  return { set: createAptViews(universe).viewFor(apt, problem.installed, o.items ?? []), installed: problem.installed };
+  if (!apt || apt.sources.length === 0) return { ...problem, items: requireNoRelease(o.items ?? []) };
+  const resolved = createAptViews(universe).resolve(apt, problem.installed, o.items ?? [], o.recommends !== false);
+  assertSourcesReach(universe, resolved.set, apt, o.root!, (o.items ?? []).flatMap((i) => ('name' in i ? [i.name] : [])));
+  return { set: resolved.set, installed: problem.installed, items: resolved.items };
+}
+
+/**
+ * A requested name the loaded indexes have but the root's apt sources do not reach: say which
+ * index has it and that the root's sources do not name it (RW_UNKNOWN_PACKAGE), rather than
+ * "no index loaded has it".
+ */
+function assertSourcesReach(universe: Universe, set: PackageSet, apt: HostAptConfig, root: string, names: readonly string[]): void {
+  const problems: string[] = [];
+  for (const name of new Set(names)) {
+    if (set.versionsOf(name).length > 0 || set.isProvided(name)) continue;
+    const layers = [...new Set([...universe.versionsOf(universe.nameId(name))].flatMap((pv) => [...universe.layerIndexesOf(pv)]))].map((i) => universe.layers[i]!);
+    if (layers.length === 0) continue;
+    problems.push(`no package ${name} for the root ${root}: it is in ${layers.map(describeLayer).join(' and ')}, which this root's apt sources do not name`);
+  }
+  if (problems.length === 0) return;
+  const named = [...new Set(apt.sources.filter((s) => s.type === 'deb').map((s) => [s.suite, ...s.components].join(' ')))];
+  throw new RollwiseError('RW_UNKNOWN_PACKAGE', `${problems.join('; ')} (its sources name: ${named.join(', ') || 'nothing'})`, {
+    hint: `add a source naming that suite and component to ${path.join(root, 'etc/apt/sources.list')}, or solve without --root`,
+  });
+}
+
+/** `index bookworm-main-amd64.Packages (bookworm main)` (a repository layer: only those are seen through sources). */
+function describeLayer(l: Universe['layers'][number]): string {
+  const r = l.release;
+  return `index ${path.basename(l.source)}${r ? ` (${[r.suite ?? r.codename, r.component].filter(Boolean).join(' ')})` : ''}`;
 }
 
 /** The universe of whole archives, for installability checks. */

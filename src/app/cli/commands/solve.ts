@@ -82,7 +82,7 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
 
 function loadProblem(o: SolveOptions, items: readonly RequestItem[] = []) {
   const { indexes, fallbackIndexes } = indexInputs(o.index);
-  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}), ...(o.root ? { root: o.root, items } : {}) });
+  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}), ...(o.root ? { root: o.root } : {}), items, recommends: o.recommends !== false });
 }
 
 /** Names the loaded universe does not have (no version, no provider): RW_UNKNOWN_PACKAGE, with the closest names it has. */
@@ -172,7 +172,7 @@ export function register(program: Command): void {
       const policy = buildPolicy(o);
       const problem = await loadProblem(o, items);
       assertKnownNames(problem.set, itemNames(items));
-      const out = solveRequest(problem, { items }, policy);
+      const out = solveRequest(problem, { items: problem.items ?? items }, policy);
       process.stdout.write(o.json ? JSON.stringify(outcomeJson(out), null, 2) + '\n' : renderOutcome(out));
       process.exitCode = out.kind === 'solution' ? 0 : 1;
     },
@@ -189,7 +189,7 @@ export function register(program: Command): void {
       }
       const problem = await loadProblem(o, items);
       assertKnownNames(problem.set, [name, ...itemNames(items)]);
-      const out = solveRequest(problem, { items }, buildPolicy(o));
+      const out = solveRequest(problem, { items: problem.items ?? items }, buildPolicy(o));
       if (out.kind !== 'solution') {
         process.stdout.write(o.json ? JSON.stringify({ package: name, solved: false, outcome: outcomeJson(out) }, null, 2) + '\n' : `The request has no solution, so nothing is installed:\n${renderOutcome(out)}`);
         process.exitCode = 1;
@@ -215,8 +215,9 @@ export function register(program: Command): void {
   addInputOptions(program.command('why-not').description('explain why PKG is not in the solution of the request: the minimal set of facts that keeps it out, or that the optimisation left it out').argument('<pkg>', 'package spec (name, name=ver, name (>= v))')).action(
     async (pkg: string, o: SolveOptions) => {
       const spec = parseRequestSpec(pkg, 'PKG', warn);
-      const items = buildItems(o);
-      const problem = await loadProblem(o, items);
+      const requested = buildItems(o);
+      const problem = await loadProblem(o, requested);
+      const items = problem.items ?? requested;
       assertKnownNames(problem.set, [spec.name, ...itemNames(items)]);
       const policy = buildPolicy(o);
       const base = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
