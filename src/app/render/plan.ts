@@ -4,7 +4,7 @@
  */
 import type { FactName } from '../../fleet/index.js';
 import { formatItem, type PackageChange } from '../../solver/index.js';
-import type { AppliedChoice, GroupFinding, Plan, PlanGroup, PlanResolution, ResolvedLessFinding } from '../../planner/index.js';
+import type { AppliedChoice, ApprovalGate, GroupFinding, Plan, PlanGroup, PlanResolution, ResolvedLessFinding } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
@@ -97,7 +97,36 @@ function groupHeader(g: PlanGroup, index: number, p: Palette): string {
   return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}${describeAptSources(g.apt)}`;
 }
 
-export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number; impact?: PlanImpact } = {}): string {
+/** Why a group has no rollback plan: `group 4 changes nothing: nothing to roll back`. */
+export function describeUnchangedGroup(g: PlanGroup, number: number): string {
+  if (g.outcome.kind !== 'transaction') return `group ${number} is in conflict ${g.outcome.conflict} and changes nothing until it is resolved: nothing to roll back`;
+  return `group ${number} changes nothing: nothing to roll back`;
+}
+
+/** What passing one approval gate takes (besides its override by name). */
+function gateNeed(g: ApprovalGate, planId: string): string {
+  switch (g.kind) {
+    case 'unrehearsed-critical-impact': return `a successful rehearsal on a staging host (rollwise rehearse ${planId} --on ROOT)`;
+    case 'risk-approval': return `a person to accept: ${g.detail}`;
+    case 'requirement-not-met': return `the critical requirement met: ${g.detail}`;
+    case 'known-issue': return `the critical known issue avoided: ${g.detail}`;
+  }
+}
+
+/**
+ * The gates `plan approve` will meet (src/app/services/review.ts approvalGates), each with what
+ * passes it and its override, then the approve command that overrides what is still open.
+ */
+export function renderApprovalNeeds(planId: string, gates: readonly ApprovalGate[], p: Palette = PLAIN): string[] {
+  if (gates.length === 0) return [`No conflicts. Approve with: rollwise plan approve ${planId}`];
+  const out = [`No conflicts. Approval needs (rollwise plan approve refuses until each is passed or overridden by name):`];
+  for (const g of gates) out.push(`  ${p.yellow(g.name)}: ${gateNeed(g, planId)}; or --override '${g.name}'`);
+  out.push(`Approve with: rollwise plan approve ${planId} ${gates.map((g) => `--override '${g.name}'`).join(' ')} --reason TEXT  (leave out the override of a gate passed by then)`);
+  return out;
+}
+
+/** `gates`: the approval gates of the version (shown instead of a bare "approve with" when it is ready). */
+export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges?: number; impact?: PlanImpact; gates?: readonly ApprovalGate[] } = {}): string {
   const s = plan.summary;
   const out: string[] = [];
   const status = plan.status === 'ready' || plan.status === 'approved' ? p.green(plan.status) : plan.status === 'needs-review' ? p.yellow(plan.status) : p.dim(plan.status);
@@ -147,7 +176,7 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
     if (gentle.length) out.push('', `Choose with: rollwise plan resolve ${plan.id} ${gentle.join(' ')}   (or run it on a terminal without --choose)`);
     if (onlyRemovals.length) out.push(`${gentle.length ? '' : '\n'}Every resolution of ${onlyRemovals.join(', ')} removes a package: choose one explicitly (--choose ${onlyRemovals[0]}=rN).`);
   } else if (plan.status === 'ready') {
-    out.push('', `No conflicts. Approve with: rollwise plan approve ${plan.id}`);
+    out.push('', ...renderApprovalNeeds(plan.id, options.gates ?? [], p));
   }
   return out.join('\n') + '\n';
 }

@@ -20,7 +20,7 @@ import {
 import { checkSqliteStoreWritable, openSqlitePlanStore, defaultStorePath, type RollwiseStore } from '../../store/index.js';
 import { loadKnowledge, type Knowledge } from './knowledge.js';
 import { readFleet, readStatusRecords, type FleetInputs } from './fleet.js';
-import { approvalGates, rollbacksOfStoredPlan, storedImpact, storedRehearsals } from './review.js';
+import { approvalGatesOfStoredPlan } from './review.js';
 
 /**
  * The solver over the knowledge base's universe with the fleet's installed versions filled in;
@@ -231,7 +231,7 @@ export async function approvePlan(store: PlanStore, spec: string, by: string = a
   assertCanApprove(plan);
   await assertInputsUnchanged(plan, 'approve');
   // gates: critical requirements not met across hosts; a critical impact nobody rehearsed
-  const gates = approvalGates(plan, await storedImpact(store, plan), await storedRehearsals(store, plan), await rollbacksOfStoredPlan(store, plan));
+  const gates = await approvalGatesOfStoredPlan(store, plan);
   const used = assertGatesPassed(plan, gates, overrides);
   const approval = { by, at: new Date().toISOString() };
   for (const o of used) await store.addRecord(plan.id, plan.version, { kind: 'override', createdAt: approval.at, body: { ...o, by } });

@@ -105,6 +105,11 @@ export function approvalGates(plan: Plan, impact: PlanImpact | undefined, rehear
   return gates;
 }
 
+/** The gates `plan approve` checks for a stored version: its recorded impact, rehearsals and rollback plans. */
+export async function approvalGatesOfStoredPlan(store: PlanStore & Partial<HistoryStore>, plan: Plan): Promise<ApprovalGate[]> {
+  return approvalGates(plan, await storedImpact(store, plan), await storedRehearsals(store, plan), await rollbacksOfStoredPlan(store, plan));
+}
+
 /** The knowledge base a stored plan was made with (its recorded kb paths and indexes). */
 export async function knowledgeOfPlan(plan: Plan): Promise<Knowledge> {
   return loadKnowledge({ kb: plan.inputs.kb, indexes: plan.inputs.indexes, allowOutsidePaths: true });

@@ -206,7 +206,7 @@ async function runLabDemo(write: (s: string) => void, opts: { labDir: string; ba
     const { plan, knowledge, analysis } = await planOnDemoLab(lab, deployStore, (t) => progress.update(t));
     progress.done();
     write(`\nPlanning install ${DEMO_SERVICE} (= ${DEMO_TO}) on the lab (rollwise plan --inventory ${displayPath(lab.inventory)} --kb ${lab.kb.map(displayPath).join(' --kb ')} --index ${displayPath(lab.index)} --install ${DEMO_SERVICE}=${DEMO_TO}):\n\n`);
-    write(renderPlan(plan, p, { impact: analysis.impact }));
+    write(renderPlan(plan, p, { impact: analysis.impact, gates: approvalGates(plan, analysis.impact, await storedRehearsals(deployStore, plan), analysis.rollbacks) }));
     write(`\n${renderImpact(analysis.impact, p, { maxReasons: 2 })}`);
 
     const group = demoStagingGroup(plan);

@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { RollwiseError, escapeControls, excerpt } from '../../../shared/index.js';
-import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, solveThreads, type Plan, type ResolutionChoice } from '../../../planner/index.js';
+import { assertCanResolve, buildRequest, formatRequest, loadRequestFile, parseChoice, solveThreads, type ApprovalGate, type Plan, type ResolutionChoice } from '../../../planner/index.js';
 import {
-  analysePlan, approvePlan, checkStoreWritable, findPlan, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
+  analysePlan, approvalGatesOfStoredPlan, approvePlan, checkStoreWritable, findPlan, indexInputs, loadHistoryFile, loadResolutionsFile, openStore, openStoreForReading, planFleet, resolvePlanVersion,
   saveAnalysis, storedImpact, storedRollbacks, type Knowledge,
 } from '../../services/index.js';
 import { describeEdit, planToJson, removesPackages, renderPlan, renderPlanExplanation, type Palette } from '../../render/index.js';
@@ -61,7 +61,7 @@ export async function reviewInteractively(store: RollwiseStore, plan: Plan, ask:
     await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
     await saveAnalysis(store, next, analysis);
     current = next;
-    write(renderPlan(current, palette, { impact: analysis.impact }));
+    write(renderPlan(current, palette, { impact: analysis.impact, gates: await approvalGatesOfStoredPlan(store, current) }));
   }
   return current;
 }
@@ -122,6 +122,7 @@ export function register(program: Command): void {
       }
       const store = await openStore(o.store);
       let impact: PlanImpact;
+      let gates: ApprovalGate[];
       try {
         // the history the store keeps (rollwise history import), and the file's when given
         const analysis = await analysePlan(created, knowledge, [...await store.getHistory(), ...history], (t) => progress.update(t));
@@ -129,11 +130,12 @@ export function register(program: Command): void {
         impact = analysis.impact;
         await store.savePlan(created);
         await saveAnalysis(store, created, analysis);
+        gates = await approvalGatesOfStoredPlan(store, created);
       } finally {
         await store.close();
       }
       if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(created) as object), impact }, null, 2) + '\n');
-      else process.stdout.write(renderPlan(created, paletteFor(), { impact }));
+      else process.stdout.write(renderPlan(created, paletteFor(), { impact, gates }));
       process.exitCode = created.status === 'needs-review' ? 1 : 0;
     });
 
@@ -154,7 +156,7 @@ export function register(program: Command): void {
           const records = (await store.getRecords(p.id, p.version)).filter((r) => r.kind !== 'impact' && r.kind !== 'rollback');
           process.stdout.write(JSON.stringify({ ...(planToJson(p) as object), ...(impact ? { impact } : {}), ...(rollback ? { rollback } : {}), records }, null, 2) + '\n');
         }
-        else process.stdout.write(renderPlan(p, paletteFor(), impact ? { impact } : {}));
+        else process.stdout.write(renderPlan(p, paletteFor(), { ...(impact ? { impact } : {}), ...(p.status === 'ready' ? { gates: await approvalGatesOfStoredPlan(store, p) } : {}) }));
       } finally {
         await store.close();
       }
@@ -227,7 +229,7 @@ export function register(program: Command): void {
         await store.savePlan(next, { supersede: { id: current.id, version: current.version } });
         await saveAnalysis(store, next, analysis);
         if (o.json) process.stdout.write(JSON.stringify({ ...(planToJson(next) as object), impact }, null, 2) + '\n');
-        else process.stdout.write(renderPlan(next, paletteFor(), { impact }));
+        else process.stdout.write(renderPlan(next, paletteFor(), { impact, gates: await approvalGatesOfStoredPlan(store, next) }));
         process.exitCode = next.status === 'needs-review' ? 1 : 0;
       } finally {
         progress.done();

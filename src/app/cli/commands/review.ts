@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { RollwiseError, excerpt } from '../../../shared/index.js';
 import { assertStagingRoot, findPlan, impactForStoredPlan, knowledgeOfPlan, loadHistoryFile, openStore, openStoreForReading, rehearseInModelForPlan, rehearsePlanOnStaging, rollbackForPlan, storedRollbacks } from '../../services/index.js';
-import { describeStagingRefusal, renderImpact, renderModelRehearsal, renderRollback, renderStagingRehearsal } from '../../render/index.js';
+import { describeStagingRefusal, describeUnchangedGroup, renderImpact, renderModelRehearsal, renderRollback, renderStagingRehearsal } from '../../render/index.js';
 import { createProgress, paletteFor } from '../terminal.js';
 
 export function register(program: Command): void {
@@ -47,22 +47,40 @@ function registerImpact(program: Command): void {
     });
 }
 
-function selectGroups(plan: { groups: Array<{ key: string }> }, group: string | undefined): string[] | undefined {
+/**
+ * `--group`: a plain number is a group number (as plan show lists them; out of range is an
+ * error, never a key); anything else is a key prefix of at least 4 hex digits, written `key:PREFIX`
+ * when it is all digits (`key:9066`), so a number can never silently pick a group by its key.
+ */
+export function selectGroups(plan: { groups: Array<{ key: string }> }, group: string | undefined): string[] | undefined {
   if (group === undefined) return undefined;
-  const byNumber = /^\d+$/.test(group) ? plan.groups[Number(group) - 1] : undefined;
-  const matches = byNumber ? [byNumber] : plan.groups.filter((g) => g.key.startsWith(group));
+  const count = plan.groups.length;
+  const range = count === 1 ? 'group 1' : `groups 1-${count}`;
+  const keyForm = 'or a group key of at least 4 characters (key:PREFIX when it is all digits, e.g. key:9066)';
+  if (/^\d+$/.test(group)) {
+    const n = Number(group);
+    if (n < 1 || n > count) throw new RollwiseError('RW_USAGE', `no group ${excerpt(group)} in this plan: it has ${range}`, { hint: `give a group number from 1 to ${count} ${keyForm}, as rollwise plan show lists them` });
+    return [plan.groups[n - 1]!.key];
+  }
+  const prefix = group.startsWith('key:') ? group.slice(4) : group;
+  if (!/^[0-9a-f]{4,}$/i.test(prefix)) {
+    throw new RollwiseError('RW_USAGE', `--group '${excerpt(group)}' is neither a group number nor a group key prefix`, { hint: `give a group number (this plan has ${range}) ${keyForm}` });
+  }
+  const matches = plan.groups.filter((g) => g.key.startsWith(prefix.toLowerCase()));
   if (matches.length !== 1) {
-    throw new RollwiseError('RW_USAGE', matches.length === 0 ? `no group '${excerpt(group)}' in this plan` : `'${excerpt(group)}' matches ${matches.length} groups`, { hint: 'give the group number or key as rollwise plan show lists them' });
+    throw new RollwiseError('RW_USAGE', matches.length === 0 ? `no group key starts with '${excerpt(prefix)}' in this plan` : `'${excerpt(prefix)}' matches ${matches.length} group keys`, { hint: `give a group number (this plan has ${range}) or more of the key, as rollwise plan show lists them` });
   }
   return [matches[0]!.key];
 }
+
+const GROUP_HELP = 'only this group: its number (1, 2, …) or its key (at least 4 characters; key:PREFIX when the prefix is all digits), as plan show lists them';
 
 export function registerRollback(program: Command): void {
   program
     .command('rollback-plan')
     .description('the rollback plan of each host group that changes: ordered package steps (every intermediate set checked by the resolver), database down-migrations or restore, config restores, services in dependency order with health checks; what cannot be undone and the safeguards it needs before deploying')
     .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
-    .option('--group <n|key>', 'only this group (its number or key, as plan show lists them)')
+    .option('--group <n|key>', GROUP_HELP)
     .option('--allow-leave', 'let low-impact changes stay in place on rollback (the plan says which)', false)
     .option('--store <file>', 'SQLite store')
     .option('--json', 'print the rollback plans as JSON')
@@ -79,7 +97,10 @@ export function registerRollback(program: Command): void {
           ? stored.filter((r) => !groups || groups.includes(r.group))
           : await rollbackForPlan(plan, await knowledgeOfPlan(plan), { impact: (await impactForStoredPlan(store, plan)).impact, allowLeave: o.allowLeave, ...(groups ? { groups } : {}), onProgress: (t) => progress.update(t) });
         progress.done();
-        if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, groups: rollbacks }, null, 2) + '\n');
+        // a group that changes nothing has no rollback plan: say so rather than print a bare header
+        const unchanged = !o.json && groups && rollbacks.length === 0 ? plan.groups.findIndex((g) => g.key === groups[0]) : -1;
+        if (unchanged >= 0) process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${describeUnchangedGroup(plan.groups[unchanged]!, unchanged + 1)}\n`);
+        else if (o.json) process.stdout.write(JSON.stringify({ plan: plan.id, version: plan.version, groups: rollbacks }, null, 2) + '\n');
         else process.stdout.write(`Plan ${plan.id} version ${plan.version}\n${renderRollback(rollbacks, paletteFor(), { numbers: rollbacks.map((r) => plan.groups.findIndex((g) => g.key === r.group) + 1) })}`);
       } finally {
         progress.done();
@@ -92,7 +113,7 @@ export function registerRollback(program: Command): void {
     .description('rehearse a plan version: the forward plan then its rollback plan, in the model of each host group (every intermediate state checked, the end compared with the start), or with --on ROOT for real on a staging host (a directory root with dpkg and apt: the group\'s transaction, then its rollback plan, the root compared with its former self); the result is recorded with the version')
     .argument('<plan>', 'plan id (or a unique prefix; ID@N for version N)')
     .option('--on <root>', 'rehearse on this staging host: a directory holding a dpkg database (var/lib/dpkg) with apt configured to a repository that has the plan\'s versions (var/lib/rollwise/apt.conf, as rollwise demo prepares one)')
-    .option('--group <n|key>', 'only this group (with --on: the group the root stands for; default: the one whose installed set the root holds)')
+    .option('--group <n|key>', `${GROUP_HELP} (with --on: the group the root stands for; default: the one whose installed set the root holds)`)
     .option('--name <name>', 'with --on: the staging host\'s name, recorded with the rehearsal (default: the root\'s folder name)')
     .option('--chroot', 'with --on: run apt, dpkg and the maintainer scripts inside the root with chroot (a complete Debian system); without it, packages with maintainer scripts are refused (they would run on this machine)', false)
     .option('--store <file>', 'SQLite store')
