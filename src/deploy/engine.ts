@@ -944,7 +944,10 @@ export async function runDeployment(o: EngineOptions): Promise<EngineResult> {
         return await finish('paused', `re-solved changes of ${held.map((x) => x.host).join(', ')} wait for approval (deploy resume --accept-resolutions)`);
       }
       await write({ kind: 'wave', key: `w${wave.number}`, phase: 'ended', wave: wave.number, outcome: 'succeeded', body: { changed, skipped: mine.filter((x) => x.state === 'skipped').map((x) => x.host) } });
-      await decide({ decision: 'promote', reason: `wave ${wave.number} passed (${changed.length} host(s) changed)`, wave: wave.number, hosts: changed, evidence });
+      // a host re-solved to no change went through the wave healthy but was not changed by it
+      const unchangedHosts = changed.filter((x) => { const h = hosts.get(x)!; return changesOf(h).length === 0 && migrationsOf(h).length === 0; });
+      const passedWords = `${changed.length - unchangedHosts.length} host(s) changed${unchangedHosts.length ? `, ${unchangedHosts.length} already had what the plan installs` : ''}`;
+      await decide({ decision: 'promote', reason: `wave ${wave.number} passed (${passedWords})`, wave: wave.number, hosts: changed, evidence });
       if (wave.gate && wave.number < spec.layout.waves.length) {
         await decide({ decision: 'gate', reason: `manual gate after wave ${wave.number}`, wave: wave.number });
         return await finish('paused', `manual gate after wave ${wave.number}: rollwise deploy resume continues`);

@@ -5,7 +5,9 @@
  *
  * Method, in three named passes:
  * 1. hosts: which changed hosts failed (named by a failed check, or failed their steps or health
- *    checks) and which stayed healthy through the same checks;
+ *    checks) and which stayed healthy through the same checks; a host the deployment reached and
+ *    changed nothing on (re-solved: it already had what the plan installs) is neither, and when
+ *    only such hosts failed the analysis says the fault is not the deployment's doing;
  * 2. separation: per package change on a failing host, on how many failing hosts it is and whether
  *    healthy hosts got it too; when they did, the packages installed on every failing host with it
  *    and on no healthy one (the change hurts only together with them: an interaction);
@@ -93,8 +95,21 @@ export type Conclusion =
   | { kind: 'culprit'; candidate: Candidate }
   /** The evidence cannot separate these; bisecting the change set on staging would. */
   | { kind: 'ambiguous'; candidates: Candidate[] }
-  /** Nothing failed that a change could be blamed for (a healthy deployment, an operator's abort, no failing host). */
-  | { kind: 'none'; why: 'no-failure' | 'no-changed-failing-host' };
+  /**
+   * Nothing failed that a change could be blamed for: a healthy deployment or an operator's abort
+   * (`no-failure`), failures on hosts the deployment did not reach (`no-changed-failing-host`), or
+   * failing hosts it reached and changed nothing on (`failing-hosts-unchanged`: each already had
+   * what the plan installs, so the fault is not the deployment's doing).
+   */
+  | { kind: 'none'; why: 'no-failure' | 'no-changed-failing-host' | 'failing-hosts-unchanged'; hosts?: string[] };
+
+/** A host the deployment reached and changed nothing on (re-solved to no change: it already had what the plan installs). */
+export interface UnchangedHost {
+  host: string;
+  group: string;
+  /** A failed check named it, or its steps or health checks failed. */
+  failed: boolean;
+}
 
 export interface CulpritAnalysis {
   deployment: string;
@@ -103,6 +118,8 @@ export interface CulpritAnalysis {
   plan?: { id: string; version: number };
   failing: FailingHost[];
   healthy: string[];
+  /** Hosts reached with no change: neither failing nor healthy hosts of a change, never blamed, never history. */
+  unchanged: UnchangedHost[];
   checks: FailedCheck[];
   candidates: Candidate[];
   conclusion: Conclusion;
@@ -140,7 +157,7 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
 
 /** Pass 1: the hosts, their groups, and which failed by which evidence. */
-function readHosts(input: CulpritInput): { groupOf: Map<string, string>; failing: FailingHost[]; healthy: string[]; checks: FailedCheck[]; changesOf: Map<string, PackageChange[]>; stepNames: Map<string, Set<string>> } {
+function readHosts(input: CulpritInput): { groupOf: Map<string, string>; failing: FailingHost[]; healthy: string[]; unchanged: UnchangedHost[]; checks: FailedCheck[]; changesOf: Map<string, PackageChange[]>; stepNames: Map<string, Set<string>> } {
   const spec = input.deployment.spec as Partial<DeploymentSpec> | undefined;
   const groupOf = new Map<string, string>();
   for (const w of spec?.layout?.waves ?? []) for (const h of w.hosts) groupOf.set(h.host, h.group);
@@ -210,7 +227,12 @@ function readHosts(input: CulpritInput): { groupOf: Map<string, string>; failing
     const g = groupByKey.get(groupOf.get(h) ?? '');
     if (g) changesOf.set(h, [...g.changes]);
   }
-  const failingNames = sorted([...byCheck.keys(), ...failedReason.keys()].filter((h) => changesOf.has(h)));
+  // a host re-solved to no change (or of a group with nothing to change) was reached, not changed
+  const changed = (h: string): boolean => (changesOf.get(h)?.length ?? 0) > 0;
+  const named = new Set([...byCheck.keys(), ...failedReason.keys()]);
+  const unchanged = sorted([...changesOf.keys()].filter((h) => !changed(h) && (touched.has(h) || named.has(h))))
+    .map((host): UnchangedHost => ({ host, group: groupOf.get(host) ?? '?', failed: named.has(host) }));
+  const failingNames = sorted([...named].filter(changed));
   const failing = failingNames.map((host): FailingHost => ({
     host, group: groupOf.get(host) ?? '?',
     because: [
@@ -219,8 +241,13 @@ function readHosts(input: CulpritInput): { groupOf: Map<string, string>; failing
     ],
   }));
   const failingSet = new Set(failingNames);
-  const healthy = sorted([...touched].filter((h) => !failingSet.has(h) && changesOf.has(h) && (healthyState.has(h) || !failedReason.has(h))));
-  return { groupOf, failing, healthy, checks, changesOf, stepNames };
+  const healthy = sorted([...touched].filter((h) => !failingSet.has(h) && changed(h) && (healthyState.has(h) || !failedReason.has(h))));
+  return { groupOf, failing, healthy, unchanged, checks, changesOf, stepNames };
+}
+
+/** The package changes the deployment made on each host it reached (a re-solved host's own; none: reached, unchanged). */
+export function changesByHost(input: CulpritInput): Map<string, PackageChange[]> {
+  return readHosts(input).changesOf;
 }
 
 /** Runs the three passes; see the header for the method. */
@@ -229,10 +256,14 @@ export function analyseCulprit(input: CulpritInput): CulpritAnalysis {
     deployment: input.deployment.id, status: input.deployment.status, at: input.deployment.updatedAt,
     ...(input.deployment.planId !== undefined && input.deployment.planVersion !== undefined ? { plan: { id: input.deployment.planId, version: input.deployment.planVersion } } : {}),
   };
-  const { groupOf, failing, healthy, checks, changesOf, stepNames } = readHosts(input);
+  const { groupOf, failing, healthy, unchanged, checks, changesOf, stepNames } = readHosts(input);
   if (failing.length === 0) {
     const anyFailure = checks.length > 0 || input.journal.some((e) => e.kind === 'host' && (e.body as { state?: string } | undefined)?.state === 'failed');
-    return { ...base, failing, healthy, checks, candidates: [], conclusion: { kind: 'none', why: anyFailure ? 'no-changed-failing-host' : 'no-failure' } };
+    const unchangedFailing = unchanged.filter((u) => u.failed).map((u) => u.host);
+    const conclusion: Conclusion = unchangedFailing.length > 0
+      ? { kind: 'none', why: 'failing-hosts-unchanged', hosts: unchangedFailing }
+      : { kind: 'none', why: anyFailure ? 'no-changed-failing-host' : 'no-failure' };
+    return { ...base, failing, healthy, unchanged, checks, candidates: [], conclusion };
   }
   const installedOf = new Map(input.groups.map((g) => [g.key, new Set(g.installed.map((p) => p.name))]));
   const installedOn = (h: string): Set<string> => installedOf.get(groupOf.get(h) ?? '') ?? new Set();
@@ -300,10 +331,11 @@ export function analyseCulprit(input: CulpritInput): CulpritAnalysis {
   // ranked by the evidence's strength; the shared confidence says how sure the pick among equals is
   scored.sort((a, b) => b.raw - a.raw || b.confidence - a.confidence || (a.package < b.package ? -1 : a.package > b.package ? 1 : 0));
   const candidates: Candidate[] = scored.map(({ signature: _s, raw: _r, ...c }) => c);
-  const top = scored[0]!;
+  const top = scored[0];
+  if (!top) return { ...base, failing, healthy, unchanged, checks, candidates: [], conclusion: { kind: 'none', why: 'failing-hosts-unchanged', hosts: failing.map((f) => f.host) } };
   const tied = scored.filter((s) => s.signature === top.signature).map((s) => candidates[scored.indexOf(s)]!);
   if (tied.length > 1) {
-    return { ...base, failing, healthy, checks, candidates, conclusion: { kind: 'ambiguous', candidates: tied }, bisect: { packages: tied.map((c) => c.package), note: 'rehearsal-runs-health-checks-only' } };
+    return { ...base, failing, healthy, unchanged, checks, candidates, conclusion: { kind: 'ambiguous', candidates: tied }, bisect: { packages: tied.map((c) => c.package), note: 'rehearsal-runs-health-checks-only' } };
   }
-  return { ...base, failing, healthy, checks, candidates, conclusion: { kind: 'culprit', candidate: candidates[0]! } };
+  return { ...base, failing, healthy, unchanged, checks, candidates, conclusion: { kind: 'culprit', candidate: candidates[0]! } };
 }

@@ -45,6 +45,10 @@ export function conclusionLine(a: CulpritAnalysis): string {
   const metric = a.checks.length > 0 ? ` (${a.checks.slice(0, 2).map(describeCheck).join('; ')}${a.checks.length > 2 ? '; …' : ''})` : '';
   const c = a.conclusion;
   if (c.kind === 'none') {
+    if (c.why === 'failing-hosts-unchanged') {
+      const hosts = c.hosts ?? a.unchanged.filter((u) => u.failed).map((u) => u.host);
+      return `deployment ${a.deployment} is ${a.status}: the failing host(s) ${hosts.join(', ')} had no change from this deployment (each already had what the plan installs): the fault is not its doing${metric}`;
+    }
     return c.why === 'no-failure' ? `deployment ${a.deployment} is ${a.status}: no failed check or host to learn from` : `deployment ${a.deployment} is ${a.status}: its failures name no changed host`;
   }
   if (c.kind === 'culprit') {

@@ -5,7 +5,9 @@
  * records `rolled-back` (`failed` when a host needed a person) for the groups with a failing host,
  * with the failing checks in the entries' source. Groups rolled back only because another group
  * failed are not recorded: their hosts neither kept the change nor failed with it. An aborted or
- * unfinished deployment records nothing.
+ * unfinished deployment records nothing. A host the deployment reached and changed nothing on (re-solved:
+ * it already had what the plan installs) is no outcome of a change and is not recorded, whether it
+ * passed or failed; a group's entries are the changes its recorded hosts really got.
  *
  * An entry's `host` is the group's first failing (or changed) host: the history keys entries by
  * package, change, outcome, time and host, so two groups of one deployment stay two entries, and
@@ -13,7 +15,7 @@
  */
 import type { DeploymentHistoryEntry } from '../analysis/index.js';
 import type { PackageChange } from '../solver/index.js';
-import { analyseCulprit, type CulpritAnalysis, type CulpritInput, type FailedCheck } from './culprit.js';
+import { analyseCulprit, changesByHost, type CulpritAnalysis, type CulpritInput, type FailedCheck } from './culprit.js';
 
 export interface HistoryRecord {
   /** Where the entries came from, for the store: deployment, group and the failing checks. */
@@ -47,12 +49,15 @@ export function historyFromDeployment(input: CulpritInput, analysis: CulpritAnal
   const at = updatedAt;
   const out: HistoryRecord[] = [];
   const groups = new Map(input.groups.map((g) => [g.key, g]));
+  const byHost = changesByHost(input);
+  const changesOn = (hosts: readonly string[], fallback: readonly PackageChange[]): PackageChange[] => hosts.flatMap((h) => byHost.get(h) ?? fallback);
   if (status === 'succeeded') {
     const changed = new Set(analysis.healthy);
     for (const g of input.groups) {
       const hosts = g.hosts.filter((h) => changed.has(h));
-      if (hosts.length === 0 || g.changes.length === 0) continue;
-      out.push({ source: `deployment ${id} group ${g.key}: succeeded on ${hosts.length} host(s)`, entries: entriesFor(g.changes, 'succeeded', at, hosts[0]!) });
+      const changes = changesOn(hosts, g.changes);
+      if (hosts.length === 0 || changes.length === 0) continue;
+      out.push({ source: `deployment ${id} group ${g.key}: succeeded on ${hosts.length} host(s)`, entries: entriesFor(changes, 'succeeded', at, hosts[0]!) });
     }
     return out;
   }
@@ -62,11 +67,12 @@ export function historyFromDeployment(input: CulpritInput, analysis: CulpritAnal
   for (const f of analysis.failing) byGroup.set(f.group, [...(byGroup.get(f.group) ?? []), f.host]);
   for (const [key, hosts] of [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const g = groups.get(key);
-    if (!g || g.changes.length === 0) continue;
+    const changes = g ? changesOn(hosts, g.changes) : [];
+    if (changes.length === 0) continue;
     const failingChecks = analysis.checks.filter((c) => c.hosts.some((h) => hosts.includes(h)));
     const reasons = analysis.failing.filter((f) => hosts.includes(f.host)).flatMap((f) => f.because.filter((b) => b.kind === 'host-failed').map((b) => `${f.host}: ${b.reason}`));
     const why = [...failingChecks.map(describeCheck), ...reasons].join('; ') || 'failed';
-    out.push({ source: `deployment ${id} group ${key}: ${outcome} on ${hosts.join(', ')}; ${why}`, entries: entriesFor(g.changes, outcome, at, hosts[0]!) });
+    out.push({ source: `deployment ${id} group ${key}: ${outcome} on ${hosts.join(', ')}; ${why}`, entries: entriesFor(changes, outcome, at, hosts[0]!) });
   }
   return out;
 }

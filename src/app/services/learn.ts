@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RollwiseError } from '../../shared/index.js';
+import { isRollwiseError, RollwiseError } from '../../shared/index.js';
 import { loadKnowledgeBase, type KbKnownIssue, type KbProblem } from '../../kb/index.js';
 import type { HistoryStore } from '../../analysis/index.js';
 import type { DeploymentRecord, DeploymentStore } from '../../deploy/index.js';
@@ -59,12 +59,24 @@ async function culpritInput(store: LearnStore, d: DeploymentRecord, withReach: b
   };
 }
 
-/** Analyses a stored deployment (finished or not: an unfinished one concludes from what its journal holds so far). */
+/**
+ * Analyses a stored deployment (finished or not: an unfinished one concludes from what its journal
+ * holds so far). A fault of the analysis itself is an RW_LEARN error naming the deployment, never a
+ * bare exception: nothing is recorded then, and the deployment is as it was.
+ */
 export async function learnFromDeployment(store: LearnStore, d: DeploymentRecord, options: { reach?: boolean } = {}): Promise<Learned & { planKb: readonly string[] }> {
   const { input, planKb } = await culpritInput(store, d, options.reach ?? true);
-  const analysis = analyseCulprit(input);
-  const issue = learnedIssue(analysis, input.reach);
-  return { analysis, conclusion: conclusionLine(analysis), ...(issue ? { issue } : {}), history: historyFromDeployment(input, analysis), reach: [...(input.reach ?? [])], planKb };
+  try {
+    const analysis = analyseCulprit(input);
+    const issue = learnedIssue(analysis, input.reach);
+    return { analysis, conclusion: conclusionLine(analysis), ...(issue ? { issue } : {}), history: historyFromDeployment(input, analysis), reach: [...(input.reach ?? [])], planKb };
+  } catch (e) {
+    if (isRollwiseError(e)) throw e;
+    throw new RollwiseError('RW_LEARN', `the analysis of deployment ${d.id} failed: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: `nothing was recorded and the deployment is as it was; rollwise deploy log ${d.id} shows its decisions and evidence (report this with rollwise deploy log ${d.id} --json)`,
+      exitCode: 1, cause: e,
+    });
+  }
 }
 
 /** Adds a deployment's history entries to the store (again: nothing added); a store without history adds nothing. */

@@ -39,6 +39,11 @@ export function renderLearn(a: CulpritAnalysis, conclusion: string, p: Palette, 
   out.push(p.bold(`Deployment ${a.deployment}${a.plan ? ` (plan ${a.plan.id} v${a.plan.version})` : ''}: ${a.status} at ${a.at}`));
   for (const f of a.failing) out.push(`  failed: ${f.host} (group ${f.group}): ${f.because.map((b) => (b.kind === 'check' ? `check ${b.check}` : b.reason)).join('; ')}`);
   if (a.healthy.length) out.push(`  healthy through the same checks: ${a.healthy.join(', ')}`);
+  const unchanged = a.unchanged;
+  const failedUnchanged = unchanged.filter((u) => u.failed).map((u) => u.host);
+  const passedUnchanged = unchanged.filter((u) => !u.failed).map((u) => u.host);
+  if (failedUnchanged.length) out.push(`  failed with no change from this deployment (already had what the plan installs): ${failedUnchanged.join(', ')}`);
+  if (passedUnchanged.length) out.push(`  no change from this deployment (already had what the plan installs): ${passedUnchanged.join(', ')}`);
   for (const c of a.checks) {
     const values = c.failingValue !== undefined ? `: ${c.failingValue}${c.baselineValue !== undefined ? ` against ${c.baselineValue} (${c.against === 'other-hosts' ? 'the other hosts' : c.against})` : ''}` : '';
     out.push(`  check ${c.check} failed on ${c.hosts.join(', ')}${values}${c.wave !== undefined ? ` in wave ${c.wave}` : ''}`);
@@ -73,7 +78,7 @@ export function register(program: Command): void {
       'Each candidate that reaches a service whose check failed (the plan\'s impact paths) or that dpkg\'s error names is linked to the failure. Changes the evidence cannot tell apart share the confidence and are reported as "one of".',
       '',
       `Recording: the culprit becomes a known issue (knownIssues: in the learned layer, trust learned, precedence 80) whose condition is the culprit's version installed (with the packages it needs beside it). Put that file in the knowledge base you plan with (--kb DIR holding it, or --kb FILE), and set ${LEARNED_KB_ENV} to it so the deploy controller records each automatic rollback's culprit itself.`,
-      'The deployment\'s outcome (per host group and package change) goes into the history (rollwise history list) whatever the flags; doing it twice adds nothing.',
+      'The deployment\'s outcome (per host group and package change) goes into the history (rollwise history list) whatever the flags; doing it twice adds nothing. Hosts it reached and changed nothing on (they already had what the plan installs) are no outcome of a change: never recorded, never blamed.',
       '',
       'Example: rollwise learn 3fa2c1d0 --write kb/learned.yaml',
     ].join('\n'))
@@ -98,7 +103,7 @@ export function register(program: Command): void {
         }
         const extra: string[] = [];
         const n = learned.history.reduce((k, r) => k + r.entries.length, 0);
-        extra.push(`History: ${n} entr${n === 1 ? 'y' : 'ies'} for this deployment (${history.added} added, ${history.already} already there).`);
+        extra.push(`History: ${n} entr${n === 1 ? 'y' : 'ies'} for this deployment (${history.added} added, ${history.already} already there)${learned.analysis.unchanged.length ? `; ${learned.analysis.unchanged.length} host(s) it did not change are no outcome of a change and are not recorded` : ''}.`);
         if (written) {
           const how = written.added.length ? 'added' : 'replaced';
           extra.push(`Recorded: known issue ${learned.issue!.id} ${how} in ${written.file}.`);
