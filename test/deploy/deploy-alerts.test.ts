@@ -3,7 +3,7 @@
 // a real Alertmanager (Debian's prometheus-alertmanager on loopback) forwards an alert fired
 // through its API for the canary host during the bake: the verdict fails and the canary is rolled
 // back. Without a receiver address such a check is refused before anything is deployed.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChecksFile } from '../../src/deploy/index.js';
@@ -12,6 +12,7 @@ import { buildRequest } from '../../src/planner/index.js';
 import { freeLoopbackPort, startAlertmanagerServer, type RunningServer } from '../../src/monitor/index.js';
 import { approvePlan, deploymentLog, openStore, parseAlertsListen, planFleet, startDeployment, type DeployStore } from '../../src/app/index.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
+import { KIT_PACKAGES, writeRootsFleet } from './roots-fleet.js';
 
 let lab: Lab;
 let store: DeployStore & { close(): Promise<void> };
@@ -20,10 +21,7 @@ let am: RunningServer | undefined;
 beforeAll(async () => {
   lab = await createLab({
     hosts: 2,
-    packages: [
-      { name: 'kit', version: '1.0', scripts: false, conffiles: { '/etc/kit.conf': 'v=1\n' } },
-      { name: 'kit', version: '2.0', scripts: false, conffiles: { '/etc/kit.conf': 'v=2\n' } },
-    ],
+    packages: KIT_PACKAGES,
   });
   store = (await openStore(path.join(lab.dir, 'store', 'rollwise.db'))) as unknown as DeployStore & { close(): Promise<void> };
 });
@@ -45,11 +43,7 @@ async function approvedPlan(): Promise<string> {
     const o = await createDirectoryRootDriver({ root: h.root, name: h.name }).apply({ kind: 'packages', changes: [{ name: 'kit', action: 'install', to: '1.0' }] });
     if (o.status !== 'succeeded') throw new Error(JSON.stringify(o).slice(0, 1000));
   }));
-  const kb = path.join(lab.dir, 'kb');
-  await mkdir(kb, { recursive: true });
-  await writeFile(path.join(kb, 'layer.yaml'), 'apiVersion: rollwise/v1\nkind: KnowledgeBase\nlayer:\n  name: test\n  precedence: 50\n  trust: organisation\n  author: test\n  date: 2026-12-04\n  source: test\n');
-  const inventory = path.join(lab.dir, 'inventory.yaml');
-  await writeFile(inventory, `groups:\n  web: {}\nhosts:\n${lab.hosts.map((h) => `  - name: ${h.name}\n    groups: [web]\n    root: ${path.relative(lab.dir, h.root)}\n`).join('')}`);
+  const { kb, inventory } = await writeRootsFleet(lab);
   const { plan } = await planFleet({ inventory: [inventory], local: false, sshHost: [], kb: [kb], index: [path.join(lab.repository.dir, 'Packages')], skipUnreachable: false, request: buildRequest({ install: ['kit=2.0'] }) });
   await store.savePlan(plan);
   await approvePlan(store, plan.id, 'tester');

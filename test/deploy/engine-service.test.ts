@@ -4,7 +4,6 @@
 // the planner's solver re-solving a drifted host). A host that drifted after planning so that the
 // plan's versions no longer fit alone is re-solved on its real state, held beyond the policy, and
 // deployed once the operator accepts the resolution.
-import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionBody } from '../../src/deploy/index.js';
@@ -13,6 +12,7 @@ import { parseInventoryText } from '../../src/fleet/index.js';
 import { buildRequest } from '../../src/planner/index.js';
 import { approvePlan, deploymentLog, deploymentStatus, openStore, planFleet, resumeDeployment, startDeployment, withinPolicy, type DeployStore } from '../../src/app/index.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
+import { KIT_PACKAGES, writeRootsFleet } from './roots-fleet.js';
 
 let lab: Lab;
 let store: DeployStore & { close(): Promise<void> };
@@ -21,8 +21,7 @@ beforeAll(async () => {
   lab = await createLab({
     hosts: 3,
     packages: [
-      { name: 'kit', version: '1.0', scripts: false, conffiles: { '/etc/kit.conf': 'v=1\n' } },
-      { name: 'kit', version: '2.0', scripts: false, conffiles: { '/etc/kit.conf': 'v=2\n' } },
+      ...KIT_PACKAGES,
       { name: 'tool', version: '1.0', scripts: false, depends: 'kit (<< 2.0)' },
       { name: 'tool', version: '2.0', scripts: false, depends: 'kit (>= 2.0)' },
     ],
@@ -49,11 +48,7 @@ async function installed(h: LabHost): Promise<Record<string, string>> {
 describe('the deployment service on an inventory of directory roots', () => {
   it('plans from root: hosts, deploys in waves, holds a drifted host re-solved beyond the policy, deploys it once accepted', async () => {
     await Promise.all(lab.hosts.map((h) => install(h, { kit: '1.0' })));
-    const kb = path.join(lab.dir, 'kb');
-    await mkdir(kb, { recursive: true });
-    await writeFile(path.join(kb, 'layer.yaml'), 'apiVersion: rollwise/v1\nkind: KnowledgeBase\nlayer:\n  name: test\n  precedence: 50\n  trust: organisation\n  author: test\n  date: 2026-12-04\n  source: test\n');
-    const inventory = path.join(lab.dir, 'inventory.yaml');
-    await writeFile(inventory, `groups:\n  web: {}\nhosts:\n${lab.hosts.map((h) => `  - name: ${h.name}\n    groups: [web]\n    root: ${path.relative(lab.dir, h.root)}\n`).join('')}`);
+    const { kb, inventory } = await writeRootsFleet(lab);
     const { plan } = await planFleet({ inventory: [inventory], local: false, sshHost: [], kb: [kb], index: [path.join(lab.repository.dir, 'Packages')], skipUnreachable: false, request: buildRequest({ install: ['kit=2.0'] }) });
     // the installed sets were read from each root's dpkg database
     expect(plan.groups.map((g) => [g.hosts.length, g.installed.map((p) => `${p.name}=${p.version}`)])).toEqual([[3, ['kit=1.0']]]);
