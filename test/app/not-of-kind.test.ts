@@ -26,7 +26,7 @@ describe('files of another kind', () => {
   });
 
   it('a request file and a resolutions file', () => {
-    expect(() => loadRequestFile(file)).toThrow(/^not a request file: it has none of install:, remove:, upgrade: \(its content is not shown\)$/);
+    expect(() => loadRequestFile(file)).toThrow(/^not a request file: it has none of install:, remove:, upgrade:, upgrade-all:, hold:, pin: \(its content is not shown\)$/);
     expect(() => loadResolutionsFile(file)).toThrow(/^not a resolutions file: none of its keys is a conflict id such as c1 \(its content is not shown\)$/);
     // a value that is not a resolution id is not quoted either
     const bad = path.join(dir, 'choices.yaml');
