@@ -8,9 +8,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectoryRootDriver } from '../../src/hosts/index.js';
-import { renderDeploymentLog, renderDeploymentStatus, renderEngineResult } from '../../src/app/cli/commands/deploy-render.js';
-import { PLAIN } from '../../src/app/render/palette.js';
-import type { JournalEntry } from '../../src/deploy/index.js';
 import { CLI_ENTRY, repoRoot, runCli } from '../helpers/cli.js';
 import { createLab, type Lab, type LabHost } from '../lab/index.js';
 
@@ -154,45 +151,5 @@ describe('rollwise deploy', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
-
-  it('status says when no controller runs a deployment; hosts never reached after a rollback are untouched; provider errors are shown', () => {
-    const wave = { number: 1, canary: true, maxFailures: 0, bakeMs: 0, gate: false, hosts: [] };
-    const deployment = { id: 'd1', planId: 'p1', planVersion: 1, createdAt: 't0', createdBy: 'me', updatedAt: 't1', spec: {} };
-    type View = Parameters<typeof renderDeploymentStatus>[0];
-    const running = renderDeploymentStatus({ deployment: { ...deployment, status: 'running' }, waves: [], controller: { live: false, expiredAt: '2026-12-04T20:00:30.000Z' } } as unknown as View, PLAIN);
-    expect(running).toContain('no controller is running it (lease expired at 2026-12-04T20:00:30.000Z): rollwise deploy resume d1 continues, rollwise deploy abort d1 rolls back');
-    const held = renderDeploymentStatus({ deployment: { ...deployment, status: 'running' }, waves: [], controller: { live: true, holder: 'ann@42', expiresAt: '2026-12-04T20:00:30.000Z' } } as unknown as View, PLAIN);
-    expect(held).toContain('controller ann@42 runs it (lease until 2026-12-04T20:00:30.000Z)');
-    const rolledBack = renderDeploymentStatus({ deployment: { ...deployment, status: 'rolled-back' }, waves: [{ wave, hosts: [{ host: 'h9', group: 'g', wave: 1, state: 'pending' }] }] } as unknown as View, PLAIN);
-    expect(rolledBack).toContain('h9 (group g): untouched (not reached)');
-    const result = renderEngineResult('d1', { kind: 'finished', status: 'rolled-back', hosts: [{ host: 'a', group: 'g', wave: 1, state: 'restored' }, { host: 'b', group: 'g', wave: 2, state: 'pending' }] }, PLAIN);
-    expect(result).toContain('hosts: 1 restored, 1 untouched');
-    const entry = { seq: 1, at: 't', kind: 'verdict', key: 'w1/verdict/1.1', phase: 'event', wave: 1, body: { verdict: 'inconclusive', changedHosts: ['h1'], bakeMs: 0, evidence: [{ kind: 'check', check: 'errors', status: 'inconclusive', reasons: [{ kind: 'no-data', hosts: ['h1'] }, { kind: 'provider-errors', errors: 3, messages: ['unreachable: connect ECONNREFUSED 127.0.0.1:1'] }], measurements: 3, errors: 3 }] } } as unknown as JournalEntry;
-    expect(renderDeploymentLog({ deployment: { id: 'd1', status: 'paused' }, entries: [entry] }, PLAIN)).toContain('provider error: unreachable: connect ECONNREFUSED 127.0.0.1:1');
-  });
-
-  it('deploy log words a verdict\'s evidence: metric, query, window, statistic, values per host, hosts', () => {
-    const entry = {
-      seq: 7, at: '2026-12-04T20:00:00.000Z', kind: 'verdict', key: 'w1/verdict/1.1', phase: 'event', wave: 1,
-      body: {
-        verdict: 'failed', changedHosts: ['h1'], controlHosts: ['h2'], bakeMs: 10_000,
-        evidence: [{
-          kind: 'check', check: 'web/error-ratio', status: 'failed', reasons: [{ kind: 'canary-worse' }], metric: 'web/error-ratio', provider: 'prometheus',
-          query: 'rate(errors[5s])', window: { start: Date.UTC(2026, 11, 4, 20), end: Date.UTC(2026, 11, 4, 20, 0, 10) }, successCondition: '< 0.05', measurements: 10, errors: 0,
-          statistic: { test: 'mann-whitney-u', u: 0, pValue: 0.004, shift: 0.2, relativeShift: 4, against: 'control', outcome: 'worse' },
-          changed: [{ host: 'h1', values: [0.25, 0.3] }], control: [{ host: 'h2', values: [0.01] }], hosts: ['h1'],
-        }],
-      },
-    } as unknown as JournalEntry;
-    const text = renderDeploymentLog({ deployment: { id: 'd1', status: 'rolled-back' }, entries: [entry] }, PLAIN);
-    expect(text).toContain('verdict (wave 1): failed over 1 changed host, bake 10 s');
-    expect(text).toContain('check web/error-ratio: failed (canary-worse); 10 measurement(s), 0 provider error(s)');
-    expect(text).toContain('query: rate(errors[5s])  success: < 0.05');
-    expect(text).toContain('window: 2026-12-04T20:00:00.000Z – 2026-12-04T20:00:10.000Z');
-    expect(text).toContain('mann-whitney-u against control: U=0, p=0.00400, shift 0.200 (400%): worse');
-    expect(text).toContain('changed h1: 0.250, 0.300');
-    expect(text).toContain('control h2: 0.0100');
-    expect(text).toContain('hosts: h1');
-  });
 });
 
