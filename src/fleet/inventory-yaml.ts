@@ -373,14 +373,20 @@ function readStatusFile(dir: string, named: string, pos: SourcePosition, options
     return fail(`status file '${excerpt(named)}' is outside the inventory's folder`, `keep status files beside the inventory (a relative path inside ${dir}), or pass --allow-outside-paths to accept paths elsewhere`);
   }
   let size: number;
+  let stamp: string;
   try {
     const st = statSync(place.path);
     if (!st.isFile()) return fail(`status file is not a regular file: ${shown}`, 'give the path of a dpkg status file (as /var/lib/dpkg/status)');
     size = st.size;
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? `status file not found: ${shown}` : `cannot read status file ${shown}: ${code ?? 'unreadable'}`, 'paths are relative to the inventory file');
   }
+  // hosts sharing a status file (an inventory's hosts in one state), and a second reading of
+  // the same inventory, parse it once: the same file unchanged (device, inode, size, times)
+  const seen = statusMemo.get(place.path);
+  if (seen?.stamp === stamp) return { ok: true, file: place.path, packages: seen.packages.slice() };
   if (size > MAX_STATUS_BYTES) return fail(`status file ${shown} is ${Math.round(size / 1048576)} MiB, more than any dpkg status file (limit ${MAX_STATUS_BYTES / 1048576} MiB)`, 'give the path of a dpkg status file');
   let text: string;
   try {
@@ -395,8 +401,12 @@ function readStatusFile(dir: string, named: string, pos: SourcePosition, options
   const problems = r.problems.slice(0, MAX_STATUS_PROBLEMS).map((p): InventoryProblem => ({ position: { file: place.path, line: p.line, column: p.column }, message: p.message }));
   if (r.problems.length > MAX_STATUS_PROBLEMS) problems.push({ position: problems[problems.length - 1]!.position, message: `and ${r.problems.length - MAX_STATUS_PROBLEMS} more problems in this status file` });
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, file: place.path, packages: r.packages };
+  statusMemo.set(place.path, { stamp, packages: r.packages });
+  return { ok: true, file: place.path, packages: r.packages.slice() };
 }
+
+/** Status files parsed in this process, by path, with the stat stamp they were read under. */
+const statusMemo = new Map<string, { stamp: string; packages: readonly InstalledPackage[] }>();
 
 function sortProblems(p: InventoryProblem[]): InventoryProblem[] {
   return p.sort((a, b) => (a.position.file === b.position.file ? a.position.line - b.position.line || a.position.column - b.position.column : a.position.file < b.position.file ? -1 : 1));

@@ -4,10 +4,12 @@
  */
 import { isRollwiseError } from '../shared/index.js';
 import type { PackageRecord } from './model.js';
+import type { LayerNames } from './types.js';
 import { loadDebianIndex } from './importers/index.js';
 import { createProblem, type KbProblem } from './problems.js';
 
-export type IndexLoad = { ok: true; records: PackageRecord[] } | { ok: false; problem: KbProblem };
+/** `lazyRecords`/`names`: records built on first use, and a name lookup (an index read through the universe). */
+export type IndexLoad = { ok: true; records: PackageRecord[] } | { ok: true; lazyRecords: () => PackageRecord[]; names: LayerNames } | { ok: false; problem: KbProblem };
 
 export async function loadIndexRecords(file: string, layer?: string): Promise<IndexLoad> {
   try {

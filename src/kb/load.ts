@@ -19,7 +19,7 @@ import {
   ConfigFileSchema, FunctionalImpactSchema, KbDocumentSchema, KB_API_VERSION, KB_KIND, KnownIssueSchema, LayerHeaderSchema,
   PackageSchema, ServiceSchema, type KbLayerHeader,
 } from './schema.js';
-import { createLayer, type KbLayer, type KnowledgeBase, type ParsedEnvironment, type Trust } from './types.js';
+import { createLayer, setLazyRecords, type KbLayer, type KnowledgeBase, type ParsedEnvironment, type Trust } from './types.js';
 import { problemsFromZodIssues } from './zod-issues.js';
 import { loadIndexRecords, type IndexLoad } from './index-layer.js';
 
@@ -171,7 +171,7 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
       continue;
     }
     const layer = createLayer({ name, precedence: 10, trust: 'distribution', origin: 'index', source: idx, files: [idx] });
-    if (loaded?.ok) layer.records = loaded.records;
+    if (loaded?.ok && 'records' in loaded) layer.records = loaded.records;
     else deferred.push({ input: { file: idx, layer: name, precedence: layer.precedence }, layer });
     layers.set(name, layer);
   }
@@ -247,7 +247,12 @@ export async function loadKnowledgeBase(paths: readonly string[], options: LoadO
     const results = await options.indexLoader(deferred.map((d) => d.input), yamlLayers);
     deferred.forEach((d, i) => {
       const r = results[i];
-      if (r?.ok) d.layer.records = r.records;
+      if (r?.ok) {
+        if ('lazyRecords' in r) {
+          setLazyRecords(d.layer, r.lazyRecords);
+          d.layer.names = r.names;
+        } else d.layer.records = r.records;
+      }
       else {
         if (r) problems.push(r.problem);
         layers.delete(d.input.layer);
@@ -583,18 +588,30 @@ function collectFile(layer: KbLayer, src: SourceDoc, doc: Raw, problems: KbProbl
  */
 /** Names defined by all layers: package names, virtual names they provide, services. */
 function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[], declared: Declared, problems: KbProblem[]): void {
-  const schemeOf = new Map<string, SchemeName>();
-  const virtual = new Set<string>(declared.virtual);
-  const services = new Set<string>(declared.services);
-  for (const l of layers) {
+  // per layer, highest precedence first: a name lookup (index layers) or a map of its records
+  const lookups = layers.map((l): { scheme: (n: string) => SchemeName | undefined; provides: (n: string) => boolean } => {
+    if (l.names) { const names = l.names; return { scheme: (n) => names.schemeOf(n), provides: (n) => names.provides(n) }; }
+    const schemes = new Map<string, SchemeName>();
+    const provided = new Set<string>();
     for (const r of l.records) {
-      if (!schemeOf.has(r.name)) schemeOf.set(r.name, r.scheme);
-      for (const p of r.provides) virtual.add(p.name);
+      if (!schemes.has(r.name)) schemes.set(r.name, r.scheme);
+      for (const p of r.provides) provided.add(p.name);
     }
-    for (const s of l.services) services.add(s.value.name);
-  }
-  // Names written in YAML whose entry failed the schema still count as defined, so one mistake is reported once.
-  for (const [name, scheme] of declared.packages) if (!schemeOf.has(name)) schemeOf.set(name, scheme);
+    return { scheme: (n) => schemes.get(n), provides: (n) => provided.has(n) };
+  });
+  const services = new Set<string>(declared.services);
+  for (const l of layers) for (const s of l.services) services.add(s.value.name);
+  const schemeOfName = (name: string): SchemeName | undefined => {
+    for (const k of lookups) { const s = k.scheme(name); if (s !== undefined) return s; }
+    // Names written in YAML whose entry failed the schema still count as defined, so one mistake is reported once.
+    return declared.packages.get(name);
+  };
+  const isVirtual = (name: string): boolean => declared.virtual.has(name) || lookups.some((k) => k.provides(name));
+  const allNames = (): string[] => {
+    const out = new Set<string>(declared.packages.keys());
+    for (const l of layers) for (const n of l.names ? l.names.all() : l.records.map((r) => r.name)) out.add(n);
+    return [...out];
+  };
   for (const ref of refs) {
     if (ref.kind === 'service') {
       if (!services.has(ref.name)) {
@@ -604,10 +621,10 @@ function checkReferences(layers: readonly KbLayer[], refs: readonly PendingRef[]
       }
       continue;
     }
-    const scheme = schemeOf.get(ref.name);
-    if (scheme === undefined && !virtual.has(ref.name)) {
+    const scheme = schemeOfName(ref.name);
+    if (scheme === undefined && !isVirtual(ref.name)) {
       const hasIndex = layers.some((l) => l.origin === 'index');
-      const near = closestNames(ref.name, [...schemeOf.keys()].filter((n) => Math.abs(n.length - ref.name.length) <= 3))[0];
+      const near = closestNames(ref.name, allNames().filter((n) => Math.abs(n.length - ref.name.length) <= 3))[0];
       const hint = near ? `did you mean '${near}'?` : hasIndex ? 'define it under `packages:` or check the spelling against the distribution index' : 'define it under `packages:`, or load the distribution index that has it (a Packages file as another PATH, or --index)';
       problems.push(createProblem('RW_KB_UNDEFINED_PACKAGE', locatePath(ref.src, ref.path, { offset: ref.offset }), `${ref.what}: package '${ref.name}' is not defined in any loaded layer`, hint));
       continue;

@@ -4,6 +4,7 @@
  */
 import type { SourcePosition } from '../shared/index.js';
 import type { Alternatives, PackageRecord, Provenance } from './model.js';
+import type { SchemeName } from '../versions/index.js';
 import type { RangeBound } from './relations.js';
 import type { YamlPath } from '../shared/index.js';
 import type { KbProblem } from './problems.js';
@@ -64,11 +65,34 @@ export interface KbLayer {
   packages: KbPackageEntry[];
   /** Every package version of the layer as a PackageRecord (a universe layer). */
   records: PackageRecord[];
+  /**
+   * A name lookup over the layer's records, for layers with many of them (a distribution index
+   * read through the universe): reference checks ask it instead of walking every record.
+   */
+  names?: LayerNames;
   services: Array<Located<KbService>>;
   requirements: Array<Located<KbRequirement>>;
   impacts: Array<Located<KbFunctionalImpact>>;
   knownIssues: KbKnownIssueEntry[];
   configFiles: Array<Located<KbConfigFile>>;
+}
+
+/** What a layer defines, by name: the scheme of a package it has, and the virtual names it provides. */
+export interface LayerNames {
+  schemeOf(name: string): SchemeName | undefined;
+  provides(name: string): boolean;
+  /** Every package name of the layer (for spelling hints; not for hot paths). */
+  all(): Iterable<string>;
+}
+
+/** Give a layer records built on first use (an index layer of tens of thousands of versions). */
+export function setLazyRecords(layer: KbLayer, make: () => PackageRecord[]): void {
+  let made: PackageRecord[] | undefined;
+  Object.defineProperty(layer, 'records', {
+    enumerable: true, configurable: true,
+    get: () => (made ??= make()),
+    set: (v: PackageRecord[]) => { made = v; },
+  });
 }
 
 export interface KnowledgeBase {

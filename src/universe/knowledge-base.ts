@@ -16,13 +16,14 @@
 import { isRollwiseError } from '../shared/index.js';
 import {
   createProblem, loadKnowledgeBase, readDecompressed,
-  type Alternatives, type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type LoadOptions,
-  type PackageAtom, type PackageRecord, type Provenance, type Provision, type SchemeName,
+  type IndexLayerInput, type IndexLoad, type KbLayer, type KnowledgeBase, type LayerNames, type LoadOptions,
+  type PackageRecord, type Provenance,
 } from '../kb/index.js';
 import { UniverseBuilder } from './builder.js';
 import { addDebianPackagesFast } from './debian-fast.js';
-import { releaseFactsForIndex } from './release.js';
-import { REL, type Universe } from './universe.js';
+import { foreignArchitecturesOf, releaseFactsForIndex } from './release.js';
+import type { Universe } from './universe.js';
+import { UniverseRecord } from './record.js';
 import { cachedUniverse, type CacheKeyPart, type CacheOutcome, type UniverseCacheOptions } from './cache.js';
 
 /** The name of the fill layer of installed versions no other layer has. */
@@ -96,7 +97,8 @@ async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[],
 }
 
 async function buildUncached(steps: readonly Step[], fill: readonly PackageRecord[], cache: BytesCache): Promise<Universe> {
-  const b = new UniverseBuilder();
+  // an index named for another architecture (`...-i386.Packages`, `..._binary-i386_Packages`) makes it a foreign one (multiarch)
+  const b = new UniverseBuilder({ foreignArchs: foreignArchitecturesOf(steps.flatMap((s) => (s.kind === 'index' ? [s.input.file] : []))) });
   for (const s of steps) {
     if (s.kind === 'index') {
       let bytes = cache.get(s.input.file);
@@ -115,39 +117,12 @@ async function buildUncached(steps: readonly Step[], fill: readonly PackageRecor
   return b.build();
 }
 
-/**
- * A PackageRecord read from the universe on demand. Relations are the universe's facts for the
- * name+version+arch: when a higher layer overrides an index stanza, the index's light record
- * reads the overriding layer's relations (the universe keeps only the winner's facts).
- */
-class UniverseRecord implements PackageRecord {
-  readonly scheme: SchemeName;
-  constructor(private readonly u: Universe, private readonly pv: number, readonly provenance: Provenance) {
-    this.scheme = u.schemeOf(pv);
-  }
-  get name(): string { return this.u.nameOfPv(this.pv); }
-  get version(): string { return this.u.versionOf(this.pv); }
-  get architecture(): string { return this.u.archOf(this.pv); }
-  get essential(): boolean { return this.u.isEssential(this.pv); }
-  get priority(): string | undefined { return this.u.priorityOf(this.pv); }
-  private clauses(kind: number): Alternatives[] { return this.u.clausesOf(this.pv, kind).map((c) => Array.from(c, (a) => this.u.atomToPackageAtom(a))); }
-  private atoms(kind: number): PackageAtom[] { return Array.from(this.u.atomsOf(this.pv, kind), (a) => this.u.atomToPackageAtom(a)); }
-  get depends(): Alternatives[] { return this.clauses(REL.depends); }
-  get preDepends(): Alternatives[] { return this.clauses(REL.preDepends); }
-  get recommends(): Alternatives[] { return this.clauses(REL.recommends); }
-  get suggests(): Alternatives[] { return this.clauses(REL.suggests); }
-  get conflicts(): PackageAtom[] { return this.atoms(REL.conflicts); }
-  get breaks(): PackageAtom[] { return this.atoms(REL.breaks); }
-  get replaces(): PackageAtom[] { return this.atoms(REL.replaces); }
-  get provides(): Provision[] { return this.atoms(REL.provides).map((a) => (a.version ? { name: a.name, version: a.version } : { name: a.name })); }
-}
-
 /** Light records of one index layer: every pv it defined (won or overridden), in pv order. */
 function indexRecordsOf(u: Universe, layer: string, file: string): PackageRecord[] {
   const out: PackageRecord[] = [];
   for (let pv = 0; pv < u.pvCount; pv++) {
     const won = u.layerOf(pv).name === layer;
-    if (!won && !u.overriddenLayersOf(pv).some((l) => l.name === layer)) continue;
+    if (!won && !inLayer(u, pv, layer)) continue;
     const prov: Provenance = { layer, source: file, trust: 'distribution' };
     if (won) {
       const line = u.provenanceOf(pv).line;
@@ -156,6 +131,30 @@ function indexRecordsOf(u: Universe, layer: string, file: string): PackageRecord
     out.push(new UniverseRecord(u, pv, prov));
   }
   return out;
+}
+
+/** Is pv defined by the layer (won, or overridden by a later one)? */
+function inLayer(u: Universe, pv: number, layer: string): boolean {
+  return u.layerOf(pv).name === layer || u.overriddenLayersOf(pv).some((l) => l.name === layer);
+}
+
+/** The names of one index layer, read from the universe's tables (no records built). */
+function indexLayerNames(u: Universe, layer: string): LayerNames {
+  return {
+    schemeOf: (name) => {
+      for (const pv of u.versionsOf(u.nameId(name))) if (inLayer(u, pv, layer)) return u.schemeOf(pv);
+      return undefined;
+    },
+    provides: (name) => {
+      for (const pv of u.providersOf(u.nameId(name)).pvs) if (inLayer(u, pv, layer)) return true;
+      return false;
+    },
+    all: function* () {
+      for (let n = 0; n < u.nameCount; n++) {
+        for (const pv of u.versionsOf(n)) if (inLayer(u, pv, layer)) { yield u.names[n]!; break; }
+      }
+    },
+  };
 }
 
 function kbUniverse(steps: readonly Step[], first: Universe, included: readonly PackageRecord[], cache: BuildContext): KbUniverse {
@@ -201,7 +200,7 @@ export async function loadKnowledgeBaseWithUniverse(
       }
     }
     const u = universe;
-    for (const g of good) results[g.i] = { ok: true, records: indexRecordsOf(u, g.input.layer, g.input.file) };
+    for (const g of good) results[g.i] = { ok: true, lazyRecords: () => indexRecordsOf(u, g.input.layer, g.input.file), names: indexLayerNames(u, g.input.layer) };
     made = kbUniverse(steps, u, installed, cache);
     return results.map((r) => r ?? { ok: true, records: [] });
   };

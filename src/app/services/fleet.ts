@@ -3,7 +3,7 @@
  * and the dpkg status records of hosts read from files (their relations refine the universe's
  * fill layer for installed versions no layer has).
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDebianPackages, type PackageRecord } from '../../kb/index.js';
 import { collectFleet, type Fleet, type FleetHost, type HostCollector } from '../../fleet/index.js';
@@ -43,10 +43,20 @@ export function readStatusRecords(hosts: readonly FleetHost[]): PackageRecord[] 
   const out: PackageRecord[] = [];
   for (const f of files) {
     try {
-      out.push(...parseDebianPackages(readFileSync(f), f, { layer: `installed:${path.basename(f)}`, trust: 'observed' }).records);
+      // a use case asks more than once (before and after loading the knowledge base): parse a file once while it is unchanged
+      const st = statSync(f);
+      const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      let seen = statusRecordMemo.get(f);
+      if (seen?.stamp !== stamp) {
+        seen = { stamp, records: parseDebianPackages(readFileSync(f), f, { layer: `installed:${path.basename(f)}`, trust: 'observed' }).records };
+        statusRecordMemo.set(f, seen);
+      }
+      out.push(...seen.records);
     } catch (_e) {
       /* the fleet loader already reported unreadable status files; relations are a refinement */
     }
   }
   return out;
 }
+
+const statusRecordMemo = new Map<string, { stamp: string; records: readonly PackageRecord[] }>();
