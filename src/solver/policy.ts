@@ -20,7 +20,7 @@
  */
 import { REL, type Universe, type ReleaseFacts } from '../universe/index.js';
 import { OP_NONE } from '../versions/index.js';
-import { UniverseView } from './universe-view.js';
+import { UniverseView, type AdmitSet } from './universe-view.js';
 
 /** A release specification as `Pin: release` writes it: `a=`, `n=`, `v=`, `o=`, `l=`, `c=`, `b=`, or a bare archive/codename. */
 export interface ReleaseSpec {
@@ -360,22 +360,54 @@ export class AptPolicy {
   }
 
   /**
-   * The admit set of a host: 1 for every version the solver may use there: candidates, installed
+   * The admit set of a host: the versions the solver may use there: candidates, installed
    * versions, and the versions `explicit` names (a request's `name=version`, as apt allows one
    * that is not the candidate, if the host's sources have it). `overrides` replaces the candidate
-   * of some names (a `name/release` request's selections).
+   * of some names (a `name/release` request's selections). Decided per version on first use, so
+   * a solve pays only for the names it reaches.
    */
-  admitSet(installed: ArrayLike<number>, explicit: Iterable<number> = [], overrides?: ReadonlyMap<number, number>): Uint8Array {
+  admitSet(installed: ArrayLike<number>, explicit: Iterable<number> = [], overrides?: ReadonlyMap<number, number>): AdmitSet {
+    return new HostAdmit(this, installed, explicit, overrides);
+  }
+
+  private bare: Int32Array | undefined;
+
+  /** apt's candidate of a name on this host (memoised per policy for names with nothing installed). */
+  candidateOn(nameId: number, installed: ArrayLike<number>): number {
     const u = this.universe;
-    const admit = new Uint8Array(u.pvCount);
-    for (let pv = 0; pv < u.pvCount; pv++) if (installed[pv] === 1) admit[pv] = 1;
-    for (let n = 0; n < u.nameCount; n++) {
-      if (!u.isReal(n)) continue;
-      const c = overrides?.get(n) ?? this.candidateOf(n, installed);
-      if (c >= 0) admit[c] = 1;
+    for (const pv of u.versionsOf(nameId)) if (installed[pv] === 1) return this.candidateOf(nameId, installed);
+    const bare = (this.bare ??= new Int32Array(u.nameCount).fill(-2));
+    let c = bare[nameId]!;
+    if (c === -2) { c = this.candidateOf(nameId, installed); bare[nameId] = c; }
+    return c;
+  }
+}
+
+class HostAdmit implements AdmitSet {
+  /** Per pv: 0 undecided, 1 admitted, 2 not. */
+  private readonly state: Uint8Array;
+  /** Per name id: its candidate here, -2 not yet known. */
+  private readonly candidate: Int32Array;
+
+  constructor(private readonly policy: AptPolicy, private readonly installed: ArrayLike<number>, explicit: Iterable<number>, private readonly overrides?: ReadonlyMap<number, number>) {
+    const u = policy.universe;
+    this.state = new Uint8Array(u.pvCount);
+    this.candidate = new Int32Array(u.nameCount).fill(-2);
+    for (const pv of explicit) if (policy.sees(pv, installed[pv] === 1)) this.state[pv] = 1;
+  }
+
+  admits(pv: number): boolean {
+    const s = this.state[pv]!;
+    if (s !== 0) return s === 1;
+    let ok = this.installed[pv] === 1;
+    if (!ok) {
+      const n = this.policy.universe.pvName[pv]!;
+      let c = this.candidate[n]!;
+      if (c === -2) { c = this.overrides?.get(n) ?? this.policy.candidateOn(n, this.installed); this.candidate[n] = c; }
+      ok = c === pv;
     }
-    for (const pv of explicit) if (this.sees(pv, installed[pv] === 1)) admit[pv] = 1;
-    return admit;
+    this.state[pv] = ok ? 1 : 2;
+    return ok;
   }
 }
 

@@ -10,8 +10,8 @@
  * PackageRecord views are built only for the few versions an explanation or a policy callback
  * asks about.
  */
-import { formatAtom, type PackageAtom, type PackageRecord, type Provision } from '../kb/index.js';
-import { REL, type Universe } from '../universe/index.js';
+import { formatAtom, type PackageAtom, type PackageRecord } from '../kb/index.js';
+import { REL, UniverseRecord, type Universe } from '../universe/index.js';
 import { opCode } from '../versions/index.js';
 
 const EMPTY = new Int32Array(0);
@@ -55,6 +55,11 @@ export interface PackageSet {
   conflictRelation(pv: number, q: number): { field: 'conflicts' | 'breaks'; relation: string };
 }
 
+/** Which package versions a view holds (a host's view under apt's policy: src/solver/policy.ts). */
+export interface AdmitSet {
+  admits(pv: number): boolean;
+}
+
 export class UniverseView implements PackageSet {
   readonly size: number;
   readonly nameIdOf: Int32Array;
@@ -68,10 +73,10 @@ export class UniverseView implements PackageSet {
   private readonly admittedQueries = new Map<Int32Array, Int32Array>();
 
   /**
-   * `admit` (optional, one byte per pv): the view holds only the versions marked 1 (a host's
+   * `admit` (optional): the view holds only the versions it admits (a host's
    * view under apt's policy, src/solver/policy.ts); pv ids stay the universe's.
    */
-  constructor(readonly universe: Universe, readonly admit?: Uint8Array) {
+  constructor(readonly universe: Universe, readonly admit?: AdmitSet) {
     this.size = universe.pvCount;
     this.nameIdOf = universe.pvName;
     this.names = universe.names;
@@ -96,9 +101,9 @@ export class UniverseView implements PackageSet {
     const admit = this.admit;
     if (admit === undefined || list.length === 0) return list;
     let all = true;
-    for (let i = 0; i < list.length; i++) if (admit[list[i]!] !== 1) { all = false; break; }
+    for (let i = 0; i < list.length; i++) if (!admit.admits(list[i]!)) { all = false; break; }
     if (all) return list;
-    return list.filter((pv) => admit[pv] === 1);
+    return list.filter((pv) => admit.admits(pv));
   }
 
   versionsOf(name: string): Int32Array {
@@ -225,34 +230,10 @@ export class UniverseView implements PackageSet {
 
   record(pv: number): PackageRecord {
     let r = this.recordCache.get(pv);
-    if (r) return r;
-    const u = this.universe;
-    const clauses = (kind: number): PackageAtom[][] => u.clausesOf(pv, kind).map((c) => Array.from(c, (a) => u.atomToPackageAtom(a)));
-    const atoms = (kind: number): PackageAtom[] => Array.from(u.atomsOf(pv, kind), (a) => u.atomToPackageAtom(a));
-    const provides: Provision[] = atoms(REL.provides).map((a) => (a.version ? { name: a.name, version: a.version } : { name: a.name }));
-    r = {
-      name: u.nameOfPv(pv),
-      version: u.versionOf(pv),
-      architecture: u.archOf(pv),
-      scheme: u.schemeOf(pv),
-      depends: clauses(REL.depends),
-      preDepends: clauses(REL.preDepends),
-      recommends: clauses(REL.recommends),
-      suggests: clauses(REL.suggests),
-      conflicts: atoms(REL.conflicts),
-      breaks: atoms(REL.breaks),
-      provides,
-      replaces: atoms(REL.replaces),
-      essential: u.isEssential(pv),
-      provenance: u.provenanceOf(pv),
-    };
-    const prio = u.priorityOf(pv);
-    if (prio !== undefined) r.priority = prio;
-    const ma = u.multiArchOf(pv);
-    if (ma !== 'no') r.multiArch = ma;
-    this.recordCache.set(pv, r);
+    if (!r) { r = new UniverseRecord(this.universe, pv); this.recordCache.set(pv, r); }
     return r;
   }
+
 }
 
 export function createUniverseView(universe: Universe): UniverseView {

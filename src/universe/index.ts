@@ -78,6 +78,7 @@ export * from './cudf.js';
 export * from './edsp.js';
 export * from './knowledge-base.js';
 export * from './release.js';
+export { UniverseRecord } from './record.js';
 export { StringTable } from './strings.js';
 export {
   cachedUniverse, decodeUniverse, encodeUniverse, programStamp, readCachedUniverse, universeCacheFile, universeCacheKey, writeCachedUniverse,
