@@ -7,9 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { ServerType } from '@hono/node-server';
 import { z } from 'zod';
 import { RollwiseError } from '../shared/index.js';
 import { describeQuery, type MeasureRequest, type Measurement, type MetricProvider, type Sample } from '../analysis/index.js';
@@ -108,6 +106,8 @@ export async function startAlertReceiver(options: AlertReceiverOptions = {}): Pr
   const state = new Map<string, ReceivedAlert>();
   let received = 0;
 
+  // the HTTP stack is loaded on use: commands that never receive alerts do not pay for it
+  const [{ serve }, { Hono }, { bodyLimit }] = await Promise.all([import('@hono/node-server'), import('hono'), import('hono/body-limit')]);
   const app = new Hono();
   app.post(path, bodyLimit({ maxSize: options.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: 'payload too large' }, 413) }), async (c) => {
     if (options.token !== undefined && !tokenMatches(c.req.header('authorization'), options.token)) {

@@ -3,7 +3,6 @@
  * PostgresDialect). Writers migrate under kysely's advisory lock; readers run in read-only
  * transactions and never migrate.
  */
-import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { RollwiseError } from '../shared/index.js';
 import {
@@ -25,6 +24,8 @@ export interface PostgresStoreOptions {
 export async function openPostgresPlanStore(connectionString: string, options: PostgresStoreOptions = {}): Promise<RollwiseStore> {
   const read = options.access === 'read';
   const migrations = options.migrations ?? MIGRATIONS;
+  // loaded on use: a command that never opens a PostgreSQL store does not pay for the driver
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString, max: 4, ...(read ? { options: '-c default_transaction_read_only=on' } : {}) });
   // an idle client that loses its connection must not crash the process
   pool.on('error', () => undefined);
