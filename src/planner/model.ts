@@ -28,7 +28,7 @@ export interface EnvFinding {
 /**
  * A host group where the plan does less than was asked: a requested package kept back at its
  * installed version, or installed/upgraded to a version older than the newest that matches the
- * request. `because` says why (the facts that stop the newest one), like apt's "kept back" but
+ * request; under an upgrade-all, any installed package left behind its candidate. `because` says why (the facts that stop the newest one), like apt's "kept back" but
  * with the reason.
  */
 export interface HeldBackFinding {
@@ -40,9 +40,10 @@ export interface HeldBackFinding {
   /** The version the group keeps (kept back) or gets (an older one); undefined when none. */
   version?: string;
   installed?: string;
-  /** The newest version matching the request. */
+  /** The newest version matching the request (for an upgrade-all: the group's candidate). */
   newest: string;
-  because: PlanExplanation;
+  /** Why; absent when it was not worked out (an upgrade-all explains a bounded number per group). */
+  because?: PlanExplanation;
 }
 
 /**
@@ -89,6 +90,8 @@ export type PlanFact =
   | { kind: 'no-answer'; key: string; message: string }
   /** The newest version could be installed, but costs more changes than the criteria accept. */
   | { kind: 'costlier'; key: string; package: { name: string; version: string }; changes: number; chosenChanges: number }
+  /** The request's own hold or pin keeps the package from its newest version (an upgrade-all's left-behind package). */
+  | { kind: 'kept-by-request'; key: string; requestIndex: number; item: SolverRequestItem; package: { name: string; version: string } }
   /** A line of a plan stored before explanations were data (read back as it was). */
   | { kind: 'text'; key: string; text: string }
   /**
@@ -200,9 +203,10 @@ export interface PlanSummary {
   /**
    * Hosts per kind of finding (`heldBack`: hosts where a requested package stays behind the
    * newest; `resolvedLess`: hosts that do less than the plan's request by a chosen resolution,
-   * absent in plans stored before it was counted).
+   * absent in plans stored before it was counted; `heldBackPackages`: the held-back packages
+   * counted once per host, as changes are, absent in plans stored before it was counted).
    */
-  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; heldBack: number; resolvedLess?: number; unreachable: number };
+  findings: { requirementNotMet: number; requirementUnknown: number; knownIssue: number; heldBack: number; heldBackPackages?: number; resolvedLess?: number; unreachable: number };
 }
 
 export interface PlanInputs {

@@ -10,7 +10,7 @@ import {
   type Fleet, type FleetFinding, type HostGroup, type InstalledPackage, type FactName,
 } from '../fleet/index.js';
 import type { PackageChange, RequestItem } from '../solver/index.js';
-import type { PlanRequest } from './request.js';
+import { requestItemPosition, type PlanRequest } from './request.js';
 
 import { factsReadByRules, type EnvironmentRules } from './rules.js';
 import { checkFunctionalRequirements, type FunctionalGroup, type FunctionalUnmet } from './functional.js';
@@ -35,6 +35,8 @@ export interface PlanDeploymentInput {
   onProgress?: (done: number, total: number) => void;
   /** How the solves were shared (shared-solves.ts), once they are done. */
   onSolveStats?: (stats: SharedSolveStats) => void;
+  /** Said about the request before solving (a hold of a package no host has installed). */
+  onWarning?: (message: string) => void;
 }
 
 
@@ -226,7 +228,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
   const s: PlanSummary = {
     hosts: 0, groups: groups.length, groupsReady: 0, groupsInConflict: 0, hostsReady: 0, hostsInConflict: 0,
     changes: { install: 0, upgrade: 0, downgrade: 0, remove: 0 },
-    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, resolvedLess: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
+    findings: { requirementNotMet: 0, requirementUnknown: 0, knownIssue: 0, heldBack: 0, heldBackPackages: 0, resolvedLess: 0, unreachable: fleetFindings.filter((f) => f.kind === 'unreachable').length },
   };
   for (const g of groups) {
     const n = g.hosts.length;
@@ -244,6 +246,7 @@ export function summarise(groups: PlanGroup[], _conflicts: PlanConflict[], fleet
     if (kinds.has('requirement-unknown')) s.findings.requirementUnknown += n;
     if (kinds.has('known-issue')) s.findings.knownIssue += n;
     if (kinds.has('held-back')) s.findings.heldBack += n;
+    s.findings.heldBackPackages = (s.findings.heldBackPackages ?? 0) + n * g.findings.filter((f) => f.kind === 'held-back').length;
     if (kinds.has('resolved-less')) s.findings.resolvedLess = (s.findings.resolvedLess ?? 0) + n;
   }
   return s;
@@ -254,16 +257,28 @@ function checkPlanInput(input: PlanDeploymentInput): void {
   const unknown = input.solver.unknownPackages(input.request);
   if (unknown.length > 0) {
     const known = input.solver.knownNames?.() ?? [];
-    throw new RollwiseError('RW_UNKNOWN_PACKAGE', unknown.map((n) => `no package ${n}${didYouMean(n, known)}`).join('; '), { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling' });
+    const item = input.request.items.find((i) => 'name' in i && i.name === unknown[0]);
+    const position = item ? requestItemPosition(item) : undefined;
+    throw new RollwiseError('RW_UNKNOWN_PACKAGE', unknown.map((n) => `no package ${n}${didYouMean(n, known)}`).join('; '), { hint: 'no layer of the knowledge base (--kb, --index) has it; check the spelling', ...(position ? { position } : {}) });
   }
-  const missing = input.solver.unknownVersions?.(input.request) ?? [];
+  // an exact pin is checked like an exact install: a version no layer has is bad input, not a conflict
+  const exact = input.request.items.map((i) => (i.kind === 'pin' && i.op === '=' ? { ...i, kind: 'install' as const } : i));
+  const missing = input.solver.unknownVersions?.({ items: exact }) ?? [];
   if (missing.length > 0) {
     const m = missing[0]!;
-    throw new RollwiseError('RW_UNKNOWN_PACKAGE', `no version ${m.version} of ${m.name} in any layer${missing.length > 1 ? ` (and ${missing.length - 1} more requested versions)` : ''}`, {
+    const item = input.request.items.find((i) => 'name' in i && i.name === m.name && 'version' in i && i.version === m.version);
+    const position = item ? requestItemPosition(item) : undefined;
+    throw new RollwiseError('RW_UNKNOWN_PACKAGE', `no version ${m.version} of ${m.name} in any layer${item?.kind === 'pin' ? ' (pinned)' : ''}${missing.length > 1 ? ` (and ${missing.length - 1} more requested versions)` : ''}`, {
       hint: m.available.length ? `available: ${m.available.slice(0, 6).join(', ')}${m.available.length > 6 ? ', ...' : ''}` : 'check the version',
+      ...(position ? { position } : {}),
     });
   }
   if (input.fleet.hosts.length === 0) throw new RollwiseError('RW_INVENTORY', 'the fleet has no reachable host', { hint: 'check the inventory and the SSH findings (rollwise fleet show)' });
+  // a hold keeps the installed version; where nothing is installed it keeps the package off the host
+  for (const item of input.request.items) {
+    if (item.kind !== 'hold' || input.fleet.hosts.some((h) => h.installed.some((p) => p.name === item.name))) continue;
+    input.onWarning?.(`hold ${item.name}: no host of the fleet has ${item.name} installed, so the hold keeps nothing; it only keeps ${item.name} from being installed`);
+  }
 }
 
 function solvedGroups(groups: readonly HostGroup[], outcomes: readonly GroupSolveOutcome[], request: PlanRequest): SolvedGroup[] {

@@ -7,7 +7,7 @@
  * request files and `rollwise solve`.
  */
 import { z } from 'zod';
-import { RollwiseError, closestNames, excerpt, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type WordedIssue } from '../shared/index.js';
+import { RollwiseError, closestNames, excerpt, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type SourcePosition, type WordedIssue } from '../shared/index.js';
 import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
@@ -18,6 +18,14 @@ export type { SolverRequestItem };
  */
 export interface PlanRequest {
   items: SolverRequestItem[];
+}
+
+/** Where each item of a request file was read (file:line:column), for errors found once the packages are loaded. */
+const itemPositions = new WeakMap<SolverRequestItem, SourcePosition>();
+
+/** The position of a request item read from a request file; undefined for items given as options. */
+export function requestItemPosition(item: SolverRequestItem): SourcePosition | undefined {
+  return itemPositions.get(item);
 }
 
 export function createEmptyRequest(): PlanRequest {
@@ -148,7 +156,9 @@ export function loadRequestFile(file: string, onWarning?: (message: string) => v
   const read = (kind: RequestSpecKind): void => {
     (parsed.data[kind] ?? []).forEach((spec, i) => {
       try {
-        r.items.push(parseRequestItem(kind, spec, kind, onWarning));
+        const item = parseRequestItem(kind, spec, kind, onWarning);
+        itemPositions.set(item, locatePath(src, [kind, i]));
+        r.items.push(item);
       } catch (e) {
         if (e instanceof RollwiseError) {
           throw new RollwiseError(e.code, e.message, { position: locatePath(src, [kind, i]), hint: e.hint });

@@ -74,7 +74,7 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
  * edited by chosen resolutions, also every item of the plan's request the group no longer
  * meets (resolvedLess), which takes the place of a held-back finding on the same package.
  */
-function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy): ShortfallFinding[] {
+function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy, candidateOf?: (name: string) => number): ShortfallFinding[] {
   const { set } = problem;
   const out: HeldBackFinding[] = [];
   const installedOf = new Map(input.installed.map((p) => [p.name, p.version]));
@@ -102,6 +102,7 @@ function findShortfalls(problem: Problem, input: GroupSolveInput, changes: reado
     const installed = installedOf.get(item.name);
     out.push({ kind: 'held-back', rule: `held-back:${item.name}`, severity: 'medium', package: item.name, version: have, ...(installed !== undefined ? { installed } : {}), newest, because });
   });
+  if (input.request.items.some((i) => i.kind === 'upgrade-all')) out.push(...leftBehind(problem, input, changes, policy, installedOf, after, new Set(out.map((f) => f.package)), candidateOf));
   const less = input.asked && input.choices?.length ? resolvedLess(set, input.asked, input.choices, installedOf, after) : [];
   if (less.length === 0) return out;
   const heldBack = new Map(out.map((f) => [f.package, f]));
@@ -111,6 +112,48 @@ function findShortfalls(problem: Problem, input: GroupSolveInput, changes: reado
   }
   const named = new Set(less.map((f) => f.package));
   return [...out.filter((f) => !named.has(f.package)), ...less];
+}
+
+/** At most this many packages left behind by an upgrade-all are solved again per group for their reason (each costs a solve). */
+const LEFT_BEHIND_EXPLAINED = 16;
+
+/**
+ * What an upgrade-all leaves behind: every installed package whose candidate (apt's, under the
+ * group's apt policy; the newest version where the group has no apt configuration) is newer
+ * than the version the group is left with, as a held-back finding. The reason is the request's
+ * own hold or pin when one names the package, else the solver's (the request solved again with
+ * that candidate asked for exactly: a conflict's facts, or the extra changes it would take), for
+ * the first LEFT_BEHIND_EXPLAINED packages; the others have none (`because` absent).
+ */
+function leftBehind(
+  problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy,
+  installedOf: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>, done: ReadonlySet<string>, candidateOf?: (name: string) => number,
+): HeldBackFinding[] {
+  const { set } = problem;
+  const out: HeldBackFinding[] = [];
+  let explained = 0;
+  for (const [name, installed] of [...installedOf].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const have = after.get(name);
+    if (have === undefined || done.has(name)) continue;
+    const versions = Array.from(set.versionsOf(name));
+    const cand = candidateOf ? candidateOf(name) : versions[0];
+    const havePv = versions.find((pv) => set.versionOf(pv) === have);
+    if (cand === undefined || cand < 0 || havePv === undefined || set.comparePvs(cand, havePv) <= 0) continue;
+    const newest = set.versionOf(cand);
+    const index = input.request.items.findIndex((i) => (i.kind === 'hold' && i.name === name) || (i.kind === 'pin' && i.name === name && !set.satisfies(cand, i.op, i.version)));
+    let because: PlanExplanation | undefined;
+    if (index >= 0) {
+      because = { facts: [{ kind: 'kept-by-request', key: `kept-by-request:${index}:${name}`, requestIndex: index, item: input.request.items[index]!, package: { name, version: newest } }], minimal: true };
+    } else if (explained < LEFT_BEHIND_EXPLAINED) {
+      explained++;
+      const again = solveRequest(problem, { items: [...input.request.items, { kind: 'install', name, op: '=', version: newest }] }, { ...policy, maxResolutions: 0 });
+      if (again.kind === 'conflict') because = again.explanation;
+      else if (again.kind === 'solution') because = { facts: [{ kind: 'costlier', key: `costlier:${name}=${newest}`, package: { name, version: newest }, changes: again.transaction.length, chosenChanges: changes.length }], minimal: true };
+      else because = { facts: [{ kind: 'no-answer', key: 'no-answer', message: again.message }], minimal: false };
+    }
+    out.push({ kind: 'held-back', rule: `held-back:${name}`, severity: 'medium', package: name, version: have, installed, newest, ...(because ? { because } : {}) });
+  }
+  return out;
 }
 
 /** The package names a resolution's edit concerns (the item it edits, the packages it names). */
@@ -263,7 +306,13 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       const r = solveRequest(problem, { items: resolved.items }, kept);
       if (r.kind === 'timeout') return { kind: 'conflict', explanation: { facts: [{ kind: 'no-answer', key: 'no-answer', message: r.message }], minimal: false }, resolutions: [] };
       if (r.kind === 'conflict') return conflictOf(r.explanation, r.resolutions);
-      const shortfalls = findShortfalls(problem, input, r.transaction, kept);
+      // an upgrade-all is measured against apt's candidates of the group's policy (the newest version without one)
+      const policyOfGroup = input.apt ? aptViews.policyFor(input.apt) : undefined;
+      const candidateOf = policyOfGroup ? (name: string): number => {
+        const id = options.universe.nameId(name);
+        return id < 0 ? -1 : policyOfGroup.candidateOf(id, installed);
+      } : undefined;
+      const shortfalls = findShortfalls(problem, input, r.transaction, kept, candidateOf);
       return { kind: 'solution', changes: r.transaction, ...(shortfalls.length ? { shortfalls } : {}) };
     },
   };

@@ -38,6 +38,7 @@ export function describeFact(f: ExplanationFact | PlanFact): string {
     case 'unasked-removal': return `the request would remove ${f.names.join(', ')}, which nobody asked to remove`;
     case 'no-answer': return `no answer: ${f.message}`;
     case 'costlier': return `${label(f.package)} could be installed, but it takes ${f.changes} changes where the plan's choice takes ${f.chosenChanges} (the criteria prefer fewer changes; ask for it exactly: ${f.package.name}=${f.package.version})`;
+    case 'kept-by-request': return `the request asks to ${formatItem(f.item)}, which keeps ${f.package.name} from ${f.package.version}`;
     case 'text': return f.text;
     case 'requirement-unmet': {
       const short = f.short.map((x) => `${hostWords(x.hosts)} ${x.hosts.length === 1 ? 'runs' : 'run'} ${x.installed ? `${x.installed.name} ${x.installed.version}` : 'none of it'}`);

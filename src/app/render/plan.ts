@@ -4,7 +4,7 @@
  */
 import type { FactName } from '../../fleet/index.js';
 import { formatItem, type PackageChange } from '../../solver/index.js';
-import type { AppliedChoice, ApprovalGate, GroupFinding, Plan, PlanGroup, PlanResolution, ResolvedLessFinding } from '../../planner/index.js';
+import type { AppliedChoice, ApprovalGate, GroupFinding, HeldBackFinding, Plan, PlanGroup, PlanResolution, ResolvedLessFinding } from '../../planner/index.js';
 import { formatRequest } from '../../planner/index.js';
 import { PLAIN, type Palette } from './palette.js';
 import { describeEdit, renderPlanExplanation } from './explanation.js';
@@ -68,6 +68,19 @@ function resolvedLessWhat(f: ResolvedLessFinding): string {
   return f.installed === undefined ? `${f.package} gets ${f.version}` : `${f.package} gets ${f.version} (from ${f.installed})`;
 }
 
+/** `openssl kept back at 3.0.11-1, not the newest 3.0.13-1` */
+function heldBackWhat(f: HeldBackFinding): string {
+  const what = f.version === undefined ? 'not installed' : f.installed === f.version ? `kept back at ${f.version}` : `gets ${f.version}`;
+  return `${f.package} ${what}, not the newest ${f.newest}`;
+}
+
+/** Why a package is held back, or how to find out when the plan did not work it out. */
+function heldBackWhy(f: HeldBackFinding): string[] {
+  if (!f.because) return [`reason not worked out (a patch day explains the first packages of each group): rollwise why-not ${f.package}=${f.newest} with the group's request says why`];
+  const why = renderPlanExplanation(f.because);
+  return [`because ${why[0] ?? ''}`, ...why.slice(1)];
+}
+
 function findingLine(f: GroupFinding, p: Palette): string {
   if (f.kind === 'resolved-less') {
     const rs = f.choices.length === 1 ? 'resolution' : 'resolutions';
@@ -76,9 +89,7 @@ function findingLine(f: GroupFinding, p: Palette): string {
     return `      ! less than asked [${p.yellow(f.severity)}] ${resolvedLessWhat(f)} instead of ${formatItem(f.asked)}\n        because ${rs} ${f.choices.map(describeChoice).join('; ')} ${f.choices.length === 1 ? 'was' : 'were'} chosen${further}`;
   }
   if (f.kind === 'held-back') {
-    const what = f.version === undefined ? 'not installed' : f.installed === f.version ? `kept back at ${f.version}` : `gets ${f.version}`;
-    const why = renderPlanExplanation(f.because);
-    return `      ! held back [${p.yellow(f.severity)}] ${f.package} ${what}, not the newest ${f.newest}\n        because ${why.join('; ')}`;
+    return `      ! held back [${p.yellow(f.severity)}] ${heldBackWhat(f)}\n        ${heldBackWhy(f).join('; ')}`;
   }
   const sev = f.severity === 'critical' || f.severity === 'high' ? p.red(f.severity) : p.yellow(f.severity);
   const tag = f.kind === 'known-issue' ? `known issue ${f.rule}` : f.kind === 'requirement-not-met' ? 'requirement not met' : 'requirement unknown';
@@ -94,7 +105,8 @@ export function removesPackages(r: PlanResolution): boolean {
 
 function groupHeader(g: PlanGroup, index: number, p: Palette): string {
   const state = g.outcome.kind === 'transaction' ? p.green('ready') : p.red(`conflict ${g.outcome.conflict}`);
-  return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)}); ${describeGroupFacts(g.facts)}${describeAptSources(g.apt)}`;
+  const facts = describeGroupFacts(g.facts);
+  return `  ${p.bold(`group ${index + 1}`)} ${p.dim(g.key)} ${state}: ${plural(g.hosts.length, 'host')} (${listHosts(g.hosts)})${facts ? `; ${facts}` : ''}${describeAptSources(g.apt)}`;
 }
 
 /** Why a group has no rollback plan: `group 4 changes nothing: nothing to roll back`. */
@@ -141,7 +153,10 @@ export function renderPlan(plan: Plan, p: Palette = PLAIN, options: { maxChanges
   out.push(`  changes over all hosts: ${ch.install} installs, ${ch.upgrade} upgrades, ${ch.downgrade} downgrades, ${ch.remove} removals`);
   const f = s.findings;
   const fl = [
-    `${f.heldBack ?? 0} held back (a requested package stays behind its newest version)`,
+    f.heldBackPackages === undefined
+      ? `${f.heldBack ?? 0} held back (a requested package stays behind its newest version)`
+      : f.heldBack === 0 ? '0 hosts with packages held back'
+        : `${plural(f.heldBack, 'host')} with packages held back (${plural(f.heldBackPackages, 'package')} over all hosts stay behind the newest version or apt's candidate)`,
     `${plural(f.resolvedLess ?? 0, 'host')} doing less than asked by a chosen resolution`,
     `${f.knownIssue} host${f.knownIssue === 1 ? '' : 's'} with a known issue`, `${f.requirementNotMet} with a requirement not met`, `${f.requirementUnknown} where a requirement cannot be checked`, `${f.unreachable} unreachable`];
   out.push(`  findings: ${fl.join(', ')}`);
@@ -195,7 +210,9 @@ export function planToJson(plan: Plan): unknown {
       choices: g.choices.map(choice),
       findings: g.findings.map((f) => (f.kind === 'resolved-less'
         ? { ...f, choices: f.choices.map(choice), text: `${resolvedLessWhat(f)} instead of ${formatItem(f.asked)}`, ...(f.because ? { because: { ...f.because, text: renderPlanExplanation(f.because) } } : {}) }
-        : f)),
+        : f.kind === 'held-back'
+          ? { ...f, text: heldBackWhat(f), ...(f.because ? { because: { ...f.because, text: renderPlanExplanation(f.because) } } : {}) }
+          : f)),
       installedCount: installed.length,
     })),
     conflicts: plan.conflicts.map((c) => ({

@@ -126,6 +126,8 @@ export interface CreatePlanInputs extends FleetInputs {
   /** The request file the request was read from (its digest is recorded). */
   requestFile?: string;
   onProgress?: (text: string) => void;
+  /** Warnings about the request found before solving (a hold of a package no host has installed). */
+  onWarning?: (message: string) => void;
   /** An already loaded knowledge base (the demo has one); otherwise kb/index are loaded. */
   knowledge?: Knowledge;
   /** false: solve without Recommends (recorded in the plan's inputs, so a resolve does the same). Default: Recommends count. */
@@ -173,7 +175,7 @@ export async function planFleet(o: CreatePlanInputs): Promise<{ plan: Plan; know
   const pool = threads > 1 ? createGroupSolvePool({ ...options, threads }) : undefined;
   let body: PlanBody;
   try {
-    body = await planDeploymentAsync({ fleet, request: o.request, solver, rules: knowledge.rules, ...(pool ? { pool } : {}), onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
+    body = await planDeploymentAsync({ fleet, request: o.request, solver, rules: knowledge.rules, ...(pool ? { pool } : {}), ...(o.onWarning ? { onWarning: o.onWarning } : {}), onProgress: (d, t) => o.onProgress?.(`solving host groups ${d}/${t}`) });
   } finally {
     await pool?.close();
   }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RollwiseError } from '../../shared/index.js';
+import { RollwiseError, didYouMean } from '../../shared/index.js';
 import { isInstalledStatus, loadDpkgStatus } from '../../kb/index.js';
 import { cachedUniverse, createInstalledState, loadDebianUniverse, type Universe } from '../../universe/index.js';
 import { createUniverseProblem, type PackageSet, type Problem, type RequestItem } from '../../solver/index.js';
@@ -29,6 +29,8 @@ export interface SolveInputs {
    */
   root?: string;
   items?: readonly RequestItem[];
+  /** Further names the command asks about (why/why-not's PKG): under `root`, checked like the request's names. */
+  names?: readonly string[];
   /** Whether Recommends count (apt's Install-Recommends, for `name/release` items). Default true. */
   recommends?: boolean;
 }
@@ -42,18 +44,44 @@ export async function loadSolveProblem(o: SolveInputs): Promise<Problem & { item
     throw new RollwiseError('RW_USAGE', 'no packages to solve over', { hint: 'give --index FILE (a Debian Packages index) and/or --kb PATH (no default index was loaded: --no-index was given, or it is not beside the repository)' });
   }
   const statusFile = o.status ?? (o.root !== undefined ? path.join(o.root, 'var/lib/dpkg/status') : undefined);
-  for (const f of [...o.index, ...(statusFile ? [statusFile] : [])]) {
-    if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'check the path' });
+  // a missing file is named with what it was expected to be (`cannot read WHAT PATH: ...`, as the YAML readers say it)
+  for (const f of o.index) {
+    if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read the Debian Packages index ${f}: no such file`, { hint: 'check the path; --index takes a Packages file, plain, .gz or .xz' });
+  }
+  if (statusFile !== undefined && !existsSync(statusFile)) {
+    throw new RollwiseError('RW_IO', `cannot read the dpkg status file ${statusFile}: no such file`, {
+      hint: o.status === undefined ? `--root takes a directory root holding a dpkg database (var/lib/dpkg/status under ${o.root})` : 'check the path; --status takes a dpkg status file',
+    });
   }
   const entries = statusFile ? (await loadDpkgStatus(statusFile, { host: 'localhost' })).filter((e) => isInstalledStatus(e.status)) : [];
   const knowledge = await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), installed: entries.map((e) => e.record) });
   const universe = knowledge.universe.universe;
   const problem = createUniverseProblem(universe, createInstalledState(universe, entries, 'localhost').pvs);
   const apt = o.root !== undefined ? readHostAptConfig(o.root, universe.hostArch) : undefined;
+  const names = [...(o.items ?? []).flatMap((i) => ('name' in i ? [i.name] : [])), ...(o.names ?? [])];
+  if (o.root !== undefined) assertRootKnows(universe, problem.set, o.root, names);
   if (!apt || apt.sources.length === 0) return { ...problem, items: requireNoRelease(o.items ?? []) };
   const resolved = createAptViews(universe).resolve(apt, problem.installed, o.items ?? [], o.recommends !== false);
-  assertSourcesReach(universe, resolved.set, apt, o.root!, (o.items ?? []).flatMap((i) => ('name' in i ? [i.name] : [])));
+  assertSourcesReach(universe, resolved.set, apt, o.root!, names);
   return { set: resolved.set, installed: problem.installed, items: resolved.items };
+}
+
+/**
+ * A name no loaded index or knowledge-base layer has, asked about on a directory-root host:
+ * RW_UNKNOWN_PACKAGE naming the root and every index searched (as assertSourcesReach does for a
+ * name the root's sources do not reach), with the closest names there are.
+ */
+function assertRootKnows(universe: Universe, all: PackageSet, root: string, names: readonly string[]): void {
+  const known = (n: string): boolean => all.versionsOf(n).length > 0 || all.isProvided(n);
+  const unknown = [...new Set(names)].filter((n) => !known(n));
+  if (unknown.length === 0) return;
+  // every layer but the fill layer of installed versions: indexes (with their release), then knowledge-base layers
+  const layers = universe.layers.filter((l) => l.trust !== 'observed');
+  const searched = [...layers.filter((l) => l.trust === 'distribution').map(describeLayer), ...layers.filter((l) => l.trust !== 'distribution').map((l) => `knowledge base ${path.basename(l.source)}`)];
+  const suggestions = unknown.map((n) => didYouMean(n, all.names, 3, known)).join('');
+  throw new RollwiseError('RW_UNKNOWN_PACKAGE', `no package ${unknown.join(', ')} for the root ${root}: no index loaded has ${unknown.length === 1 ? 'it' : 'them'} (searched: ${searched.join(', ') || 'nothing'})${suggestions}`, {
+    hint: 'no index or knowledge-base layer loaded has it: check the spelling, or give the --index / --kb that has it',
+  });
 }
 
 /**
@@ -84,7 +112,7 @@ function describeLayer(l: Universe['layers'][number]): string {
 
 /** The universe of whole archives, for installability checks. */
 export async function loadArchive(indexes: readonly string[]): Promise<Universe> {
-  for (const f of indexes) if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read ${f}: no such file`, { hint: 'give Debian Packages indexes' });
+  for (const f of indexes) if (!existsSync(f)) throw new RollwiseError('RW_IO', `cannot read the Debian Packages index ${f}: no such file`, { hint: 'give Debian Packages indexes' });
   const parts = ['archive', 'amd64', ...indexes.flatMap((f) => [`index ${f}`, { file: f }])];
   return (await cachedUniverse(universeCacheOptions(), parts, async () => (await loadDebianUniverse([...indexes])).universe)).universe;
 }

@@ -35,7 +35,8 @@ export function register(program: Command): void {
         throw new RollwiseError('RW_USAGE', 'no hosts to show', { hint: 'name the fleet: --inventory FILE (repeatable), --local or --ssh-host HOST' });
       }
       if (o.json) {
-        const groups = groupHosts(result.hosts).map((g) => ({ key: g.key, hosts: g.hosts, facts: g.facts, packages: g.installed.length }));
+        // a group's apt configuration (sources, preferences, default release) when known
+        const groups = groupHosts(result.hosts).map((g) => ({ key: g.key, hosts: g.hosts, facts: g.facts, ...(g.apt ? { apt: g.apt } : {}), packages: g.installed.length }));
         const hosts = result.hosts.map(({ installed, ...h }) => ({ ...h, packages: installed.length }));
         process.stdout.write(JSON.stringify({ hosts, groups, findings: result.findings }, null, 2) + '\n');
       } else {

@@ -115,7 +115,7 @@ export function register(program: Command): void {
           kb: o.kb, index: indexInputs(o.index).indexes, fallbackIndexes: indexInputs(o.index).fallbackIndexes, inventory: o.inventory, local: o.local, sshHost: o.sshHost, skipUnreachable: o.skipUnreachable, request,
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.sshIdentity ? { sshIdentity: o.sshIdentity } : {}), ...(o.sshConfig ? { sshConfig: o.sshConfig } : {}), allowOutsidePaths: o.allowOutsidePaths === true,
           ...(o.recommends === false ? { recommends: false } : {}), threads,
-          onProgress: (t) => progress.update(t),
+          onProgress: (t) => progress.update(t), onWarning: (m) => { progress.done(); warn(m); },
         }));
       } finally {
         progress.done();

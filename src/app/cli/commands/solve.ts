@@ -80,9 +80,10 @@ function buildPolicy(o: SolveOptions): SolverPolicy {
   return policy;
 }
 
-function loadProblem(o: SolveOptions, items: readonly RequestItem[] = []) {
+/** `names`: what the command asks about besides the request (why/why-not's PKG), checked against a --root's sources too. */
+function loadProblem(o: SolveOptions, items: readonly RequestItem[] = [], names: readonly string[] = []) {
   const { indexes, fallbackIndexes } = indexInputs(o.index);
-  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}), ...(o.root ? { root: o.root } : {}), items, recommends: o.recommends !== false });
+  return loadSolveProblem({ index: indexes, fallbackIndexes, kb: o.kb ?? [], ...(o.status ? { status: o.status } : {}), ...(o.root ? { root: o.root } : {}), items, names, recommends: o.recommends !== false });
 }
 
 /** Names the loaded universe does not have (no version, no provider): RW_UNKNOWN_PACKAGE, with the closest names it has. */
@@ -187,7 +188,7 @@ export function register(program: Command): void {
           hint: `give the request that brings it in, e.g. rollwise why ${name} --install PKG (also --remove, --upgrade, --upgrade-all, --hold, --pin; --status FILE for the installed set)`,
         });
       }
-      const problem = await loadProblem(o, items);
+      const problem = await loadProblem(o, items, [name]);
       assertKnownNames(problem.set, [name, ...itemNames(items)]);
       const out = solveRequest(problem, { items: problem.items ?? items }, buildPolicy(o));
       if (out.kind !== 'solution') {
@@ -216,7 +217,7 @@ export function register(program: Command): void {
     async (pkg: string, o: SolveOptions) => {
       const spec = parseRequestSpec(pkg, 'PKG', warn);
       const requested = buildItems(o);
-      const problem = await loadProblem(o, requested);
+      const problem = await loadProblem(o, requested, [spec.name]);
       const items = problem.items ?? requested;
       assertKnownNames(problem.set, [spec.name, ...itemNames(items)]);
       const policy = buildPolicy(o);
@@ -249,7 +250,7 @@ export function register(program: Command): void {
     .option('--time-budget <ms>', 'time for solving and explaining, in milliseconds (default 60000): a solution found by then is written marked not proven optimal, an explanation still being minimised is printed marked not proven minimal')
     .action((input: string | undefined, output: string | undefined, o: { criteria?: string; timeBudget?: string }) => {
       const criteria = o.criteria ? parseCriteria(o.criteria) : undefined;
-      if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read ${input}: no such file`, { hint: 'give a CUDF document, or - to read standard input' });
+      if (input !== undefined && input !== '-' && !existsSync(input)) throw new RollwiseError('RW_IO', `cannot read the CUDF document ${input}: no such file`, { hint: 'give a CUDF document, or - to read standard input' });
       const text = readFileSync(input === undefined || input === '-' ? 0 : input, 'utf8');
       const budget = o.timeBudget !== undefined ? Number(o.timeBudget) : undefined;
       const r = solveCudf(text, { file: input ?? '<stdin>', ...(criteria ? { criteria } : {}), ...(budget ? { timeBudgetMs: budget } : {}) });
