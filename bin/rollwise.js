@@ -16,5 +16,8 @@ if (existsSync(src) && !process.env.ROLLWISE_DIST_CHECKED) {
   const newer = (dir) => readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? newer(`${dir}${e.name}/`) : statSync(`${dir}${e.name}`).mtimeMs > built));
   if (newer(src)) process.stderr.write('rollwise: warning: src/ has changed since dist/ was built; this runs the older build (npm run build)\n');
 }
-const { main } = await import(compiled);
+// The one-file build of the same code (scripts/bundle.mjs; starts sooner), unless it is older than dist/.
+const bundle = fileURLToPath(new URL('../dist/app/cli/main.bundle.mjs', import.meta.url));
+const entry = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs ? bundle : compiled;
+const { main } = await import(entry);
 process.exitCode = await main(process.argv.slice(2));

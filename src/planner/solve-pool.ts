@@ -71,8 +71,11 @@ export function solveThreads(requested?: string | number): number {
 
 /** The compiled worker (dist/), or, from the TypeScript sources (tests, benchmarks), the same module through tsx's loader. */
 function workerEntry(): { code: URL | string; eval: boolean } {
-  const js = new URL('./solve-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { code: js, eval: false };
+  // beside this module (dist/planner), or, from the bundled CLI (dist/app/cli), the compiled one in dist/planner
+  for (const rel of ['./solve-worker.js', '../../planner/solve-worker.js']) {
+    const js = new URL(rel, import.meta.url);
+    if (existsSync(fileURLToPath(js))) return { code: js, eval: false };
+  }
   // loader hooks given as execArgv do not reach worker threads on Node 20: the worker imports it through tsx's API
   const api = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
   const ts = new URL('./solve-worker.ts', import.meta.url).href;

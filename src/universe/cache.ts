@@ -29,7 +29,7 @@
  * few files.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StringTable } from './strings.js';
@@ -222,7 +222,13 @@ export function programStamp(): string {
       else if (/\.(ts|js)$/.test(e.name) && !e.name.endsWith('.d.ts')) h.update(`${e.name}\n`).update(readFileSync(p));
     }
   };
-  for (const layer of ['universe', 'kb', 'versions']) walk(path.join(here, '..', layer));
+  const self = fileURLToPath(import.meta.url);
+  if (/\.(ts|js)$/.test(self) && existsSync(path.join(here, `universe.${self.endsWith('.ts') ? 'ts' : 'js'}`))) {
+    for (const layer of ['universe', 'kb', 'versions']) walk(path.join(here, '..', layer));
+  } else {
+    // running from the bundled CLI (scripts/bundle.mjs): the one file holds all the code
+    h.update(`bundle\n`).update(readFileSync(self));
+  }
   stamp = h.digest('hex');
   return stamp;
 }
