@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RollwiseError, excerpt } from '../shared/index.js';
-import { loadInventory, inventoryError, type SshDefaults } from './inventory-yaml.js';
+import { loadInventory, inventoryError, type InventoryLoadResult, type SshDefaults } from './inventory-yaml.js';
 import type { HostCollection, HostCollector, SshCollectSettings } from './collector.js';
 import { SSH_HOST_PATTERN, SSH_USER_PATTERN, type Fleet, type FleetHost, type FleetFinding } from './host.js';
 
@@ -18,6 +18,8 @@ export interface FleetSources {
   userKnownHosts?: string;
   /** Accept inventory `status:` files outside each inventory's folder (see InventoryLoadOptions). */
   allowOutsidePaths?: boolean;
+  /** Inventories the caller already loaded (by the file name given in `inventories`), not read again. */
+  loaded?: ReadonlyMap<string, InventoryLoadResult>;
   onProgress?: (event: { phase: 'inventory' | 'ssh'; done: number; total: number; host?: string }) => void;
 }
 
@@ -79,7 +81,7 @@ export async function collectFleet(sources: FleetSources, collector?: HostCollec
     into.push(h);
   };
   for (const file of sources.inventories ?? []) {
-    const r = loadInventory(file, { allowOutsidePaths: sources.allowOutsidePaths === true });
+    const r = sources.loaded?.get(file) ?? loadInventory(file, { allowOutsidePaths: sources.allowOutsidePaths === true });
     if (!r.ok) throw inventoryError(r.problems, file);
     for (const h of r.inventory.hosts) add(h, file, hosts);
     for (const h of r.inventory.sshHosts) add(h, file, sshTargets);

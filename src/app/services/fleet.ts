@@ -6,7 +6,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDebianPackages, type PackageRecord } from '../../kb/index.js';
-import { collectFleet, type Fleet, type FleetHost, type HostCollector } from '../../fleet/index.js';
+import { collectFleet, type Fleet, type FleetHost, type HostCollector, type InventoryLoadResult } from '../../fleet/index.js';
 import { createHostCollector } from '../../hosts/index.js';
 
 export interface FleetInputs {
@@ -25,9 +25,9 @@ export interface FleetInputs {
  * Collects every source (see collectFleet); progress as one line of text. The local host and SSH
  * hosts are read by the hosts layer's collector (`collector` replaces it, e.g. in tests).
  */
-export function readFleet(o: FleetInputs, onProgress?: (text: string) => void, collector: HostCollector = createHostCollector()): Promise<Fleet> {
+export function readFleet(o: FleetInputs, onProgress?: (text: string) => void, collector: HostCollector = createHostCollector(), loaded?: ReadonlyMap<string, InventoryLoadResult>): Promise<Fleet> {
   return collectFleet({
-    inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost], allowOutsidePaths: o.allowOutsidePaths === true,
+    inventories: [...o.inventory], local: o.local, sshHosts: [...o.sshHost], allowOutsidePaths: o.allowOutsidePaths === true, ...(loaded ? { loaded } : {}),
     ssh: {
       ...(o.knownHosts ? { knownHosts: path.resolve(o.knownHosts) } : {}),
       ...(o.sshIdentity ? { identity: path.resolve(o.sshIdentity) } : {}),

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { RollwiseError, documentData, excerpt, positionAt, readYamlFile, syntaxProblems, locatePath } from '../../shared/index.js';
 import type { PackageRecord } from '../../kb/index.js';
-import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage } from '../../fleet/index.js';
+import { loadInventory, inventoryError, type Fleet, type FleetHost, type InstalledPackage, type InventoryLoadResult } from '../../fleet/index.js';
 import {
   appliedChoices, assemblePlan, assertCanApprove, assertGatesPassed, assertCanResolve, createFleetSolver, createGroupSolvePool, installedFillRecords, parseChoice, planDeploymentAsync,
   resolvePlan, solveThreads, summariseApproval, validateChoices,
@@ -146,20 +146,22 @@ export async function planFleet(o: CreatePlanInputs): Promise<{ plan: Plan; know
   if (o.inventory.length === 0 && !o.local && o.sshHost.length === 0) throw new RollwiseError('RW_USAGE', 'no fleet given', { hint: 'pass --inventory FILE, --local or --ssh-host HOST' });
   // Inventory problems first: they are the cheapest to find and need no index.
   let sshInInventory = false;
+  const loaded = new Map<string, InventoryLoadResult>();
   for (const f of o.inventory) {
     const r = loadInventory(f, { allowOutsidePaths: o.allowOutsidePaths === true });
     if (!r.ok) throw inventoryError(r.problems, f);
     if (r.inventory.sshHosts.length > 0) sshInInventory = true;
+    loaded.set(f, r);
   }
   // A fleet read from files only (no SSH, no local host) is read first: cheap and without side
   // effects, and its installed versions let the universe be built once. Otherwise the knowledge
   // base is loaded (and its errors reported) before any host is contacted.
   const filesOnly = !o.knowledge && !o.local && o.sshHost.length === 0 && !sshInInventory;
-  const early = filesOnly ? await readFleet(o, o.onProgress) : undefined;
+  const early = filesOnly ? await readFleet(o, o.onProgress, undefined, loaded) : undefined;
   o.onProgress?.('loading the knowledge base…');
   const hint = early ? installedFillRecords(early.hosts.map((h) => h.installed), readStatusRecords(early.hosts)) : undefined;
   const knowledge = o.knowledge ?? (await loadKnowledge({ kb: o.kb, indexes: o.index, ...(o.fallbackIndexes ? { fallbackIndexes: o.fallbackIndexes } : {}), ...(hint ? { installed: hint } : {}), allowOutsidePaths: o.allowOutsidePaths === true }));
-  const fleet: Fleet = early ?? (await readFleet(o, o.onProgress));
+  const fleet: Fleet = early ?? (await readFleet(o, o.onProgress, undefined, loaded));
   const unreachable = fleet.findings.filter((f) => f.kind === 'unreachable' || f.kind === 'collection-failed');
   if (unreachable.length > 0 && !o.skipUnreachable) {
     throw new RollwiseError('RW_HOST', `${unreachable.length} host${unreachable.length === 1 ? '' : 's'} could not be collected: ${unreachable.map((f) => `${f.host} (${f.message})`).join('; ')}`, {
