@@ -64,10 +64,11 @@ export class UniverseView implements PackageSet {
   readonly size: number;
   readonly nameIdOf: Int32Array;
   readonly names: readonly string[];
-  private readonly depCache: Array<Int32Array[] | undefined>;
-  private readonly preCache: Array<Int32Array[] | undefined>;
-  private readonly recCache: Array<Int32Array[] | undefined>;
-  private readonly conflictCache: Array<Int32Array | undefined>;
+  // per pv, only for the versions a solve reaches (a few thousand of the universe's tens of thousands)
+  private readonly depCache = new Map<number, Int32Array[]>();
+  private readonly preCache = new Map<number, Int32Array[]>();
+  private readonly recCache = new Map<number, Int32Array[]>();
+  private readonly conflictCache = new Map<number, Int32Array>();
   private readonly recordCache = new Map<number, PackageRecord>();
   private readonly admittedVersions = new Map<number, Int32Array>();
   private readonly admittedQueries = new Map<Int32Array, Int32Array>();
@@ -80,10 +81,6 @@ export class UniverseView implements PackageSet {
     this.size = universe.pvCount;
     this.nameIdOf = universe.pvName;
     this.names = universe.names;
-    this.depCache = new Array(this.size);
-    this.preCache = new Array(this.size);
-    this.recCache = new Array(this.size);
-    this.conflictCache = new Array(this.size);
   }
 
   nameId(name: string): number | undefined {
@@ -182,19 +179,25 @@ export class UniverseView implements PackageSet {
   }
 
   depends(pv: number): Int32Array[] {
-    return (this.depCache[pv] ??= this.resolve(pv, REL.depends));
+    let c = this.depCache.get(pv);
+    if (c === undefined) { c = this.resolve(pv, REL.depends); this.depCache.set(pv, c); }
+    return c;
   }
 
   preDepends(pv: number): Int32Array[] {
-    return (this.preCache[pv] ??= this.resolve(pv, REL.preDepends));
+    let c = this.preCache.get(pv);
+    if (c === undefined) { c = this.resolve(pv, REL.preDepends); this.preCache.set(pv, c); }
+    return c;
   }
 
   recommends(pv: number): Int32Array[] {
-    return (this.recCache[pv] ??= this.resolve(pv, REL.recommends));
+    let c = this.recCache.get(pv);
+    if (c === undefined) { c = this.resolve(pv, REL.recommends); this.recCache.set(pv, c); }
+    return c;
   }
 
   conflicts(pv: number): Int32Array {
-    let c = this.conflictCache[pv];
+    let c = this.conflictCache.get(pv);
     if (c) return c;
     const a = this.universe.conflictsOf(pv);
     const b = this.universe.breaksOf(pv);
@@ -205,7 +208,7 @@ export class UniverseView implements PackageSet {
       for (const q of b) s.add(q);
       c = Int32Array.from(s);
     }
-    this.conflictCache[pv] = c;
+    this.conflictCache.set(pv, c);
     return c;
   }
 
