@@ -121,10 +121,10 @@ function minimizeLevel(engine: SatEngine, objLits: number[], hard: number[], opt
   const structural: number[][] = [];
   engine.forEachOpenClause((lits) => {
     if (lits.length < 2 || lits.length > 64) return;
-    for (const l of lits) if (!next.has(l ^ 1) || next.get(l ^ 1) !== null || used.has(l)) return;
+    for (const l of lits) if (used.has(l)) return;
     for (const l of lits) used.add(l);
-    structural.push(lits.slice());
-  });
+    structural.push(lits);
+  }, (l) => next.get(l ^ 1) === null);
   for (const lits of structural) {
     for (const l of lits) next.delete(l ^ 1);
     const tot = buildTotalizer(engine, lits);

@@ -156,6 +156,7 @@ export class SatEngine {
   }
 
   private readonly clauseBuf: number[] = [];
+  private openScratch = new Int32Array(64);
   private varStamp = new Int32Array(0);
   private addStamp = 0;
 
@@ -493,9 +494,9 @@ export class SatEngine {
         }
         this.enqueue(first, cr);
       }
-      ws.length = j;
+      if (j !== ws.length) ws.length = j;
     }
-    this.conflictLits.length = 0;
+    if (this.conflictLits.length !== 0) this.conflictLits.length = 0;
     return -1;
   }
 
@@ -822,37 +823,39 @@ export class SatEngine {
    * Calls `fn` with the literals not false at level 0 of every problem clause (long and
    * binary, learnt ones excluded) that no level-0 literal satisfies. Call between solves.
    */
-  forEachOpenClause(fn: (lits: number[]) => void): void {
+  forEachOpenClause(fn: (lits: number[]) => void, keep?: (lit: number) => boolean): void {
     if (this.trailLim.length > 0) this.cancelUntil(0);
-    const buf: number[] = [];
+    // `keep`: a clause with an open literal it refuses is skipped as soon as one is met (most
+    // clauses, when a caller looks for few literals): no copy, and fn sees only the others
+    let scratch = this.openScratch;
     const arena = this.arena;
+    const litValue = this.litValue;
     for (let cr = 0; cr < this.arenaLen; ) {
       const size = arena[cr]!;
       const flags = arena[cr + 1]!;
       if ((flags & 3) === 0) {
-        buf.length = 0;
-        let sat = false;
+        if (scratch.length < size) scratch = this.openScratch = new Int32Array(Math.max(size, scratch.length * 2));
+        let n = 0;
+        let skip = false;
         for (let k = 0; k < size; k++) {
           const l = arena[cr + 2 + k]!;
-          const v = this.litValue[l]!;
-          if (v === 1) {
-            sat = true;
+          const v = litValue[l]!;
+          if (v === 1 || (v === 0 && keep !== undefined && !keep(l))) {
+            skip = true;
             break;
           }
-          if (v === 0) buf.push(l);
+          if (v === 0) scratch[n++] = l;
         }
-        if (!sat) fn(buf);
+        if (!skip) fn(Array.from(scratch.subarray(0, n)));
       }
       cr += size + 2;
     }
     for (let l = 0; l < this.binImp.length; l++) {
       const list = this.binImp[l];
-      if (!list || this.litValue[l] !== 0) continue;
+      if (!list || litValue[l] !== 0 || (keep !== undefined && !keep(l))) continue;
       for (const o of list) {
-        if (o < l || this.litValue[o] !== 0) continue;
-        buf.length = 0;
-        buf.push(l, o);
-        fn(buf);
+        if (o < l || litValue[o] !== 0 || (keep !== undefined && !keep(o))) continue;
+        fn([l, o]);
       }
     }
   }
