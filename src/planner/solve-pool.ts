@@ -115,7 +115,10 @@ export function createGroupSolvePool(options: SolvePoolOptions): GroupSolvePool 
       ...(options.rules ? { rules: options.rules } : {}), ...(options.enforceRequirements !== undefined ? { enforceRequirements: options.enforceRequirements } : {}),
     };
     workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(entry.code, { workerData, eval: entry.eval });
+      // a young generation of 32 MiB semi-spaces (Node's default is 16): solving allocates many
+      // short-lived arrays, and fewer scavenges copy the long-lived caches less often (about a
+      // quarter less time on bench:plan's distinct-state fleets)
+      const worker = new Worker(entry.code, { workerData, eval: entry.eval, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
       const ready = new Promise<void>((resolve, reject) => {
         const onFirst = (m: SolvePoolReply): void => {
           if ('ready' in m) resolve();
