@@ -23,6 +23,8 @@ export interface AptSource {
   architectures?: string[];
   /** For offline planning: the index file this source reads (an inventory names it). */
   index?: string;
+  /** For offline planning: the index file this source reads per architecture (multiarch: `amd64`, `i386`). */
+  indexes?: Readonly<Record<string, string>>;
   position: SourcePosition;
 }
 

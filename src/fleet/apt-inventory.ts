@@ -1,7 +1,8 @@
 /**
  * The inventory's `apt:` section (at `defaults`, per group, per host: the most specific one wins
  * key by key): `sources` (sources.list lines, optionally with the index file each reads for
- * offline planning), `preferences` (pins), `architectures` (native first) and `defaultRelease`.
+ * offline planning, or one per architecture, `indexes: { amd64: FILE, i386: FILE }`, for a host
+ * with foreign architectures), `preferences` (pins), `architectures` (native first) and `defaultRelease`.
  * A directory-root host without one has its own etc/apt read instead. Lines and pins are read
  * by the same parsers as the files (./apt-config.ts); a problem points at the inventory's node.
  */
@@ -17,6 +18,8 @@ const SourceEntrySchema = z.union([
   z.strictObject({
     line: z.string().min(1).describe('a sources.list line'),
     index: z.string().min(1).describe('the Packages index file this source reads, for offline planning (relative to the inventory)').optional(),
+    indexes: z.record(z.string().regex(ARCH_PATTERN, 'a Debian architecture such as i386'), z.string().min(1))
+      .describe('per architecture (native and foreign), the Packages index file this source reads (relative to the inventory)').optional(),
   }),
 ]);
 
@@ -76,6 +79,8 @@ export function resolveHostApt(
     if (!isRollwiseError(e)) throw e;
     options.problems.push({ position: options.find(at), message: e.message, hint: e.hint });
   };
+  const architecture = archs?.value[0] ?? options.architecture;
+  const foreignArchitectures = archs ? archs.value.slice(1) : [];
   const out: AptSource[] = [];
   sources?.value.forEach((entry, i) => {
     const line = typeof entry === 'string' ? entry : entry.line;
@@ -85,6 +90,7 @@ export function resolveHostApt(
       if (parsed.length !== 1) throw new Error('one source per entry');
       const s = { ...parsed[0]!, position: options.find(at) };
       if (typeof entry !== 'string' && entry.index) s.index = path.resolve(options.dir, entry.index);
+      if (typeof entry !== 'string' && entry.indexes) s.indexes = sourceIndexes(entry.indexes, [...sources.at, i, 'indexes'], [architecture, ...foreignArchitectures], options);
       out.push(s);
     } catch (e) {
       if (e instanceof Error && !isRollwiseError(e)) options.problems.push({ position: options.find(at), message: `one sources.list line per entry, not '${line.slice(0, 60)}'` });
@@ -101,9 +107,34 @@ export function resolveHostApt(
       problem([...prefs.at, i, 'pin'], e);
     }
   });
-  const architecture = archs?.value[0] ?? options.architecture;
   return {
-    sources: out, preferences: pins, architecture, foreignArchitectures: archs ? archs.value.slice(1) : [],
+    sources: out, preferences: pins, architecture, foreignArchitectures,
     ...(target ? { defaultRelease: target.value } : {}),
   };
+}
+
+/**
+ * A source's index files per architecture, resolved against the inventory's folder: each
+ * architecture must be one the host has (native or foreign) and each file must exist; a problem
+ * points at the entry's node.
+ */
+function sourceIndexes(
+  indexes: Readonly<Record<string, string>>, at: ReadonlyArray<string | number>, architectures: readonly string[],
+  options: { dir: string; find: (p: ReadonlyArray<string | number>) => SourcePosition; problems: AptProblem[] },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [arch, file] of Object.entries(indexes)) {
+    const where = options.find([...at, arch]);
+    if (!architectures.includes(arch)) {
+      options.problems.push({ position: where, message: `index for architecture '${arch}', which this host does not have (it has ${architectures.join(', ')})`, hint: "add it to the host's apt: architectures (native first), or remove this index" });
+      continue;
+    }
+    const full = path.resolve(options.dir, file);
+    if (!existsSync(full)) {
+      options.problems.push({ position: where, message: `index file ${file} for architecture '${arch}' does not exist (looked for ${full})`, hint: 'give the path of a Packages index relative to the inventory' });
+      continue;
+    }
+    out[arch] = full;
+  }
+  return out;
 }

@@ -14,7 +14,10 @@ import { aptConfigKey, siteOfUri, type AptSource, type HostAptConfig } from './a
 /** Does a universe layer hold the index a source line reads? */
 export function sourceUsesLayer(source: AptSource, layer: Universe['layers'][number]): boolean {
   if (source.type !== 'deb') return false;
-  if (source.index !== undefined) return path.resolve(layer.source) === path.resolve(source.index);
+  if (source.index !== undefined || source.indexes !== undefined) {
+    const files = [...(source.index !== undefined ? [source.index] : []), ...Object.values(source.indexes ?? {})];
+    return files.some((f) => path.resolve(layer.source) === path.resolve(f));
+  }
   const r = layer.release;
   if (!r) return false;
   if (source.suite !== r.suite && source.suite !== r.codename) return false;
@@ -36,7 +39,10 @@ export function aptPolicyInputOf(universe: Universe, apt: HostAptConfig): AptPol
     repositories.add(layer.index);
     sites.set(layer.index, siteOfUri(using.uri));
   }
-  return { repositories, sites, pins: apt.preferences, ...(apt.defaultRelease ? { defaultRelease: apt.defaultRelease } : {}) };
+  return {
+    repositories, sites, pins: apt.preferences, foreignArchitectures: apt.foreignArchitectures,
+    ...(apt.defaultRelease ? { defaultRelease: apt.defaultRelease } : {}),
+  };
 }
 
 export interface AptViews {
@@ -65,7 +71,7 @@ export function resolveReleaseItems(policy: AptPolicy, installed: ArrayLike<numb
   const overrides = new Map<number, number>();
   const out = items.map((item): RequestItem => {
     if (item.kind !== 'install' || item.release === undefined) return item;
-    const r = policy.selectFromRelease(u.nameId(item.name), item.release, installed, overrides, recommends);
+    const r = policy.selectFromRelease(u.nameIdOfSpec(item.name, item.archQualifier), item.release, installed, overrides, recommends);
     if (r.kind !== 'selected') {
       const sees = r.releases.length ? r.releases.join(', ') : 'none: its sources use no repository with Release facts';
       throw new RollwiseError('RW_REQUEST', r.kind === 'no-release'
@@ -95,7 +101,7 @@ export function createAptViews(universe: Universe): AptViews {
     const explicit: number[] = [];
     for (const item of items) {
       if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;
-      for (const pv of universe.versionsOf(universe.nameId(item.name))) if (universe.versionOf(pv) === item.version) explicit.push(pv);
+      for (const pv of universe.versionsOf(universe.nameIdOfSpec(item.name, item.archQualifier))) if (universe.versionOf(pv) === item.version) explicit.push(pv);
     }
     return { set: createPolicyView(policy, installed, explicit, overrides), items };
   };

@@ -14,7 +14,7 @@
  */
 import { EDSP_AUTOMATIC, EDSP_CANDIDATE, EDSP_HOLD, EDSP_INSTALLED, type EdspScenario } from '../kb/index.js';
 import { RollwiseError } from '../shared/index.js';
-import { createEdspUniverse, type EdspUniverse } from '../universe/index.js';
+import { createEdspUniverse, type EdspUniverse, type Universe } from '../universe/index.js';
 import { DEFAULT_CRITERIA, parseCriteria, type Criterion, type RequestItem, type SolveRequest, type SolverPolicy } from './request.js';
 import { createUniverseProblem, solveRequest, type Problem, type SolveOutcome } from './solve.js';
 
@@ -62,12 +62,12 @@ export function createEdspProblem(scenario: EdspScenario, options: EdspSolveOpti
 
   const items: RequestItem[] = [];
   const requested = new Set<string>();
-  const known = (name: string): boolean => {
-    const id = universe.nameId(name);
-    return id >= 0 && (universe.versionsOf(id).length > 0 || universe.providersOf(id).pvs.length > 0);
+  const known = (name: string, arch?: string): boolean => {
+    const id = universe.nameIdOfSpec(name, arch);
+    return id >= 0 && (universe.versionsOf(id).length > 0 || universe.providersOf(universe.baseNameOf(id)).pvs.length > 0);
   };
   for (const t of [...req.install, ...req.remove]) {
-    if (!known(t.name) && !req.remove.includes(t)) {
+    if (!known(t.name, t.arch) && !req.remove.includes(t)) {
       const everywhere = p.name.includes(t.name);
       throw new RollwiseError('RW_UNKNOWN_PACKAGE', `the request installs ${t.name}, which ${everywhere ? 'has no version apt offers as a candidate (strict pinning)' : 'the scenario does not have'}`, {
         position: t.position, hint: everywhere ? 'apt pins it away: change the pin, or set APT::Solver::Strict-Pinning "false"' : 'apt sent no package of that name',
@@ -75,17 +75,20 @@ export function createEdspProblem(scenario: EdspScenario, options: EdspSolveOpti
     }
   }
   for (const t of req.install) {
-    requested.add(t.name);
+    const name = qualifiedName(universe, t.name, t.arch);
+    requested.add(name);
     const qualifier = t.arch !== undefined && t.arch !== req.architecture && t.arch !== 'all' ? { archQualifier: t.arch } : {};
     // apt's `install X` of an installed X upgrades it to the candidate
-    items.push({ kind: installedNames.has(t.name) ? 'upgrade' : 'install', name: t.name, ...qualifier });
+    items.push({ kind: installedNames.has(name) ? 'upgrade' : 'install', name: t.name, ...qualifier });
   }
   for (const t of req.remove) {
-    requested.add(t.name);
-    items.push({ kind: 'remove', name: t.name });
+    const name = qualifiedName(universe, t.name, t.arch);
+    requested.add(name);
+    items.push({ kind: 'remove', name });
   }
   for (let i = 0; i < p.count; i++) {
-    if ((p.flags[i]! & (EDSP_HOLD | EDSP_INSTALLED)) === (EDSP_HOLD | EDSP_INSTALLED) && !requested.has(p.name[i]!)) items.push({ kind: 'hold', name: p.name[i]! });
+    const name = qualifiedName(universe, p.name[i]!, p.arch[i]);
+    if ((p.flags[i]! & (EDSP_HOLD | EDSP_INSTALLED)) === (EDSP_HOLD | EDSP_INSTALLED) && !requested.has(name)) items.push({ kind: 'hold', name });
   }
   if (req.forbidRemove) for (const name of installedNames) if (!requested.has(name)) items.push({ kind: 'protect', name });
 
@@ -109,6 +112,11 @@ export function createEdspProblem(scenario: EdspScenario, options: EdspSolveOpti
     policy.isCandidate = (pv) => (installedNames.has(universe.nameOfPv(pv)) || requested.has(universe.nameOfPv(pv)) ? true : { reason: 'apt forbids installing new packages in this request (Forbid-New-Install)' });
   }
   return { scenario, edsp, problem, request: { items }, policy, criteria };
+}
+
+/** The name a package of an architecture is kept under: `name:arch` for a foreign architecture (multiarch), else the name. */
+function qualifiedName(universe: Universe, name: string, arch: string | undefined): string {
+  return arch !== undefined && universe.foreignArchs.includes(arch) ? `${name}:${arch}` : name;
 }
 
 export function solveEdsp(ep: EdspProblem): SolveOutcome {
@@ -178,7 +186,7 @@ function unneededAutomatic(ep: EdspProblem, after: readonly number[]): number[] 
   const automatic = (pv: number): boolean => {
     const i = edsp.packageOfPv[pv]!;
     // a version newly installed by this solution is automatic unless the request named it
-    if (!ep.problem.installed[pv]) return !scenario.request.install.some((t) => t.name === set.nameOf(pv));
+    if (!ep.problem.installed[pv]) return !scenario.request.install.some((t) => qualifiedName(edsp.universe, t.name, t.arch) === set.nameOf(pv));
     return (flags[i]! & EDSP_AUTOMATIC) !== 0;
   };
   if (!after.some(automatic)) return [];

@@ -61,14 +61,19 @@ export function factKey(f: Fact): string {
   }
 }
 
+/** The name a spec's versions are kept under: `name:arch` for an architecture qualifier (multiarch), else the name. */
+export function specName(spec: { name: string; archQualifier?: string }): string {
+  return spec.archQualifier ? `${spec.name}:${spec.archQualifier}` : spec.name;
+}
+
 /** Versions of the set matching a spec (name's own versions only). */
 export function matchingVersions(set: PackageSet, spec: PackageSpec): number[] {
-  return Array.from(set.versionsOf(spec.name)).filter((pv) => set.satisfies(pv, spec.op, spec.version));
+  return Array.from(set.versionsOf(specName(spec))).filter((pv) => set.satisfies(pv, spec.op, spec.version));
 }
 
 /** Candidates of an install spec: the name's matching versions, else its providers. */
 export function installCandidates(set: PackageSet, spec: PackageSpec): number[] {
-  return Array.from(set.candidates({ name: spec.name, ...(spec.op ? { op: spec.op, version: spec.version! } : {}) }));
+  return Array.from(set.candidates({ name: spec.name, ...(spec.archQualifier ? { archQualifier: spec.archQualifier } : {}), ...(spec.op ? { op: spec.op, version: spec.version! } : {}) }));
 }
 
 export class Encoding {
@@ -225,7 +230,7 @@ export class Encoding {
       }
     }
     if (options.keepEssential) {
-      const removed = new Set(this.request.items.filter((i) => i.kind === 'remove').map((i) => (i as PackageSpec).name));
+      const removed = new Set(this.request.items.filter((i) => i.kind === 'remove').map((i) => specName(i as PackageSpec)));
       for (const pv of this.closure) {
         if (!this.installed[pv]) continue;
         if (!set.isEssentialOrRequired(pv) || removed.has(set.nameOf(pv))) continue;
@@ -272,10 +277,10 @@ export class Encoding {
           break;
         }
         case 'keep': {
-          const pv = Array.from(set.versionsOf(item.name)).find((q) => set.versionOf(q) === item.version);
+          const pv = Array.from(set.versionsOf(specName(item))).find((q) => set.versionOf(q) === item.version);
           if (pv === undefined || !this.inClosure(pv)) break;
           if (item.keep === 'version') this.clause([this.lit(pv)]);
-          else if (item.keep === 'package') this.clause(Array.from(set.versionsOf(item.name), (q) => this.lit(q)));
+          else if (item.keep === 'package') this.clause(Array.from(set.versionsOf(specName(item)), (q) => this.lit(q)));
           else {
             for (const p of set.record(pv).provides) {
               const cands = installCandidates(set, p.version !== undefined ? { name: p.name, op: '=', version: p.version } : { name: p.name });
@@ -296,11 +301,11 @@ export class Encoding {
         }
         case 'pin': {
           const ok = new Set(matchingVersions(set, item));
-          for (const pv of set.versionsOf(item.name)) if (this.inClosure(pv) && !ok.has(pv)) this.clause([this.lit(pv, false)]);
+          for (const pv of set.versionsOf(specName(item))) if (this.inClosure(pv) && !ok.has(pv)) this.clause([this.lit(pv, false)]);
           break;
         }
         case 'upgrade':
-          this.encodeUpgrade(item.name, item);
+          this.encodeUpgrade(specName(item), item);
           break;
         case 'upgrade-all': {
           const names = new Set<number>();

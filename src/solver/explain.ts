@@ -14,7 +14,7 @@
  * every solve (names and versions, never internal ids), so equal conflicts can be grouped.
  */
 import type { PackageSet } from './universe-view.js';
-import type { Encoding, Fact } from './encode.js';
+import { specName, type Encoding, type Fact } from './encode.js';
 import type { RequestItem } from './request.js';
 
 /** A package version named by a fact. */
@@ -117,9 +117,9 @@ function installedVersions(enc: FactContext, name: string): string[] {
 function unmetRequest(enc: FactContext, item: RequestItem): UnmetRequest | undefined {
   if (item.kind !== 'install' && item.kind !== 'upgrade') return undefined;
   const set = enc.set;
-  const cands = set.candidates(item.op ? { name: item.name, op: item.op, version: item.version! } : { name: item.name });
+  const cands = set.candidates({ name: specName(item), ...(item.op ? { op: item.op, version: item.version! } : {}) });
   if (cands.length > 0) return undefined;
-  const own = Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv));
+  const own = Array.from(set.versionsOf(specName(item)), (pv) => set.versionOf(pv));
   if (own.length > 0) return { reason: 'no-version-matches', available: own.slice(0, 5), more: Math.max(0, own.length - 5) };
   return set.isProvided(item.name) ? { reason: 'no-provider-matches' } : { reason: 'no-package' };
 }

@@ -58,6 +58,8 @@ export interface AptPolicyInput {
   defaultRelease?: string;
   /** Per repository layer, the host part of the URI the host reads it from (`Pin: origin`); '' or absent for file: sources. */
   sites?: ReadonlyMap<number, string>;
+  /** The host's foreign architectures (multiarch) whose versions it sees; default: the universe's. */
+  foreignArchitectures?: readonly string[];
 }
 
 /** apt's match of a pattern: `/regex/` (extended, case-insensitive, anywhere) or a glob (fnmatch; exact without wildcards). */
@@ -146,10 +148,13 @@ export class AptPolicy {
   private readonly statusPriority: number;
   private readonly specific: AptPin[];
   private readonly hostArch: string;
+  /** Architectures besides native and `all` whose versions the host sees (multiarch). */
+  private readonly foreignArchs: ReadonlySet<string>;
 
   constructor(readonly universe: Universe, readonly input: AptPolicyInput = {}) {
     const layers = universe.layers;
     this.hostArch = universe.hostArch;
+    this.foreignArchs = new Set(universe.multiarch ? input.foreignArchitectures ?? universe.foreignArchs : []);
     this.layerVisible = new Uint8Array(layers.length);
     this.layerPriority = new Int32Array(layers.length);
     const general: AptPin[] = [];
@@ -180,7 +185,7 @@ export class AptPolicy {
     if (installed) return true;
     const u = this.universe;
     const arch = u.archOf(pv);
-    if (arch !== 'all' && arch !== this.hostArch) return false;
+    if (arch !== 'all' && arch !== this.hostArch && !this.foreignArchs.has(arch)) return false;
     for (const l of u.layerIndexesOf(pv)) {
       const info = u.layers[l]!;
       if (info.release === undefined) {
@@ -198,9 +203,12 @@ export class AptPolicy {
     if (this.specific.length === 0) return undefined;
     const u = this.universe;
     const name = u.nameOfPv(pv);
+    // a pin naming a package without an architecture pins it in every architecture (multiarch)
+    const base = u.isForeignPv(pv) ? u.nameOf(u.baseNameOf(u.pvName[pv]!)) : name;
     const version = u.versionOf(pv);
+    const matches = (pattern: string, n: string): boolean => pattern === n || (/[*?[]/.test(pattern) || (pattern.startsWith('/') && pattern.endsWith('/') && pattern.length > 1) ? aptExpressionMatches(pattern, n) : false);
     for (const p of this.specific) {
-      if (!(p.packages as readonly string[]).some((pattern) => pattern === name || (/[*?[]/.test(pattern) || (pattern.startsWith('/') && pattern.endsWith('/') && pattern.length > 1) ? aptExpressionMatches(pattern, name) : false))) continue;
+      if (!(p.packages as readonly string[]).some((pattern) => matches(pattern, name) || (base !== name && matches(pattern, base)))) continue;
       if (p.pin.kind === 'version') {
         if (versionMatches(p.pin.pattern, version)) return p;
         continue;
@@ -264,7 +272,7 @@ export class AptPolicy {
   private inRelease(pv: number, spec: ReleaseSpec): boolean {
     const u = this.universe;
     const arch = u.archOf(pv);
-    if (arch !== 'all' && arch !== this.hostArch) return false;
+    if (arch !== 'all' && arch !== this.hostArch && !this.foreignArchs.has(arch)) return false;
     return u.layerIndexesOf(pv).some((l) => this.layerVisible[l] === 1 && u.layers[l]!.release !== undefined && releaseMatches(spec, u.layers[l]!.release!));
   }
 

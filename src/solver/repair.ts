@@ -22,7 +22,7 @@
  * Budget: `maxResolutions` (count), the solve's deadline (time) and `maxResolutionEdits` (the
  * largest set); which of them ended the search is reported as data (ResolutionSearch).
  */
-import { encodeRequest, installCandidates, type EncodeOptions, type Encoding } from './encode.js';
+import { encodeRequest, installCandidates, specName, type EncodeOptions, type Encoding } from './encode.js';
 import { enumerateCorrectionSets, type McsStop } from './mcs.js';
 import type { RequestItem, SolveRequest, SolverPolicy } from './request.js';
 import type { PackageChange, Problem, SolveModeOptions } from './problem.js';
@@ -118,21 +118,21 @@ function itemEdits(problem: Problem, item: RequestItem): ItemEdit[] {
   const { set } = problem;
   const out: ItemEdit[] = [];
   if (item.kind === 'install' || item.kind === 'upgrade') {
-    const installedPvs = Array.from(set.versionsOf(item.name)).filter((pv) => problem.installed[pv] === 1);
+    const installedPvs = Array.from(set.versionsOf(specName(item))).filter((pv) => problem.installed[pv] === 1);
     // an edit whose item has exactly the candidates of the failed one is the same request
     // (e.g. `install postfix=3.7.11-0+deb12u1` for `install postfix` with one version): not re-solved
     const own = installCandidates(set, item);
-    for (const pv of installCandidates(set, { name: item.name }).slice(0, 8)) {
+    for (const pv of installCandidates(set, { name: specName(item) }).slice(0, 8)) {
       const name = set.nameOf(pv);
       const version = set.versionOf(pv);
-      if (item.op && item.version === version && name === item.name) continue;
+      if (item.op && item.version === version && name === specName(item)) continue;
       if (own.length === 1 && own[0] === pv && set.versionsOf(name).length === 1) continue;
       // an upgrade is only re-targeted to versions newer than the installed one
-      if (item.kind === 'upgrade' && name === item.name && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
-      out.push({ edit: { kind: name === item.name ? 'choose-version' : 'alternative', name, version, instead: item }, replace: { kind: 'install', name, op: '=', version }, loosest: false });
+      if (item.kind === 'upgrade' && name === specName(item) && installedPvs.some((q) => set.comparePvs(pv, q) <= 0)) continue;
+      out.push({ edit: { kind: name === specName(item) ? 'choose-version' : 'alternative', name, version, instead: item }, replace: { kind: 'install', name, op: '=', version }, loosest: false });
     }
-    if (item.op) out.push({ edit: { kind: 'relax', item }, replace: { kind: item.kind, name: item.name }, loosest: false });
-    if (item.kind === 'upgrade') out.push({ edit: { kind: 'allow-downgrade', name: item.name }, replace: { kind: 'install', name: item.name }, loosest: false });
+    if (item.op) out.push({ edit: { kind: 'relax', item }, replace: { kind: item.kind, name: specName(item) }, loosest: false });
+    if (item.kind === 'upgrade') out.push({ edit: { kind: 'allow-downgrade', name: specName(item) }, replace: { kind: 'install', name: specName(item) }, loosest: false });
     out.push({ edit: { kind: 'skip', item }, replace: null, loosest: true });
   } else if (item.kind === 'hold' || item.kind === 'pin') {
     out.push({ edit: { kind: 'lift', item }, replace: null, loosest: true });

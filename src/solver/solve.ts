@@ -78,7 +78,7 @@ export interface SolveStats {
  * added with the relations the status file records: they can be kept, never installed anew),
  * then the same universe view the CLI and the planner solve on.
  */
-export function createProblem(indexRecords: readonly PackageRecord[], installedRecords: readonly PackageRecord[] = [], options: { hostArch?: string } = {}): Problem {
+export function createProblem(indexRecords: readonly PackageRecord[], installedRecords: readonly PackageRecord[] = [], options: { hostArch?: string; foreignArchs?: readonly string[] } = {}): Problem {
   const b = new UniverseBuilder(options);
   b.addRecords({ name: 'records' }, indexRecords);
   if (installedRecords.length > 0) b.addRecords({ name: 'installed', trust: 'observed', mode: 'fill' }, installedRecords);

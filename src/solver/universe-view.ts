@@ -103,8 +103,9 @@ export class UniverseView implements PackageSet {
     return list.filter((pv) => admit.admits(pv));
   }
 
+  /** Versions of a name; `name:arch` names a foreign architecture's versions (multiarch). */
   versionsOf(name: string): Int32Array {
-    const id = this.universe.nameId(name);
+    const id = this.universe.nameIdOfSpec(name);
     return id < 0 ? EMPTY : this.versionsOfNameId(id);
   }
 
@@ -127,6 +128,7 @@ export class UniverseView implements PackageSet {
     return this.universe.archOf(pv);
   }
 
+  /** `name version`; a foreign architecture's version is named `name:arch` (apt's style). */
   label(pv: number): string {
     return `${this.universe.nameOfPv(pv)} ${this.universe.versionOf(pv)}`;
   }
@@ -227,6 +229,9 @@ export class UniverseView implements PackageSet {
     // the other side declares it (conflicts are symmetric for installability)
     for (const [field, kind] of [['conflicts', REL.conflicts], ['breaks', REL.breaks]] as const) {
       for (const a of u.atomsOf(q, kind)) if (u.candidates(a).includes(pv)) return { field, relation: u.formatAtom(a) };
+    }
+    if (u.multiarch && u.baseNameOf(u.pvName[pv]!) === u.baseNameOf(u.pvName[q]!)) {
+      return { field: 'conflicts', relation: `${u.nameOfPv(q)} (multiarch: one architecture unless Multi-Arch: same at the same version)` };
     }
     return { field: 'conflicts', relation: u.nameOfPv(q) };
   }

@@ -13,6 +13,18 @@ import {
   type LayerInfo, type ReleaseFacts, type UniverseData,
 } from './universe.js';
 
+export interface UniverseBuilderOptions {
+  /** The native (dpkg) architecture; default amd64. */
+  hostArch?: string;
+  /**
+   * Foreign architectures whose package versions the universe holds as such (multiarch): a
+   * version of one is named `name:arch`, and relation atoms get their architecture context
+   * (see ARCHQ in ./universe.ts). Versions of architectures neither native, `all` nor listed are
+   * kept as before (as if native).
+   */
+  foreignArchs?: readonly string[];
+}
+
 export interface LayerSpec {
   name: string;
   source?: string;
@@ -59,6 +71,7 @@ const MA_CODES: Record<string, number> = { no: MA.no, same: MA.same, foreign: MA
 const KEEP_CODES: Record<string, number> = { none: KEEP.none, version: KEEP.version, package: KEEP.package, feature: KEEP.feature };
 const SCHEME_CODES: Record<SchemeName, number> = { deb: 0, semver: 1, cudf: 2 };
 const NAME_LIMIT = 1 << 20;
+const EMPTY32 = new Int32Array(0);
 const VERSION_LIMIT = 1 << 24;
 
 export class UniverseBuilder {
@@ -108,11 +121,32 @@ export class UniverseBuilder {
 
   /** Code of the `all` architecture. */
   private readonly allArch: number;
+  /** Enabled foreign architectures (dpkg --print-foreign-architectures); empty: a single-architecture universe. */
+  readonly foreignArchs: readonly string[];
+  /** Per architecture code: 1 when it is an enabled foreign architecture. */
+  private readonly foreignArch = new Uint8Array(64);
+  /** Foreign name id (`name:arch`) → base name id, for the group index of build(). */
+  private readonly foreignBase = new Map<number, number>();
+  private readonly foreignNameCache = new Map<number, number>();
 
-  constructor(options: { hostArch?: string } = {}) {
+  constructor(options: UniverseBuilderOptions = {}) {
     this.hostArch = options.hostArch ?? 'amd64';
     this.archNames.forEach((a, i) => { if (i > 0) this.archIndex.set(a, i); });
     this.allArch = this.archCode('all');
+    this.foreignArchs = [...new Set(options.foreignArchs ?? [])].filter((a) => a !== this.hostArch && a !== 'all' && a !== 'any' && a !== 'native');
+    for (const a of this.foreignArchs) this.foreignArch[this.archCode(a)] = 1;
+  }
+
+  /** The name id a package of a foreign architecture is kept under: `name:arch`, apt's way of naming it. */
+  private foreignNameId(nameId: number, arch: number): number {
+    const key = nameId * 64 + arch;
+    let id = this.foreignNameCache.get(key);
+    if (id === undefined) {
+      id = this.internName(`${this.names[nameId]!}:${this.archNames[arch]!}`);
+      this.foreignNameCache.set(key, id);
+      this.foreignBase.set(id, nameId);
+    }
+    return id;
   }
 
   /** Start a new layer; later layers override earlier ones (see LayerSpec.mode). Returns its index. */
@@ -249,6 +283,7 @@ export class UniverseBuilder {
   /** beginPackage over interned ids and codes (fast loaders). */
   beginPackageIds(nameId: number, vid: number, arch: number, flags: number, scheme: number, multiArch: number, priority: number, line: number, keep: number): number {
     if (this.built) throw new Error('universe already built');
+    if (this.foreignArch[arch] === 1) nameId = this.foreignNameId(nameId, arch);
     if (this.layers.length === 0) this.addLayer({ name: 'default' });
     const layer = this.layers.length - 1;
     if (nameId >= this.nameFirstPv.length) {
@@ -415,10 +450,42 @@ export class UniverseBuilder {
     for (const r of records) this.addRecord(r);
   }
 
+  /**
+   * Multiarch: gives every unqualified atom its architecture context, once, before layout. An
+   * unqualified Conflicts/Breaks/Replaces applies to every architecture (ARCHQ.every); another
+   * unqualified relation of a foreign-architecture package means that package's architecture
+   * (ARCHQ.implicit + arch). Provides stay as they are (a provider's architecture is read from
+   * the provider). Native and `all` packages keep code 0.
+   */
+  private contextualiseAtoms(): void {
+    const kinds = this.clauseKind.a;
+    const first = this.clauseFirst.a;
+    const list = this.clauseAtomList.a;
+    const staged = this.clauseKind.n;
+    const last = this.clauseAtomList.n;
+    for (let pv = 0; pv < this.pvName.n; pv++) {
+      const arch = this.pvArch.a[pv]!;
+      const implicit = this.foreignArch[arch] === 1 ? ARCHQ.implicit + arch : ARCHQ.none;
+      for (let c = this.pvBlockStart.a[pv]!, e = this.pvBlockEnd.a[pv]!; c < e; c++) {
+        const kind = kinds[c]!;
+        if (kind === REL.provides) continue;
+        const code = kind === REL.conflicts || kind === REL.breaks || kind === REL.replaces ? ARCHQ.every : implicit;
+        if (code === ARCHQ.none) continue;
+        const end = c + 1 < staged ? first[c + 1]! : last;
+        for (let x = first[c]!; x < end; x++) {
+          const atom = list[x]!;
+          if (this.atomArch.a[atom] !== ARCHQ.none) continue;
+          list[x] = this.internAtom(this.atomName.a[atom]!, this.atomOp.a[atom]!, this.atomVersion.a[atom]!, code);
+        }
+      }
+    }
+  }
+
   /** Lay out the relations, build the indexes, and hand everything to a read-only Universe. */
   build(): Universe {
     if (this.built) throw new Error('universe already built');
     this.built = true;
+    if (this.foreignArchs.length > 0) this.contextualiseAtoms();
     const n = this.pvName.n;
     const nameCount = this.names.length;
     const pvName = this.pvName.a.slice(0, n);
@@ -555,9 +622,24 @@ export class UniverseBuilder {
       if (flags[pv]! & PV_REQUIRED) required.push(pv);
     }
 
+    // multiarch groups: per name its base name, per base name its foreign names (`name:arch`)
+    let nameBase = EMPTY32;
+    let groupStart = EMPTY32;
+    let groupNames = EMPTY32;
+    if (this.foreignArchs.length > 0) {
+      nameBase = new Int32Array(nameCount);
+      for (let i = 0; i < nameCount; i++) nameBase[i] = i;
+      groupStart = new Int32Array(nameCount + 1);
+      for (const [f, b] of this.foreignBase) { nameBase[f] = b; groupStart[b + 1]!++; }
+      for (let i = 0; i < nameCount; i++) groupStart[i + 1]! += groupStart[i]!;
+      groupNames = new Int32Array(groupStart[nameCount]!);
+      const gfill = groupStart.slice(0, nameCount);
+      for (const [f, b] of [...this.foreignBase].sort((x, y) => x[0] - y[0])) groupNames[gfill[b]!++] = f;
+    }
+
     const na = this.atomName.n;
     const data: UniverseData = {
-      hostArch: this.hostArch,
+      hostArch: this.hostArch, foreignArchs: [...this.foreignArchs], nameBase, groupStart, groupNames,
       names: this.names, nameTable: this.nameTable, versionTable: this.versionTable, versions: this.versions, archNames: this.archNames,
       layers: this.layers, priorities: this.priorities,
       pvCount: n, pvName, pvVersion, pvArch: this.pvArch.a.slice(0, n), pvFlags: flags, pvScheme,
@@ -573,14 +655,14 @@ export class UniverseBuilder {
   }
 }
 
-export function createUniverseBuilder(options: { hostArch?: string } = {}): UniverseBuilder {
+export function createUniverseBuilder(options: UniverseBuilderOptions = {}): UniverseBuilder {
   return new UniverseBuilder(options);
 }
 
 /** A universe from records in one layer (tests, small examples), or from several layers in order. */
 export function createUniverse(
   input: PackageRecord[] | Array<{ layer: LayerSpec; records: PackageRecord[] }>,
-  options: { hostArch?: string } = {},
+  options: UniverseBuilderOptions = {},
 ): Universe {
   const b = new UniverseBuilder(options);
   if (input.length > 0 && 'layer' in input[0]!) {

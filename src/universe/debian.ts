@@ -79,6 +79,8 @@ export async function addDebianIndexFast(builder: UniverseBuilder, path: string,
 
 export interface LoadDebianUniverseOptions {
   hostArch?: string;
+  /** Enabled foreign architectures (multiarch): their versions are named `name:arch`. */
+  foreignArchs?: readonly string[];
   /** A host's dpkg status file: its installed packages missing from the indexes are added (fill layer). */
   status?: { path: string; host?: string };
 }
@@ -88,7 +90,7 @@ export interface LoadDebianUniverseOptions {
  * host's dpkg status, into a built universe and that host's installed state.
  */
 export async function loadDebianUniverse(indexes: string[], options: LoadDebianUniverseOptions = {}): Promise<{ universe: Universe; installed: InstalledState | undefined }> {
-  const builder = new UniverseBuilder(options.hostArch ? { hostArch: options.hostArch } : {});
+  const builder = new UniverseBuilder({ ...(options.hostArch ? { hostArch: options.hostArch } : {}), ...(options.foreignArchs ? { foreignArchs: options.foreignArchs } : {}) });
   for (const path of indexes) {
     await addDebianIndexFast(builder, path, { name: indexLayerName(path), source: path });
   }

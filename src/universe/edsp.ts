@@ -46,7 +46,8 @@ export function createEdspUniverse(scenario: EdspScenario, options: { include?: 
     if (!options.include || options.include(i)) kept++;
     else commentOut(bytes, p.start[i]!, p.end[i]!);
   }
-  const builder = new UniverseBuilder({ hostArch: request.architecture });
+  // apt's other architectures (APT::Architectures) are foreign ones: their versions are `name:arch` (multiarch)
+  const builder = new UniverseBuilder({ hostArch: request.architecture, foreignArchs: request.architectures.filter((a) => a !== request.architecture) });
   const layer = { name: `edsp:${scenario.file.split('/').pop() ?? scenario.file}`, source: scenario.file, trust: 'distribution' as const };
   if (kept > 0) addDebianPackagesFast(builder, bytes, scenario.file, layer, { errorCode: 'RW_EDSP_PARSE' });
   else builder.addLayer(layer);

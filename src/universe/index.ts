@@ -60,6 +60,20 @@
  * architecture accepts only pvs of that architecture (so `Conflicts: foo:i386` hits nothing
  * in an amd64 universe).
  *
+ * Multiarch (UniverseBuilder's `foreignArchs`, e.g. i386 on an amd64 host): a version of a
+ * foreign architecture is kept under the name `name:arch` (apt's way of naming it), so one
+ * version per name means one per (name, architecture) and solutions name it `libc6:i386`;
+ * baseNameOf / groupOf / nameIdOfSpec relate the names of one package. Unqualified atoms get
+ * their context at build time (ARCHQ.every, ARCHQ.implicit + arch), so candidates stay cached
+ * per atom: an unqualified Depends/Pre-Depends/Recommends means the depender's architecture
+ * (`all` counts as native) or any architecture's Multi-Arch: foreign version, providers alike;
+ * `:any` means a Multi-Arch: allowed version or provider (not foreign: apt 2.6 and dpkg agree;
+ * the single-architecture rule above still takes any provider);
+ * `:native` native or `all`; `:ARCH` that architecture; an unqualified Conflicts/Breaks every
+ * architecture but its own name. conflictsOf adds the cross-architecture rule: a name may be
+ * installed in several architectures only when they are all Multi-Arch: same at one version.
+ * A universe without foreign architectures pays nothing for this (no group arrays, no codes ≥ 64).
+ *
  * Empty clauses: a depends clause with no atoms can never be satisfied (CUDF `depends: false!`).
  * Candidate lists are computed lazily and cached (per atom, per pv for conflicts/breaks); the
  * arrays returned are shared: do not modify them.

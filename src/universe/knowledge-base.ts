@@ -21,7 +21,7 @@ import {
 } from '../kb/index.js';
 import { UniverseBuilder } from './builder.js';
 import { addDebianPackagesFast } from './debian-fast.js';
-import { releaseFactsForIndex } from './release.js';
+import { foreignArchitecturesOf, releaseFactsForIndex } from './release.js';
 import type { Universe } from './universe.js';
 import { UniverseRecord } from './record.js';
 import { cachedUniverse, type CacheKeyPart, type CacheOutcome, type UniverseCacheOptions } from './cache.js';
@@ -97,7 +97,8 @@ async function buildFrom(steps: readonly Step[], fill: readonly PackageRecord[],
 }
 
 async function buildUncached(steps: readonly Step[], fill: readonly PackageRecord[], cache: BytesCache): Promise<Universe> {
-  const b = new UniverseBuilder();
+  // an index named for another architecture (`...-i386.Packages`, `..._binary-i386_Packages`) makes it a foreign one (multiarch)
+  const b = new UniverseBuilder({ foreignArchs: foreignArchitecturesOf(steps.flatMap((s) => (s.kind === 'index' ? [s.input.file] : []))) });
   for (const s of steps) {
     if (s.kind === 'index') {
       let bytes = cache.get(s.input.file);

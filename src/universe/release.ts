@@ -56,3 +56,26 @@ export function releaseFactsForIndex(file: string): ReleaseFacts | undefined {
   }
   return { ...facts, component: parts.component, architecture: parts.architecture };
 }
+
+/**
+ * The architecture of a Packages index from its file name: `<dist>-<component>-<arch>.Packages`
+ * (indexFileParts) or an apt list `..._binary-<arch>_Packages`; undefined when the name says nothing.
+ */
+export function indexArchitecture(file: string): string | undefined {
+  const parts = indexFileParts(file);
+  if (parts) return parts.architecture;
+  return /_binary-([a-z0-9-]+)_Packages(?:\.(?:xz|gz|lz4|bz2|zst))?$/.exec(path.basename(file))?.[1];
+}
+
+/**
+ * The foreign architectures (multiarch) a set of index files brings into a universe of native
+ * architecture `native`: every architecture an index is named for, except native and `all`.
+ */
+export function foreignArchitecturesOf(files: Iterable<string>, native = 'amd64'): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    const a = indexArchitecture(f);
+    if (a !== undefined && a !== native && a !== 'all') out.add(a);
+  }
+  return [...out].sort();
+}

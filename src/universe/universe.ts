@@ -14,8 +14,15 @@ export const REL_KINDS = 9;
 export const REL_NAMES: readonly RelationKind[] = ['depends', 'preDepends', 'recommends', 'suggests', 'conflicts', 'breaks', 'provides', 'replaces', 'enhances'];
 
 
-/** Architecture-qualifier codes of atoms: 0 none, 1 `:any`, 2 `:native`, ≥3 an architecture (archNames[code]). */
-export const ARCHQ = { none: 0, any: 1, native: 2 } as const;
+/**
+ * Architecture-qualifier codes of atoms: 0 none, 1 `:any`, 2 `:native`, 3..63 an architecture
+ * (archNames[code]). In a multiarch universe (foreign architectures enabled) the builder gives
+ * unqualified atoms their context: `every` (64) for an unqualified Conflicts/Breaks/Replaces,
+ * which applies to every architecture, and `implicit + arch` (128 + code) for another relation
+ * of a package of foreign architecture `arch`, which means that architecture; 0 is then the
+ * native context. Single-architecture universes never hold the codes ≥ 64.
+ */
+export const ARCHQ = { none: 0, any: 1, native: 2, every: 64, implicit: 128 } as const;
 
 /**
  * Debian's rule for the architecture qualifier of a relation atom, in a single-architecture
@@ -80,6 +87,13 @@ export interface LayerInfo {
 /** Everything the builder hands to the Universe constructor (all arrays are owned by the universe). */
 export interface UniverseData {
   hostArch: string;
+  /** Enabled foreign architectures; empty for a single-architecture universe (then the three arrays below are empty). */
+  foreignArchs: string[];
+  /** Multiarch: per name id, its base name (`libc6` for `libc6:i386`; itself otherwise). */
+  nameBase: Int32Array;
+  /** Multiarch: the foreign names of base name n: groupNames[groupStart[n] .. groupStart[n+1]]. */
+  groupStart: Int32Array;
+  groupNames: Int32Array;
   names: string[];
   nameTable: StringTable;
   versionTable: StringTable;
@@ -120,6 +134,7 @@ export interface UniverseData {
 }
 
 const EMPTY = new Int32Array(0);
+const EMPTY_LIST: readonly number[] = [];
 
 /**
  * A compact, read-only package universe. Public readonly typed arrays are the fast path for the
@@ -127,6 +142,10 @@ const EMPTY = new Int32Array(0);
  */
 export class Universe {
   readonly hostArch: string;
+  /** Enabled foreign architectures (multiarch); empty when single-architecture. */
+  readonly foreignArchs: readonly string[];
+  /** True when foreign architectures are enabled: package versions of them are named `name:arch`. */
+  readonly multiarch: boolean;
   readonly nameCount: number;
   readonly pvCount: number;
   readonly atomCount: number;
@@ -177,6 +196,11 @@ export class Universe {
   private readonly breakCache: Array<Int32Array | undefined>;
   private readonly queryCache = new Map<string, Int32Array>();
   private readonly compareFns: Array<(a: string, b: string) => number>;
+  /** Per architecture code: 1 for an enabled foreign architecture. */
+  private readonly archForeign = new Uint8Array(64);
+  private readonly nameBase: Int32Array;
+  private readonly groupStart: Int32Array;
+  private readonly groupNames: Int32Array;
 
   /** The data this universe was built from (the binary cache serialises it: ./cache.ts). */
   private readonly data: UniverseData;
@@ -184,6 +208,15 @@ export class Universe {
   constructor(d: UniverseData) {
     this.data = d;
     this.hostArch = d.hostArch;
+    this.foreignArchs = d.foreignArchs ?? [];
+    this.multiarch = this.foreignArchs.length > 0;
+    this.nameBase = d.nameBase ?? new Int32Array(0);
+    this.groupStart = d.groupStart ?? new Int32Array(0);
+    this.groupNames = d.groupNames ?? new Int32Array(0);
+    for (const a of this.foreignArchs) {
+      const i = d.archNames.indexOf(a);
+      if (i > ARCHQ.native) this.archForeign[i] = 1;
+    }
     this.names = d.names;
     this.nameTable = d.nameTable;
     this.versionTable = d.versionTable;
@@ -330,10 +363,10 @@ export class Universe {
 
   /** The pv of name+version (+arch, when several architectures carry that version), or -1. */
   findPv(name: string, version: string, arch?: string): number {
-    const id = this.nameId(name);
+    const id = this.nameIdOfSpec(name, arch);
     if (id < 0) return -1;
     for (const pv of this.versionsOf(id)) {
-      if (this.versionOf(pv) === version && (arch === undefined || this.archOf(pv) === arch)) return pv;
+      if (this.versionOf(pv) === version && (arch === undefined || this.archOf(pv) === arch || this.foreignArchOf(arch) >= 0)) return pv;
     }
     return -1;
   }
@@ -341,10 +374,11 @@ export class Universe {
   /**
    * The pv of an installed package: name+version+arch, else the same name and version where
    * one side is `all` (an inventory may write the host's architecture for an arch:all package),
-   * else, with no architecture given, any pv of that name and version. -1 when none.
+   * else, with no architecture given, any pv of that name and version. -1 when none. A foreign
+   * architecture (multiarch) selects the `name:arch` versions.
    */
   findInstalledPv(name: string, version: string, arch?: string): number {
-    const id = this.nameId(name);
+    const id = this.nameIdOfSpec(name, arch);
     if (id < 0) return -1;
     let loose = -1;
     for (const pv of this.versionsOf(id)) {
@@ -354,6 +388,51 @@ export class Universe {
       if (loose < 0 && (a === 'all' || arch === 'all')) loose = pv;
     }
     return loose;
+  }
+
+  // ---- multiarch ----------------------------------------------------------------------------
+
+  /** Code of an enabled foreign architecture, or -1 (native, `all`, unknown, or single-architecture). */
+  private foreignArchOf(arch: string | undefined): number {
+    if (!this.multiarch || arch === undefined) return -1;
+    const i = this.archNames.indexOf(arch);
+    return i > ARCHQ.native && this.archForeign[i] === 1 ? i : -1;
+  }
+
+  /** Whether pv is of an enabled foreign architecture (named `name:arch`). */
+  isForeignPv(pv: number): boolean {
+    return this.archForeign[this.pvArch[pv]!] === 1;
+  }
+
+  /** The base name id of a name (`libc6` for `libc6:i386`); the name itself in a single-architecture universe. */
+  baseNameOf(nameId: number): number {
+    return this.multiarch && nameId >= 0 ? this.nameBase[nameId]! : nameId;
+  }
+
+  /** The names of a multiarch group: its base name, then its foreign names (`name:arch`). */
+  groupOf(nameId: number): number[] {
+    if (!this.multiarch || nameId < 0) return nameId < 0 ? [] : [nameId];
+    const base = this.nameBase[nameId]!;
+    return [base, ...this.groupNames.subarray(this.groupStart[base]!, this.groupStart[base + 1]!)];
+  }
+
+  /**
+   * The name id the versions of (name, arch) are kept under: `name:arch` for an enabled foreign
+   * architecture, else the name (`name:arch` written in `name` is read the same way; a native,
+   * `all` or `native` qualifier means the name). -1 when unknown.
+   */
+  nameIdOfSpec(name: string, arch?: string): number {
+    let n = name;
+    let a = arch;
+    if (a === undefined) {
+      const whole = this.nameId(name);
+      if (whole >= 0) return whole;
+      const colon = name.lastIndexOf(':');
+      if (colon > 0) { n = name.slice(0, colon); a = name.slice(colon + 1); }
+    }
+    if (a === undefined || a === '') return this.nameId(n);
+    if (this.foreignArchOf(a) >= 0) return this.nameId(`${n}:${a}`);
+    return this.nameId(n);
   }
 
   /** Packages with `Essential: yes`. */
@@ -399,7 +478,7 @@ export class Universe {
     const arch = this.atomArch[atom]!;
     if (arch === ARCHQ.any) a.archQualifier = 'any';
     else if (arch === ARCHQ.native) a.archQualifier = 'native';
-    else if (arch > ARCHQ.native) a.archQualifier = this.archNames[arch]!;
+    else if (arch > ARCHQ.native && arch < ARCHQ.every) a.archQualifier = this.archNames[arch]!;
     const op = opOfCode(this.atomOp[atom]!);
     if (op !== undefined) {
       a.op = op;
@@ -433,8 +512,50 @@ export class Universe {
     return archQualifierAccepts(qualifier, this.hostArch, this.archNames[this.pvArch[pv]!]!, MA_TEXT[this.pvMultiArch[pv]!]!, viaProvides);
   }
 
+  /**
+   * Multiarch: does pv's architecture meet an atom's qualifier code (see ARCHQ)? Following
+   * deb-control(5)'s Multi-Arch and dpkg's rule: a native-context atom is met by native and
+   * `all` versions, and by any architecture's `Multi-Arch: foreign` version; a foreign-context
+   * atom by that architecture, or `foreign`; `:any` by `Multi-Arch: allowed` (providers too);
+   * `:native` by native and `all`; `:ARCH` by ARCH only; an unqualified negative relation by all.
+   */
+  private archMeets(pv: number, archq: number): boolean {
+    const pa = this.pvArch[pv]!;
+    const ma = this.pvMultiArch[pv]!;
+    if (archq === ARCHQ.none) return this.archForeign[pa] === 0 || ma === MA.foreign;
+    if (archq === ARCHQ.every) return true;
+    if (archq === ARCHQ.native) return this.archForeign[pa] === 0;
+    if (archq === ARCHQ.any) return ma === MA.allowed; // a provider too: apt 2.6 and dpkg accept only Multi-Arch: allowed ones
+    if (archq >= ARCHQ.implicit) return pa === archq - ARCHQ.implicit || ma === MA.foreign;
+    return pa === archq;
+  }
+
+  private computeCandidatesMultiarch(nameId: number, op: number, bound: string | undefined, archq: number): Int32Array {
+    const out: number[] = [];
+    const vs = this.nameVersionStart;
+    const base = this.nameBase[nameId]!;
+    for (let g = this.groupStart[base]! - 1, ge = this.groupStart[base + 1]!; g < ge; g++) {
+      const name = g < this.groupStart[base]! ? base : this.groupNames[g]!;
+      for (let i = vs[name]!, e = vs[name + 1]!; i < e; i++) {
+        const pv = this.nameVersionPv[i]!;
+        if (!this.archMeets(pv, archq)) continue;
+        if (op === 0 || this.satisfiesVersion(this.pvScheme[pv]!, this.versionOf(pv), op, bound!)) out.push(pv);
+      }
+    }
+    const ps = this.provStart;
+    for (let i = ps[base]!, e = ps[base + 1]!; i < e; i++) {
+      const pv = this.provPv[i]!;
+      if (!this.archMeets(pv, archq)) continue;
+      const pvid = this.provVersion[i]!;
+      const ok = op === 0 || (pvid >= 0 && this.satisfiesVersion(this.pvScheme[pv]!, this.versions[pvid]!, op, bound!));
+      if (ok && out.indexOf(pv) < 0) out.push(pv);
+    }
+    return Int32Array.from(out);
+  }
+
   private computeCandidates(nameId: number, op: number, bound: string | undefined, archq: number): Int32Array {
     if (nameId < 0) return EMPTY;
+    if (this.multiarch) return this.computeCandidatesMultiarch(nameId, op, bound, archq);
     const out: number[] = [];
     const vs = this.nameVersionStart;
     for (let i = vs[nameId]!, e = vs[nameId + 1]!; i < e; i++) {
@@ -472,20 +593,38 @@ export class Universe {
     return c;
   }
 
-  /** Candidates of an atom that is not in the universe's tables (a request): cached by its text. */
+  /**
+   * Candidates of an atom that is not in the universe's tables (a request): cached by its text.
+   * Multiarch: `name:arch` in the name is read as the qualifier; an unqualified request for a
+   * name no native version has falls to the first foreign architecture that has it (apt's
+   * preferred package of a group).
+   */
   candidatesFor(atom: PackageAtom): Int32Array {
     const key = `${atom.name}\u0000${atom.archQualifier ?? ''}\u0000${atom.op ?? ''}\u0000${atom.version ?? ''}`;
     let c = this.queryCache.get(key);
     if (c === undefined) {
+      let name = atom.name;
+      let qualifier = atom.archQualifier;
+      const colon = name.lastIndexOf(':');
+      if (qualifier === undefined && colon > 0 && this.multiarch) { qualifier = name.slice(colon + 1); name = name.slice(0, colon); }
       let archq: number = ARCHQ.none;
-      if (atom.archQualifier === 'any') archq = ARCHQ.any;
-      else if (atom.archQualifier === 'native' || atom.archQualifier === this.hostArch) archq = ARCHQ.native;
-      else if (atom.archQualifier) {
-        const i = this.archNames.indexOf(atom.archQualifier);
-        archq = i > ARCHQ.native ? i : -1;
+      if (qualifier === 'any') archq = ARCHQ.any;
+      else if (qualifier === 'native' || qualifier === this.hostArch) archq = ARCHQ.native;
+      else if (qualifier) {
+        const i = this.archNames.indexOf(qualifier);
+        archq = i > ARCHQ.native && i < ARCHQ.every ? i : -1;
       }
       const op = opCode(atom.op);
-      c = archq < 0 ? EMPTY : this.computeCandidates(this.nameId(atom.name), op, atom.op ? atom.version : undefined, archq);
+      const bound = atom.op ? atom.version : undefined;
+      const nameId = this.nameId(name);
+      c = archq < 0 ? EMPTY : this.computeCandidates(nameId, op, bound, archq);
+      if (c.length === 0 && archq === ARCHQ.none && this.multiarch && nameId >= 0) {
+        for (const f of this.groupOf(nameId).slice(1)) {
+          if (this.versionsOf(f).length === 0) continue;
+          c = this.computeCandidates(nameId, op, bound, this.pvArch[this.versionsOf(f)[0]!]!);
+          break;
+        }
+      }
       this.queryCache.set(key, c);
     }
     return c;
@@ -493,19 +632,47 @@ export class Universe {
 
   private expand(pv: number, kind: number): Int32Array {
     const atoms = this.atomsOf(pv, kind);
-    if (atoms.length === 0) return EMPTY;
+    const group = this.multiarch && kind === REL.conflicts ? this.groupConflicts(pv) : EMPTY_LIST;
+    if (atoms.length === 0 && group.length === 0) return EMPTY;
     const out: number[] = [];
+    const base = this.multiarch ? this.nameBase[this.pvName[pv]!]! : -1;
     for (const a of atoms) {
+      // an unqualified negative relation never hits its own package in another architecture (the group rule below decides)
+      const skipOwnGroup = this.atomArch[a] === ARCHQ.every;
       for (const q of this.candidates(a)) {
-        if (q !== pv && out.indexOf(q) < 0) out.push(q);
+        if (q === pv || (skipOwnGroup && this.nameBase[this.pvName[q]!] === base)) continue;
+        if (out.indexOf(q) < 0) out.push(q);
       }
     }
+    for (const q of group) if (out.indexOf(q) < 0) out.push(q);
     return Int32Array.from(out);
   }
 
   /**
+   * Multiarch's one rule per package name across architectures: a `Multi-Arch: same` version may
+   * sit beside versions of its name in other architectures only when they are `same` too and of
+   * the same version; any other version of a name excludes its name in every other architecture.
+   */
+  private groupConflicts(pv: number): readonly number[] {
+    const name = this.pvName[pv]!;
+    const group = this.groupOf(name);
+    if (group.length < 2) return EMPTY_LIST;
+    const same = this.pvMultiArch[pv] === MA.same;
+    const out: number[] = [];
+    for (const g of group) {
+      if (g === name) continue;
+      for (const q of this.versionsOf(g)) {
+        if (same && this.pvMultiArch[q] === MA.same && this.pvVersion[q] === this.pvVersion[pv]) continue;
+        out.push(q);
+      }
+    }
+    return out;
+  }
+
+  /**
    * The pvs a pv conflicts with (its Conflicts expanded: real versions and providers, never the
-   * pv itself). Conflicts are symmetric for installability; this lists only the declared side.
+   * pv itself; in a multiarch universe also its name in other architectures that multiarch's
+   * rule excludes). Conflicts are symmetric for installability; this lists only the declared side.
    */
   conflictsOf(pv: number): Int32Array {
     let c = this.conflictCache[pv];
