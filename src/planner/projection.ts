@@ -30,6 +30,11 @@ export interface SolveSharing {
   /** The installed packages of a host the request can touch (a subset of `installed`, in its order). */
   project(installed: readonly InstalledPackage[]): InstalledPackage[];
   /**
+   * The projection as the sorted package-version ids it holds: equal for two installed sets
+   * exactly when their projections are equal (a key without building texts).
+   */
+  projectionIds(installed: readonly InstalledPackage[]): Int32Array;
+  /**
    * Whether the projection's change (and every resolution's) applies to a host with this full
    * installed set: no package outside the projection loses a dependency or meets a conflict.
    */
@@ -159,6 +164,12 @@ export function createSolveSharing(set: PackageSet, items: readonly RequestItem[
         const pv = options.pvOf(p);
         return pv >= 0 && inN[set.nameIdOf[pv]!] === 1;
       });
+    },
+    projectionIds(installed) {
+      const pvs = pvsOf(installed);
+      const out: number[] = [];
+      for (const pv of pvs) if (inN[set.nameIdOf[pv]!] === 1) out.push(pv);
+      return Int32Array.from(out).sort();
     },
     fits(installed, changeSets) {
       const pvs = pvsOf(installed);

@@ -7,7 +7,7 @@
  * and on worker threads (planDeploymentAsync with a solve pool).
  */
 import { createHash } from 'node:crypto';
-import { canonicalInstalled, type HostGroup } from '../fleet/index.js';
+import type { HostGroup } from '../fleet/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { GroupSolveInput, GroupSolveOutcome, GroupSolver } from './group-solver.js';
 import type { PlanRequest } from './request.js';
@@ -59,13 +59,14 @@ export function* solveGroupsShared(groups: readonly HostGroup[], request: PlanRe
       continue;
     }
     const fields = solveFields(g);
-    const installed = sharing.project(g.installed);
-    const key = createHash('sha256').update(JSON.stringify(fields)).update('\0').update(canonicalInstalled(installed)).digest('hex').slice(0, 16);
+    // the key: the group's other fields and its projection's package-version ids (no text per package)
+    const ids = sharing.projectionIds(g.installed);
+    const key = createHash('sha256').update(JSON.stringify(fields)).update('\0').update(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength)).digest('hex').slice(0, 16);
     let t = taskOfKey.get(key);
     if (t === undefined) {
       t = tasks.length;
       taskOfKey.set(key, t);
-      tasks.push({ ...fields, key: `p${key}`, installed, request } as GroupSolveInput);
+      tasks.push({ ...fields, key: `p${key}`, installed: sharing.project(g.installed), request } as GroupSolveInput);
     }
     taskOf.push(t);
   }
