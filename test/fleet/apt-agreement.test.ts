@@ -30,6 +30,7 @@ import { UniverseBuilder, addDebianPackagesFast, type ReleaseFacts, type Univers
 import { createAptPolicy, createPolicyView, solveRequest, type AptPolicy, type RequestItem } from '../../src/solver/index.js';
 import { aptPolicyInputOf, parsePreferences, parseSourcesList, resolveReleaseItems, type HostAptConfig } from '../../src/fleet/index.js';
 import { createPrng } from '../helpers/prng.js';
+import { stanzasOf } from '../helpers/stanzas.js';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/debian');
 
@@ -112,18 +113,6 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
 function requireApt(): { aptGet: string; aptCache: string } {
   for (const t of ['/usr/bin/apt-get', '/usr/bin/apt-cache']) if (!existsSync(t)) throw new Error(`${t} is missing: apt-get install apt`);
   return { aptGet: '/usr/bin/apt-get', aptCache: '/usr/bin/apt-cache' };
-}
-
-function stanzasOf(text: string): Map<string, string[]> {
-  const byName = new Map<string, string[]>();
-  for (const s of text.split(/\n\n+/)) {
-    const m = /^Package: (\S+)/m.exec(s);
-    if (!m) continue;
-    const l = byName.get(m[1]!) ?? [];
-    l.push(s.trim());
-    byName.set(m[1]!, l);
-  }
-  return byName;
 }
 
 function listStem(r: Repo): string {

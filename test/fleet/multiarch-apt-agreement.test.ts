@@ -30,6 +30,7 @@ import { UniverseBuilder, addDebianPackagesFast, loadDebianUniverse, type Instal
 import { createAptPolicy, createPolicyView, parseRequestSpec, solveRequest, type AptPolicy } from '../../src/solver/index.js';
 import { readHostAptConfig } from '../../src/fleet/index.js';
 import { runCli } from '../helpers/cli.js';
+import { stanzasOf } from '../helpers/stanzas.js';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/debian');
 const SEEDS = ['libc6', 'zlib1g', 'libstdc++6', 'libgcc-s1', 'gcc-12-base', 'libssl3', 'xz-utils', 'make', 'perl'];
@@ -114,18 +115,6 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
       resolve({ code: error ? 1 : 0, stdout, stderr });
     });
   });
-}
-
-function stanzasOf(text: string): Map<string, string[]> {
-  const byName = new Map<string, string[]>();
-  for (const s of text.split(/\n\n+/)) {
-    const m = /^Package: (\S+)/m.exec(s);
-    if (!m) continue;
-    const l = byName.get(m[1]!) ?? [];
-    l.push(s.trim());
-    byName.set(m[1]!, l);
-  }
-  return byName;
 }
 
 /** Names reachable from `names` over Depends / Pre-Depends (every version, providers included). */
