@@ -10,7 +10,7 @@
  * test's own; nothing under /usr is written), gives the same answers as aspcud.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,18 +84,17 @@ beforeAll(async () => {
   root = createAptRoot(index, statusFromStanzas(stanzas), { parent: work });
   writeFileSync(join(root.dir, 'etc/apt/preferences.d/pinned'), 'Package: pinned\nPin: version 1.0\nPin-Priority: 900\n');
   // the solvers apt may run: ours, placed by the command a user runs, and apt-cudf under two names
+  // (apt-cudf finds CUDF solvers by a specification file; CUDFSOLVERS points it at the test's folder)
   solvers = join(work, 'solvers');
-  const placed = runCli(['edsp', 'install', '--dir', solvers]);
+  cudfSolvers = join(work, 'cudf-solvers');
+  const placed = runCli(['edsp', 'install', '--dir', solvers, '--cudf', cudfSolvers]);
   expect(placed.stderr).toBe('');
   expect(placed.status).toBe(0);
-  expect(placed.stdout.trim()).toBe(join(solvers, 'rollwise'));
+  expect(placed.stdout.trim().split('\n')).toEqual([join(solvers, 'rollwise'), join(solvers, 'rollwise-cudf'), join(cudfSolvers, 'rollwise-cudf')]);
+  expect(readlinkSync(join(solvers, 'rollwise-cudf'))).toBe('/usr/bin/apt-cudf');
+  expect(readFileSync(join(cudfSolvers, 'rollwise-cudf'), 'utf8')).toContain(`exec: ${process.execPath} ${CLI_ENTRY} cudf --criteria $pref $in $out`);
   symlinkSync('/usr/bin/apt-cudf', join(solvers, 'aspcud'));
-  symlinkSync('/usr/bin/apt-cudf', join(solvers, 'rollwise-cudf'));
-  // apt-cudf finds CUDF solvers by a specification file; CUDFSOLVERS points it at the test's folder
-  cudfSolvers = join(work, 'cudf-solvers');
-  mkdirSync(cudfSolvers);
   copyFileSync('/usr/share/cudf/solvers/aspcud', join(cudfSolvers, 'aspcud'));
-  writeFileSync(join(cudfSolvers, 'rollwise-cudf'), `description: Rollwise (test)\nexec: ${process.execPath} ${CLI_ENTRY} cudf --criteria $pref $in $out\ncudf-version: 2.0\n`);
 }, 300_000);
 
 afterAll(() => {
@@ -174,6 +173,14 @@ describe('apt-get --solver rollwise (EDSP 0.5) on a directory-root host', () => 
     const bad = runCli(['edsp', 'install']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/RW_USAGE: edsp install needs exactly one of --root DIR or --dir DIR/);
+    // the CUDF route under a root: apt-cudf's specification in ROOT/usr/share/cudf/solvers
+    const withCudf = runCli(['edsp', 'install', '--root', other, '--cudf']);
+    expect(withCudf.status, withCudf.stderr).toBe(0);
+    expect(withCudf.stdout.trim().split('\n')).toEqual([join(dir, 'rollwise'), join(dir, 'rollwise-cudf'), join(other, 'usr/share/cudf/solvers/rollwise-cudf')]);
+    const noFolder = runCli(['edsp', 'install', '--dir', join(work, 'x'), '--cudf']);
+    expect(noFolder.status).toBe(2);
+    expect(noFolder.stderr).toMatch(/RW_USAGE: --cudf needs a folder with --dir/);
+    expect(existsSync(join(work, 'x'))).toBe(false);
   });
 
   for (const c of cases) {

@@ -3,9 +3,10 @@
  * solve it, and write the answer apt reads (Progress stanzas, then Install/Remove stanzas, or an
  * Error stanza with the explanation and the verified resolutions); and place the executable apt
  * runs, DIR/usr/lib/apt/solvers/rollwise, a shell script that starts this very program (absolute
- * node and script paths, each single-quoted).
+ * node and script paths, each single-quoted); with --cudf also the CUDF route through apt-cudf.
  */
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readEdspScenario } from '../../kb/index.js';
@@ -71,6 +72,22 @@ export interface EdspInstallOptions {
   dir?: string;
   /** Solver name (the file name apt's --solver takes). Default rollwise. */
   name?: string;
+  /**
+   * Also register Rollwise as a CUDF solver of apt-cudf (Debian's package): the specification
+   * NAME-cudf in this folder (apt-cudf reads /usr/share/cudf/solvers, or $CUDFSOLVERS), and the
+   * solver NAME-cudf beside the EDSP one, a link to apt-cudf. With `root`, `true` means
+   * ROOT/usr/share/cudf/solvers.
+   */
+  cudf?: string | true;
+  /** apt-cudf's executable (default /usr/bin/apt-cudf). */
+  aptCudf?: string;
+}
+
+/** What `edsp install` wrote. */
+export interface EdspInstalled {
+  solver: string;
+  /** With `cudf`: apt-cudf's solver link and the specification it reads. */
+  cudf?: { solver: string; spec: string };
 }
 
 /** The program apt should run: this node and this checkout's (or package's) bin/rollwise.js. */
@@ -78,8 +95,8 @@ export function rollwiseEntry(): { node: string; script: string } {
   return { node: process.execPath, script: fileURLToPath(new URL('../../../bin/rollwise.js', import.meta.url)) };
 }
 
-/** Write the solver executable; returns its path. Errors: RW_USAGE (neither or both of root/dir; a bad name). */
-export async function installEdspSolver(o: EdspInstallOptions): Promise<string> {
+/** Write the solver executable (and the CUDF route); returns the paths. Errors: RW_USAGE (neither or both of root/dir; a bad name; no apt-cudf). */
+export async function installEdspSolver(o: EdspInstallOptions): Promise<EdspInstalled> {
   if ((o.root === undefined) === (o.dir === undefined)) {
     throw new RollwiseError('RW_USAGE', 'edsp install needs exactly one of --root DIR or --dir DIR', {
       hint: '--root / places /usr/lib/apt/solvers/rollwise for the machine; --dir DIR places DIR/rollwise for apt -o Dir::Bin::Solvers=DIR',
@@ -97,11 +114,41 @@ export async function installEdspSolver(o: EdspInstallOptions): Promise<string> 
     `exec ${quoteForShell(node)} ${quoteForShell(script)} edsp "$@"`,
     '',
   ].join('\n');
+  let cudf: { dir: string; aptCudf: string } | undefined;
+  if (o.cudf !== undefined) {
+    const cudfDir = o.cudf === true ? (o.root !== undefined ? path.join(path.resolve(o.root), 'usr', 'share', 'cudf', 'solvers') : undefined) : path.resolve(o.cudf);
+    if (cudfDir === undefined) throw new RollwiseError('RW_USAGE', '--cudf needs a folder with --dir', { hint: 'give the folder apt-cudf reads solver specifications from (CUDFSOLVERS), e.g. --cudf /tmp/cudf-solvers' });
+    const aptCudf = o.aptCudf ?? '/usr/bin/apt-cudf';
+    if (!existsSync(aptCudf)) throw new RollwiseError('RW_USAGE', `apt-cudf is not installed (${aptCudf} is missing)`, { hint: 'apt-get install apt-cudf' });
+    // apt-cudf splits the exec line on blanks: the paths in it must have none
+    if (/\s/.test(node) || /\s/.test(script)) throw new RollwiseError('RW_USAGE', `apt-cudf cannot run a program whose path has blanks (${node} ${script})`, { hint: 'install Rollwise (and node) under paths without spaces for the CUDF route' });
+    cudf = { dir: cudfDir, aptCudf };
+  }
   await mkdir(dir, { recursive: true });
   const target = path.join(dir, name);
+  await writeAtomically(target, body, 0o755);
+  if (!cudf) return { solver: target };
+  // apt runs DIR/NAME-cudf, which is apt-cudf; apt-cudf runs the solver its specification names
+  const spec = path.join(cudf.dir, `${name}-cudf`);
+  await mkdir(cudf.dir, { recursive: true });
+  await writeAtomically(spec, [
+    'description: Rollwise (CUDF route, placed by `rollwise edsp install --cudf`)',
+    `exec: ${node} ${script} cudf --criteria $pref $in $out`,
+    'cudf-version: 2.0',
+    '',
+  ].join('\n'), 0o644);
+  const link = path.join(dir, `${name}-cudf`);
+  const tmpLink = `${link}.tmp-${process.pid}`;
+  await rm(tmpLink, { force: true });
+  await symlink(cudf.aptCudf, tmpLink);
+  await rename(tmpLink, link);
+  return { solver: target, cudf: { solver: link, spec } };
+}
+
+/** A file written whole or not at all (a temporary file beside it, then rename). */
+async function writeAtomically(target: string, body: string, mode: number): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
-  await writeFile(tmp, body, { mode: 0o755 });
-  await chmod(tmp, 0o755);
+  await writeFile(tmp, body, { mode });
+  await chmod(tmp, mode);
   await rename(tmp, target);
-  return target;
 }
