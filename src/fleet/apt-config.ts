@@ -115,7 +115,7 @@ function positionIn(s: ControlStanza, offset: number): SourcePosition {
 
 function scan(text: string, file: string, visit: (s: ControlStanza) => void): void {
   try {
-    scanControl(text, file, visit, { errorCode: 'RW_APT_CONFIG', collectOther: true, fileStart: false });
+    scanControl(text, file, visit, { errorCode: 'RW_APT_CONFIG', collectOther: true, fileStart: false, commentsInStanzas: true });
   } catch (e) {
     if (e instanceof RollwiseError && e.code !== 'RW_APT_CONFIG') throw new RollwiseError('RW_APT_CONFIG', e.message, { hint: e.hint, ...(e.position ? { position: e.position } : {}) });
     throw e;

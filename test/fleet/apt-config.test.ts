@@ -80,6 +80,26 @@ describe('deb822 .sources', () => {
     ]);
   });
 
+  it("comment lines inside a stanza are skipped, as in Debian 12's own debian.sources (apt drops them)", () => {
+    const text = [
+      'Types: deb',
+      '# http://snapshot.debian.org/archive/debian/20240101T000000Z',
+      'URIs: http://deb.debian.org/debian',
+      'Suites: bookworm bookworm-updates',
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+      '',
+      'Types: deb',
+      '# http://snapshot.debian.org/archive/debian-security/20240101T000000Z',
+      'URIs: http://deb.debian.org/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
+      '',
+    ].join('\n');
+    const s = parseDeb822Sources(text, 'debian.sources');
+    expect(s.map((x) => `${x.uri} ${x.suite}`)).toEqual(['http://deb.debian.org/debian bookworm', 'http://deb.debian.org/debian bookworm-updates', 'http://deb.debian.org/debian-security bookworm-security']);
+  });
+
   it('a stanza without Suites is an error at its line', () => {
     expect(errorOf(() => parseDeb822Sources('Types: deb\nURIs: http://a/\nSuites: x\nComponents: main\n\nTypes: deb\nURIs: http://b/\n', 'x.sources'))).toBe('RW_APT_CONFIG x.sources:6:1 a .sources stanza has no Suites');
   });

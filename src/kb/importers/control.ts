@@ -117,6 +117,11 @@ export interface ScanOptions {
    * (see sniff.ts), else throw "not a …" without quoting it. Default: when firstLine is 1.
    */
   fileStart?: boolean;
+  /**
+   * `#` comment lines inside a stanza too (apt's sources.list.d/*.sources and preferences: apt
+   * drops comment lines wherever they are). Packages and status files allow them only between stanzas.
+   */
+  commentsInStanzas?: boolean;
 }
 
 /**
@@ -160,8 +165,8 @@ export function scanControl(text: string, file: string, onStanza: (s: ControlSta
       }
     } else if (c === -1) {
       if (inStanza) { onStanza(st); st.reset(); inStanza = false; current = -2; }
-    } else if (c === 35 /* # */ && !inStanza) {
-      // comment line between stanzas (deb822 allows them); ignored
+    } else if (c === 35 /* # */ && (!inStanza || options.commentsInStanzas === true)) {
+      // comment line between stanzas (deb822 allows them), or inside one where the format allows it; ignored
     } else {
       const colon = text.indexOf(':', pos);
       if (colon < 0 || colon >= lineEnd) fail(`expected 'Field: value', found '${excerpt(text.slice(pos, Math.min(lineEnd, pos + 200)))}'`, line, 1, 'every line of a stanza is a field, a continuation line starting with a space, or blank');
