@@ -617,7 +617,12 @@ export class Universe {
       const op = opCode(atom.op);
       const bound = atom.op ? atom.version : undefined;
       const nameId = this.nameId(name);
-      c = archq < 0 ? EMPTY : this.computeCandidates(nameId, op, bound, archq);
+      // an unqualified request names the native package (apt's `install jq` is jq:amd64 even
+      // when an i386 jq is Multi-Arch: foreign); only without one do other architectures count
+      if (archq === ARCHQ.none && this.multiarch && nameId >= 0) {
+        c = this.computeCandidates(nameId, op, bound, ARCHQ.native);
+        if (c.length === 0) c = this.computeCandidates(nameId, op, bound, ARCHQ.none);
+      } else c = archq < 0 ? EMPTY : this.computeCandidates(nameId, op, bound, archq);
       if (c.length === 0 && archq === ARCHQ.none && this.multiarch && nameId >= 0) {
         for (const f of this.groupOf(nameId).slice(1)) {
           if (this.versionsOf(f).length === 0) continue;

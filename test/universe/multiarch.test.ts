@@ -187,6 +187,24 @@ describe('multiarch solving', () => {
     expect(changes(solve([], ['plain']))).toEqual(['install plain 1']);
   });
 
+  it('an unqualified request means the native package even when the foreign one is Multi-Arch: foreign (apt install jq is jq:amd64)', () => {
+    const v = createUniverse(recordsFromYaml([
+      { name: 'jq', version: '1', 'multi-arch': 'foreign', depends: 'libjq' },
+      { name: 'jq', version: '1', architecture: 'i386', 'multi-arch': 'foreign', depends: 'libjq' },
+      { name: 'libjq', version: '1', 'multi-arch': 'same' },
+      { name: 'libjq', version: '1', architecture: 'i386', 'multi-arch': 'same' },
+      // only a foreign one: the request falls to it
+      { name: 'only386', version: '1', architecture: 'i386', 'multi-arch': 'foreign' },
+    ]), { hostArch: 'amd64', foreignArchs: ['i386'] });
+    const one = (t: string): string[] => {
+      const r = solveRequest(createUniverseProblem(v, []), { items: [{ kind: 'install', ...parseRequestSpec(t) }] }, { recommends: false, maxResolutions: 0 });
+      return r.kind === 'solution' ? r.transaction.map((c) => `${c.action} ${c.name}`).sort() : [r.kind];
+    };
+    expect(one('jq')).toEqual(['install jq', 'install libjq']);
+    expect(one('jq:i386')).toEqual(['install jq:i386', 'install libjq:i386']);
+    expect(one('only386')).toEqual(['install only386:i386']);
+  });
+
   it("a host's view holds a foreign architecture only when the host enables it", () => {
     const none = new Uint8Array(u.pvCount);
     const with386 = createPolicyView(createAptPolicy(u, { foreignArchitectures: ['i386'] }), none);
