@@ -11,6 +11,15 @@ export interface InstalledPackage {
   architecture: string;
 }
 
+/**
+ * The name the resolver keeps an installed package under (multiarch): `name:arch` when its
+ * architecture is one of the universe's foreign architectures, else the name (native and `all`
+ * packages). Maps keyed by it tell `libc6` (amd64) from `libc6:i386`.
+ */
+export function installedSpecName(p: InstalledPackage, foreignArchs: readonly string[]): string {
+  return foreignArchs.length > 0 && foreignArchs.includes(p.architecture) ? `${p.name}:${p.architecture}` : p.name;
+}
+
 /** Debian package name grammar (policy 5.6.1): lowercase letters, digits, + - . ; at least two chars. */
 export const PACKAGE_NAME_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
 

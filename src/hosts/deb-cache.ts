@@ -16,7 +16,7 @@ import { RollwiseError } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
 import type { PackageChange } from '../solver/index.js';
 import type { SnapshotPackage } from '../planner/index.js';
-import { assertArchitecture, assertPackageName, assertPackageVersion, isValidArchitecture, isValidPackageName } from './validate.js';
+import { assertArchitecture, assertPackageName, assertPackageVersion, dpkgPackageOf, isValidArchitecture, isValidPackageName } from './validate.js';
 import { resolveInRoot } from './confine.js';
 import { createLocalRunner, type CommandRunner } from './runner.js';
 
@@ -226,7 +226,9 @@ export async function cachePreviousVersions(
   const wanted: SnapshotPackage[] = [];
   for (const c of changes) {
     if (c.action === 'install') continue;
-    const cur = installed.find((p) => p.name === c.name && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n');
+    // dpkg's form of the change (`libc6:i386` is libc6, i386: multiarch), matched per architecture
+    const want = dpkgPackageOf(c);
+    const cur = installed.find((p) => p.name === want.name && (want.architecture === undefined || p.architecture === want.architecture || p.architecture === 'all' || want.architecture === 'all') && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n');
     if (cur && !wanted.includes(cur)) wanted.push(cur);
   }
   if (source.kind === 'root-archives') return keepFromRootArchives(cache, source, wanted);

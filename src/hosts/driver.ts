@@ -28,7 +28,7 @@ import {
   type StepFailure, type StepOutcome, type SnapshotTree, type TreeEntry,
 } from '../planner/index.js';
 import { createRunitServiceControl, createSystemdServiceControl, type ServiceControl } from './services.js';
-import { assertArchitecture, assertHostPath, assertPackageName, assertPackageVersion, assertServiceName, isValidHostPath } from './validate.js';
+import { assertHostPath, assertPackageVersion, assertServiceName, dpkgPackageOf, isValidHostPath } from './validate.js';
 
 export type HostTarget = { kind: 'system' } | { kind: 'root'; root: string };
 
@@ -107,8 +107,8 @@ export function validateStep(step: Step): void {
     case 'packages': {
       if (!Array.isArray(step.changes) || step.changes.length === 0) throw new RollwiseError('RW_HOST', 'a packages step needs at least one change', { hint: 'a packages step lists the changes it makes (install, upgrade, downgrade, remove, purge)' });
       for (const c of step.changes) {
-        assertPackageName(c.name);
-        if (c.architecture !== undefined) assertArchitecture(c.architecture);
+        // `libc6:i386` (the resolver's name of a foreign-architecture package) or `libc6` + i386
+        dpkgPackageOf(c);
         if (!['install', 'upgrade', 'downgrade', 'remove', 'purge'].includes(c.action)) throw new RollwiseError('RW_HOST', `unknown package action ${JSON.stringify(c.action)}`, { hint: 'actions are install, upgrade, downgrade, remove and purge' });
         if (c.from !== undefined) assertPackageVersion(c.from);
         if (c.action === 'install' || c.action === 'upgrade' || c.action === 'downgrade') {
@@ -649,6 +649,17 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return `${qualified}=${c.to!}`;
   }
 
+  /**
+   * The dpkg entry a change is about: the same name and architecture; an `all` package where one
+   * side says `all` (an inventory may write the host's architecture for it); any architecture of
+   * the name when the change names none (an installed one first).
+   */
+  function installedEntry(packages: readonly SnapshotPackage[], c: { name: string; architecture?: string }): SnapshotPackage | undefined {
+    const same = packages.filter((p) => p.name === c.name);
+    if (c.architecture === undefined) return same.find((p) => p.status.charAt(1) !== 'n' && p.status.charAt(1) !== 'c') ?? same[0];
+    return same.find((p) => p.architecture === c.architecture) ?? same.find((p) => p.architecture === 'all' || c.architecture === 'all');
+  }
+
   function deltas(before: SnapshotPackage[], after: SnapshotPackage[]): PackageDelta[] {
     const b = new Map(before.map((p) => [`${p.name}:${p.architecture}`, p]));
     const a = new Map(after.map((p) => [`${p.name}:${p.architecture}`, p]));
@@ -677,7 +688,9 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     return undefined;
   }
 
-  async function applyPackages(changes: PackageChange[]): Promise<Body> {
+  async function applyPackages(stepChanges: PackageChange[]): Promise<Body> {
+    // one form from here on: dpkg's bare name with its architecture (multiarch: `libc6:i386` → libc6, i386)
+    const changes = stepChanges.map((c) => ({ ...c, ...dpkgPackageOf(c) }));
     const guard = await checkAptGuard();
     if (guard) return guard;
     const upload = await uploadDebs(changes);
@@ -691,6 +704,7 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
       // apt's resolver may move a package the step does not name to its candidate (a newer version
       // from the root's lists) while installing the named ones; every other installed package is
       // pinned at its installed version, so the step changes what it names and nothing else
+      // by bare name: the other architectures of a named Multi-Arch: same package stay free to follow it
       const named = new Set(changes.map((c) => c.name));
       const pins = before.value.filter((p) => p.status.charAt(1) === 'i' && !named.has(p.name)).map((p) => `Package: ${p.name}\nPin: version ${p.version}\nPin-Priority: 1001\n`).join('\n');
       const written = await writeFileOnHost(APT_PIN_HOST_PATH, Buffer.from(pins), 0o644);
@@ -722,16 +736,16 @@ export function createHostDriver(options: HostDriverOptions): HostDriver {
     const failed = fromRun(lastArgv, r);
     if (failed) return { ...failed, ...(packages ? { packages } : {}) } as Body;
     if (after.kind !== 'ok') return { ok: false, failure: { kind: 'precondition', message: 'apt-get succeeded but the installed set cannot be read' } };
-    // Verify: every change is now true.
-    const now = new Map(after.value.map((p) => [p.name, p]));
+    // Verify: every change is now true, per architecture (multiarch: libc6:amd64 and libc6:i386 are two packages).
     const wrong: string[] = [];
     for (const c of changes) {
-      const p = now.get(c.name);
+      const p = installedEntry(after.value, c);
+      const shown = c.architecture ? `${c.name}:${c.architecture}` : c.name;
       if (c.action === 'remove' || c.action === 'purge') {
-        if (p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n') wrong.push(`${c.name} is still ${p.status} ${p.version}`);
-        if (c.action === 'purge' && p && p.status.charAt(1) === 'c') wrong.push(`${c.name} still has config files`);
+        if (p && p.status.charAt(1) !== 'c' && p.status.charAt(1) !== 'n') wrong.push(`${shown} is still ${p.status} ${p.version}`);
+        if (c.action === 'purge' && p && p.status.charAt(1) === 'c') wrong.push(`${shown} still has config files`);
       } else if (!p || compareDebian(p.version, c.to!) !== 0 || p.status !== 'ii') {
-        wrong.push(`${c.name} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.to}`);
+        wrong.push(`${shown} is ${p ? `${p.status} ${p.version}` : 'not installed'}, expected ii ${c.to}`);
       }
     }
     if (wrong.length > 0) return { ok: false, failure: { kind: 'precondition', message: `after apt-get: ${wrong.join('; ')}` }, packages: packages ?? [] };

@@ -27,6 +27,8 @@ export interface SyntheticDebSpec {
   version: string;
   /** dpkg architecture (default `all`). */
   architecture?: string;
+  /** Multi-Arch field (absent: none, dpkg's `no`). */
+  multiArch?: 'same' | 'foreign' | 'allowed';
   depends?: string;
   preDepends?: string;
   recommends?: string;
@@ -86,6 +88,10 @@ export function syntheticControl(spec: SyntheticDebSpec): string {
   const arch = spec.architecture ?? 'all';
   assertArchitecture(arch);
   const lines = [`Package: ${spec.name}`, `Version: ${spec.version}`, `Architecture: ${arch}`, 'Maintainer: Rollwise <synthetic@rollwise.invalid>'];
+  if (spec.multiArch !== undefined) {
+    if (!['same', 'foreign', 'allowed'].includes(spec.multiArch)) throw new RollwiseError('RW_BAD_NAME', `${JSON.stringify(spec.multiArch)} is not a Multi-Arch value`, { hint: 'Multi-Arch is same, foreign or allowed' });
+    lines.push(`Multi-Arch: ${spec.multiArch}`);
+  }
   for (const [key, field] of RELATION_FIELDS) {
     const v = spec[key];
     if (v !== undefined && v.trim() !== '') lines.push(`${field}: ${oneLine(v, field, spec)}`);

@@ -37,6 +37,32 @@ export function assertPackageName(name: string): void {
   assertName(name);
 }
 
+/**
+ * The dpkg form of a package change: bare name and architecture. A change may name a
+ * foreign-architecture package the resolver's way (`libc6:i386`, multiarch) or dpkg's way
+ * (`libc6` with architecture `i386`); both become `{ name: 'libc6', architecture: 'i386' }`.
+ * The name and the qualifier are checked by their grammars; a qualifier that contradicts the
+ * change's architecture is RW_BAD_NAME.
+ */
+export function dpkgPackageOf(c: { name: string; architecture?: string }): { name: string; architecture?: string } {
+  const colon = typeof c.name === 'string' ? c.name.indexOf(':') : -1;
+  if (colon < 0) {
+    assertPackageName(c.name);
+    if (c.architecture !== undefined) assertArchitecture(c.architecture);
+    return c.architecture !== undefined ? { name: c.name, architecture: c.architecture } : { name: c.name };
+  }
+  const name = c.name.slice(0, colon);
+  const qualifier = c.name.slice(colon + 1);
+  assertPackageName(name);
+  assertArchitecture(qualifier);
+  if (c.architecture !== undefined && c.architecture !== qualifier) {
+    throw new RollwiseError('RW_BAD_NAME', `${show(c.name)} names architecture ${qualifier}, but the change is for ${show(c.architecture)}`, {
+      hint: 'write the package as name:arch with the same architecture as the change, or the bare name with the architecture',
+    });
+  }
+  return { name, architecture: qualifier };
+}
+
 export function assertPackageVersion(version: string): void {
   if (typeof version !== 'string' || version.startsWith('-')) {
     throw new RollwiseError('RW_BAD_VERSION', `${show(version)} is not a valid Debian version`, {

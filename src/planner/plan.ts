@@ -276,7 +276,7 @@ function checkPlanInput(input: PlanDeploymentInput): void {
   if (input.fleet.hosts.length === 0) throw new RollwiseError('RW_INVENTORY', 'the fleet has no reachable host', { hint: 'check the inventory and the SSH findings (rollwise fleet show)' });
   // a hold keeps the installed version; where nothing is installed it keeps the package off the host
   for (const item of input.request.items) {
-    if (item.kind !== 'hold' || input.fleet.hosts.some((h) => h.installed.some((p) => p.name === item.name))) continue;
+    if (item.kind !== 'hold' || input.fleet.hosts.some((h) => h.installed.some((p) => p.name === item.name || `${p.name}:${p.architecture}` === item.name))) continue;
     input.onWarning?.(`hold ${item.name}: no host of the fleet has ${item.name} installed, so the hold keeps nothing; it only keeps ${item.name} from being installed`);
   }
 }

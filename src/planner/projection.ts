@@ -23,7 +23,7 @@
  * is optimal for the host either way. `upgrade-all`, CUDF keeps and custom criteria are not
  * projected (every installed package is then touchable, or the cost argument does not hold).
  */
-import type { PackageSet, PackageChange, RequestItem } from '../solver/index.js';
+import { installCandidates, specName, type PackageSet, type PackageChange, type RequestItem } from '../solver/index.js';
 import type { InstalledPackage } from '../fleet/index.js';
 
 export interface SolveSharing {
@@ -66,11 +66,12 @@ export function requestReach(set: PackageSet, items: readonly RequestItem[], rec
         return undefined;
       case 'install':
       case 'upgrade':
-        addName(set.nameId(item.name));
-        for (const pv of set.candidates({ name: item.name, ...(item.op ? { op: item.op, version: item.version } : {}) })) addName(set.nameIdOf[pv]);
+        // the spec's own name (`libc6:i386` for an i386 qualifier: multiarch) and its candidates
+        addName(set.nameId(specName(item)));
+        for (const pv of installCandidates(set, item)) addName(set.nameIdOf[pv]);
         break;
       default:
-        addName(set.nameId(item.name));
+        addName(set.nameId(specName(item)));
     }
   }
   for (let i = 0; i < queue.length; i++) {

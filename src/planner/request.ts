@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { RollwiseError, closestNames, excerpt, documentData, locatePath, positionOfPath, readYamlFile, syntaxProblems, wordIssues, type SourcePosition, type WordedIssue } from '../shared/index.js';
-import { formatItem, parseRequestSpec, type RequestItem as SolverRequestItem } from '../solver/index.js';
+import { formatItem, parseRequestSpec, specName, type RequestItem as SolverRequestItem } from '../solver/index.js';
 
 export type { SolverRequestItem };
 
@@ -62,7 +62,8 @@ export function parseRequestItem(kind: RequestSpecKind, spec: string, where: str
   switch (kind) {
     case 'hold':
       if (atom.op) throw new RollwiseError('RW_REQUEST', `${where} takes a package name, not a version: '${excerpt(spec)}'`, { hint: `a hold keeps the installed version; to allow only some versions, pin: ${where === 'hold' ? 'pin:' : '--pin'} '${excerpt(spec)}'` });
-      return { kind: 'hold', name: atom.name };
+      // `libc6:i386` holds the i386 package (the resolver's name of it), not its native twin
+      return { kind: 'hold', name: specName(atom) };
     case 'pin':
       if (!atom.op || atom.version === undefined) throw new RollwiseError('RW_REQUEST', `${where} needs a version: '${excerpt(spec)}'`, { hint: "write 'name=version' or 'name (>= version)'" });
       return { kind: 'pin', ...atom, op: atom.op, version: atom.version };

@@ -8,8 +8,8 @@
  */
 import { createEmptyRecord, type PackageRecord } from '../kb/index.js';
 import { countFilled, type Universe } from '../universe/index.js';
-import { assertRequestVersions, createUniverseView, solveRequest, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
-import { createAptViews, evaluateCondition, factsFromValues, type InstalledPackage, type FactName } from '../fleet/index.js';
+import { assertRequestVersions, createUniverseView, installCandidates, solveRequest, specName, type Explanation, type PackageChange, type PackageSet, type Problem, type RequestItem, type SolverPolicy, type Resolution } from '../solver/index.js';
+import { createAptViews, evaluateCondition, factsFromValues, installedSpecName, type InstalledPackage, type FactName } from '../fleet/index.js';
 import type { GroupSolver, GroupSolveInput, GroupSolveOutcome } from './plan.js';
 import type { AppliedChoice, HeldBackFinding, PlanExplanation, PlanResolutionEdit, ResolvedLessFinding, ShortfallFinding } from './model.js';
 
@@ -74,10 +74,11 @@ export function createFleetSolver(options: FleetSolverOptions): FleetSolver {
  * edited by chosen resolutions, also every item of the plan's request the group no longer
  * meets (resolvedLess), which takes the place of a held-back finding on the same package.
  */
-function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy, candidateOf?: (name: string) => number): ShortfallFinding[] {
+function findShortfalls(problem: Problem, input: GroupSolveInput, changes: readonly PackageChange[], policy: SolverPolicy, nameOf: (p: InstalledPackage) => string, candidateOf?: (name: string) => number): ShortfallFinding[] {
   const { set } = problem;
   const out: HeldBackFinding[] = [];
-  const installedOf = new Map(input.installed.map((p) => [p.name, p.version]));
+  // keyed by the resolver's names (`libc6` and `libc6:i386` apart), as changes and items name them
+  const installedOf = new Map(input.installed.map((p) => [nameOf(p), p.version]));
   const after = new Map(installedOf);
   for (const c of changes) {
     if (c.action === 'remove' || c.action === 'purge') after.delete(c.name);
@@ -85,22 +86,23 @@ function findShortfalls(problem: Problem, input: GroupSolveInput, changes: reado
   }
   input.request.items.forEach((item, index) => {
     if (item.kind !== 'install' && item.kind !== 'upgrade') return;
-    const matching = Array.from(set.versionsOf(item.name)).filter((pv) => set.satisfies(pv, item.op, item.version));
+    const name = specName(item);
+    const matching = Array.from(set.versionsOf(name)).filter((pv) => set.satisfies(pv, item.op, item.version));
     const newestPv = matching[0];
-    const have = after.get(item.name);
+    const have = after.get(name);
     if (newestPv === undefined || have === undefined) return;
     const newest = set.versionOf(newestPv);
-    const havePv = matching.find((pv) => set.versionOf(pv) === have) ?? Array.from(set.versionsOf(item.name)).find((pv) => set.versionOf(pv) === have);
+    const havePv = matching.find((pv) => set.versionOf(pv) === have) ?? Array.from(set.versionsOf(name)).find((pv) => set.versionOf(pv) === have);
     if (have === newest || (havePv !== undefined && set.comparePvs(havePv, newestPv) >= 0)) return;
     const items = input.request.items.slice();
-    items[index] = { kind: 'install', name: item.name, op: '=', version: newest };
+    items[index] = { kind: 'install', name: item.name, ...(item.archQualifier ? { archQualifier: item.archQualifier } : {}), op: '=', version: newest };
     const again = solveRequest(problem, { items }, { ...policy, maxResolutions: 0 });
     let because: PlanExplanation;
     if (again.kind === 'conflict') because = again.explanation;
-    else if (again.kind === 'solution') because = { facts: [{ kind: 'costlier', key: `costlier:${item.name}=${newest}`, package: { name: item.name, version: newest }, changes: again.transaction.length, chosenChanges: changes.length }], minimal: true };
+    else if (again.kind === 'solution') because = { facts: [{ kind: 'costlier', key: `costlier:${name}=${newest}`, package: { name, version: newest }, changes: again.transaction.length, chosenChanges: changes.length }], minimal: true };
     else because = { facts: [{ kind: 'no-answer', key: 'no-answer', message: again.message }], minimal: false };
-    const installed = installedOf.get(item.name);
-    out.push({ kind: 'held-back', rule: `held-back:${item.name}`, severity: 'medium', package: item.name, version: have, ...(installed !== undefined ? { installed } : {}), newest, because });
+    const installed = installedOf.get(name);
+    out.push({ kind: 'held-back', rule: `held-back:${name}`, severity: 'medium', package: name, version: have, ...(installed !== undefined ? { installed } : {}), newest, because });
   });
   if (input.request.items.some((i) => i.kind === 'upgrade-all')) out.push(...leftBehind(problem, input, changes, policy, installedOf, after, new Set(out.map((f) => f.package)), candidateOf));
   const less = input.asked && input.choices?.length ? resolvedLess(set, input.asked, input.choices, installedOf, after) : [];
@@ -146,7 +148,7 @@ function leftBehind(
       because = { facts: [{ kind: 'kept-by-request', key: `kept-by-request:${index}:${name}`, requestIndex: index, item: input.request.items[index]!, package: { name, version: newest } }], minimal: true };
     } else if (explained < LEFT_BEHIND_EXPLAINED) {
       explained++;
-      const again = solveRequest(problem, { items: [...input.request.items, { kind: 'install', name, op: '=', version: newest }] }, { ...policy, maxResolutions: 0 });
+      const again = solveRequest(problem, { items: [...input.request.items, { kind: 'install', ...specOf(name), op: '=', version: newest }] }, { ...policy, maxResolutions: 0 });
       if (again.kind === 'conflict') because = again.explanation;
       else if (again.kind === 'solution') because = { facts: [{ kind: 'costlier', key: `costlier:${name}=${newest}`, package: { name, version: newest }, changes: again.transaction.length, chosenChanges: changes.length }], minimal: true };
       else because = { facts: [{ kind: 'no-answer', key: 'no-answer', message: again.message }], minimal: false };
@@ -154,6 +156,12 @@ function leftBehind(
     out.push({ kind: 'held-back', rule: `held-back:${name}`, severity: 'medium', package: name, version: have, installed, newest, ...(because ? { because } : {}) });
   }
   return out;
+}
+
+/** A request spec of a resolver name: `libc6:i386` is `libc6` qualified `:i386` (multiarch), as the request grammar reads it. */
+function specOf(name: string): { name: string; archQualifier?: string } {
+  const colon = name.indexOf(':');
+  return colon > 0 ? { name: name.slice(0, colon), archQualifier: name.slice(colon + 1) } : { name };
 }
 
 /** The package names a resolution's edit concerns (the item it edits, the packages it names). */
@@ -183,15 +191,15 @@ function meets(set: PackageSet, item: RequestItem, installedBefore: ReadonlyMap<
   const isAfter = (pv: number): boolean => after.get(set.nameOf(pv)) === set.versionOf(pv);
   switch (item.kind) {
     case 'install':
-      return Array.from(set.candidates({ name: item.name, ...(item.op ? { op: item.op, version: item.version! } : {}) })).some(isAfter);
+      return installCandidates(set, item).some(isAfter);
     case 'upgrade': {
-      const versions = Array.from(set.versionsOf(item.name));
-      const before = installedBefore.get(item.name);
+      const versions = Array.from(set.versionsOf(specName(item)));
+      const before = installedBefore.get(specName(item));
       const floor = before === undefined ? undefined : versions.find((pv) => set.versionOf(pv) === before);
       return versions.some((pv) => isAfter(pv) && (!item.op || set.satisfies(pv, item.op, item.version)) && (floor === undefined || set.comparePvs(pv, floor) >= 0));
     }
     case 'remove':
-      return !Array.from(set.versionsOf(item.name)).some((pv) => isAfter(pv) && (!item.op || set.satisfies(pv, item.op, item.version)));
+      return !Array.from(set.versionsOf(specName(item))).some((pv) => isAfter(pv) && (!item.op || set.satisfies(pv, item.op, item.version)));
     default:
       return true;
   }
@@ -206,11 +214,12 @@ function resolvedLess(set: PackageSet, asked: { items: readonly RequestItem[] },
   const out: ResolvedLessFinding[] = [];
   for (const item of asked.items) {
     if (!('name' in item) || meets(set, item, installedBefore, after)) continue;
-    const concerned = choices.filter((c) => editedNames(c.edit).includes(item.name));
-    const version = after.get(item.name);
-    const installed = installedBefore.get(item.name);
+    const name = specName(item);
+    const concerned = choices.filter((c) => editedNames(c.edit).some((n) => n === item.name || n === name));
+    const version = after.get(name);
+    const installed = installedBefore.get(name);
     out.push({
-      kind: 'resolved-less', rule: `resolved-less:${item.name}`, severity: 'medium', package: item.name, asked: item,
+      kind: 'resolved-less', rule: `resolved-less:${name}`, severity: 'medium', package: name, asked: item,
       ...(version !== undefined ? { version } : {}), ...(installed !== undefined ? { installed } : {}),
       choices: concerned.length > 0 ? concerned : [...choices],
     });
@@ -227,6 +236,8 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
     requirements.set(r.package, list);
   }
   const enforce = (options.enforceRequirements ?? true) && requirements.size > 0;
+  const foreignArchs = options.universe.foreignArchs;
+  const nameOfInstalled = (p: InstalledPackage): string => installedSpecName(p, foreignArchs);
 
   const installedFlags = (installed: readonly InstalledPackage[]): Uint8Array => {
     const flags = new Uint8Array(set.size);
@@ -276,7 +287,7 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       for (const item of request.items) {
         if ((item.kind !== 'install' && item.kind !== 'upgrade') || item.op !== '=' || item.version === undefined) continue;
         if (set.candidates(item).length > 0) continue;
-        out.push({ name: item.name, version: item.version, available: Array.from(set.versionsOf(item.name), (pv) => set.versionOf(pv)) });
+        out.push({ name: specName(item), version: item.version, available: Array.from(set.versionsOf(specName(item)), (pv) => set.versionOf(pv)) });
       }
       return out;
     },
@@ -285,7 +296,8 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
       const out: string[] = [];
       for (const item of request.items) {
         if (!('name' in item)) continue;
-        if (set.versionsOf(item.name).length === 0 && !set.isProvided(item.name)) out.push(item.name);
+        const name = specName(item);
+        if (set.versionsOf(name).length === 0 && !set.isProvided(name)) out.push(name);
       }
       return [...new Set(out)];
     },
@@ -312,7 +324,7 @@ function createSolverOver(set: PackageSet, pvOf: (p: InstalledPackage) => number
         const id = options.universe.nameId(name);
         return id < 0 ? -1 : policyOfGroup.candidateOf(id, installed);
       } : undefined;
-      const shortfalls = findShortfalls(problem, input, r.transaction, kept, candidateOf);
+      const shortfalls = findShortfalls(problem, input, r.transaction, kept, nameOfInstalled, candidateOf);
       return { kind: 'solution', changes: r.transaction, ...(shortfalls.length ? { shortfalls } : {}) };
     },
   };

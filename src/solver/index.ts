@@ -73,6 +73,7 @@ export {
   CRITERION_NAMES,
 } from './request.js';
 export type { Criterion, CriterionName, PackageSpec, RequestItem, SolveRequest, SolverPolicy, CandidateVerdict } from './request.js';
+export { specName, installCandidates } from './encode.js';
 export { createUniverseView, UniverseView } from './universe-view.js';
 export type { PackageSet, RelationField } from './universe-view.js';
 export { AptPolicy, aptExpressionMatches, createAptPolicy, createPolicyView, parseReleaseSpec, releaseMatches } from './policy.js';

@@ -33,7 +33,7 @@ export interface LabServiceSpec {
 }
 
 /** The lab's package: a synthetic .deb (src/hosts/synthetic-deb.ts) with the lab's scripts and services. */
-export interface DebSpec extends Pick<SyntheticDebSpec, 'name' | 'version' | 'architecture' | 'depends' | 'preDepends' | 'conflicts' | 'breaks' | 'provides' | 'replaces' | 'description' | 'files' | 'conffiles'> {
+export interface DebSpec extends Pick<SyntheticDebSpec, 'name' | 'version' | 'architecture' | 'multiArch' | 'depends' | 'preDepends' | 'conflicts' | 'breaks' | 'provides' | 'replaces' | 'description' | 'files' | 'conffiles'> {
   /** Maintainer scripts that exit 1 (after logging). */
   fail?: MaintainerScript[];
   /** Extra shell lines appended to a maintainer script (trusted test data). */
@@ -121,6 +121,7 @@ export async function buildDeb(spec: DebSpec, outDir: string): Promise<BuiltDeb>
     name: spec.name,
     version: spec.version,
     architecture: spec.architecture ?? 'all',
+    ...(spec.multiArch ? { multiArch: spec.multiArch } : {}),
     ...(spec.preDepends ? { preDepends: spec.preDepends } : {}),
     ...(spec.depends ? { depends: spec.depends } : {}),
     ...(spec.conflicts ? { conflicts: spec.conflicts } : {}),
