@@ -10,7 +10,7 @@
  * test's own; nothing under /usr is written), gives the same answers as aspcud.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,7 @@ describe('apt-get --solver rollwise (EDSP 0.5) on a directory-root host', () => 
 
   it('`rollwise edsp install --root DIR` places DIR/usr/lib/apt/solvers/rollwise, and apt runs it from there', () => {
     const other = join(work, 'other-root');
+    mkdirSync(other);
     const r = runCli(['edsp', 'install', '--root', other]);
     expect(r.status, r.stderr).toBe(0);
     const dir = join(other, 'usr/lib/apt/solvers');
@@ -177,6 +178,10 @@ describe('apt-get --solver rollwise (EDSP 0.5) on a directory-root host', () => 
     const withCudf = runCli(['edsp', 'install', '--root', other, '--cudf']);
     expect(withCudf.status, withCudf.stderr).toBe(0);
     expect(withCudf.stdout.trim().split('\n')).toEqual([join(dir, 'rollwise'), join(dir, 'rollwise-cudf'), join(other, 'usr/share/cudf/solvers/rollwise-cudf')]);
+    const typo = runCli(['edsp', 'install', '--root', join(work, 'no-such-root')]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/RW_USAGE: the root .*no-such-root does not exist or is not a directory/);
+    expect(existsSync(join(work, 'no-such-root'))).toBe(false);
     const noFolder = runCli(['edsp', 'install', '--dir', join(work, 'x'), '--cudf']);
     expect(noFolder.status).toBe(2);
     expect(noFolder.stderr).toMatch(/RW_USAGE: --cudf needs a folder with --dir/);

@@ -1,6 +1,6 @@
 /**
  * `rollwise fleet show` says per group what its apt sees: the sources, and the apt preferences
- * (pins) and the default release when the group has them, in the text and in --json.
+ * (pins), the default release and the foreign architectures when the group has them, in the text and in --json.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ groups:
         - { package: "openssl libssl3", pin: "version 3.0.20*", priority: 1001 }
         - { package: "nginx", pin: "origin deb.debian.org", priority: 600 }
       defaultRelease: bookworm
+      architectures: [amd64, i386]
   plain:
     apt:
       sources:
@@ -48,10 +49,10 @@ describe('rollwise fleet show: a group\'s apt preferences and default release', 
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     const pinned = lines.find((l) => l.includes('(pinned-1)'))!;
-    expect(pinned).toContain('sources bookworm, bookworm-backports; pins: *: release a=bookworm-backports 100, openssl libssl3: version 3.0.20* 1001, nginx: origin deb.debian.org 600; default release bookworm; 1 package');
+    expect(pinned).toContain('sources bookworm, bookworm-backports; pins: *: release a=bookworm-backports 100, openssl libssl3: version 3.0.20* 1001, nginx: origin deb.debian.org 600; default release bookworm; foreign architectures i386; 1 package');
     const plain = lines.find((l) => l.includes('(plain-1)'))!;
     expect(plain).toContain('sources bookworm; 1 package');
-    expect(plain).not.toMatch(/pins:|default release/);
+    expect(plain).not.toMatch(/pins:|default release|foreign architectures/);
     const bare = lines.find((l) => l.includes('(bare-1)'))!;
     expect(bare).not.toMatch(/sources|pins:|default release|; ;/);
   });

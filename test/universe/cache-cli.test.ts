@@ -70,6 +70,10 @@ describe('rollwise with the universe cache', () => {
       const none = await runCliInProcess(['--universe-cache', off, '--no-universe-cache', ...args]);
       expect(none.stdout).toBe(cold.stdout);
       expect(existsSync(off)).toBe(false);
+      // after the command it is a usage error that says where the option goes
+      const misplaced = await runCliInProcess([...args, '--universe-cache', off]);
+      expect(misplaced.status).toBe(2);
+      expect(misplaced.stderr).toMatch(/RW_USAGE: unknown option '--universe-cache' \(hint: --universe-cache is an option of rollwise itself: put it before the command/);
       process.env.ROLLWISE_UNIVERSE_CACHE = 'off';
       rmSync(cache, { recursive: true, force: true });
       const envOff = await runCliInProcess(args);

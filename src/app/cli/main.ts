@@ -25,7 +25,11 @@ export function createProgram(): Command {
       outputError: (text, write) => {
         const lines = text.trim().replace(/^error: /, '').split('\n').map((l) => l.trim()).filter(Boolean);
         const [first, ...rest] = lines;
-        const hint = [...rest.map((l) => l.replace(/^\((.*)\)$/, '$1')), 'run with --help for usage'].join('; ');
+        // the program's own options given after a command: say where they go
+        const global = /unknown option '(--(?:no-)?universe-cache)/.exec(first ?? '');
+        const hint = global
+          ? `${global[1]} is an option of rollwise itself: put it before the command (rollwise ${global[1]}${global[1] === '--universe-cache' ? ' DIR' : ''} solve ...)`
+          : [...rest.map((l) => l.replace(/^\((.*)\)$/, '$1')), 'run with --help for usage'].join('; ');
         write(`rollwise: RW_USAGE: ${first ?? 'bad usage'} (hint: ${hint})\n`);
       },
     })

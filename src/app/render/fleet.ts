@@ -36,12 +36,13 @@ export function describeAptPin(pin: AptPinOf): string {
   return `${names}: ${target} ${pin.priority}`;
 }
 
-/** `; pins: tool: version 2.0* 1001; default release bookworm` ('' when the group has neither). */
+/** `; pins: tool: version 2.0* 1001; default release bookworm; foreign architectures i386` ('' when the group has none of them). */
 export function describeAptPreferences(apt: HostAptConfig | undefined): string {
   if (!apt) return '';
   const parts: string[] = [];
   if (apt.preferences.length) parts.push(`pins: ${apt.preferences.map(describeAptPin).join(', ')}`);
   if (apt.defaultRelease) parts.push(`default release ${apt.defaultRelease}`);
+  if (apt.foreignArchitectures.length) parts.push(`foreign architectures ${apt.foreignArchitectures.join(', ')}`);
   return parts.map((x) => `; ${x}`).join('');
 }
 

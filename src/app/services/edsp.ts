@@ -5,7 +5,7 @@
  * runs, DIR/usr/lib/apt/solvers/rollwise, a shell script that starts this very program (absolute
  * node and script paths, each single-quoted); with --cudf also the CUDF route through apt-cudf.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,10 @@ export async function installEdspSolver(o: EdspInstallOptions): Promise<EdspInst
   const name = o.name ?? 'rollwise';
   if (!/^[a-z][A-Za-z0-9_-]*$/.test(name) || name === 'internal') {
     throw new RollwiseError('RW_USAGE', `'${name}' cannot be an apt solver name`, { hint: 'apt solver names start with a lowercase letter and use letters, digits, - and _ (not `internal`)' });
+  }
+  // a root is a directory that exists (a mistyped one is not created); --dir may be a new folder
+  if (o.root !== undefined && !statSync(path.resolve(o.root), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new RollwiseError('RW_USAGE', `the root ${path.resolve(o.root)} does not exist or is not a directory`, { hint: 'give the directory root of a host (it holds etc/ and var/lib/dpkg/), or --dir DIR for a solvers folder of your own' });
   }
   const dir = o.dir !== undefined ? path.resolve(o.dir) : path.join(path.resolve(o.root!), 'usr', 'lib', 'apt', 'solvers');
   const { node, script } = rollwiseEntry();

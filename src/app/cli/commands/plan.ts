@@ -84,7 +84,7 @@ export function register(program: Command): void {
     .option('--kb <path>', 'knowledge-base YAML file or directory (repeatable)', collect, [])
     , 'Debian Packages index, plain/.gz/.xz (repeatable; default: the Debian 12 index beside the repository, when there and no --kb path is an index)'))
     .option('--skip-unreachable', 'plan the reachable hosts and record the others as findings', false)
-    .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)" (repeatable)', collect, [])
+    .option('--install <spec>', 'NAME, NAME=VERSION, NAME>=VERSION or "NAME (>= VERSION)"; NAME:ARCH for a foreign architecture (zlib1g:i386), NAME/RELEASE for the version apt selects from a release (nginx/bookworm-backports) (repeatable)', collect, [])
     .option('--remove <spec>', 'package to remove (repeatable)', collect, [])
     .option('--upgrade <spec>', 'package to upgrade (repeatable)', collect, [])
     .option('--upgrade-all', 'upgrade every installed package (a patch day: each group upgrades what it can)')

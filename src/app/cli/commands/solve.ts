@@ -51,7 +51,7 @@ function addInputOptions(cmd: Command): Command {
     .option('--kb <path>', 'knowledge-base YAML file or directory whose packages are added as a layer; repeatable', collect)
     .option('--status <file>', 'dpkg status file of the host (default: nothing installed)')
     .option('--root <dir>', "a directory-root host: its dpkg status (unless --status) and its apt sources and preferences (etc/apt): the solve sees only those repositories, under apt's candidate policy")
-    .option('--install <spec>', "install `name`, `name=ver` or `name (>= 1.2)`; repeatable", collect)
+    .option('--install <spec>', "install `name`, `name=ver`, `name>=ver` or `name (>= 1.2)`; `name:arch` for a foreign architecture (zlib1g:i386), `name/release` for the version apt selects from a release (with --root); repeatable", collect)
     .option('--remove <spec>', 'remove a package; repeatable', collect)
     .option('--upgrade <spec>', 'upgrade a package to its newest allowed version; repeatable', collect)
     .option('--upgrade-all', 'upgrade every installed package')
