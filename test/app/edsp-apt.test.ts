@@ -108,7 +108,8 @@ function simulate(args: string[], solver: string | undefined, solverDir = solver
   argv.push(...args);
   const r = spawnSync('apt-get', argv, {
     encoding: 'utf8',
-    env: { ...process.env, APT_CONFIG: root.config, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C', CUDFSOLVERS: cudfSolvers, ROLLWISE_DIST_CHECKED: '1' },
+    // TMPDIR: apt-cudf leaves its universe files there; the test's folder goes at the end
+    env: { ...process.env, APT_CONFIG: root.config, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C', CUDFSOLVERS: cudfSolvers, ROLLWISE_DIST_CHECKED: '1', TMPDIR: work },
     timeout: 240_000,
   });
   const output = `${r.stdout}\n${r.stderr}`;

@@ -56,7 +56,7 @@ function simulate(root: AptRoot, args: string[], solver?: string): Sim {
   const argv = ['-s', '-q', '-o', `Dir=${root.dir}/`, '-o', `DPkg::Options::=--root=${root.dir}`, '-o', `Dir::Bin::Solvers=${solvers}`, '-o', 'APT::Get::Assume-Yes=true', '--no-install-recommends'];
   if (solver) argv.push('--solver', solver);
   argv.push(...args);
-  const r = spawnSync('apt-get', argv, { encoding: 'utf8', env: { ...process.env, APT_CONFIG: root.config, LC_ALL: 'C', ROLLWISE_DIST_CHECKED: '1' }, timeout: 500_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('apt-get', argv, { encoding: 'utf8', env: { ...process.env, APT_CONFIG: root.config, LC_ALL: 'C', ROLLWISE_DIST_CHECKED: '1', TMPDIR: work }, timeout: 500_000, maxBuffer: 64 * 1024 * 1024 });
   const output = `${r.stdout}\n${r.stderr}`;
   const steps: Step[] = [];
   for (const line of output.split('\n')) {
