@@ -1,7 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 // Entry point of the `rollwise` command. Runs the compiled CLI (built by `npm ci` / `npm run build`).
-// Semi-spaces of 32 MiB (Node's default 16): planning a large fleet allocates many short-lived
-// arrays, and fewer young-generation collections take about a quarter off (npm run bench:plan).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
