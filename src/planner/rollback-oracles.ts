@@ -81,7 +81,7 @@ export function createInstalledSetChecker(universe: Universe, options: Omit<Inst
     const unknownBase = new Map<string, UnknownVersionFact>();
     const e = ++epoch;
     for (const p of base) {
-      const id = universe.nameId(p.name);
+      const id = universe.nameIdOfSpec(p.name, p.architecture);
       const pv = id < 0 ? -1 : universe.findInstalledPv(p.name, p.version, p.architecture);
       if (pv < 0) unknownBase.set(p.name, unknownFact(p));
       else unknownBase.delete(p.name);
@@ -113,8 +113,8 @@ export function createInstalledSetChecker(universe: Universe, options: Omit<Inst
     }
     const a = anchor;
     /** The base's version of a name (-1 when the base does not hold it, or holds a version the universe does not). */
-    const basePvOf = (name: string): number => {
-      for (const pv of universe.versionsOf(universe.nameId(name))) if (a.includes(pv)) return pv;
+    const basePvOf = (name: string, arch: string | undefined): number => {
+      for (const pv of universe.versionsOf(universe.nameIdOfSpec(name, arch))) if (a.includes(pv)) return pv;
       return -1;
     };
     // each change resolved once against the base: the version it takes out, the one it puts in
@@ -122,7 +122,7 @@ export function createInstalledSetChecker(universe: Universe, options: Omit<Inst
     const inPv = new Int32Array(changes.length).fill(-1);
     const unknownIn: Array<UnknownVersionFact | undefined> = [];
     changes.forEach((c, i) => {
-      const out = basePvOf(c.name);
+      const out = basePvOf(c.name, c.architecture);
       outPv[i] = out;
       if (c.action === 'remove' || c.action === 'purge' || c.to === undefined) return;
       const p = { name: c.name, version: c.to, architecture: c.architecture ?? (out >= 0 ? universe.archOf(out) : 'all') };

@@ -113,12 +113,18 @@ export interface RollbackInput {
   /** Pre-Depends and Replaces facts; without them only the consistency check orders steps. */
   relations?: PackageRelationFacts;
   availability: (deb: DebRef) => DebAvailability;
-  /** Per package name; default `complete`. */
+  /** Per package (the resolver's name: `libc6:i386` for a foreign architecture); default `complete`. */
   undoDepth?: Readonly<Record<string, UndoDepth>>;
   /** Policy: whether `leave` may be used (otherwise it becomes `complete`). */
   allowLeave?: boolean;
   /** Bounds of the order search: consistency checks (default 2000) and the largest transaction tried before "all at once" (default 3). */
   search?: { checks?: number; maxTransaction?: number };
+  /**
+   * The universe's foreign architectures (multiarch): an installed package of one is keyed
+   * `name:arch`, the resolver's name, as the forward changes name it (see resolverNamedGroup in
+   * rollback.ts). The plan's before, after and target sets use those names.
+   */
+  foreignArchs?: readonly string[];
 }
 
 // ---- the plan --------------------------------------------------------------------------------

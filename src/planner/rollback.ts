@@ -26,7 +26,7 @@
  * and one apt transaction when the forward left a package half-installed or half-configured
  * (apt would configure it first in every step and stop there).
  */
-import type { InstalledPackage } from '../fleet/index.js';
+import { installedSpecName, type InstalledPackage } from '../fleet/index.js';
 import type { PackageChange } from '../solver/index.js';
 import { getScheme } from '../versions/index.js';
 import { restoreFileStep, type Snapshot } from './snapshot.js';
@@ -111,8 +111,38 @@ export function stateAfter(installed: readonly InstalledPackage[], changes: read
 
 const debId = (d: DebRef): string => `${d.name}=${d.version}`;
 
+/** The architecture a resolver name qualifies (`libc6:i386`: i386), or undefined for a bare name. */
+const qualifierOf = (name: string): string | undefined => {
+  const colon = name.lastIndexOf(':');
+  return colon > 0 ? name.slice(colon + 1) : undefined;
+};
+
+/**
+ * A group's installed set and forward changes under the resolver's names (multiarch): a package
+ * of a foreign architecture is `name:arch` (installedSpecName), others keep their name, so every
+ * map of the rollback keys `libc6` (native) and `libc6:i386` apart. Foreign architectures: those
+ * given, and those the changes' names qualify. Without any, the input is returned as it is.
+ */
+export function resolverNamedGroup(
+  installed: readonly InstalledPackage[], changes: readonly PackageChange[], foreignArchs: readonly string[] = [],
+): { installed: InstalledPackage[]; changes: PackageChange[] } {
+  const foreign = new Set(foreignArchs);
+  for (const c of changes) {
+    const q = qualifierOf(c.name);
+    if (q !== undefined && (c.architecture === undefined || c.architecture === q)) foreign.add(q);
+  }
+  if (foreign.size === 0) return { installed: [...installed], changes: [...changes] };
+  const archs = [...foreign];
+  return {
+    installed: installed.map((p) => (qualifierOf(p.name) === undefined && foreign.has(p.architecture) ? { ...p, name: installedSpecName(p, archs) } : p)),
+    changes: changes.map((c) => (qualifierOf(c.name) === undefined && c.architecture !== undefined && foreign.has(c.architecture) ? { ...c, name: `${c.name}:${c.architecture}` } : c)),
+  };
+}
+
 export function planRollback(input: RollbackInput): GroupRollback {
-  const { group, knowledge } = input;
+  const { knowledge } = input;
+  const named = resolverNamedGroup(input.group.installed, input.group.changes, input.foreignArchs);
+  const group = { key: input.group.key, installed: named.installed, changes: named.changes };
   const before = sortedPackages(group.installed);
   const beforeMap = new Map(before.map((p) => [p.name, p]));
   const after = stateAfter(before, group.changes);
@@ -354,8 +384,11 @@ function compareVersionsOf(knowledge: RollbackKnowledge, name: string, a: string
 export function materializeRollbackStep(step: RollbackStep, snapshot: Snapshot, current?: Snapshot): Step[] | undefined {
   switch (step.kind) {
     case 'packages': {
-      const residual = new Set(snapshot.packages.filter((p) => p.status.charAt(1) === 'c').map((p) => p.name));
-      return [{ kind: 'packages', changes: step.changes.map((c) => (c.action === 'purge' && residual.has(c.name) ? { ...c, action: 'remove' } : c)) }];
+      // the snapshot names packages dpkg's way (bare name, architecture); a change may be `name:arch`
+      const residual = snapshot.packages.filter((p) => p.status.charAt(1) === 'c');
+      const isResidual = (c: PackageChange): boolean => residual.some((p) => p.name === c.name
+        || (`${p.name}:${p.architecture}` === c.name && (c.architecture === undefined || c.architecture === p.architecture)));
+      return [{ kind: 'packages', changes: step.changes.map((c) => (c.action === 'purge' && isResidual(c) ? { ...c, action: 'remove' } : c)) }];
     }
     case 'restore-config':
       return [restoreFileStep(snapshot, step.path)];

@@ -419,7 +419,8 @@ export class Universe {
   /**
    * The name id the versions of (name, arch) are kept under: `name:arch` for an enabled foreign
    * architecture, else the name (`name:arch` written in `name` is read the same way; a native,
-   * `all` or `native` qualifier means the name). -1 when unknown.
+   * `all` or `native` qualifier means the name; with `arch` given, a qualifier equal to it is
+   * read as the same architecture, so `libc6:i386` with i386 is the i386 package). -1 when unknown.
    */
   nameIdOfSpec(name: string, arch?: string): number {
     let n = name;
@@ -429,6 +430,8 @@ export class Universe {
       if (whole >= 0) return whole;
       const colon = name.lastIndexOf(':');
       if (colon > 0) { n = name.slice(0, colon); a = name.slice(colon + 1); }
+    } else if (a !== '' && name.endsWith(`:${a}`)) {
+      n = name.slice(0, name.length - a.length - 1);
     }
     if (a === undefined || a === '') return this.nameId(n);
     if (this.foreignArchOf(a) >= 0) return this.nameId(`${n}:${a}`);

@@ -165,6 +165,7 @@ export async function rollbackForPlan(plan: Plan, knowledge: Knowledge, options:
     const rollback = planRollback({
       group: { key: g.key, installed: g.installed, changes }, knowledge: facts, check, relations, availability,
       undoDepth: undoDepthsFromImpact(options.impact, g.key, changes), allowLeave: options.allowLeave === true,
+      foreignArchs: universe.foreignArchs,
     });
     return { group: g.key, hosts: g.hosts, rollback };
   });
