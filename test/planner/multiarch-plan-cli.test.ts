@@ -4,39 +4,22 @@
  * under its apt view, and a held-back finding names the i386 package (not its amd64 twin), with
  * the exact request that would get the newest version.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess as cli } from '../app/cli-in-process.js';
+import { writeMultiarchFleet } from './multiarch-fleet.js';
 
 let dir: string;
 
-const stanza = (name: string, version: string, arch: string, depends = ''): string =>
-  `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMulti-Arch: same\n${depends ? `Depends: ${depends}\n` : ''}Description: test\n`;
-
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rw-ma-plan-'));
-  mkdirSync(path.join(dir, 'idx'));
-  for (const arch of ['amd64', 'i386']) {
-    writeFileSync(path.join(dir, `idx/bookworm-main-${arch}.Packages`), [
-      stanza('libgcc-s1', '12', arch), stanza('libc6', '2.36-9', arch, 'libgcc-s1'), stanza('libc6', '2.36-10', arch, 'libgcc-s1'),
-    ].join('\n'));
-  }
-  writeFileSync(path.join(dir, 'inv.yaml'), [
-    'version: 1',
-    'groups:',
-    '  ma:',
-    '    apt:',
-    '      architectures: [amd64, i386]',
-    '      sources:',
-    '        - line: deb http://deb.debian.org/debian bookworm main',
-    '          indexes: { amd64: idx/bookworm-main-amd64.Packages, i386: idx/bookworm-main-i386.Packages }',
-    'hosts:',
-    '  - { name: a-1, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12"] }',
-    '  - { name: a-2, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12"] }',
-    '  - { name: b-1, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12", "libc6:i386=2.36-9", "libgcc-s1:i386=12"] }',
-  ].join('\n'));
+  writeMultiarchFleet(dir, [
+    '{ name: a-1, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12"] }',
+    '{ name: a-2, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12"] }',
+    '{ name: b-1, groups: [ma], installed: ["libc6=2.36-9", "libgcc-s1=12", "libc6:i386=2.36-9", "libgcc-s1:i386=12"] }',
+  ]);
 });
 
 afterAll(() => {
