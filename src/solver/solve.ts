@@ -108,6 +108,14 @@ export function assertRequestVersions(set: PackageSet, request: SolveRequest): v
   for (const item of request.items) {
     const version = 'version' in item ? item.version : undefined;
     const name = 'name' in item ? item.name : undefined;
+    // `name:ARCH` for an architecture no loaded index has: say so, not "no version matches"
+    const arch = 'archQualifier' in item ? item.archQualifier : undefined;
+    if (name !== undefined && arch !== undefined && arch !== 'any' && arch !== 'native' && !set.architectures().has(arch)) {
+      const have = [...set.architectures()].filter((a) => a !== '').sort();
+      throw new RollwiseError('RW_UNKNOWN_PACKAGE', `no ${arch} packages are loaded, so there is no ${name}:${arch} (the loaded indexes have ${have.join(', ') || 'nothing'})`, {
+        hint: `check the architecture's spelling; for a foreign architecture load its index (a Packages file of ${arch}) and enable it on the hosts (inventory apt: architectures, or the root's var/lib/dpkg/arch)`,
+      });
+    }
     if (version === undefined || name === undefined) continue;
     const first = set.versionsOf(name)[0];
     const scheme = first === undefined ? 'deb' : set.record(first).scheme;

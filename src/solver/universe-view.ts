@@ -49,6 +49,8 @@ export interface PackageSet {
   recommends(pv: number): Int32Array[];
   /** Versions that Conflicts or Breaks of pv exclude (never pv itself). */
   conflicts(pv: number): Int32Array;
+  /** The native architecture and those of the package versions loaded (`all` included), e.g. amd64, all, i386. */
+  architectures(): ReadonlySet<string>;
   /** Text of one relation clause, e.g. `libssl3 (>= 3.1) | libssl1.1`. */
   clauseText(pv: number, field: RelationField, clause: number): string;
   /** The relation of pv (its Conflicts or Breaks) that q satisfies, e.g. `{ field: 'conflicts', relation: 'mta' }`. */
@@ -118,6 +120,18 @@ export class UniverseView implements PackageSet {
 
   nameOf(pv: number): string {
     return this.universe.nameOfPv(pv);
+  }
+
+  private archSet: Set<string> | undefined;
+
+  architectures(): ReadonlySet<string> {
+    if (!this.archSet) {
+      const u = this.universe;
+      const codes = new Set<number>();
+      for (let pv = 0; pv < u.pvCount; pv++) codes.add(u.pvArch[pv]!);
+      this.archSet = new Set([u.hostArch, ...[...codes].map((c) => u.archNames[c]!)]);
+    }
+    return this.archSet;
   }
 
   versionOf(pv: number): string {

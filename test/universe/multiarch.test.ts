@@ -187,6 +187,14 @@ describe('multiarch solving', () => {
     expect(changes(solve([], ['plain']))).toEqual(['install plain 1']);
   });
 
+  it('a request for an architecture no loaded index has is an error that says so (not "no version matches")', () => {
+    const single = createUniverse(recordsFromYaml([{ name: 'zlib', version: '1' }]), { hostArch: 'amd64' });
+    const ask = (v: Universe, t: string) => () => solveRequest(createUniverseProblem(v, []), { items: [{ kind: 'install', ...parseRequestSpec(t) }] }, { recommends: false, maxResolutions: 0 });
+    expect(ask(single, 'zlib:i386')).toThrow(/no i386 packages are loaded, so there is no zlib:i386 \(the loaded indexes have amd64\)/);
+    expect(ask(u, 'libc:i368')).toThrow(/no i368 packages are loaded/);
+    expect(ask(single, 'zlib:amd64')).not.toThrow();
+  });
+
   it('an unqualified request means the native package even when the foreign one is Multi-Arch: foreign (apt install jq is jq:amd64)', () => {
     const v = createUniverse(recordsFromYaml([
       { name: 'jq', version: '1', 'multi-arch': 'foreign', depends: 'libjq' },
