@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
-  RollwiseError, documentData, escapeControls, excerpt, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems, wordIssues,
+  RollwiseError, documentData, escapeControls, excerpt, fileStamp, formatPosition, looksLikeText, parseSource, placeInFolder, positionOfPath, syntaxProblems, wordIssues,
   type SourceDoc, type SourcePosition,
 } from '../shared/index.js';
 import { isValidDebianVersion } from '../versions/index.js';
@@ -378,7 +378,7 @@ function readStatusFile(dir: string, named: string, pos: SourcePosition, options
     const st = statSync(place.path);
     if (!st.isFile()) return fail(`status file is not a regular file: ${shown}`, 'give the path of a dpkg status file (as /var/lib/dpkg/status)');
     size = st.size;
-    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    stamp = fileStamp(st);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? `status file not found: ${shown}` : `cannot read status file ${shown}: ${code ?? 'unreadable'}`, 'paths are relative to the inventory file');

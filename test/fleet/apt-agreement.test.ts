@@ -30,7 +30,7 @@ import { UniverseBuilder, addDebianPackagesFast, type ReleaseFacts, type Univers
 import { createAptPolicy, createPolicyView, solveRequest, type AptPolicy, type RequestItem } from '../../src/solver/index.js';
 import { aptPolicyInputOf, parsePreferences, parseSourcesList, resolveReleaseItems, type HostAptConfig } from '../../src/fleet/index.js';
 import { createPrng } from '../helpers/prng.js';
-import { stanzasOf } from '../helpers/stanzas.js';
+import { closureNames, stanzasOf } from '../helpers/stanzas.js';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/debian');
 
@@ -137,31 +137,6 @@ function buildUniverse(files: Map<string, string>): Universe {
   return b.build();
 }
 
-/** Names reachable from `names` over Depends / Pre-Depends (every version, providers included) within the layers given. */
-function closureNames(u: Universe, names: Iterable<string>, layers: ReadonlySet<number>, limit = Infinity): Set<string> {
-  const out = new Set<string>();
-  const queue: number[] = [];
-  const add = (id: number): void => {
-    const n = u.nameOf(id);
-    if (out.has(n)) return;
-    out.add(n);
-    queue.push(id);
-  };
-  for (const n of names) { const id = u.nameId(n); if (id >= 0) add(id); }
-  for (let i = 0; i < queue.length && out.size <= limit; i++) {
-    for (const pv of u.versionsOf(queue[i]!)) {
-      if (!u.layerIndexesOf(pv).some((l) => layers.has(l))) continue;
-      for (const kind of [0, 1]) {
-        for (const clause of u.clausesOf(pv, kind)) for (const atom of clause) {
-          add(u.atomName[atom]!);
-          for (const q of u.candidates(atom)) add(u.pvName[q]!);
-        }
-      }
-    }
-  }
-  return out;
-}
-
 interface Case { host: string; item: string; name: string; version?: string; release?: string }
 interface HostRun {
   spec: HostSpec;
@@ -223,10 +198,10 @@ beforeAll(async () => {
       const id = whole.nameId(name);
       if (id < 0 || !whole.isReal(id) || picks.includes(name)) continue;
       if (!Array.from(whole.versionsOf(id)).some((pv) => whole.layerIndexesOf(pv).some((l) => layers.has(l)) && (whole.archOf(pv) === 'amd64' || whole.archOf(pv) === 'all'))) continue;
-      if (closureNames(whole, [name], layers, 250).size > 250) continue;
+      if (closureNames(whole, [name], { layers, limit: 250 }).size > 250) continue;
       picks.push(name);
     }
-    for (const n of closureNames(whole, [...base.map((b) => b.name), ...picks], layers)) for (const id of spec.repos) keep.get(id)!.add(n);
+    for (const n of closureNames(whole, [...base.map((b) => b.name), ...picks], { layers })) for (const id of spec.repos) keep.get(id)!.add(n);
     plans.push({ spec, base, picks });
   }
   // 3. the sampled repositories (the same files for apt and for Rollwise)

@@ -30,7 +30,7 @@ import { UniverseBuilder, addDebianPackagesFast, loadDebianUniverse, type Instal
 import { createAptPolicy, createPolicyView, parseRequestSpec, solveRequest, type AptPolicy } from '../../src/solver/index.js';
 import { readHostAptConfig } from '../../src/fleet/index.js';
 import { runCli } from '../helpers/cli.js';
-import { stanzasOf } from '../helpers/stanzas.js';
+import { closureNames, stanzasOf } from '../helpers/stanzas.js';
 
 const DATA = path.resolve(__dirname, '../../../shared/data/debian');
 const SEEDS = ['libc6', 'zlib1g', 'libstdc++6', 'libgcc-s1', 'gcc-12-base', 'libssl3', 'xz-utils', 'make', 'perl'];
@@ -115,30 +115,6 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
       resolve({ code: error ? 1 : 0, stdout, stderr });
     });
   });
-}
-
-/** Names reachable from `names` over Depends / Pre-Depends (every version, providers included). */
-function closureNames(u: Universe, names: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  const queue: number[] = [];
-  const add = (id: number): void => {
-    const n = u.nameOf(id);
-    if (out.has(n)) return;
-    out.add(n);
-    queue.push(id);
-  };
-  for (const n of names) add(u.nameId(n));
-  for (let i = 0; i < queue.length; i++) {
-    for (const pv of u.versionsOf(queue[i]!)) {
-      for (const kind of [0, 1]) {
-        for (const clause of u.clausesOf(pv, kind)) for (const atom of clause) {
-          add(u.atomName[atom]!);
-          for (const q of u.candidates(atom)) add(u.pvName[q]!);
-        }
-      }
-    }
-  }
-  return out;
 }
 
 /** apt's package name as Rollwise prints it: native and `all` without a qualifier. */

@@ -1,5 +1,7 @@
 /**
- * A small multiarch fleet for CLI tests: one index per architecture (amd64, i386) holding
+ * Multiarch fixtures for the planner's tests. MULTIARCH_LIBC: Multi-Arch: same libc6 2.36-9 and
+ * 2.36-10 over libgcc-s1 in amd64 and i386, as records (solver/helpers recordsFromYaml).
+ * writeMultiarchFleet, a small multiarch fleet for CLI tests: one index per architecture (amd64, i386) holding
  * Multi-Arch: same libc6 2.36-9 and 2.36-10 over libgcc-s1, and an inventory whose group enables
  * i386 with those indexes bound to its source; `hosts` are the inventory's host lines.
  */
@@ -29,3 +31,12 @@ export function writeMultiarchFleet(dir: string, hosts: readonly string[]): void
     ...hosts.map((h) => `  - ${h}`),
   ].join('\n'));
 }
+
+export const MULTIARCH_LIBC = [
+  { name: 'libgcc-s1', version: '12', 'multi-arch': 'same' },
+  { name: 'libgcc-s1', version: '12', architecture: 'i386', 'multi-arch': 'same' },
+  { name: 'libc6', version: '2.36-9', 'multi-arch': 'same', depends: 'libgcc-s1' },
+  { name: 'libc6', version: '2.36-10', 'multi-arch': 'same', depends: 'libgcc-s1' },
+  { name: 'libc6', version: '2.36-9', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
+  { name: 'libc6', version: '2.36-10', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
+];

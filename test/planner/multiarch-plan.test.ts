@@ -10,14 +10,10 @@ import { createUniverseView, parseRequestSpec, type PackageChange, type RequestI
 import type { Fleet, FleetHost, InstalledPackage } from '../../src/fleet/index.js';
 import { createEmptyRules, createFleetSolver, parseRequestItem, planDeployment, requestReach, type SharedSolveStats } from '../../src/planner/index.js';
 import { recordsFromYaml } from '../solver/helpers.js';
+import { MULTIARCH_LIBC } from './multiarch-fleet.js';
 
 const RECORDS = recordsFromYaml([
-  { name: 'libgcc-s1', version: '12', 'multi-arch': 'same' },
-  { name: 'libgcc-s1', version: '12', architecture: 'i386', 'multi-arch': 'same' },
-  { name: 'libc6', version: '2.36-9', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-10', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-9', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-10', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
+  ...MULTIARCH_LIBC,
   { name: 'tool', version: '1', depends: 'libc6' },
   { name: 'other', version: '1' },
 ]);

@@ -13,15 +13,11 @@ import {
   type GroupRollback, type RollbackInput, type RollbackStep, type Snapshot,
 } from '../../src/planner/index.js';
 import { recordsFromYaml } from '../solver/helpers.js';
+import { MULTIARCH_LIBC } from './multiarch-fleet.js';
 import { NO_KNOWLEDGE } from './rollback-fixture.js';
 
 const RECORDS = recordsFromYaml([
-  { name: 'libgcc-s1', version: '12', 'multi-arch': 'same' },
-  { name: 'libgcc-s1', version: '12', architecture: 'i386', 'multi-arch': 'same' },
-  { name: 'libc6', version: '2.36-9', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-10', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-9', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
-  { name: 'libc6', version: '2.36-10', architecture: 'i386', 'multi-arch': 'same', depends: 'libgcc-s1' },
+  ...MULTIARCH_LIBC,
   { name: 'tool', version: '1', depends: 'libc6' },
 ]);
 const universe = createUniverse(RECORDS, { hostArch: 'amd64', foreignArchs: ['i386'] });

@@ -6,6 +6,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDebianPackages, type PackageRecord } from '../../kb/index.js';
+import { fileStamp } from '../../shared/index.js';
 import { collectFleet, type Fleet, type FleetHost, type HostCollector, type InventoryLoadResult } from '../../fleet/index.js';
 import { createHostCollector } from '../../hosts/index.js';
 
@@ -45,7 +46,7 @@ export function readStatusRecords(hosts: readonly FleetHost[]): PackageRecord[] 
     try {
       // a use case asks more than once (before and after loading the knowledge base): parse a file once while it is unchanged
       const st = statSync(f);
-      const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+      const stamp = fileStamp(st);
       let seen = statusRecordMemo.get(f);
       if (seen?.stamp !== stamp) {
         seen = { stamp, records: parseDebianPackages(readFileSync(f), f, { layer: `installed:${path.basename(f)}`, trust: 'observed' }).records };
